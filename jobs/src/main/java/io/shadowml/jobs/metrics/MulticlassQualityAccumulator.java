@@ -1,0 +1,213 @@
+package io.shadowml.jobs.metrics;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Mergeable quality metrics of a K-class classifier: K×K confusion matrix (row = true class, column =
+ * predicted class), accuracy, macro F1 and log loss.
+ *
+ * <p><b>Definitions</b> (n = count):
+ *
+ * <ul>
+ *   <li>{@code accuracy = trace(C) / n}; NaN when n = 0.
+ *   <li>per-class {@code F1_k = 2·tp_k / (2·tp_k + fp_k + fn_k)}, which equals the harmonic mean of
+ *       precision and recall, and 0 when tp_k = 0.
+ *   <li>{@code macroF1} = unweighted mean of F1_k over the classes <em>present</em>, i.e. those that
+ *       occur as a true or as a predicted class at least once. Classes that occur in neither are
+ *       left out (not averaged in as 0). This is exactly scikit-learn's
+ *       {@code f1_score(y_true, y_pred, average='macro', zero_division=0)} with the default
+ *       {@code labels=None} (labels = union of y_true and y_pred); for a present class the F1
+ *       denominator is never 0, so zero_division never actually applies. NaN when n = 0.
+ *   <li>{@code logLoss = mean(-ln clip(p[trueClass], 1e-15, 1 - 1e-15))}; the probability vector is
+ *       <em>not</em> renormalised. NaN when n = 0.
+ * </ul>
+ *
+ * <p>{@link #add} does not allocate. State: K² + 1 longs and one double; serialised with only the
+ * non-zero cells. Not thread-safe.
+ */
+public final class MulticlassQualityAccumulator {
+
+    public static final double EPS = 1e-15;
+    /** Upper limit of numClasses (the matrix is K²). */
+    public static final int MAX_CLASSES = 4096;
+
+    private static final int FORMAT_VERSION = 1;
+
+    private final int numClasses;
+    /** Row-major K×K, index = trueClass·K + predictedClass. */
+    private final long[] confusion;
+    private long count;
+    private double sumLogLoss;
+
+    public MulticlassQualityAccumulator(int numClasses) {
+        if (numClasses < 2 || numClasses > MAX_CLASSES) {
+            throw new IllegalArgumentException("numClasses must be in [2, " + MAX_CLASSES + "]: " + numClasses);
+        }
+        this.numClasses = numClasses;
+        this.confusion = new long[numClasses * numClasses];
+    }
+
+    /**
+     * Adds one labelled event.
+     *
+     * @param probabilities the model's class probabilities, length numClasses; only
+     *     {@code probabilities[trueClass]} is read (for log loss), and it must not be NaN
+     * @param predictedClass the class the model decided, in [0, numClasses)
+     * @param trueClass the label, in [0, numClasses)
+     * @throws IllegalArgumentException on bad input (the state is then unchanged)
+     */
+    public void add(float[] probabilities, int predictedClass, int trueClass) {
+        if (predictedClass < 0 || predictedClass >= numClasses || trueClass < 0 || trueClass >= numClasses) {
+            throw new IllegalArgumentException("class out of range [0, " + numClasses + "): predicted="
+                    + predictedClass + " true=" + trueClass);
+        }
+        if (probabilities.length != numClasses) {
+            throw new IllegalArgumentException("probabilities length " + probabilities.length
+                    + " != numClasses " + numClasses);
+        }
+        double p = probabilities[trueClass];
+        if (Double.isNaN(p)) {
+            throw new IllegalArgumentException("probability of the true class is NaN");
+        }
+        p = Math.min(Math.max(p, EPS), 1.0 - EPS);
+        confusion[trueClass * numClasses + predictedClass]++;
+        count++;
+        sumLogLoss -= Math.log(p);
+    }
+
+    public void merge(MulticlassQualityAccumulator other) {
+        if (numClasses != other.numClasses) {
+            throw new IllegalArgumentException("cannot merge accumulators with " + numClasses + " and "
+                    + other.numClasses + " classes");
+        }
+        for (int i = 0; i < confusion.length; i++) {
+            confusion[i] += other.confusion[i];
+        }
+        count += other.count;
+        sumLogLoss += other.sumLogLoss;
+    }
+
+    public MulticlassQualityAccumulator copy() {
+        MulticlassQualityAccumulator c = new MulticlassQualityAccumulator(numClasses);
+        c.merge(this);
+        return c;
+    }
+
+    // ---------------------------------------------------------------- getters
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    public long count() {
+        return count;
+    }
+
+    /** Number of events with this true class and this predicted class. */
+    public long confusion(int trueClass, int predictedClass) {
+        return confusion[trueClass * numClasses + predictedClass];
+    }
+
+    /** A fresh copy of the confusion matrix, {@code [trueClass][predictedClass]}. */
+    public long[][] confusionMatrix() {
+        long[][] m = new long[numClasses][];
+        for (int t = 0; t < numClasses; t++) {
+            m[t] = Arrays.copyOfRange(confusion, t * numClasses, (t + 1) * numClasses);
+        }
+        return m;
+    }
+
+    public double accuracy() {
+        long correct = 0;
+        for (int k = 0; k < numClasses; k++) {
+            correct += confusion[k * numClasses + k];
+        }
+        return MetricsIO.ratio(correct, count);
+    }
+
+    /** F1 of class k: 2tp/(2tp+fp+fn); NaN when the class occurs neither as true nor as predicted. */
+    public double f1(int k) {
+        long tp = confusion[k * numClasses + k];
+        long rowSum = 0; // tp + fn
+        long colSum = 0; // tp + fp
+        for (int j = 0; j < numClasses; j++) {
+            rowSum += confusion[k * numClasses + j];
+            colSum += confusion[j * numClasses + k];
+        }
+        return MetricsIO.ratio(2 * tp, rowSum + colSum);
+    }
+
+    /** Mean of {@link #f1(int)} over the classes present (true or predicted at least once). */
+    public double macroF1() {
+        double sum = 0.0;
+        int present = 0;
+        for (int k = 0; k < numClasses; k++) {
+            double f = f1(k);
+            if (!Double.isNaN(f)) {
+                sum += f;
+                present++;
+            }
+        }
+        return present == 0 ? Double.NaN : sum / present;
+    }
+
+    public double logLoss() {
+        return MetricsIO.mean(sumLogLoss, count);
+    }
+
+    // ---------------------------------------------------------------- serialisation
+
+    /** Format: version byte, numClasses (int), sum of log loss (double), non-zero confusion cells. */
+    public void writeTo(DataOutput out) throws IOException {
+        out.writeByte(FORMAT_VERSION);
+        out.writeInt(numClasses);
+        out.writeDouble(sumLogLoss);
+        MetricsIO.writeSparseCounts(out, confusion);
+    }
+
+    public static MulticlassQualityAccumulator readFrom(DataInput in) throws IOException {
+        MetricsIO.checkVersion(in, FORMAT_VERSION, "MulticlassQualityAccumulator");
+        int k = in.readInt();
+        MulticlassQualityAccumulator a;
+        try {
+            a = new MulticlassQualityAccumulator(k);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("corrupt MulticlassQualityAccumulator: " + e.getMessage(), e);
+        }
+        a.sumLogLoss = in.readDouble();
+        a.count = MetricsIO.readSparseCounts(in, a.confusion);
+        return a;
+    }
+
+    /** Exact equality of the whole state (doubles compared bitwise). */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof MulticlassQualityAccumulator)) {
+            return false;
+        }
+        MulticlassQualityAccumulator that = (MulticlassQualityAccumulator) o;
+        return numClasses == that.numClasses
+                && count == that.count
+                && Double.compare(sumLogLoss, that.sumLogLoss) == 0
+                && Arrays.equals(confusion, that.confusion);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = numClasses;
+        h = 31 * h + Long.hashCode(count);
+        h = 31 * h + Double.hashCode(sumLogLoss);
+        return 31 * h + Arrays.hashCode(confusion);
+    }
+
+    @Override
+    public String toString() {
+        return "MulticlassQualityAccumulator{k=" + numClasses + ", n=" + count + "}";
+    }
+}

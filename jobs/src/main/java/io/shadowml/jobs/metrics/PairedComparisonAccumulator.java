@@ -1,0 +1,247 @@
+package io.shadowml.jobs.metrics;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import org.apache.commons.math3.distribution.BinomialDistribution;
+import org.apache.commons.math3.distribution.TDistribution;
+import org.apache.commons.math3.special.Gamma;
+
+/**
+ * Mergeable paired comparison of the live and the candidate model on the same labelled events.
+ *
+ * <p>Each event is {@code (liveCorrect, candidateCorrect, liveLoss, candidateLoss)} for one request
+ * that both models scored. Counts: a = both correct, b = {@link #liveOnlyCorrect()} (live right,
+ * candidate wrong), c = {@link #candidateOnlyCorrect()}, d = both wrong.
+ *
+ * <p><b>McNemar test</b> ({@link #mcnemarPValue()}), two-sided, H0: b and c equally likely:
+ *
+ * <ul>
+ *   <li>b + c = 0: 1.0.
+ *   <li>b + c &lt; 25: exact binomial, {@code p = min(1, 2·P[X ≤ min(b, c)])}, X ~ Binomial(b + c,
+ *       1/2).
+ *   <li>b + c ≥ 25: chi-square with continuity correction, {@code stat = max(|b − c| − 1, 0)² / (b +
+ *       c)}, {@code p = P[χ²₁ > stat]}. The max(…, 0) only matters when b = c, where it gives p = 1
+ *       (statsmodels' {@code mcnemar(exact=False)} would use stat = 1/(b+c) there). The upper tail is
+ *       evaluated as the regularised upper incomplete gamma Q(1/2, stat/2), which is the χ²₁
+ *       survival function without the cancellation of {@code 1 − cdf}, so very small p-values do not
+ *       collapse to 0.
+ * </ul>
+ *
+ * <p><b>Loss difference</b> d_i = candidateLoss_i − liveLoss_i (negative = candidate better):
+ * {@link #meanLossDifference()} = mean(d) (NaN when n = 0), {@link #lossDifferenceCi95()} = mean ±
+ * t_{0.975, n−1} · s / √n with s the sample standard deviation (n − 1 denominator); {NaN, NaN} when
+ * n &lt; 2. Mean and M2 = Σ(d − mean)² are kept in Welford form and merged with Chan et al.'s
+ * parallel formula, so merges are numerically stable (equal to one-shot up to rounding).
+ *
+ * <p>{@link #add} does not allocate. Non-finite losses are rejected with IllegalArgumentException
+ * (state unchanged). Not thread-safe.
+ */
+public final class PairedComparisonAccumulator {
+
+    /** Below this many discordant pairs (b + c) the exact binomial test is used. */
+    public static final int EXACT_BELOW = 25;
+
+    private static final int FORMAT_VERSION = 1;
+
+    private long bothCorrect;
+    private long liveOnly;
+    private long candidateOnly;
+    private long bothWrong;
+    private double mean;
+    private double m2;
+
+    public PairedComparisonAccumulator() {}
+
+    public void add(boolean liveCorrect, boolean candidateCorrect, double liveLoss, double candidateLoss) {
+        double d = candidateLoss - liveLoss;
+        if (!Double.isFinite(d) || !Double.isFinite(liveLoss) || !Double.isFinite(candidateLoss)) {
+            throw new IllegalArgumentException("non-finite loss: live=" + liveLoss + " candidate=" + candidateLoss);
+        }
+        if (liveCorrect) {
+            if (candidateCorrect) {
+                bothCorrect++;
+            } else {
+                liveOnly++;
+            }
+        } else {
+            if (candidateCorrect) {
+                candidateOnly++;
+            } else {
+                bothWrong++;
+            }
+        }
+        long n = count();
+        double delta = d - mean;
+        mean += delta / n;
+        m2 += delta * (d - mean);
+    }
+
+    public void merge(PairedComparisonAccumulator other) {
+        long na = count();
+        long nb = other.count();
+        bothCorrect += other.bothCorrect;
+        liveOnly += other.liveOnly;
+        candidateOnly += other.candidateOnly;
+        bothWrong += other.bothWrong;
+        if (nb == 0) {
+            return;
+        }
+        if (na == 0) {
+            mean = other.mean;
+            m2 = other.m2;
+            return;
+        }
+        double n = (double) na + nb;
+        double delta = other.mean - mean;
+        mean += delta * (nb / n);
+        m2 += other.m2 + delta * delta * ((double) na * nb / n);
+    }
+
+    public PairedComparisonAccumulator copy() {
+        PairedComparisonAccumulator c = new PairedComparisonAccumulator();
+        c.bothCorrect = bothCorrect;
+        c.liveOnly = liveOnly;
+        c.candidateOnly = candidateOnly;
+        c.bothWrong = bothWrong;
+        c.mean = mean;
+        c.m2 = m2;
+        return c;
+    }
+
+    // ---------------------------------------------------------------- getters
+
+    public long count() {
+        return bothCorrect + liveOnly + candidateOnly + bothWrong;
+    }
+
+    public long bothCorrect() {
+        return bothCorrect;
+    }
+
+    /** b: live right, candidate wrong. */
+    public long liveOnlyCorrect() {
+        return liveOnly;
+    }
+
+    /** c: candidate right, live wrong. */
+    public long candidateOnlyCorrect() {
+        return candidateOnly;
+    }
+
+    public long bothWrong() {
+        return bothWrong;
+    }
+
+    public double liveAccuracy() {
+        return MetricsIO.ratio(bothCorrect + liveOnly, count());
+    }
+
+    public double candidateAccuracy() {
+        return MetricsIO.ratio(bothCorrect + candidateOnly, count());
+    }
+
+    /** Two-sided McNemar p-value; see the class comment. */
+    public double mcnemarPValue() {
+        return mcnemarPValue(liveOnly, candidateOnly);
+    }
+
+    /** Two-sided McNemar p-value for discordant counts b and c; see the class comment. */
+    public static double mcnemarPValue(long b, long c) {
+        if (b < 0 || c < 0) {
+            throw new IllegalArgumentException("negative counts: " + b + ", " + c);
+        }
+        long n = b + c;
+        if (n == 0) {
+            return 1.0;
+        }
+        if (n < EXACT_BELOW) {
+            BinomialDistribution binom = new BinomialDistribution(null, (int) n, 0.5);
+            return Math.min(1.0, 2.0 * binom.cumulativeProbability((int) Math.min(b, c)));
+        }
+        double diff = Math.max(Math.abs((double) b - (double) c) - 1.0, 0.0);
+        double stat = diff * diff / n;
+        return Gamma.regularizedGammaQ(0.5, stat / 2.0);
+    }
+
+    /** mean(candidateLoss − liveLoss); NaN when n = 0. */
+    public double meanLossDifference() {
+        return count() == 0 ? Double.NaN : mean;
+    }
+
+    /** Sample variance (n − 1 denominator) of the loss differences; NaN when n &lt; 2. */
+    public double lossDifferenceVariance() {
+        long n = count();
+        return n < 2 ? Double.NaN : Math.max(m2, 0.0) / (n - 1);
+    }
+
+    /** Student-t 95% confidence interval {low, high} of the mean loss difference; NaNs when n &lt; 2. */
+    public double[] lossDifferenceCi95() {
+        long n = count();
+        if (n < 2) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        double t = new TDistribution(null, n - 1.0).inverseCumulativeProbability(0.975);
+        double half = t * Math.sqrt(lossDifferenceVariance() / n);
+        return new double[] {mean - half, mean + half};
+    }
+
+    // ---------------------------------------------------------------- serialisation
+
+    /** Format: version byte, a, b, c, d (varints), mean and M2 (doubles). */
+    public void writeTo(DataOutput out) throws IOException {
+        out.writeByte(FORMAT_VERSION);
+        MetricsIO.writeVarLong(out, bothCorrect);
+        MetricsIO.writeVarLong(out, liveOnly);
+        MetricsIO.writeVarLong(out, candidateOnly);
+        MetricsIO.writeVarLong(out, bothWrong);
+        out.writeDouble(mean);
+        out.writeDouble(m2);
+    }
+
+    public static PairedComparisonAccumulator readFrom(DataInput in) throws IOException {
+        MetricsIO.checkVersion(in, FORMAT_VERSION, "PairedComparisonAccumulator");
+        PairedComparisonAccumulator a = new PairedComparisonAccumulator();
+        a.bothCorrect = MetricsIO.readNonNegativeVarLong(in, "bothCorrect");
+        a.liveOnly = MetricsIO.readNonNegativeVarLong(in, "liveOnly");
+        a.candidateOnly = MetricsIO.readNonNegativeVarLong(in, "candidateOnly");
+        a.bothWrong = MetricsIO.readNonNegativeVarLong(in, "bothWrong");
+        a.mean = in.readDouble();
+        a.m2 = in.readDouble();
+        return a;
+    }
+
+    /** Exact equality of the whole state (doubles compared bitwise). */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof PairedComparisonAccumulator)) {
+            return false;
+        }
+        PairedComparisonAccumulator that = (PairedComparisonAccumulator) o;
+        return bothCorrect == that.bothCorrect
+                && liveOnly == that.liveOnly
+                && candidateOnly == that.candidateOnly
+                && bothWrong == that.bothWrong
+                && Double.compare(mean, that.mean) == 0
+                && Double.compare(m2, that.m2) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        int h = Long.hashCode(bothCorrect);
+        h = 31 * h + Long.hashCode(liveOnly);
+        h = 31 * h + Long.hashCode(candidateOnly);
+        h = 31 * h + Long.hashCode(bothWrong);
+        h = 31 * h + Double.hashCode(mean);
+        return 31 * h + Double.hashCode(m2);
+    }
+
+    @Override
+    public String toString() {
+        return "PairedComparisonAccumulator{n=" + count() + ", b=" + liveOnly + ", c=" + candidateOnly
+                + ", meanLossDiff=" + meanLossDifference() + "}";
+    }
+}

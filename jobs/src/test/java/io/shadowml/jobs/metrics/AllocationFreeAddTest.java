@@ -1,0 +1,63 @@
+package io.shadowml.jobs.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/** add() must not allocate per event (no boxing, no per-event objects). */
+class AllocationFreeAddTest {
+
+    private static com.sun.management.ThreadMXBean bean() {
+        java.lang.management.ThreadMXBean b = ManagementFactory.getThreadMXBean();
+        assumeTrue(b instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
+        com.sun.management.ThreadMXBean sb = (com.sun.management.ThreadMXBean) b;
+        assumeTrue(sb.isThreadAllocatedMemorySupported());
+        sb.setThreadAllocatedMemoryEnabled(true);
+        return sb;
+    }
+
+    private static long allocatedBy(Runnable r) {
+        com.sun.management.ThreadMXBean b = bean();
+        long id = Thread.currentThread().getId();
+        r.run(); // warm-up
+        long before = b.getThreadAllocatedBytes(id);
+        r.run();
+        return b.getThreadAllocatedBytes(id) - before;
+    }
+
+    private static final int N = 200_000;
+
+    @Test
+    void addDoesNotAllocate() {
+        BinaryQualityAccumulator bin = new BinaryQualityAccumulator(0.5);
+        MulticlassQualityAccumulator multi = new MulticlassQualityAccumulator(4);
+        float[] probs = {0.1f, 0.2f, 0.3f, 0.4f};
+        RegressionQualityAccumulator reg = new RegressionQualityAccumulator();
+        PairedComparisonAccumulator paired = new PairedComparisonAccumulator();
+        long bytes = allocatedBy(() -> {
+            for (int i = 0; i < N; i++) {
+                double s = (i % 1000) / 1000.0;
+                bin.add(s, (i & 1) == 0);
+                multi.add(probs, i & 3, (i >> 2) & 3);
+                reg.add(s, 0.5);
+                paired.add((i & 1) == 0, (i & 2) == 0, s, 1 - s);
+            }
+        });
+        // 4·N adds; anything per event would be megabytes. Allow a little for the measurement itself.
+        assertTrue(bytes < 16_384, "allocated " + bytes + " bytes for " + 4 * N + " adds");
+    }
+
+    /** KLL grows its arrays O(log n) times; per event the cost must still be far below one object. */
+    @Test
+    void disagreementAddHasNoPerEventObjects() {
+        DisagreementAccumulator d = new DisagreementAccumulator();
+        long bytes = allocatedBy(() -> {
+            for (int i = 0; i < N; i++) {
+                d.add((i & 7) == 0, (i * 7919 % 10007) / 10007.0);
+            }
+        });
+        assertTrue(bytes < N, "allocated " + bytes + " bytes for " + N + " adds");
+    }
+}

@@ -1,0 +1,361 @@
+package io.shadowml.jobs.metrics;
+
+import static io.shadowml.jobs.metrics.TestSupport.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class BinaryQualityAccumulatorTest {
+
+    /** Raw events kept by the test so every expectation is computed from them directly. */
+    private static final class Events {
+        final double[] score;
+        final boolean[] label;
+
+        Events(double[] score, boolean[] label) {
+            this.score = score;
+            this.label = label;
+        }
+
+        int n() {
+            return score.length;
+        }
+    }
+
+    private static Events randomEvents(long seed, int n, double separation) {
+        Random rnd = new Random(seed);
+        double[] s = new double[n];
+        boolean[] y = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = rnd.nextDouble() < 0.3;
+            double z = rnd.nextGaussian() + (y[i] ? separation : 0.0);
+            s[i] = 1.0 / (1.0 + Math.exp(-(z - separation / 2)));
+        }
+        return new Events(s, y);
+    }
+
+    private static BinaryQualityAccumulator accumulate(Events e, int from, int to, double thr) {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(thr);
+        for (int i = from; i < to; i++) {
+            a.add(e.score[i], e.label[i]);
+        }
+        return a;
+    }
+
+    /** Exact AUC: O(P·N) Mann–Whitney over all (positive, negative) pairs, ties count 1/2. */
+    private static double exactAuc(Events e) {
+        double wins = 0;
+        long pairs = 0;
+        for (int i = 0; i < e.n(); i++) {
+            if (!e.label[i]) {
+                continue;
+            }
+            for (int j = 0; j < e.n(); j++) {
+                if (e.label[j]) {
+                    continue;
+                }
+                pairs++;
+                if (e.score[i] > e.score[j]) {
+                    wins += 1;
+                } else if (e.score[i] == e.score[j]) {
+                    wins += 0.5;
+                }
+            }
+        }
+        return wins / pairs;
+    }
+
+    @Test
+    void matchesBruteForceOnRandomData() {
+        for (long seed = 1; seed <= 3; seed++) {
+            Events e = randomEvents(seed, 4000, 1.0 + seed * 0.5);
+            double thr = 0.35 + 0.1 * seed;
+            BinaryQualityAccumulator a = accumulate(e, 0, e.n(), thr);
+
+            long tp = 0, fp = 0, tn = 0, fn = 0, pos = 0;
+            double logLoss = 0, brier = 0;
+            for (int i = 0; i < e.n(); i++) {
+                boolean pred = e.score[i] >= thr;
+                double y = e.label[i] ? 1 : 0;
+                if (e.label[i]) {
+                    pos++;
+                }
+                if (pred && e.label[i]) tp++;
+                if (pred && !e.label[i]) fp++;
+                if (!pred && !e.label[i]) tn++;
+                if (!pred && e.label[i]) fn++;
+                double p = Math.min(Math.max(e.score[i], 1e-15), 1 - 1e-15);
+                logLoss += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
+                brier += (e.score[i] - y) * (e.score[i] - y);
+            }
+            int n = e.n();
+            assertEquals(n, a.count());
+            assertEquals(pos, a.positives());
+            assertEquals(tp, a.truePositives());
+            assertEquals(fp, a.falsePositives());
+            assertEquals(tn, a.trueNegatives());
+            assertEquals(fn, a.falseNegatives());
+            double precision = (double) tp / (tp + fp);
+            double recall = (double) tp / (tp + fn);
+            assertClose((double) (tp + tn) / n, a.accuracy(), 1e-12, "accuracy");
+            assertClose(precision, a.precision(), 1e-12, "precision");
+            assertClose(recall, a.recall(), 1e-12, "recall");
+            assertClose(2 * precision * recall / (precision + recall), a.f1(), 1e-12, "f1");
+            assertClose(logLoss / n, a.logLoss(), 1e-12, "logLoss");
+            assertClose(brier / n, a.brier(), 1e-12, "brier");
+
+            double exact = exactAuc(e);
+            double binned = a.rocAuc();
+            double bound = a.rocAucMaxError();
+            assertTrue(Math.abs(binned - exact) <= bound + 1e-12,
+                    "|" + binned + " - " + exact + "| > bound " + bound);
+            assertTrue(Math.abs(binned - exact) <= 0.002, "binned " + binned + " vs exact " + exact);
+            assertTrue(bound <= 0.002, "bound " + bound);
+        }
+    }
+
+    /** The binned AUC equals the pairwise Mann–Whitney count over bin indices computed in the test. */
+    @Test
+    void binnedAucIsPairwiseCountOverBins() {
+        Events e = randomEvents(7, 1500, 1.5);
+        int bins = 50;
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5, bins);
+        for (int i = 0; i < e.n(); i++) {
+            a.add(e.score[i], e.label[i]);
+        }
+        double wins = 0, shared = 0;
+        long pairs = 0;
+        for (int i = 0; i < e.n(); i++) {
+            if (!e.label[i]) continue;
+            int bi = Math.min((int) Math.floor(e.score[i] * bins), bins - 1);
+            for (int j = 0; j < e.n(); j++) {
+                if (e.label[j]) continue;
+                int bj = Math.min((int) Math.floor(e.score[j] * bins), bins - 1);
+                pairs++;
+                if (bi > bj) wins += 1;
+                else if (bi == bj) {
+                    wins += 0.5;
+                    shared++;
+                }
+            }
+        }
+        assertClose(wins / pairs, a.rocAuc(), 1e-12, "auc over bins");
+        assertClose(0.5 * shared / pairs, a.rocAucMaxError(), 1e-12, "max error");
+        double exact = exactAuc(e);
+        assertTrue(Math.abs(a.rocAuc() - exact) <= a.rocAucMaxError() + 1e-12);
+    }
+
+    /** Worked by hand, 10 bins, threshold 0.5. */
+    @Test
+    void smallCaseByHand() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5, 10);
+        // positives: 0.9 (bin 9), 0.45 (bin 4), 0.5 (bin 5, exactly at threshold -> predicted positive)
+        // negatives: 0.41 (bin 4), 0.2 (bin 2), 0.7 (bin 7)
+        a.add(0.9, true);
+        a.add(0.45, true);
+        a.add(0.5, true);
+        a.add(0.41, false);
+        a.add(0.2, false);
+        a.add(0.7, false);
+        // predicted positive: 0.9, 0.5 (positives), 0.7 (negative) -> tp=2, fn=1, fp=1, tn=2
+        assertEquals(2, a.truePositives());
+        assertEquals(1, a.falseNegatives());
+        assertEquals(1, a.falsePositives());
+        assertEquals(2, a.trueNegatives());
+        assertEquals(4.0 / 6, a.accuracy(), 1e-15);
+        assertEquals(2.0 / 3, a.precision(), 1e-15);
+        assertEquals(2.0 / 3, a.recall(), 1e-15);
+        assertEquals(2.0 / 3, a.f1(), 1e-15);
+        // exact pairs: 0.9 beats all 3; 0.45 beats 0.41, 0.2, loses to 0.7; 0.5 beats 0.41, 0.2 -> 7/9
+        // binned: 0.45 vs 0.41 share bin 4 -> 1/2 instead of 1 -> 6.5/9, bound = 0.5 * 1/9
+        assertEquals(6.5 / 9, a.rocAuc(), 1e-15);
+        assertEquals(0.5 / 9, a.rocAucMaxError(), 1e-15);
+        assertTrue(Math.abs(a.rocAuc() - 7.0 / 9) <= a.rocAucMaxError() + 1e-15);
+        // Brier: (0.1^2 + 0.55^2 + 0.5^2 + 0.41^2 + 0.2^2 + 0.7^2) / 6 = 1.0906 / 6
+        assertEquals((0.01 + 0.3025 + 0.25 + 0.1681 + 0.04 + 0.49) / 6, a.brier(), 1e-12);
+        double ll = -(Math.log(0.9) + Math.log(0.45) + Math.log(0.5) + Math.log(0.59) + Math.log(0.8)
+                + Math.log(0.3)) / 6;
+        assertEquals(ll, a.logLoss(), 1e-12);
+    }
+
+    @Test
+    void mergeEqualsAccumulatingTheUnion() {
+        Random rnd = new Random(42);
+        for (int trial = 0; trial < 20; trial++) {
+            Events e = randomEvents(100 + trial, 2000, 1.2);
+            BinaryQualityAccumulator all = accumulate(e, 0, e.n(), 0.5);
+            int parts = 1 + rnd.nextInt(6);
+            int[] cuts = TestSupport.randomCuts(e.n(), parts, rnd);
+            BinaryQualityAccumulator[] acc = new BinaryQualityAccumulator[parts];
+            for (int p = 0; p < parts; p++) {
+                acc[p] = accumulate(e, cuts[p], cuts[p + 1], 0.5);
+            }
+            BinaryQualityAccumulator merged = null;
+            for (int p : TestSupport.shuffledIndexes(parts, rnd)) {
+                if (merged == null) {
+                    merged = acc[p].copy();
+                } else {
+                    merged.merge(acc[p]);
+                }
+            }
+            assertSameMetrics(all, merged);
+            for (int b = 0; b < all.bins(); b++) {
+                assertEquals(all.positiveBinCount(b), merged.positiveBinCount(b));
+                assertEquals(all.negativeBinCount(b), merged.negativeBinCount(b));
+            }
+            assertEquals(all.rocAuc(), merged.rocAuc(), 0.0);
+        }
+    }
+
+    @Test
+    void mergeRejectsDifferentConfig() {
+        assertThrows(IllegalArgumentException.class,
+                () -> new BinaryQualityAccumulator(0.5).merge(new BinaryQualityAccumulator(0.6)));
+        assertThrows(IllegalArgumentException.class,
+                () -> new BinaryQualityAccumulator(0.5, 100).merge(new BinaryQualityAccumulator(0.5, 200)));
+    }
+
+    @Test
+    void serialisationRoundTrip() throws IOException {
+        Events e = randomEvents(9, 3000, 1.0);
+        BinaryQualityAccumulator a = accumulate(e, 0, e.n(), 0.42);
+        BinaryQualityAccumulator b = TestSupport.roundTrip(a::writeTo, BinaryQualityAccumulator::readFrom);
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertSameMetrics(a, b);
+        assertEquals(a.rocAuc(), b.rocAuc(), 0.0);
+        assertEquals(0.42, b.threshold());
+
+        BinaryQualityAccumulator empty = new BinaryQualityAccumulator(0.5);
+        assertEquals(empty, TestSupport.roundTrip(empty::writeTo, BinaryQualityAccumulator::readFrom));
+
+        // compact: only non-zero bins; 3 events -> far less than 2 * 1000 longs
+        BinaryQualityAccumulator small = new BinaryQualityAccumulator(0.5);
+        small.add(0.1, false);
+        small.add(0.9, true);
+        small.add(0.95, true);
+        byte[] bytes = TestSupport.bytes(small::writeTo);
+        assertTrue(bytes.length < 64, "serialised size " + bytes.length);
+        assertEquals(small, TestSupport.roundTrip(small::writeTo, BinaryQualityAccumulator::readFrom));
+
+        // truncated input fails with IOException
+        byte[] truncated = Arrays.copyOf(bytes, bytes.length - 1);
+        assertThrows(IOException.class, () -> TestSupport.read(truncated, BinaryQualityAccumulator::readFrom));
+    }
+
+    @Test
+    void copyIsIndependent() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        a.add(0.3, true);
+        BinaryQualityAccumulator c = a.copy();
+        assertEquals(a, c);
+        c.add(0.8, false);
+        assertEquals(1, a.count());
+        assertEquals(2, c.count());
+        assertNotEquals(a, c);
+    }
+
+    @Test
+    void emptyIsNaN() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        assertEquals(0, a.count());
+        assertTrue(Double.isNaN(a.accuracy()));
+        assertTrue(Double.isNaN(a.precision()));
+        assertTrue(Double.isNaN(a.recall()));
+        assertTrue(Double.isNaN(a.f1()));
+        assertTrue(Double.isNaN(a.logLoss()));
+        assertTrue(Double.isNaN(a.brier()));
+        assertTrue(Double.isNaN(a.rocAuc()));
+        assertTrue(Double.isNaN(a.rocAucMaxError()));
+    }
+
+    @Test
+    void allOneClass() {
+        BinaryQualityAccumulator neg = new BinaryQualityAccumulator(0.5);
+        neg.add(0.2, false);
+        neg.add(0.3, false);
+        assertEquals(1.0, neg.accuracy());
+        assertTrue(Double.isNaN(neg.precision()), "nothing predicted positive");
+        assertTrue(Double.isNaN(neg.recall()), "no positives");
+        assertTrue(Double.isNaN(neg.f1()), "no positives and no positive predictions");
+        assertTrue(Double.isNaN(neg.rocAuc()));
+
+        BinaryQualityAccumulator negWithFp = new BinaryQualityAccumulator(0.5);
+        negWithFp.add(0.7, false);
+        assertEquals(0.0, negWithFp.precision());
+        assertTrue(Double.isNaN(negWithFp.recall()));
+        assertEquals(0.0, negWithFp.f1(), "tp = 0, fp > 0 -> F1 = 0");
+
+        BinaryQualityAccumulator pos = new BinaryQualityAccumulator(0.5);
+        pos.add(0.2, true);
+        pos.add(0.9, true);
+        assertEquals(0.5, pos.recall());
+        assertEquals(1.0, pos.precision());
+        assertTrue(Double.isNaN(pos.rocAuc()));
+    }
+
+    @Test
+    void scoreExactlyAtThresholdIsPositive() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        a.add(0.5, true);
+        a.add(0.5, false);
+        a.add(Math.nextDown(0.5), true);
+        assertEquals(1, a.truePositives());
+        assertEquals(1, a.falsePositives());
+        assertEquals(1, a.falseNegatives());
+        assertEquals(0, a.trueNegatives());
+    }
+
+    @Test
+    void logLossClipsZeroAndOne() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        a.add(0.0, true); // -ln(1e-15)
+        assertEquals(-Math.log(1e-15), a.logLoss(), 1e-12);
+        assertEquals(34.538776394910684, a.logLoss(), 1e-9);
+
+        BinaryQualityAccumulator b = new BinaryQualityAccumulator(0.5);
+        b.add(1.0, true);
+        b.add(0.0, false);
+        assertTrue(b.logLoss() >= 0 && b.logLoss() < 1e-14, "near-zero loss: " + b.logLoss());
+        assertEquals(0.0, b.brier());
+        assertEquals(1.0, b.rocAuc());
+
+        BinaryQualityAccumulator c = new BinaryQualityAccumulator(0.5);
+        c.add(1.0, false); // -ln(1 - (1 - 1e-15)), about 34.5
+        assertEquals(34.5, c.logLoss(), 0.1);
+        assertTrue(Double.isFinite(c.logLoss()));
+        assertTrue(Double.isNaN(c.rocAuc()), "only negatives");
+    }
+
+    @Test
+    void rejectsInvalidScoresWithoutChangingState() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        a.add(0.3, true);
+        BinaryQualityAccumulator before = a.copy();
+        assertThrows(IllegalArgumentException.class, () -> a.add(Double.NaN, true));
+        assertThrows(IllegalArgumentException.class, () -> a.add(-0.01, true));
+        assertThrows(IllegalArgumentException.class, () -> a.add(1.01, false));
+        assertEquals(before, a);
+    }
+
+    private static void assertSameMetrics(BinaryQualityAccumulator x, BinaryQualityAccumulator y) {
+        assertEquals(x.count(), y.count());
+        assertEquals(x.positives(), y.positives());
+        assertEquals(x.truePositives(), y.truePositives());
+        assertEquals(x.falsePositives(), y.falsePositives());
+        assertEquals(x.trueNegatives(), y.trueNegatives());
+        assertEquals(x.falseNegatives(), y.falseNegatives());
+        assertClose(x.accuracy(), y.accuracy(), 0, "accuracy");
+        assertClose(x.f1(), y.f1(), 0, "f1");
+        assertClose(x.logLoss(), y.logLoss(), 1e-12, "logLoss");
+        assertClose(x.brier(), y.brier(), 1e-12, "brier");
+        assertClose(x.rocAuc(), y.rocAuc(), 0, "auc");
+        assertClose(x.rocAucMaxError(), y.rocAucMaxError(), 0, "auc bound");
+    }
+}
