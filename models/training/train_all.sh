@@ -1,0 +1,10 @@
+#!/bin/sh
+# Regenerate every shipped model, data file, fixture and results.json (deterministic, CPU only).
+# Requires Debian packages: python3-torch python3-sklearn python3-onnx dataset-fashion-mnist
+set -eu
+cd "$(dirname "$0")"
+PY=/usr/bin/python3
+$PY train_fraud.py
+$PY train_fashion.py
+$PY make_external_data_fixture.py
+$PY verify_models.py
