@@ -1,0 +1,129 @@
+package io.shadowml.jobs;
+
+import java.nio.file.Path;
+
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
+import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.jobs.join.LabelJoinFunction;
+import io.shadowml.jobs.metrics.AttachWindowBounds;
+import io.shadowml.jobs.metrics.ExperimentAggregate;
+import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.report.ReportAssembler;
+import io.shadowml.jobs.report.VerdictPolicy;
+import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
+import io.shadowml.jobs.validate.DeadLetters;
+import io.shadowml.jobs.validate.LabelValidator;
+import io.shadowml.jobs.validate.RequestValidator;
+
+/**
+ * The shadow-comparison job. It is given its sources and sinks, so tests and backtests run the very
+ * same pipeline as production; {@link #main} wires the Kafka ones from the YAML config.
+ *
+ * <pre>
+ * requests ─ validate ─ score (live + candidates, micro-batched) ─┬─ scored events (sampled)
+ *                │                                                ├─ join with labels by request id ─┐
+ * labels ─── validate ────────────────────────────────────────────┘                                  │
+ *    └────────┴─ dead letters ───────────────────────── metric events ─ windows per shard ─ merge ─ reports, verdicts
+ * </pre>
+ */
+public class ShadowJob {
+    private final ShadowJobConfig config;
+    private final Source<Decoded<Request>, ?, ?> requestSource;
+    private final Source<Decoded<Label>, ?, ?> labelSource;
+    private final ShadowSinks sinks;
+
+    public ShadowJob(ShadowJobConfig config, Source<Decoded<Request>, ?, ?> requestSource,
+                     Source<Decoded<Label>, ?, ?> labelSource, ShadowSinks sinks) {
+        this.config = config;
+        this.requestSource = requestSource;
+        this.labelSource = labelSource;
+        this.sinks = sinks;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length != 1 && !(args.length == 2 && args[0].equals("--config"))) {
+            System.err.println("usage: ShadowJob [--config] <shadow-job.yaml>");
+            System.exit(2);
+        }
+        ShadowJobConfig config = ShadowJobConfig.load(Path.of(args[args.length - 1]));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        new ShadowJob(config, KafkaIO.requestSource(config, false), KafkaIO.labelSource(config, false),
+                KafkaIO.sinks(config)).build(env);
+        env.execute("shadowml " + config.experimentId);
+    }
+
+    /** Adds the whole pipeline to {@code env}. */
+    public void build(StreamExecutionEnvironment env) {
+        env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        ModelLayout layout = new ModelLayout(config.allModels());
+        String experimentId = config.experimentId;
+
+        WatermarkStrategy<Decoded<Request>> requestTime = WatermarkStrategy
+                .<Decoded<Request>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
+                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getEventTime() != null
+                        ? d.value.getEventTime().toEpochMilli() : kafkaTs)
+                .withIdleness(config.idleness);
+        WatermarkStrategy<Decoded<Label>> labelTime = WatermarkStrategy
+                .<Decoded<Label>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
+                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getLabelTime() != null
+                        ? d.value.getLabelTime().toEpochMilli() : kafkaTs)
+                .withIdleness(config.idleness);
+
+        SingleOutputStreamOperator<Request> requests = env
+                .fromSource(requestSource, requestTime, "requests").uid("requests-source")
+                .process(new RequestValidator(experimentId, config.allModels())).name("validate-requests").uid("validate-requests");
+        SingleOutputStreamOperator<Label> labels = env
+                .fromSource(labelSource, labelTime, "labels").uid("labels-source")
+                .process(new LabelValidator(experimentId, layout)).name("validate-labels").uid("validate-labels");
+
+        DataStream<DeadLetter> deadLetters = requests.getSideOutput(DeadLetters.TAG)
+                .union(labels.getSideOutput(DeadLetters.TAG));
+        deadLetters.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
+
+        SingleOutputStreamOperator<MetricEvent> scored = requests.transform("score",
+                TypeInformation.of(MetricEvent.class),
+                new MicroBatchScoringOperator(experimentId, config.allModels(), config.batchMaxSize,
+                        config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate))
+                .uid("score");
+        if (sinks.scoredEvents() != null) {
+            scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
+                    .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
+        }
+
+        DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
+                .connect(labels.keyBy(Label::getRequestId))
+                .process(new LabelJoinFunction(experimentId, config.labelHorizon))
+                .name("join-labels").uid("join-labels");
+
+        DataStream<MetricEvent> deadLetterEvents = deadLetters
+                .map(d -> MetricEvent.of(MetricEvent.DEAD_LETTER, d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset()))
+                .returns(MetricEvent.class).name("count-dead-letters").uid("count-dead-letters");
+
+        int shards = config.metricShards;
+        SingleOutputStreamOperator<ComparisonReport> reports = scored.union(joined, deadLetterEvents)
+                .keyBy(e -> e.shard % shards)
+                .window(TumblingEventTimeWindows.of(config.reportWindow))
+                .aggregate(new ExperimentAggregate(layout), new AttachWindowBounds())
+                .name("window-metrics").uid("window-metrics")
+                .keyBy(p -> experimentId)
+                .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict)))
+                .name("assemble-reports").uid("assemble-reports");
+        reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
+        reports.getSideOutput(ReportAssembler.VERDICTS).sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
+    }
+}

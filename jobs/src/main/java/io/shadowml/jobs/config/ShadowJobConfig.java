@@ -1,0 +1,204 @@
+package io.shadowml.jobs.config;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import io.shadowml.models.ModelConfigException;
+import io.shadowml.models.ModelDescriptor;
+
+/**
+ * Everything the shadow job needs, read from one YAML file (see jobs/README.md for a complete example).
+ * Relative model paths resolve against the config file's folder.
+ */
+public final class ShadowJobConfig implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public enum StartPosition { EARLIEST, LATEST, TIMESTAMP, COMMITTED }
+
+    public final String source;
+    public final String experimentId;
+
+    public final String bootstrapServers;
+    public final Map<String, String> kafkaProperties;
+    public final String groupId;
+    public final StartPosition start;
+    public final long startTimestampMs;
+    public final String transactionalIdPrefix;
+    public final Duration transactionTimeout;
+
+    public final String requestsTopic;
+    public final String labelsTopic;
+    public final String reportsTopic;
+    public final String verdictsTopic;
+    public final String scoredEventsTopic; // null = not written
+    public final String deadLetterTopic;
+
+    public final ModelDescriptor liveModel;
+    public final List<ModelDescriptor> candidateModels;
+    public final int modelThreads;
+
+    public final Duration labelHorizon;
+    public final Duration reportWindow;
+    public final List<String> segmentFields;
+    public final Duration maxOutOfOrderness;
+    public final Duration idleness;
+
+    public final int batchMaxSize;
+    public final Duration batchMaxWait;
+
+    public final Duration checkpointInterval;
+    public final double scoredEventsSampleRate;
+    public final int metricShards;
+
+    public final VerdictPolicyConfig verdict;
+
+    private ShadowJobConfig(String source, ConfigNode root) {
+        this.source = source;
+        this.experimentId = root.string("experiment_id");
+
+        ConfigNode kafka = root.child("kafka");
+        this.bootstrapServers = kafka.string("bootstrap_servers");
+        this.kafkaProperties = Map.copyOf(kafka.stringMap("properties"));
+        this.groupId = kafka.string("group_id", "shadowml-" + experimentId);
+        String startText = kafka.string("start", "earliest");
+        try {
+            this.start = StartPosition.valueOf(startText.toUpperCase());
+        } catch (IllegalArgumentException e) {
+            throw kafka.error("start", "must be one of earliest, latest, timestamp, committed; was '" + startText + "'");
+        }
+        this.startTimestampMs = kafka.longValue("start_timestamp_ms", -1);
+        if (start == StartPosition.TIMESTAMP && startTimestampMs < 0) {
+            throw kafka.error("start_timestamp_ms", "is required when start is 'timestamp'");
+        }
+        this.transactionalIdPrefix = kafka.string("transactional_id_prefix", "shadowml-" + experimentId);
+        this.transactionTimeout = kafka.duration("transaction_timeout", Duration.ofMinutes(15));
+        kafka.rejectUnknownKeys();
+
+        ConfigNode topics = root.child("topics");
+        this.requestsTopic = topics.string("requests");
+        this.labelsTopic = topics.string("labels");
+        this.reportsTopic = topics.string("reports");
+        this.verdictsTopic = topics.string("verdicts");
+        this.scoredEventsTopic = topics.string("scored_events", null);
+        this.deadLetterTopic = topics.string("dead_letter");
+        topics.rejectUnknownKeys();
+
+        ConfigNode models = root.child("models");
+        Path base = Path.of(source).toAbsolutePath().getParent();
+        this.liveModel = descriptor(models, "live", base, models.string("live"));
+        List<String> candidatePaths = models.stringList("candidates", true);
+        List<ModelDescriptor> candidates = new ArrayList<>();
+        for (int i = 0; i < candidatePaths.size(); i++) {
+            ModelDescriptor c = descriptor(models, "candidates[" + i + "]", base, candidatePaths.get(i));
+            checkComparable(models, "candidates[" + i + "]", liveModel, c);
+            candidates.add(c);
+        }
+        this.candidateModels = List.copyOf(candidates);
+        this.modelThreads = models.positiveInt("intra_op_threads", 1);
+        models.rejectUnknownKeys();
+        if (1 + candidates.size() > 64) {
+            throw models.error("candidates", "at most 63 candidates are supported");
+        }
+
+        this.labelHorizon = root.duration("label_horizon", Duration.ofDays(14));
+        this.reportWindow = root.duration("report_window", Duration.ofHours(1));
+        this.segmentFields = root.stringList("segment_fields", false);
+
+        ConfigNode eventTime = root.optionalChild("event_time");
+        this.maxOutOfOrderness = eventTime.duration("max_out_of_orderness", Duration.ofSeconds(30));
+        this.idleness = eventTime.duration("idleness", Duration.ofMinutes(1));
+        eventTime.rejectUnknownKeys();
+
+        ConfigNode batching = root.optionalChild("batching");
+        this.batchMaxSize = batching.positiveInt("max_size", 64);
+        this.batchMaxWait = batching.duration("max_wait", Duration.ofMillis(50));
+        batching.rejectUnknownKeys();
+
+        this.checkpointInterval = root.duration("checkpoint_interval", Duration.ofSeconds(30));
+        this.scoredEventsSampleRate = root.doubleIn("scored_events_sample_rate", scoredEventsTopic == null ? 0.0 : 1.0, 0.0, 1.0);
+        this.metricShards = root.positiveInt("metric_shards", 4);
+        this.verdict = new VerdictPolicyConfig(root.optionalChild("verdict"));
+        root.rejectUnknownKeys();
+    }
+
+    private static ModelDescriptor descriptor(ConfigNode models, String key, Path base, String path) {
+        Path resolved = base.resolve(path).normalize();
+        if (!Files.isRegularFile(resolved)) {
+            throw models.error(key, "model descriptor " + resolved + " does not exist");
+        }
+        try {
+            return ModelDescriptor.load(resolved);
+        } catch (ModelConfigException e) {
+            throw new ConfigException(models.error(key, e.getMessage()).getMessage(), e);
+        }
+    }
+
+    /** A candidate is compared event by event with the live model, so both must answer the same question. */
+    private static void checkComparable(ConfigNode models, String key, ModelDescriptor live, ModelDescriptor c) {
+        if (c.task() != live.task()) {
+            throw models.error(key, c.id() + " is a " + c.task() + " model but the live model " + live.id()
+                    + " is " + live.task());
+        }
+        if (c.numClasses() != live.numClasses()) {
+            throw models.error(key, c.id() + " has " + c.numClasses() + " classes, the live model " + live.numClasses());
+        }
+        if (c.id().equals(live.id())) {
+            throw models.error(key, "candidate " + c.id() + " has the live model's name and version");
+        }
+    }
+
+    /** Every model in report order: live first, then candidates. */
+    public List<ModelDescriptor> allModels() {
+        List<ModelDescriptor> all = new ArrayList<>();
+        all.add(liveModel);
+        all.addAll(candidateModels);
+        return all;
+    }
+
+    /** Client properties for every Kafka client the job creates (security settings pass straight through). */
+    public Properties clientProperties() {
+        Properties p = new Properties();
+        p.putAll(kafkaProperties);
+        return p;
+    }
+
+    public static ShadowJobConfig load(Path file) {
+        String source = file.toString();
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
+        } catch (IOException e) {
+            throw new ConfigException(source + ": cannot read the config: " + e.getMessage(), e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(source + ": the config must be a YAML mapping", null);
+        }
+        return new ShadowJobConfig(source, new ConfigNode(source, "", root));
+    }
+
+    /** When to decide on a candidate, from the paired evidence. */
+    public static final class VerdictPolicyConfig implements Serializable {
+        private static final long serialVersionUID = 1L;
+        public final long minLabelledPairs;
+        public final double alpha;
+        public final double maxCandidateErrorRate;
+
+        VerdictPolicyConfig(ConfigNode node) {
+            this.minLabelledPairs = node.positiveInt("min_labelled_pairs", 500);
+            this.alpha = node.doubleIn("alpha", 0.05, 1e-9, 0.5);
+            this.maxCandidateErrorRate = node.doubleIn("max_candidate_error_rate", 0.01, 0.0, 1.0);
+            node.rejectUnknownKeys();
+        }
+    }
+}

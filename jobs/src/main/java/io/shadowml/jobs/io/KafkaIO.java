@@ -1,0 +1,106 @@
+package io.shadowml.jobs.io;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.api.common.typeinfo.TypeHint;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.AvroSerializationSchema;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.ScoredEvent;
+import io.shadowml.avro.Verdict;
+import io.shadowml.jobs.ShadowSinks;
+import io.shadowml.jobs.config.ShadowJobConfig;
+
+/** The Kafka sources and sinks of the shadow job, built from its config. */
+public final class KafkaIO {
+    public static final TypeInformation<Decoded<Request>> DECODED_REQUEST = TypeInformation.of(new TypeHint<>() {});
+    public static final TypeInformation<Decoded<Label>> DECODED_LABEL = TypeInformation.of(new TypeHint<>() {});
+
+    private KafkaIO() {}
+
+    /**
+     * @param bounded read up to the offsets that are the latest when the job starts, then finish
+     *                (backfills and tests); otherwise run forever
+     */
+    public static KafkaSource<Decoded<Request>> requestSource(ShadowJobConfig cfg, boolean bounded) {
+        return source(cfg, cfg.requestsTopic, new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST), bounded);
+    }
+
+    public static KafkaSource<Decoded<Label>> labelSource(ShadowJobConfig cfg, boolean bounded) {
+        return source(cfg, cfg.labelsTopic, new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL), bounded);
+    }
+
+    private static <T extends SpecificRecord> KafkaSource<Decoded<T>> source(
+            ShadowJobConfig cfg, String topic, AvroDecodingDeserializer<T> deserializer, boolean bounded) {
+        KafkaSourceBuilder<Decoded<T>> b = KafkaSource.<Decoded<T>>builder()
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setProperties(cfg.clientProperties())
+                .setTopics(topic)
+                .setGroupId(cfg.groupId)
+                .setStartingOffsets(startingOffsets(cfg))
+                .setDeserializer(deserializer);
+        if (bounded) {
+            b.setBounded(OffsetsInitializer.latest());
+        }
+        return b.build();
+    }
+
+    static OffsetsInitializer startingOffsets(ShadowJobConfig cfg) {
+        switch (cfg.start) {
+            case LATEST: return OffsetsInitializer.latest();
+            case TIMESTAMP: return OffsetsInitializer.timestamp(cfg.startTimestampMs);
+            case COMMITTED: return OffsetsInitializer.committedOffsets();
+            default: return OffsetsInitializer.earliest();
+        }
+    }
+
+    public static ShadowSinks sinks(ShadowJobConfig cfg) {
+        String experiment = cfg.experimentId;
+        return new ShadowSinks(
+                sink(cfg, cfg.reportsTopic, ComparisonReport.class, r -> utf8(r.getExperimentId()),
+                        DeliveryGuarantee.EXACTLY_ONCE, "reports"),
+                sink(cfg, cfg.verdictsTopic, Verdict.class, v -> utf8(v.getExperimentId() + "/" + v.getCandidate()),
+                        DeliveryGuarantee.EXACTLY_ONCE, "verdicts"),
+                cfg.scoredEventsTopic == null ? null
+                        // Scored events are high volume and keyed by request id: at-least-once is enough.
+                        : sink(cfg, cfg.scoredEventsTopic, ScoredEvent.class, e -> utf8(e.getRequestId()),
+                                DeliveryGuarantee.AT_LEAST_ONCE, "scored"),
+                sink(cfg, cfg.deadLetterTopic, DeadLetter.class, d -> utf8(experiment),
+                        DeliveryGuarantee.EXACTLY_ONCE, "dead-letters"));
+    }
+
+    private static <T extends SpecificRecord> KafkaSink<T> sink(
+            ShadowJobConfig cfg, String topic, Class<T> type, SerializationSchema<T> key,
+            DeliveryGuarantee guarantee, String idSuffix) {
+        Properties props = cfg.clientProperties();
+        props.setProperty("transaction.timeout.ms", String.valueOf(cfg.transactionTimeout.toMillis()));
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(cfg.bootstrapServers)
+                .setKafkaProducerConfig(props)
+                .setRecordSerializer(KafkaRecordSerializationSchema.<T>builder()
+                        .setTopic(topic)
+                        .setKeySerializationSchema(key)
+                        .setValueSerializationSchema(AvroSerializationSchema.forSpecific(type))
+                        .build())
+                .setDeliveryGuarantee(guarantee)
+                .setTransactionalIdPrefix(cfg.transactionalIdPrefix + "-" + idSuffix)
+                .build();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

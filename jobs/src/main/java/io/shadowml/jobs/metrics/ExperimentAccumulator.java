@@ -1,0 +1,274 @@
+package io.shadowml.jobs.metrics;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
+import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.models.ModelDescriptor.Task;
+
+/**
+ * Everything one report needs, for one window of one experiment: counts, disagreement and paired
+ * comparison per candidate, quality per model. Mergeable, so windows aggregate in parallel shards that
+ * are merged afterwards, and cumulative figures are the merge of all windows.
+ */
+@TypeInfo(ExperimentAccumulatorTypeInfoFactory.class)
+public final class ExperimentAccumulator {
+    private static final int FORMAT_VERSION = 1;
+
+    final Task task;
+    final int models;
+    long scored;
+    long labelled;
+    long expired;
+    long deadLettered;
+    long duplicateLabels;
+    long unknownLabels;
+    final long[] errors;
+    final long[] latencySumMicros;
+    final long[] latencyCount;
+    final BinaryQualityAccumulator[] binary;
+    final MulticlassQualityAccumulator[] multiclass;
+    final RegressionQualityAccumulator[] regression;
+    /** Index = model; slot 0 (the live model) unused. */
+    final DisagreementAccumulator[] disagreement;
+    final PairedComparisonAccumulator[] paired;
+    private transient float[] scratch;
+
+    public ExperimentAccumulator(ModelLayout layout) {
+        this(layout.task(), layout.models(), layout, true);
+    }
+
+    private ExperimentAccumulator(Task task, int models, ModelLayout layout, boolean create) {
+        this.task = task;
+        this.models = models;
+        errors = new long[models];
+        latencySumMicros = new long[models];
+        latencyCount = new long[models];
+        binary = task == Task.BINARY ? new BinaryQualityAccumulator[models] : null;
+        multiclass = task == Task.MULTICLASS ? new MulticlassQualityAccumulator[models] : null;
+        regression = task == Task.REGRESSION ? new RegressionQualityAccumulator[models] : null;
+        disagreement = new DisagreementAccumulator[models];
+        paired = new PairedComparisonAccumulator[models];
+        if (!create) {
+            return;
+        }
+        for (int m = 0; m < models; m++) {
+            switch (task) {
+                case BINARY: binary[m] = new BinaryQualityAccumulator(layout.threshold(m)); break;
+                case MULTICLASS: multiclass[m] = new MulticlassQualityAccumulator(layout.numClasses()); break;
+                default: regression[m] = new RegressionQualityAccumulator();
+            }
+            if (m > 0) {
+                disagreement[m] = new DisagreementAccumulator();
+                paired[m] = new PairedComparisonAccumulator();
+            }
+        }
+    }
+
+    public void add(MetricEvent e, ModelLayout layout) {
+        switch (e.kind) {
+            case MetricEvent.SCORED: addScored(e, layout); break;
+            case MetricEvent.LABELLED: addLabelled(e, layout); break;
+            case MetricEvent.EXPIRED: expired++; break;
+            case MetricEvent.DEAD_LETTER: deadLettered++; break;
+            case MetricEvent.DUPLICATE_LABEL: duplicateLabels++; break;
+            case MetricEvent.UNKNOWN_LABEL: unknownLabels++; break;
+            default: throw new IllegalArgumentException("unknown metric event kind " + e.kind);
+        }
+    }
+
+    private void addScored(MetricEvent e, ModelLayout layout) {
+        scored++;
+        for (int m = 0; m < models; m++) {
+            if (e.failed(m)) {
+                errors[m]++;
+            } else {
+                latencySumMicros[m] += e.latencyMicros[m];
+                latencyCount[m]++;
+            }
+        }
+        if (e.failed(0)) {
+            return;
+        }
+        for (int c = 1; c < models; c++) {
+            if (!e.failed(c)) {
+                disagreement[c].add(layout.flipped(e.outputs, c), layout.absDifference(e.outputs, c));
+            }
+        }
+    }
+
+    private void addLabelled(MetricEvent e, ModelLayout layout) {
+        labelled++;
+        for (int m = 0; m < models; m++) {
+            if (e.failed(m)) {
+                continue;
+            }
+            int off = layout.offset(m);
+            switch (task) {
+                case BINARY:
+                    binary[m].add(e.outputs[off], e.label == 1.0);
+                    break;
+                case MULTICLASS:
+                    if (scratch == null) {
+                        scratch = new float[layout.numClasses()];
+                    }
+                    System.arraycopy(e.outputs, off, scratch, 0, scratch.length);
+                    multiclass[m].add(scratch, layout.decision(e.outputs, m), (int) e.label);
+                    break;
+                default:
+                    regression[m].add(e.outputs[off], e.label);
+            }
+        }
+        if (e.failed(0)) {
+            return;
+        }
+        for (int c = 1; c < models; c++) {
+            if (!e.failed(c)) {
+                paired[c].add(layout.correct(e.outputs, 0, e.label), layout.correct(e.outputs, c, e.label),
+                        layout.loss(e.outputs, 0, e.label), layout.loss(e.outputs, c, e.label));
+            }
+        }
+    }
+
+    public ExperimentAccumulator merge(ExperimentAccumulator o) {
+        if (o.task != task || o.models != models) {
+            throw new IllegalArgumentException("cannot merge accumulators of different experiments");
+        }
+        scored += o.scored;
+        labelled += o.labelled;
+        expired += o.expired;
+        deadLettered += o.deadLettered;
+        duplicateLabels += o.duplicateLabels;
+        unknownLabels += o.unknownLabels;
+        for (int m = 0; m < models; m++) {
+            errors[m] += o.errors[m];
+            latencySumMicros[m] += o.latencySumMicros[m];
+            latencyCount[m] += o.latencyCount[m];
+            switch (task) {
+                case BINARY: binary[m].merge(o.binary[m]); break;
+                case MULTICLASS: multiclass[m].merge(o.multiclass[m]); break;
+                default: regression[m].merge(o.regression[m]);
+            }
+            if (m > 0) {
+                disagreement[m].merge(o.disagreement[m]);
+                paired[m].merge(o.paired[m]);
+            }
+        }
+        return this;
+    }
+
+    public ExperimentAccumulator copy() {
+        ExperimentAccumulator c = new ExperimentAccumulator(task, models, null, false);
+        c.scored = scored;
+        c.labelled = labelled;
+        c.expired = expired;
+        c.deadLettered = deadLettered;
+        c.duplicateLabels = duplicateLabels;
+        c.unknownLabels = unknownLabels;
+        for (int m = 0; m < models; m++) {
+            c.errors[m] = errors[m];
+            c.latencySumMicros[m] = latencySumMicros[m];
+            c.latencyCount[m] = latencyCount[m];
+            switch (task) {
+                case BINARY: c.binary[m] = binary[m].copy(); break;
+                case MULTICLASS: c.multiclass[m] = multiclass[m].copy(); break;
+                default: c.regression[m] = regression[m].copy();
+            }
+            if (m > 0) {
+                c.disagreement[m] = disagreement[m].copy();
+                c.paired[m] = paired[m].copy();
+            }
+        }
+        return c;
+    }
+
+    public void writeTo(DataOutput out) throws IOException {
+        out.writeByte(FORMAT_VERSION);
+        out.writeByte(task.ordinal());
+        out.writeByte(models);
+        long[] counts = {scored, labelled, expired, deadLettered, duplicateLabels, unknownLabels};
+        for (long v : counts) {
+            MetricsIO.writeVarLong(out, v);
+        }
+        for (int m = 0; m < models; m++) {
+            MetricsIO.writeVarLong(out, errors[m]);
+            MetricsIO.writeVarLong(out, latencySumMicros[m]);
+            MetricsIO.writeVarLong(out, latencyCount[m]);
+            switch (task) {
+                case BINARY: binary[m].writeTo(out); break;
+                case MULTICLASS: multiclass[m].writeTo(out); break;
+                default: regression[m].writeTo(out);
+            }
+            if (m > 0) {
+                disagreement[m].writeTo(out);
+                paired[m].writeTo(out);
+            }
+        }
+    }
+
+    public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
+        int version = in.readUnsignedByte();
+        if (version != FORMAT_VERSION) {
+            throw new IOException("unknown ExperimentAccumulator format " + version);
+        }
+        Task task = Task.values()[in.readUnsignedByte()];
+        int models = in.readUnsignedByte();
+        ExperimentAccumulator a = new ExperimentAccumulator(task, models, null, false);
+        a.scored = MetricsIO.readVarLong(in);
+        a.labelled = MetricsIO.readVarLong(in);
+        a.expired = MetricsIO.readVarLong(in);
+        a.deadLettered = MetricsIO.readVarLong(in);
+        a.duplicateLabels = MetricsIO.readVarLong(in);
+        a.unknownLabels = MetricsIO.readVarLong(in);
+        for (int m = 0; m < models; m++) {
+            a.errors[m] = MetricsIO.readVarLong(in);
+            a.latencySumMicros[m] = MetricsIO.readVarLong(in);
+            a.latencyCount[m] = MetricsIO.readVarLong(in);
+            switch (task) {
+                case BINARY: a.binary[m] = BinaryQualityAccumulator.readFrom(in); break;
+                case MULTICLASS: a.multiclass[m] = MulticlassQualityAccumulator.readFrom(in); break;
+                default: a.regression[m] = RegressionQualityAccumulator.readFrom(in);
+            }
+            if (m > 0) {
+                a.disagreement[m] = DisagreementAccumulator.readFrom(in);
+                a.paired[m] = PairedComparisonAccumulator.readFrom(in);
+            }
+        }
+        return a;
+    }
+
+    public Task task() { return task; }
+    public int models() { return models; }
+    public long scored() { return scored; }
+    public long labelled() { return labelled; }
+    public long expired() { return expired; }
+    public long deadLettered() { return deadLettered; }
+    public long duplicateLabels() { return duplicateLabels; }
+    public long unknownLabels() { return unknownLabels; }
+    public long errors(int model) { return errors[model]; }
+    public double latencyMeanMicros(int model) {
+        return latencyCount[model] == 0 ? Double.NaN : (double) latencySumMicros[model] / latencyCount[model];
+    }
+    public BinaryQualityAccumulator binary(int model) { return binary[model]; }
+    public MulticlassQualityAccumulator multiclass(int model) { return multiclass[model]; }
+    public RegressionQualityAccumulator regression(int model) { return regression[model]; }
+    public DisagreementAccumulator disagreement(int candidate) { return disagreement[candidate]; }
+    public PairedComparisonAccumulator paired(int candidate) { return paired[candidate]; }
+
+    public long totalErrors() {
+        long sum = 0;
+        for (long e : errors) {
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** Labels joined per resolved request (labelled or expired); NaN before anything resolved. */
+    public double labelCoverage() {
+        long resolved = labelled + expired;
+        return resolved == 0 ? Double.NaN : (double) labelled / resolved;
+    }
+}

@@ -1,0 +1,61 @@
+package io.shadowml.jobs.metrics;
+
+/**
+ * The one record type the metric windows consume: something that happened to one request (scored,
+ * labelled, expired) or one input record (dead-lettered, duplicate or unknown label). A Flink POJO with
+ * primitive arrays, so it serialises compactly and without Kryo.
+ */
+public class MetricEvent {
+    public static final byte SCORED = 0;
+    public static final byte LABELLED = 1;
+    public static final byte EXPIRED = 2;
+    public static final byte DEAD_LETTER = 3;
+    public static final byte DUPLICATE_LABEL = 4;
+    public static final byte UNKNOWN_LABEL = 5;
+
+    public byte kind;
+    /** Spreads the aggregation over parallel subtasks; derived from the request id. */
+    public int shard;
+    public String requestId;
+    public long eventTime;
+    /** All models' outputs in {@link io.shadowml.jobs.compare.ModelLayout} order (SCORED, LABELLED). */
+    public float[] outputs;
+    /** Bit m set: model m produced no usable output for this event. */
+    public long errorMask;
+    /** Per model: this event's share of its batch's inference time (SCORED only). */
+    public int[] latencyMicros;
+    /** The label value (LABELLED only). */
+    public double label;
+
+    public MetricEvent() {}
+
+    public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros) {
+        MetricEvent e = of(SCORED, requestId);
+        e.eventTime = eventTime;
+        e.outputs = outputs;
+        e.errorMask = errorMask;
+        e.latencyMicros = latencyMicros;
+        return e;
+    }
+
+    public static MetricEvent labelled(MetricEvent prediction, double label) {
+        MetricEvent e = of(LABELLED, prediction.requestId);
+        e.eventTime = prediction.eventTime;
+        e.outputs = prediction.outputs;
+        e.errorMask = prediction.errorMask;
+        e.label = label;
+        return e;
+    }
+
+    public static MetricEvent of(byte kind, String requestId) {
+        MetricEvent e = new MetricEvent();
+        e.kind = kind;
+        e.requestId = requestId;
+        e.shard = requestId == null ? 0 : requestId.hashCode() & Integer.MAX_VALUE;
+        return e;
+    }
+
+    public boolean failed(int model) {
+        return (errorMask & (1L << model)) != 0;
+    }
+}

@@ -1,0 +1,137 @@
+package io.shadowml.jobs.report;
+
+import java.util.HashMap;
+import java.util.Map;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.Decision;
+import io.shadowml.avro.Verdict;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.WindowPartial;
+
+/**
+ * Per experiment: merges the shards' partial accumulators of each window once the watermark passes the
+ * window, emits the window's report, folds it into the cumulative accumulator, emits the cumulative
+ * report and a verdict per candidate (on {@link #VERDICTS}), and publishes the figures as gauges.
+ */
+public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial, ComparisonReport> {
+    private static final long serialVersionUID = 1L;
+
+    public static final OutputTag<Verdict> VERDICTS = new OutputTag<>("verdicts") {};
+
+    private final ModelLayout layout;
+    private final VerdictPolicy policy;
+
+    private transient MapState<Long, ExperimentAccumulator> windows;
+    private transient MapState<Long, Long> windowStarts;
+    private transient ValueState<ExperimentAccumulator> cumulative;
+    private transient ValueState<Long> firstWindowStart;
+    /** Latest figures for the gauges: "model/metric" -> value. */
+    private transient Map<String, Double> gaugeValues;
+    private transient MetricGroup metricGroup;
+
+    public ReportAssembler(ModelLayout layout, VerdictPolicy policy) {
+        this.layout = layout;
+        this.policy = policy;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        TypeInformation<ExperimentAccumulator> accType = TypeInformation.of(ExperimentAccumulator.class);
+        windows = getRuntimeContext().getMapState(new MapStateDescriptor<>("windows", Types.LONG, accType));
+        windowStarts = getRuntimeContext().getMapState(new MapStateDescriptor<>("window-starts", Types.LONG, Types.LONG));
+        cumulative = getRuntimeContext().getState(new ValueStateDescriptor<>("cumulative", accType));
+        firstWindowStart = getRuntimeContext().getState(new ValueStateDescriptor<>("first-window-start", Types.LONG));
+        gaugeValues = new HashMap<>();
+        metricGroup = getRuntimeContext().getMetricGroup();
+    }
+
+    @Override
+    public void processElement(WindowPartial partial, Context ctx, Collector<ComparisonReport> out) throws Exception {
+        ExperimentAccumulator acc = windows.get(partial.windowEnd);
+        if (acc == null) {
+            windows.put(partial.windowEnd, partial.accumulator);
+            windowStarts.put(partial.windowEnd, partial.windowStart);
+            ctx.timerService().registerEventTimeTimer(partial.windowEnd - 1);
+        } else {
+            windows.put(partial.windowEnd, acc.merge(partial.accumulator));
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<ComparisonReport> out) throws Exception {
+        long end = timestamp + 1;
+        ExperimentAccumulator window = windows.get(end);
+        if (window == null) {
+            return;
+        }
+        long start = windowStarts.get(end);
+        windows.remove(end);
+        windowStarts.remove(end);
+        String experimentId = ctx.getCurrentKey();
+        out.collect(ReportFactory.report(experimentId, WindowKind.TUMBLING, start, end, window, layout));
+
+        ExperimentAccumulator total = cumulative.value();
+        total = total == null ? window.copy() : total.merge(window);
+        cumulative.update(total);
+        Long first = firstWindowStart.value();
+        if (first == null) {
+            first = start;
+            firstWindowStart.update(first);
+        }
+        out.collect(ReportFactory.report(experimentId, WindowKind.CUMULATIVE, first, end, total, layout));
+        for (int c = 1; c < layout.models(); c++) {
+            Verdict verdict = policy.decide(experimentId, end, total, layout, c);
+            ctx.output(VERDICTS, verdict);
+            publish(experimentId, layout.modelId(c), "verdict", verdictCode(verdict.getDecision()));
+        }
+        publishGauges(experimentId, total);
+    }
+
+    private static double verdictCode(Decision d) {
+        // REJECT = -1, CONTINUE = 0, PROMOTE = 1: alert rules compare against these.
+        return d == Decision.REJECT ? -1 : d == Decision.PROMOTE ? 1 : 0;
+    }
+
+    private void publishGauges(String experimentId, ExperimentAccumulator total) {
+        publish(experimentId, null, "label_coverage", total.labelCoverage());
+        for (int m = 0; m < layout.models(); m++) {
+            for (Map.Entry<String, Double> q : ReportFactory.qualityMetrics(total, m).entrySet()) {
+                publish(experimentId, layout.modelId(m), "quality_" + q.getKey(), q.getValue());
+            }
+            if (m > 0) {
+                publish(experimentId, layout.modelId(m), "disagreement_flip_rate", total.disagreement(m).flipRate());
+                publish(experimentId, layout.modelId(m), "disagreement_abs_diff_p99", total.disagreement(m).absDifferenceQuantile(0.99));
+                publish(experimentId, layout.modelId(m), "paired_mcnemar_p_value", total.paired(m).mcnemarPValue());
+                publish(experimentId, layout.modelId(m), "paired_loss_diff_mean", total.paired(m).meanLossDifference());
+            }
+        }
+    }
+
+    /** Registers a gauge on first use; afterwards only its value changes. */
+    private void publish(String experimentId, String model, String name, double value) {
+        String key = model + "/" + name;
+        if (!gaugeValues.containsKey(key)) {
+            MetricGroup g = metricGroup.addGroup("experiment", experimentId);
+            if (model != null) {
+                g = g.addGroup("model", model);
+            }
+            g.gauge(name, () -> gaugeValues.get(key));
+        }
+        gaugeValues.put(key, value);
+    }
+}

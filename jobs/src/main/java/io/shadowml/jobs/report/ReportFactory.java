@@ -1,0 +1,136 @@
+package io.shadowml.jobs.report;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.ModelQuality;
+import io.shadowml.avro.ModelRole;
+import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.ReportCounts;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.jobs.metrics.BinaryQualityAccumulator;
+import io.shadowml.jobs.metrics.DisagreementAccumulator;
+import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.MulticlassQualityAccumulator;
+import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
+import io.shadowml.jobs.metrics.RegressionQualityAccumulator;
+
+/** Turns an accumulator into the report record; the metric names here are the ones jobs/README.md lists. */
+public final class ReportFactory {
+    private ReportFactory() {}
+
+    public static ComparisonReport report(String experimentId, WindowKind kind, long start, long end,
+                                          ExperimentAccumulator acc, ModelLayout layout) {
+        List<Disagreement> disagreement = new ArrayList<>();
+        List<PairedTest> paired = new ArrayList<>();
+        List<ModelQuality> quality = new ArrayList<>();
+        for (int m = 0; m < layout.models(); m++) {
+            quality.add(ModelQuality.newBuilder()
+                    .setModel(layout.modelId(m))
+                    .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
+                    .setLabelled(labelledCount(acc, m))
+                    .setErrors(acc.errors(m))
+                    .setMetrics(qualityMetrics(acc, m))
+                    .build());
+        }
+        for (int c = 1; c < layout.models(); c++) {
+            DisagreementAccumulator d = acc.disagreement(c);
+            disagreement.add(Disagreement.newBuilder()
+                    .setCandidate(layout.modelId(c))
+                    .setCompared(d.count())
+                    .setFlips(d.flips())
+                    .setFlipRate(d.flipRate())
+                    .setAbsDiffMean(d.meanAbsDifference())
+                    .setAbsDiffP50(d.absDifferenceQuantile(0.5))
+                    .setAbsDiffP90(d.absDifferenceQuantile(0.9))
+                    .setAbsDiffP99(d.absDifferenceQuantile(0.99))
+                    .setAbsDiffMax(d.maxAbsDifference())
+                    .setMetrics(new HashMap<>())
+                    .build());
+            PairedComparisonAccumulator p = acc.paired(c);
+            double[] ci = p.lossDifferenceCi95();
+            paired.add(PairedTest.newBuilder()
+                    .setCandidate(layout.modelId(c))
+                    .setPairs(p.count())
+                    .setLiveOnlyCorrect(p.liveOnlyCorrect())
+                    .setCandidateOnlyCorrect(p.candidateOnlyCorrect())
+                    .setMcnemarPValue(p.mcnemarPValue())
+                    .setLossDiffMean(p.meanLossDifference())
+                    .setLossDiffCiLow(ci[0])
+                    .setLossDiffCiHigh(ci[1])
+                    .setMetrics(new HashMap<>())
+                    .build());
+        }
+        Map<String, Double> experiment = new HashMap<>();
+        experiment.put("label_coverage", acc.labelCoverage());
+        return ComparisonReport.newBuilder()
+                .setExperimentId(experimentId)
+                .setWindowKind(kind)
+                .setWindowStart(Instant.ofEpochMilli(start))
+                .setWindowEnd(Instant.ofEpochMilli(end))
+                .setLiveModel(layout.modelId(0))
+                .setCounts(ReportCounts.newBuilder()
+                        .setScored(acc.scored())
+                        .setLabelled(acc.labelled())
+                        .setExpiredUnlabeled(acc.expired())
+                        .setErrors(acc.totalErrors())
+                        .setDeadLettered(acc.deadLettered())
+                        .setDuplicateLabels(acc.duplicateLabels())
+                        .setUnknownLabels(acc.unknownLabels())
+                        .build())
+                .setDisagreement(disagreement)
+                .setQuality(quality)
+                .setPaired(paired)
+                .setMetrics(experiment)
+                .build();
+    }
+
+    private static long labelledCount(ExperimentAccumulator acc, int m) {
+        switch (acc.task()) {
+            case BINARY: return acc.binary(m).count();
+            case MULTICLASS: return acc.multiclass(m).count();
+            default: return acc.regression(m).count();
+        }
+    }
+
+    static Map<String, Double> qualityMetrics(ExperimentAccumulator acc, int m) {
+        Map<String, Double> q = new HashMap<>();
+        switch (acc.task()) {
+            case BINARY: {
+                BinaryQualityAccumulator b = acc.binary(m);
+                q.put("accuracy", b.accuracy());
+                q.put("precision", b.precision());
+                q.put("recall", b.recall());
+                q.put("f1", b.f1());
+                q.put("roc_auc", b.rocAuc());
+                q.put("log_loss", b.logLoss());
+                q.put("brier", b.brier());
+                q.put("positives", (double) b.positives());
+                break;
+            }
+            case MULTICLASS: {
+                MulticlassQualityAccumulator mc = acc.multiclass(m);
+                q.put("accuracy", mc.accuracy());
+                q.put("macro_f1", mc.macroF1());
+                q.put("log_loss", mc.logLoss());
+                break;
+            }
+            default: {
+                RegressionQualityAccumulator r = acc.regression(m);
+                q.put("mae", r.mae());
+                q.put("rmse", r.rmse());
+            }
+        }
+        q.put("label_coverage", acc.labelCoverage());
+        long attempts = acc.scored();
+        q.put("error_rate", attempts == 0 ? Double.NaN : (double) acc.errors(m) / attempts);
+        q.put("latency_mean_micros", acc.latencyMeanMicros(m));
+        return q;
+    }
+}

@@ -1,0 +1,112 @@
+package io.shadowml.jobs.validate;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Request;
+import io.shadowml.jobs.io.Decoded;
+import io.shadowml.models.ModelDescriptor;
+
+/**
+ * Lets through only requests every model can score: id and event time present, every named feature
+ * present and finite, every dense vector of the right length and finite. Everything else goes to the
+ * dead-letter side output with the first reason found.
+ */
+public class RequestValidator extends ProcessFunction<Decoded<Request>, Request> {
+    private static final long serialVersionUID = 1L;
+
+    private final String experimentId;
+    /** feature name -> a model that needs it (for the message). */
+    private final LinkedHashMap<String, String> requiredFeatures = new LinkedHashMap<>();
+    /** vector length -> a model that needs it. */
+    private final LinkedHashMap<Integer, String> requiredVectorLengths = new LinkedHashMap<>();
+    private transient Counter deadLettered;
+
+    public RequestValidator(String experimentId, List<ModelDescriptor> models) {
+        this.experimentId = experimentId;
+        for (ModelDescriptor m : models) {
+            if (m.isVectorInput()) {
+                requiredVectorLengths.putIfAbsent(m.featureCount(), m.id());
+            } else {
+                for (String f : m.featureNames()) {
+                    requiredFeatures.putIfAbsent(f, m.id());
+                }
+            }
+        }
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        deadLettered = getRuntimeContext().getMetricGroup()
+                .addGroup("experiment", experimentId).counter("requests_dead_lettered");
+    }
+
+    @Override
+    public void processElement(Decoded<Request> in, Context ctx, Collector<Request> out) {
+        DeadLetter rejected = in.deadLetter;
+        if (rejected == null) {
+            String reason = problem(in.value);
+            if (reason == null) {
+                out.collect(in.value);
+                return;
+            }
+            rejected = in.reject(reason);
+        }
+        rejected.setExperimentId(experimentId);
+        deadLettered.inc();
+        ctx.output(DeadLetters.TAG, rejected);
+    }
+
+    /** The first reason the request cannot be scored, or null. */
+    String problem(Request r) {
+        if (r.getRequestId() == null || r.getRequestId().isBlank()) {
+            return "missing request_id";
+        }
+        if (r.getEventTime() == null) {
+            return "missing event_time";
+        }
+        if (!requiredFeatures.isEmpty()) {
+            Map<String, Double> features = r.getFeatures();
+            if (features == null) {
+                return "missing features (model " + requiredFeatures.values().iterator().next() + " needs named features)";
+            }
+            for (Map.Entry<String, String> need : requiredFeatures.entrySet()) {
+                Double v = features.get(need.getKey());
+                if (v == null) {
+                    return "missing feature '" + need.getKey() + "' (model " + need.getValue() + ")";
+                }
+                if (!Double.isFinite(v)) {
+                    return "feature '" + need.getKey() + "' is " + v;
+                }
+            }
+        }
+        if (!requiredVectorLengths.isEmpty()) {
+            List<Float> vector = r.getVector();
+            for (Map.Entry<Integer, String> need : requiredVectorLengths.entrySet()) {
+                if (vector == null) {
+                    return "missing vector (model " + need.getValue() + " needs " + need.getKey() + " values)";
+                }
+                if (vector.size() != need.getKey()) {
+                    return "vector has " + vector.size() + " values, model " + need.getValue() + " expects " + need.getKey();
+                }
+            }
+            if (vector != null) {
+                for (int i = 0; i < vector.size(); i++) {
+                    float v = vector.get(i);
+                    if (!Float.isFinite(v)) {
+                        return "vector[" + i + "] is " + v;
+                    }
+                }
+            }
+        }
+        return null;
+    }
+}

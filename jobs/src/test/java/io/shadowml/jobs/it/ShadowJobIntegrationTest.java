@@ -1,0 +1,563 @@
+package io.shadowml.jobs.it;
+
+import static io.shadowml.jobs.it.ExpectedMetrics.binaryLogLoss;
+import static io.shadowml.jobs.it.ExpectedMetrics.clip;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.datasketches.kll.KllSketch;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Decision;
+import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.Label;
+import io.shadowml.avro.ModelQuality;
+import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.ScoredEvent;
+import io.shadowml.avro.Verdict;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.models.InputBatch;
+import io.shadowml.models.ModelDescriptor;
+import io.shadowml.models.OnnxModel;
+import io.shadowml.models.PredictionBatch;
+import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.testkit.scenario.LabelledRequest;
+import io.shadowml.testkit.scenario.ScenarioData;
+
+/**
+ * The whole job on real components: a Flink MiniCluster and a real KRaft broker. Both shipped
+ * scenarios are replayed into Kafka with bad records mixed in; the reports read back with
+ * read_committed must equal what this test computes itself from the same events.
+ */
+class ShadowJobIntegrationTest {
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    static EmbeddedKafka kafka;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start();
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    /** A bad record the test produced, and the words its dead letter's reason must contain. */
+    record ExpectedDeadLetter(String topic, int partition, long offset, byte[] raw, String reasonContains) {}
+
+    /** What a scenario sent, the test's own bookkeeping. */
+    static final class Sent {
+        final List<LabelledRequest> valid = new ArrayList<>();
+        final Map<String, Double> firstLabel = new HashMap<>();
+        final List<ExpectedDeadLetter> deadLetters = new ArrayList<>();
+        long duplicateLabels;
+        long unknownLabels;
+    }
+
+    @Test
+    void fraudScenarioReportsMatchBruteForce() throws Exception {
+        List<LabelledRequest> events = ScenarioData.fraud(3000);
+        Path models = ScenarioData.repoRoot().resolve("models/shipped/fraud");
+        Scenario s = new Scenario("fraud", models, events, "1d", "14d");
+        Request missingFeature = copy(events.get(10).request(), "bad-missing-feature");
+        missingFeature.getFeatures().remove("merchant_risk");
+        Request nanFeature = copy(events.get(11).request(), "bad-nan-feature");
+        nanFeature.getFeatures().put("amount", Double.NaN);
+        s.badRequest(missingFeature, "missing feature 'merchant_risk'");
+        s.badRequest(nanFeature, "feature 'amount' is NaN");
+        s.badLabelValue(2.0, "binary label must be 0 or 1");
+        s.run();
+    }
+
+    @Test
+    void fashionScenarioReportsMatchBruteForce() throws Exception {
+        List<LabelledRequest> events = ScenarioData.fashion(1200, Instant.parse("2026-01-05T00:00:00Z"), 60_000, 7);
+        Path models = ScenarioData.repoRoot().resolve("models/shipped/fashion");
+        Scenario s = new Scenario("fashion", models, events, "2h", "3d");
+        Request shortVector = copy(events.get(10).request(), "bad-short-vector");
+        shortVector.setVector(new ArrayList<>(shortVector.getVector().subList(0, 783)));
+        Request infPixel = copy(events.get(11).request(), "bad-inf-pixel");
+        infPixel.getVector().set(5, Float.POSITIVE_INFINITY);
+        s.badRequest(shortVector, "vector has 783 values");
+        s.badRequest(infPixel, "vector[5] is Infinity");
+        s.badLabelValue(10.0, "class label must be an integer in [0, 10)");
+        s.run();
+    }
+
+    static Request copy(Request r, String id) {
+        Request c = Request.newBuilder(r).setRequestId(id).build();
+        if (c.getFeatures() != null) {
+            c.setFeatures(new HashMap<>(c.getFeatures()));
+        }
+        if (c.getVector() != null) {
+            c.setVector(new ArrayList<>(c.getVector()));
+        }
+        return c;
+    }
+
+    final class Scenario {
+        final String name;
+        final Path modelDir;
+        final List<LabelledRequest> events;
+        final String window;
+        final String horizon;
+        final List<Object[]> extraBadRequests = new ArrayList<>();
+        double badLabel;
+        String badLabelReason;
+
+        Scenario(String name, Path modelDir, List<LabelledRequest> events, String window, String horizon) {
+            this.name = name;
+            this.modelDir = modelDir;
+            this.events = events;
+            this.window = window;
+            this.horizon = horizon;
+        }
+
+        void badRequest(Request r, String reason) {
+            extraBadRequests.add(new Object[] {r, reason});
+        }
+
+        void badLabelValue(double value, String reason) {
+            badLabel = value;
+            badLabelReason = reason;
+        }
+
+        String topic(String kind) {
+            return name + "-" + kind;
+        }
+
+        void run() throws Exception {
+            kafka.createTopic(topic("requests"), 3);
+            kafka.createTopic(topic("labels"), 2);
+            for (String t : List.of("reports", "verdicts", "scored", "dead-letters")) {
+                kafka.createTopic(topic(t), 1);
+            }
+            Sent sent = produce();
+            Path config = writeConfig();
+
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            ShadowJobConfig cfg = ShadowJobConfig.load(config);
+            new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg)).build(env);
+            env.execute("shadow-" + name);
+
+            verify(sent, cfg);
+        }
+
+        Sent produce() throws Exception {
+            Sent sent = new Sent();
+            List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
+            List<String> badReasons = new ArrayList<>();
+            List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
+            List<String> badLabelReasons = new ArrayList<>();
+            String requestsTopic = topic("requests");
+            String labelsTopic = topic("labels");
+            int i = 0;
+            for (LabelledRequest e : events) {
+                long t = e.request().getEventTime().toEpochMilli();
+                requests.add(record(requestsTopic, e.request().getRequestId(), AvroBytes.encode(e.request()), t));
+                badReasons.add(null);
+                sent.valid.add(e);
+                if (e.labelled()) {
+                    sent.firstLabel.put(e.request().getRequestId(), e.label().getValue());
+                    labels.add(record(labelsTopic, e.request().getRequestId(), AvroBytes.encode(e.label()),
+                            e.label().getLabelTime().toEpochMilli()));
+                    badLabelReasons.add(null);
+                    if (i % 400 == 7) { // a second, contradicting label: the first must win
+                        Label dup = Label.newBuilder(e.label()).setValue(name.equals("fraud") ? 1 - e.label().getValue() : (e.label().getValue() + 1) % 10)
+                                .setLabelTime(e.label().getLabelTime().plusSeconds(60)).build();
+                        labels.add(record(labelsTopic, e.request().getRequestId(), AvroBytes.encode(dup),
+                                dup.getLabelTime().toEpochMilli()));
+                        badLabelReasons.add(null);
+                        sent.duplicateLabels++;
+                    }
+                }
+                if (i % 500 == 250) {
+                    // Bytes that are not a Request at all, and a truncated Request.
+                    byte[] garbage = ("not avro " + i).getBytes(StandardCharsets.UTF_8);
+                    requests.add(record(requestsTopic, "garbage-" + i, garbage, t));
+                    badReasons.add("undecodable Request");
+                    byte[] valid = AvroBytes.encode(e.request());
+                    requests.add(record(requestsTopic, "truncated-" + i, Arrays.copyOf(valid, valid.length / 2), t));
+                    badReasons.add("undecodable Request");
+                }
+                if (i == 300) {
+                    Request noId = copy(e.request(), null);
+                    requests.add(record(requestsTopic, "no-id", AvroBytes.encode(noId), t));
+                    badReasons.add("missing request_id");
+                    Request noTime = copy(e.request(), "bad-no-time");
+                    noTime.setEventTime(null);
+                    requests.add(record(requestsTopic, "no-time", AvroBytes.encode(noTime), t));
+                    badReasons.add("missing event_time");
+                    for (Object[] bad : extraBadRequests) {
+                        Request r = (Request) bad[0];
+                        r.setEventTime(Instant.ofEpochMilli(t));
+                        requests.add(record(requestsTopic, r.getRequestId(), AvroBytes.encode(r), t));
+                        badReasons.add((String) bad[1]);
+                    }
+                    Label ghost = Label.newBuilder().setRequestId("never-scored").setLabelTime(Instant.ofEpochMilli(t)).setValue(1).build();
+                    labels.add(record(labelsTopic, "never-scored", AvroBytes.encode(ghost), t));
+                    badLabelReasons.add(null);
+                    sent.unknownLabels++;
+                    Label invalid = Label.newBuilder().setRequestId(e.request().getRequestId() + "-x")
+                            .setLabelTime(Instant.ofEpochMilli(t)).setValue(badLabel).build();
+                    labels.add(record(labelsTopic, "invalid", AvroBytes.encode(invalid), t));
+                    badLabelReasons.add(badLabelReason);
+                    labels.add(record(labelsTopic, "garbage", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, t));
+                    badLabelReasons.add("undecodable Label");
+                }
+                i++;
+            }
+            // Labels are produced in the order they become known.
+            Integer[] order = new Integer[labels.size()];
+            for (int k = 0; k < order.length; k++) {
+                order[k] = k;
+            }
+            Arrays.sort(order, Comparator.comparingLong(k -> labels.get(k).timestamp()));
+            List<ProducerRecord<byte[], byte[]>> sortedLabels = new ArrayList<>();
+            List<String> sortedLabelReasons = new ArrayList<>();
+            for (int k : order) {
+                sortedLabels.add(labels.get(k));
+                sortedLabelReasons.add(badLabelReasons.get(k));
+            }
+            collectDeadLetters(sent, requests, badReasons, kafka.produce(requests));
+            collectDeadLetters(sent, sortedLabels, sortedLabelReasons, kafka.produce(sortedLabels));
+            return sent;
+        }
+
+        void collectDeadLetters(Sent sent, List<ProducerRecord<byte[], byte[]>> records, List<String> reasons,
+                                List<RecordMetadata> metadata) {
+            for (int k = 0; k < records.size(); k++) {
+                if (reasons.get(k) != null) {
+                    RecordMetadata m = metadata.get(k);
+                    sent.deadLetters.add(new ExpectedDeadLetter(m.topic(), m.partition(), m.offset(),
+                            records.get(k).value(), reasons.get(k)));
+                }
+            }
+        }
+
+        ProducerRecord<byte[], byte[]> record(String topic, String key, byte[] value, long timestamp) {
+            return new ProducerRecord<>(topic, null, timestamp, key.getBytes(StandardCharsets.UTF_8), value);
+        }
+
+        Path writeConfig() throws Exception {
+            String yaml = String.join("\n",
+                    "experiment_id: it-" + name,
+                    "kafka:",
+                    "  bootstrap_servers: " + kafka.bootstrapServers(),
+                    "  group_id: it-" + name,
+                    "  start: earliest",
+                    "  transaction_timeout: 10m",
+                    "topics:",
+                    "  requests: " + topic("requests"),
+                    "  labels: " + topic("labels"),
+                    "  reports: " + topic("reports"),
+                    "  verdicts: " + topic("verdicts"),
+                    "  scored_events: " + topic("scored"),
+                    "  dead_letter: " + topic("dead-letters"),
+                    "models:",
+                    "  live: " + modelDir.resolve("live/model.json"),
+                    "  candidates:",
+                    "    - " + modelDir.resolve("candidate/model.json"),
+                    "label_horizon: " + horizon,
+                    "report_window: " + window,
+                    "event_time:",
+                    "  max_out_of_orderness: 1m",
+                    "  idleness: 5s",
+                    "batching:",
+                    "  max_size: 32",
+                    "  max_wait: 20ms",
+                    "checkpoint_interval: 1s",
+                    "scored_events_sample_rate: 1.0",
+                    "metric_shards: 3",
+                    "verdict:",
+                    "  min_labelled_pairs: 200",
+                    "");
+            Path file = tmp.resolve(name + ".yaml");
+            Files.writeString(file, yaml);
+            return file;
+        }
+
+        void verify(Sent sent, ShadowJobConfig cfg) throws Exception {
+            ModelDescriptor liveD = cfg.liveModel;
+            ModelDescriptor candD = cfg.candidateModels.get(0);
+            float[][] live = scoreAll(liveD, sent.valid);
+            float[][] cand = scoreAll(candD, sent.valid);
+            boolean binary = liveD.task() == ModelDescriptor.Task.BINARY;
+
+            // --- reports ---
+            List<ComparisonReport> reports = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("reports"), true, Duration.ofSeconds(30))) {
+                reports.add(AvroBytes.decode(r.value(), ComparisonReport.class));
+            }
+            ComparisonReport cumulative = reports.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElseThrow();
+            long tumblingScored = reports.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                    .mapToLong(r -> r.getCounts().getScored()).sum();
+
+            long labelled = sent.valid.stream().filter(e -> sent.firstLabel.containsKey(e.request().getRequestId())).count();
+            assertEquals(sent.valid.size(), cumulative.getCounts().getScored(), "scored");
+            assertEquals(sent.valid.size(), tumblingScored, "tumbling windows add up to the cumulative count");
+            assertEquals(labelled, cumulative.getCounts().getLabelled(), "labelled");
+            assertEquals(sent.valid.size() - labelled, cumulative.getCounts().getExpiredUnlabeled(), "expired");
+            assertEquals(sent.deadLetters.size(), cumulative.getCounts().getDeadLettered(), "dead-lettered");
+            assertEquals(sent.duplicateLabels, cumulative.getCounts().getDuplicateLabels(), "duplicate labels");
+            assertEquals(sent.unknownLabels, cumulative.getCounts().getUnknownLabels(), "unknown labels");
+            assertEquals(0, cumulative.getCounts().getErrors(), "model errors");
+            assertEquals(liveD.id(), cumulative.getLiveModel());
+
+            // --- disagreement, over every scored event ---
+            List<Double> diffs = new ArrayList<>();
+            long flips = 0;
+            for (int i = 0; i < live.length; i++) {
+                flips += decision(liveD, live[i]) != decision(candD, cand[i]) ? 1 : 0;
+                if (binary) {
+                    diffs.add(Math.abs((double) cand[i][0] - live[i][0]));
+                } else {
+                    double l1 = 0;
+                    for (int k = 0; k < live[i].length; k++) {
+                        l1 += Math.abs((double) cand[i][k] - live[i][k]);
+                    }
+                    diffs.add(l1 / 2);
+                }
+            }
+            Disagreement d = cumulative.getDisagreement().get(0);
+            assertEquals(candD.id(), d.getCandidate());
+            assertEquals(live.length, d.getCompared());
+            assertEquals(flips, d.getFlips(), "flips");
+            assertEquals((double) flips / live.length, d.getFlipRate(), 1e-12);
+            double[] sortedDiffs = ExpectedMetrics.toArray(ExpectedMetrics.sortedCopy(diffs));
+            assertEquals(Arrays.stream(sortedDiffs).average().orElseThrow(), d.getAbsDiffMean(), 1e-9);
+            assertEquals(sortedDiffs[sortedDiffs.length - 1], d.getAbsDiffMax(), 1e-12);
+            double eps = KllSketch.getNormalizedRankError(200, false);
+            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.5, d.getAbsDiffP50(), eps), "p50 " + d.getAbsDiffP50());
+            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.9, d.getAbsDiffP90(), eps), "p90 " + d.getAbsDiffP90());
+            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.99, d.getAbsDiffP99(), eps), "p99 " + d.getAbsDiffP99());
+
+            // --- quality and paired test, over labelled events with the first label ---
+            List<Integer> idx = new ArrayList<>();
+            for (int i = 0; i < sent.valid.size(); i++) {
+                if (sent.firstLabel.containsKey(sent.valid.get(i).request().getRequestId())) {
+                    idx.add(i);
+                }
+            }
+            int n = idx.size();
+            int[] y = new int[n];
+            for (int j = 0; j < n; j++) {
+                y[j] = (int) (double) sent.firstLabel.get(sent.valid.get(idx.get(j)).request().getRequestId());
+            }
+            ModelQuality liveQ = cumulative.getQuality().get(0);
+            ModelQuality candQ = cumulative.getQuality().get(1);
+            assertEquals(liveD.id(), liveQ.getModel());
+            assertEquals(candD.id(), candQ.getModel());
+            double[] liveLoss = checkQuality(liveD, live, idx, y, liveQ, binary);
+            double[] candLoss = checkQuality(candD, cand, idx, y, candQ, binary);
+
+            long b = 0;
+            long c = 0;
+            double[] lossDiff = new double[n];
+            for (int j = 0; j < n; j++) {
+                boolean liveRight = decision(liveD, live[idx.get(j)]) == y[j];
+                boolean candRight = decision(candD, cand[idx.get(j)]) == y[j];
+                b += liveRight && !candRight ? 1 : 0;
+                c += candRight && !liveRight ? 1 : 0;
+                lossDiff[j] = candLoss[j] - liveLoss[j];
+            }
+            PairedTest p = cumulative.getPaired().get(0);
+            assertEquals(n, p.getPairs());
+            assertEquals(b, p.getLiveOnlyCorrect(), "McNemar b");
+            assertEquals(c, p.getCandidateOnlyCorrect(), "McNemar c");
+            assertEquals(ExpectedMetrics.mcnemar(b, c), p.getMcnemarPValue(), 1e-9);
+            double[] ci = ExpectedMetrics.meanAndCi(lossDiff);
+            assertEquals(ci[0], p.getLossDiffMean(), 1e-9);
+            assertEquals(ci[1], p.getLossDiffCiLow(), 1e-9);
+            assertEquals(ci[2], p.getLossDiffCiHigh(), 1e-9);
+            assertEquals((double) n / (n + (sent.valid.size() - n)), cumulative.getMetrics().get("label_coverage"), 1e-12);
+
+            // --- verdicts: one per candidate per window; the last follows the paired evidence ---
+            List<Verdict> verdicts = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
+                verdicts.add(AvroBytes.decode(r.value(), Verdict.class));
+            }
+            assertEquals(reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE).count(), verdicts.size());
+            Verdict last = verdicts.stream().max(Comparator.comparing(Verdict::getDecidedAt)).orElseThrow();
+            boolean mcnemarWorse = ExpectedMetrics.mcnemar(b, c) < 0.05 && b > c;
+            Decision expected = ci[1] > 0 || mcnemarWorse ? Decision.REJECT : ci[2] < 0 ? Decision.PROMOTE : Decision.CONTINUE;
+            assertEquals(expected, last.getDecision(), String.valueOf(last.getReasons()));
+            assertFalse(last.getReasons().isEmpty());
+
+            // --- scored events: every valid request once, live first, with the live model's score ---
+            Map<String, Integer> position = new HashMap<>();
+            for (int i = 0; i < sent.valid.size(); i++) {
+                position.put(sent.valid.get(i).request().getRequestId(), i);
+            }
+            List<ConsumerRecord<byte[], byte[]>> scored = kafka.readAll(topic("scored"), false, Duration.ofSeconds(30));
+            assertEquals(sent.valid.size(), scored.size());
+            for (ConsumerRecord<byte[], byte[]> r : scored) {
+                ScoredEvent e = AvroBytes.decode(r.value(), ScoredEvent.class);
+                int i = position.get(e.getRequestId());
+                double expectedScore = binary ? live[i][0] : live[i][decision(liveD, live[i])];
+                assertEquals(expectedScore, e.getOutputs().get(0).getScore(), 1e-6);
+                assertEquals(liveD.name(), e.getOutputs().get(0).getModelName());
+                assertEquals(candD.name(), e.getOutputs().get(1).getModelName());
+            }
+
+            // --- dead letters: exactly the bad records, with their bytes and a reason ---
+            List<ConsumerRecord<byte[], byte[]>> dl = kafka.readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
+            assertEquals(sent.deadLetters.size(), dl.size(), "dead letters");
+            Map<String, DeadLetter> byOrigin = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : dl) {
+                DeadLetter letter = AvroBytes.decode(r.value(), DeadLetter.class);
+                byOrigin.put(letter.getSourceTopic() + "/" + letter.getPartition() + "/" + letter.getOffset(), letter);
+            }
+            for (ExpectedDeadLetter e : sent.deadLetters) {
+                DeadLetter letter = byOrigin.get(e.topic() + "/" + e.partition() + "/" + e.offset());
+                assertNotNull(letter, "no dead letter for " + e);
+                assertTrue(letter.getReason().contains(e.reasonContains()), letter.getReason() + " should contain " + e.reasonContains());
+                assertArrayEquals(e.raw(), bytes(letter.getRaw()));
+                assertEquals("it-" + name, letter.getExperimentId());
+            }
+        }
+
+        /** Checks one model's quality figures and returns its per-event losses (for the paired test). */
+        double[] checkQuality(ModelDescriptor m, float[][] out, List<Integer> idx, int[] y, ModelQuality q, boolean binary) {
+            int n = idx.size();
+            double[] loss = new double[n];
+            Map<String, Double> metrics = q.getMetrics();
+            assertEquals(n, q.getLabelled());
+            if (binary) {
+                long tp = 0, fp = 0, tn = 0, fn = 0;
+                double brier = 0;
+                double[] scores = new double[n];
+                for (int j = 0; j < n; j++) {
+                    double s = out[idx.get(j)][0];
+                    scores[j] = s;
+                    boolean predicted = s >= m.threshold();
+                    if (predicted && y[j] == 1) tp++;
+                    else if (predicted) fp++;
+                    else if (y[j] == 1) fn++;
+                    else tn++;
+                    loss[j] = binaryLogLoss(s, y[j]);
+                    brier += (s - y[j]) * (s - y[j]);
+                }
+                assertEquals((double) (tp + tn) / n, metrics.get("accuracy"), 1e-12, m.id() + " accuracy");
+                assertEquals((double) tp / (tp + fp), metrics.get("precision"), 1e-12, m.id() + " precision");
+                assertEquals((double) tp / (tp + fn), metrics.get("recall"), 1e-12, m.id() + " recall");
+                assertEquals(2.0 * tp / (2.0 * tp + fp + fn), metrics.get("f1"), 1e-12, m.id() + " f1");
+                assertEquals(Arrays.stream(loss).average().orElseThrow(), metrics.get("log_loss"), 1e-9, m.id() + " log loss");
+                assertEquals(brier / n, metrics.get("brier"), 1e-9, m.id() + " brier");
+                double exact = ExpectedMetrics.exactAuc(scores, y);
+                double bound = ExpectedMetrics.binnedAucBound(scores, y, 1000);
+                assertTrue(Math.abs(exact - metrics.get("roc_auc")) <= bound + 1e-12,
+                        m.id() + " AUC " + metrics.get("roc_auc") + " vs exact " + exact + " bound " + bound);
+            } else {
+                int[] predicted = new int[n];
+                long correct = 0;
+                for (int j = 0; j < n; j++) {
+                    float[] probs = out[idx.get(j)];
+                    predicted[j] = decision(m, probs);
+                    correct += predicted[j] == y[j] ? 1 : 0;
+                    loss[j] = -Math.log(clip(probs[y[j]]));
+                }
+                assertEquals((double) correct / n, metrics.get("accuracy"), 1e-12, m.id() + " accuracy");
+                assertEquals(ExpectedMetrics.macroF1(y, predicted, m.numClasses()), metrics.get("macro_f1"), 1e-12, m.id() + " macro F1");
+                assertEquals(Arrays.stream(loss).average().orElseThrow(), metrics.get("log_loss"), 1e-9, m.id() + " log loss");
+            }
+            return loss;
+        }
+    }
+
+    static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
+    /** Binary: class at the model's threshold; multiclass: top-1 (first maximum). */
+    static int decision(ModelDescriptor m, float[] out) {
+        if (m.task() == ModelDescriptor.Task.BINARY) {
+            return out[0] >= m.threshold() ? 1 : 0;
+        }
+        int best = 0;
+        for (int k = 1; k < out.length; k++) {
+            if (out[k] > out[best]) best = k;
+        }
+        return best;
+    }
+
+    /** Each valid request scored by the model directly (binary: [P(positive)], multiclass: probabilities). */
+    static float[][] scoreAll(ModelDescriptor d, List<LabelledRequest> events) {
+        float[][] out = new float[events.size()][];
+        try (OnnxModel model = OnnxModel.load(d)) {
+            InputBatch batch = model.newInputBatch();
+            for (int start = 0; start < events.size(); start += model.maxBatchSize()) {
+                int end = Math.min(events.size(), start + model.maxBatchSize());
+                batch.clear();
+                for (int i = start; i < end; i++) {
+                    batch.addRow(row(d, events.get(i).request()));
+                }
+                PredictionBatch p = model.score(batch);
+                for (int i = start; i < end; i++) {
+                    if (d.task() == ModelDescriptor.Task.BINARY) {
+                        out[i] = new float[] {p.score(i - start)};
+                    } else {
+                        out[i] = new float[d.numClasses()];
+                        p.copyProbabilities(i - start, out[i]);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static float[] row(ModelDescriptor d, Request r) {
+        float[] row = new float[d.featureCount()];
+        for (int j = 0; j < row.length; j++) {
+            row[j] = d.isVectorInput() ? r.getVector().get(j) : r.getFeatures().get(d.featureNames().get(j)).floatValue();
+        }
+        return row;
+    }
+}
