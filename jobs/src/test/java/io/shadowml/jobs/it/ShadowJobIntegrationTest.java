@@ -52,6 +52,7 @@ import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
 import io.shadowml.models.PredictionBatch;
+import io.shadowml.testkit.AvroCodec;
 import io.shadowml.testkit.EmbeddedKafka;
 import io.shadowml.testkit.scenario.LabelledRequest;
 import io.shadowml.testkit.scenario.ScenarioData;
@@ -197,18 +198,18 @@ class ShadowJobIntegrationTest {
             int i = 0;
             for (LabelledRequest e : events) {
                 long t = e.request().getEventTime().toEpochMilli();
-                requests.add(record(requestsTopic, e.request().getRequestId(), AvroBytes.encode(e.request()), t));
+                requests.add(record(requestsTopic, e.request().getRequestId(), AvroCodec.encode(e.request()), t));
                 badReasons.add(null);
                 sent.valid.add(e);
                 if (e.labelled()) {
                     sent.firstLabel.put(e.request().getRequestId(), e.label().getValue());
-                    labels.add(record(labelsTopic, e.request().getRequestId(), AvroBytes.encode(e.label()),
+                    labels.add(record(labelsTopic, e.request().getRequestId(), AvroCodec.encode(e.label()),
                             e.label().getLabelTime().toEpochMilli()));
                     badLabelReasons.add(null);
                     if (i % 400 == 7) { // a second, contradicting label: the first must win
                         Label dup = Label.newBuilder(e.label()).setValue(name.equals("fraud") ? 1 - e.label().getValue() : (e.label().getValue() + 1) % 10)
                                 .setLabelTime(e.label().getLabelTime().plusSeconds(60)).build();
-                        labels.add(record(labelsTopic, e.request().getRequestId(), AvroBytes.encode(dup),
+                        labels.add(record(labelsTopic, e.request().getRequestId(), AvroCodec.encode(dup),
                                 dup.getLabelTime().toEpochMilli()));
                         badLabelReasons.add(null);
                         sent.duplicateLabels++;
@@ -219,31 +220,31 @@ class ShadowJobIntegrationTest {
                     byte[] garbage = ("not avro " + i).getBytes(StandardCharsets.UTF_8);
                     requests.add(record(requestsTopic, "garbage-" + i, garbage, t));
                     badReasons.add("undecodable Request");
-                    byte[] valid = AvroBytes.encode(e.request());
+                    byte[] valid = AvroCodec.encode(e.request());
                     requests.add(record(requestsTopic, "truncated-" + i, Arrays.copyOf(valid, valid.length / 2), t));
                     badReasons.add("undecodable Request");
                 }
                 if (i == 300) {
                     Request noId = copy(e.request(), null);
-                    requests.add(record(requestsTopic, "no-id", AvroBytes.encode(noId), t));
+                    requests.add(record(requestsTopic, "no-id", AvroCodec.encode(noId), t));
                     badReasons.add("missing request_id");
                     Request noTime = copy(e.request(), "bad-no-time");
                     noTime.setEventTime(null);
-                    requests.add(record(requestsTopic, "no-time", AvroBytes.encode(noTime), t));
+                    requests.add(record(requestsTopic, "no-time", AvroCodec.encode(noTime), t));
                     badReasons.add("missing event_time");
                     for (Object[] bad : extraBadRequests) {
                         Request r = (Request) bad[0];
                         r.setEventTime(Instant.ofEpochMilli(t));
-                        requests.add(record(requestsTopic, r.getRequestId(), AvroBytes.encode(r), t));
+                        requests.add(record(requestsTopic, r.getRequestId(), AvroCodec.encode(r), t));
                         badReasons.add((String) bad[1]);
                     }
                     Label ghost = Label.newBuilder().setRequestId("never-scored").setLabelTime(Instant.ofEpochMilli(t)).setValue(1).build();
-                    labels.add(record(labelsTopic, "never-scored", AvroBytes.encode(ghost), t));
+                    labels.add(record(labelsTopic, "never-scored", AvroCodec.encode(ghost), t));
                     badLabelReasons.add(null);
                     sent.unknownLabels++;
                     Label invalid = Label.newBuilder().setRequestId(e.request().getRequestId() + "-x")
                             .setLabelTime(Instant.ofEpochMilli(t)).setValue(badLabel).build();
-                    labels.add(record(labelsTopic, "invalid", AvroBytes.encode(invalid), t));
+                    labels.add(record(labelsTopic, "invalid", AvroCodec.encode(invalid), t));
                     badLabelReasons.add(badLabelReason);
                     labels.add(record(labelsTopic, "garbage", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, t));
                     badLabelReasons.add("undecodable Label");
@@ -330,7 +331,7 @@ class ShadowJobIntegrationTest {
             // --- reports ---
             List<ComparisonReport> reports = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("reports"), true, Duration.ofSeconds(30))) {
-                reports.add(AvroBytes.decode(r.value(), ComparisonReport.class));
+                reports.add(AvroCodec.decode(r.value(), ComparisonReport.class));
             }
             ComparisonReport cumulative = reports.stream()
                     .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
@@ -420,7 +421,7 @@ class ShadowJobIntegrationTest {
             // --- verdicts: one per candidate per window; the last follows the paired evidence ---
             List<Verdict> verdicts = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
-                verdicts.add(AvroBytes.decode(r.value(), Verdict.class));
+                verdicts.add(AvroCodec.decode(r.value(), Verdict.class));
             }
             assertEquals(reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE).count(), verdicts.size());
             Verdict last = verdicts.stream().max(Comparator.comparing(Verdict::getDecidedAt)).orElseThrow();
@@ -437,7 +438,7 @@ class ShadowJobIntegrationTest {
             List<ConsumerRecord<byte[], byte[]>> scored = kafka.readAll(topic("scored"), false, Duration.ofSeconds(30));
             assertEquals(sent.valid.size(), scored.size());
             for (ConsumerRecord<byte[], byte[]> r : scored) {
-                ScoredEvent e = AvroBytes.decode(r.value(), ScoredEvent.class);
+                ScoredEvent e = AvroCodec.decode(r.value(), ScoredEvent.class);
                 int i = position.get(e.getRequestId());
                 double expectedScore = binary ? live[i][0] : live[i][decision(liveD, live[i])];
                 assertEquals(expectedScore, e.getOutputs().get(0).getScore(), 1e-6);
@@ -450,7 +451,7 @@ class ShadowJobIntegrationTest {
             assertEquals(sent.deadLetters.size(), dl.size(), "dead letters");
             Map<String, DeadLetter> byOrigin = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : dl) {
-                DeadLetter letter = AvroBytes.decode(r.value(), DeadLetter.class);
+                DeadLetter letter = AvroCodec.decode(r.value(), DeadLetter.class);
                 byOrigin.put(letter.getSourceTopic() + "/" + letter.getPartition() + "/" + letter.getOffset(), letter);
             }
             for (ExpectedDeadLetter e : sent.deadLetters) {

@@ -1,4 +1,4 @@
-package io.shadowml.jobs.it;
+package io.shadowml.testkit;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,11 +11,11 @@ import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
-/** Plain Avro binary, as producers and consumers of the job's topics write and read it. */
-final class AvroBytes {
-    private AvroBytes() {}
+/** Plain Avro binary, the format of every topic the job reads and writes. */
+public final class AvroCodec {
+    private AvroCodec() {}
 
-    static byte[] encode(SpecificRecord record) {
+    public static byte[] encode(SpecificRecord record) {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
@@ -27,7 +27,7 @@ final class AvroBytes {
         }
     }
 
-    static <T extends SpecificRecord> T decode(byte[] bytes, Class<T> type) {
+    public static <T extends SpecificRecord> T decode(byte[] bytes, Class<T> type) {
         try {
             return new SpecificDatumReader<>(type).read(null, DecoderFactory.get().binaryDecoder(bytes, null));
         } catch (IOException e) {

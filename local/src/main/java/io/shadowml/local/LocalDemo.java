@@ -1,0 +1,211 @@
+package io.shadowml.local;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.testkit.AvroCodec;
+import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.testkit.scenario.LabelledRequest;
+import io.shadowml.testkit.scenario.ScenarioData;
+
+/**
+ * One command to see the product work: a real Kafka broker (KRaft, in-process), a Flink MiniCluster with
+ * its web UI, a replay of a shipped scenario on a compressed clock, and the real shadow job with a real
+ * config. Prints progress while it runs and a summary table at the end.
+ */
+public final class LocalDemo {
+    private LocalDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        DemoOptions options;
+        try {
+            options = DemoOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.exit(run(options));
+    }
+
+    static int run(DemoOptions o) throws Exception {
+        Path root = ScenarioData.repoRoot();
+        Path work = Files.createTempDirectory("shadowml-demo");
+        List<LabelledRequest> events = load(o, root);
+        String experiment = "demo-" + o.scenario + (o.drift ? "-drift" : "");
+        System.out.printf("shadowml demo: scenario %s%s, %d requests%n", o.scenario, o.drift ? " (drift)" : "", events.size());
+
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            for (String t : List.of("requests", "labels")) {
+                kafka.createTopic(t, 2);
+            }
+            for (String t : List.of("reports", "verdicts", "scored-events", "dead-letters")) {
+                kafka.createTopic(t, 1);
+            }
+            TimelineReplayer replay = new TimelineReplayer(events, "requests", "labels", kafka.bootstrapServers(), o);
+            Path config = writeConfig(work, root, o, experiment, kafka.bootstrapServers(), replay.speed());
+            ShadowJobConfig cfg = ShadowJobConfig.load(config);
+
+            int uiPort = freePort(o.uiPort);
+            Configuration flinkConf = new Configuration();
+            flinkConf.set(RestOptions.PORT, uiPort);
+            flinkConf.set(RestOptions.ADDRESS, "localhost");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
+            env.setParallelism(2);
+            new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg)).build(env);
+            JobClient job = env.executeAsync("shadowml " + experiment);
+
+            System.out.printf("Kafka broker:  %s (topics requests, labels, reports, verdicts, scored-events, dead-letters)%n", kafka.bootstrapServers());
+            System.out.printf("Flink web UI:  http://localhost:%d%n", uiPort);
+            System.out.printf("Job config:    %s%n", config);
+            System.out.printf("Replay:        %s .. %s compressed %.0fx into %.0f s (labels days later arrive seconds later)%n",
+                    Instant.ofEpochMilli(replay.firstTime), Instant.ofEpochMilli(replay.lastTime), replay.speed(),
+                    replay.wallMillis() / 1000.0);
+
+            ReportWatcher watcher = new ReportWatcher(kafka.bootstrapServers(), cfg.reportsTopic, cfg.verdictsTopic);
+            Thread watcherThread = new Thread(watcher, "report-watcher");
+            watcherThread.setDaemon(true);
+            watcherThread.start();
+            Thread replayThread = new Thread(replay, "replay");
+            replayThread.setDaemon(true);
+            long start = System.currentTimeMillis();
+            replayThread.start();
+
+            CountDownLatch interrupted = new CountDownLatch(1);
+            Thread hook = new Thread(interrupted::countDown);
+            if (o.follow) {
+                Runtime.getRuntime().addShutdownHook(hook);
+            }
+            while (!replay.done || (o.follow && !interrupted.await(0, TimeUnit.MILLISECONDS))) {
+                if (interrupted.await(2, TimeUnit.SECONDS)) {
+                    break;
+                }
+                System.out.println(SummaryTable.progressLine((System.currentTimeMillis() - start) / 1000.0, replay,
+                        watcher.latestCumulative, watcher.verdicts()));
+                if (job.getJobStatus().get().isGloballyTerminalState()) {
+                    System.err.println("the job stopped unexpectedly: " + job.getJobStatus().get());
+                    return 1;
+                }
+            }
+            replayThread.interrupt();
+
+            // Drain: advance event time to the end so every pending label horizon and window closes,
+            // and commit the last reports with the savepoint.
+            System.out.println("Scenario replayed; stopping the job with a draining savepoint ...");
+            job.stopWithSavepoint(true, work.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+            job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
+            watcher.close();
+
+            ComparisonReport last = null;
+            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(cfg.reportsTopic, true, Duration.ofSeconds(30))) {
+                ComparisonReport report = AvroCodec.decode(r.value(), ComparisonReport.class);
+                if (report.getWindowKind() == WindowKind.CUMULATIVE
+                        && (last == null || !report.getWindowEnd().isBefore(last.getWindowEnd()))) {
+                    last = report;
+                }
+            }
+            watcherThread.join(2_000);
+            if (last == null) {
+                System.err.println("no report was produced");
+                return 1;
+            }
+            System.out.println();
+            System.out.println(SummaryTable.render(last, watcher.verdicts()));
+            if (o.follow) {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            return 0;
+        } catch (IllegalStateException e) {
+            if (o.follow && e.getMessage() != null && e.getMessage().contains("Shutdown in progress")) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    private static List<LabelledRequest> load(DemoOptions o, Path root) throws IOException {
+        if (o.scenario.equals("fraud")) {
+            return ScenarioData.fraud(root.resolve("models/data/fraud/" + (o.drift ? "holdout-drift.csv" : "holdout.csv")), o.events);
+        }
+        return ScenarioData.fashion(o.events, Instant.parse("2026-01-05T00:00:00Z"), 30_000, 7);
+    }
+
+    private static Path writeConfig(Path dir, Path root, DemoOptions o, String experiment, String bootstrap, double speed)
+            throws IOException {
+        Path models = root.resolve("models/shipped").resolve(o.scenario);
+        boolean fraud = o.scenario.equals("fraud");
+        // Event-time tolerances scaled to the compressed clock: about half a wall-clock second.
+        long slackMillis = Math.max(60_000, (long) (speed * 500));
+        String yaml = String.join("\n",
+                "# Written by the local demo; the same format as a production config (jobs/README.md).",
+                "experiment_id: " + experiment,
+                "kafka:",
+                "  bootstrap_servers: " + bootstrap,
+                "  group_id: " + experiment,
+                "  start: earliest",
+                "  transaction_timeout: 5m",
+                "topics:",
+                "  requests: requests",
+                "  labels: labels",
+                "  reports: reports",
+                "  verdicts: verdicts",
+                "  scored_events: scored-events",
+                "  dead_letter: dead-letters",
+                "models:",
+                "  live: " + models.resolve("live/model.json"),
+                "  candidates:",
+                "    - " + models.resolve("candidate/model.json"),
+                "label_horizon: " + (fraud ? "14d" : "3d"),
+                "report_window: " + (fraud ? "6h" : "1h"),
+                "segment_fields: [" + (fraud ? "region, channel" : "site") + "]",
+                "event_time:",
+                "  max_out_of_orderness: " + slackMillis + "ms",
+                "  idleness: 3s",
+                "batching:",
+                "  max_size: 64",
+                "  max_wait: 20ms",
+                "checkpoint_interval: 2s",
+                "scored_events_sample_rate: 0.1",
+                "metric_shards: 2",
+                "verdict:",
+                "  min_labelled_pairs: 500",
+                "");
+        Path file = dir.resolve("shadow-job.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    /** The preferred port if it is free, else the next free one. */
+    private static int freePort(int preferred) throws IOException {
+        for (int p = preferred; p < preferred + 20; p++) {
+            try (ServerSocket s = new ServerSocket(p)) {
+                return p;
+            } catch (IOException busy) {
+                // try the next one
+            }
+        }
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
