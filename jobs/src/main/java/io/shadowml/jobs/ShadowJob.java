@@ -10,6 +10,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.util.OutputTag;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -22,7 +23,9 @@ import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.join.LabelJoinFunction;
 import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.ExperimentAggregate;
+import io.shadowml.jobs.metrics.CountLateEvents;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
 import io.shadowml.jobs.report.VerdictPolicy;
 import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
@@ -42,6 +45,8 @@ import io.shadowml.jobs.validate.RequestValidator;
  * </pre>
  */
 public class ShadowJob {
+    static final OutputTag<MetricEvent> LATE_METRIC_EVENTS = new OutputTag<>("late-metric-events") {};
+
     private final ShadowJobConfig config;
     private final Source<Decoded<Request>, ?, ?> requestSource;
     private final Source<Decoded<Label>, ?, ?> labelSource;
@@ -62,14 +67,22 @@ public class ShadowJob {
         }
         ShadowJobConfig config = ShadowJobConfig.load(Path.of(args[args.length - 1]));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        enableCheckpointing(env, config);
         new ShadowJob(config, KafkaIO.requestSource(config, false), KafkaIO.labelSource(config, false),
                 KafkaIO.sinks(config)).build(env);
         env.execute("shadowml " + config.experimentId);
     }
 
+    /**
+     * Exactly-once checkpoints at the configured interval; the Kafka sinks commit their transactions
+     * on them. Not for BATCH execution (backtests), which has no checkpoints.
+     */
+    public static void enableCheckpointing(StreamExecutionEnvironment env, ShadowJobConfig config) {
+        env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    }
+
     /** Adds the whole pipeline to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
-        env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
         ModelLayout layout = new ModelLayout(config.allModels());
         String experimentId = config.experimentId;
 
@@ -115,11 +128,17 @@ public class ShadowJob {
                 .returns(MetricEvent.class).name("count-dead-letters").uid("count-dead-letters");
 
         int shards = config.metricShards;
-        SingleOutputStreamOperator<ComparisonReport> reports = scored.union(joined, deadLetterEvents)
+        SingleOutputStreamOperator<WindowPartial> partials = scored.union(joined, deadLetterEvents)
                 .keyBy(e -> e.shard % shards)
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
+                .sideOutputLateData(LATE_METRIC_EVENTS)
                 .aggregate(new ExperimentAggregate(layout), new AttachWindowBounds())
-                .name("window-metrics").uid("window-metrics")
+                .name("window-metrics").uid("window-metrics");
+        // Events behind the watermark (more out of order than max_out_of_orderness) cannot join their
+        // window any more; they are counted so that a too-tight setting shows up in the metrics.
+        partials.getSideOutput(LATE_METRIC_EVENTS)
+                .map(new CountLateEvents(experimentId)).name("count-late-events").uid("count-late-events");
+        SingleOutputStreamOperator<ComparisonReport> reports = partials
                 .keyBy(p -> experimentId)
                 .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict)))
                 .name("assemble-reports").uid("assemble-reports");

@@ -71,6 +71,7 @@ public final class LocalDemo {
             flinkConf.set(RestOptions.ADDRESS, "localhost");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
             env.setParallelism(2);
+            ShadowJob.enableCheckpointing(env, cfg);
             new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg)).build(env);
             JobClient job = env.executeAsync("shadowml " + experiment);
 

@@ -181,6 +181,7 @@ class ShadowJobIntegrationTest {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(2);
             ShadowJobConfig cfg = ShadowJobConfig.load(config);
+            ShadowJob.enableCheckpointing(env, cfg);
             new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg)).build(env);
             env.execute("shadow-" + name);
 

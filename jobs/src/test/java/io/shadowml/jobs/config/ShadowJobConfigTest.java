@@ -1,0 +1,236 @@
+package io.shadowml.jobs.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.shadowml.models.ModelDescriptor.Task;
+
+class ShadowJobConfigTest {
+    private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
+    private static final String FRAUD_LIVE = SHIPPED.resolve("fraud/live/model.json").toString();
+    private static final String FRAUD_CANDIDATE = SHIPPED.resolve("fraud/candidate/model.json").toString();
+    private static final String FASHION_CANDIDATE = SHIPPED.resolve("fashion/candidate/model.json").toString();
+
+    @TempDir
+    Path dir;
+
+    private static String complete() {
+        return String.join("\n",
+                "experiment_id: fraud-mlp-vs-logreg",
+                "kafka:",
+                "  bootstrap_servers: broker-1:9092,broker-2:9092",
+                "  properties:",
+                "    security.protocol: SASL_SSL",
+                "    sasl.mechanism: PLAIN",
+                "  group_id: shadow-group",
+                "  start: timestamp",
+                "  start_timestamp_ms: 1767571200000",
+                "  transactional_id_prefix: shadow-tx",
+                "  transaction_timeout: 10m",
+                "topics:",
+                "  requests: req",
+                "  labels: lab",
+                "  reports: rep",
+                "  verdicts: ver",
+                "  scored_events: sco",
+                "  dead_letter: dlq",
+                "models:",
+                "  live: " + FRAUD_LIVE,
+                "  candidates:",
+                "    - " + FRAUD_CANDIDATE,
+                "  intra_op_threads: 2",
+                "label_horizon: 7d",
+                "report_window: 30m",
+                "segment_fields: [region, channel]",
+                "event_time:",
+                "  max_out_of_orderness: 10s",
+                "  idleness: 2m",
+                "batching:",
+                "  max_size: 32",
+                "  max_wait: 20ms",
+                "checkpoint_interval: PT1M",
+                "scored_events_sample_rate: 0.25",
+                "metric_shards: 8",
+                "verdict:",
+                "  min_labelled_pairs: 1000",
+                "  alpha: 0.01",
+                "  max_candidate_error_rate: 0.02",
+                "");
+    }
+
+    private Path write(String yaml) throws IOException {
+        Path f = dir.resolve("shadow-job.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    private static String replaceLine(String yaml, String oldLine, String newLine) {
+        assertTrue(yaml.contains(oldLine + "\n"), "template has " + oldLine);
+        return yaml.replace(oldLine + "\n", newLine.isEmpty() ? "" : newLine + "\n");
+    }
+
+    /** Loading fails with a ConfigException naming the file and the field. */
+    private void assertFails(String yaml, String field, String... words) throws IOException {
+        Path f = write(yaml);
+        ConfigException e = assertThrows(ConfigException.class, () -> ShadowJobConfig.load(f));
+        String m = e.getMessage();
+        assertTrue(m.contains(f.toString()), "message names the file: " + m);
+        assertTrue(m.contains("'" + field + "'"), "message names field '" + field + "': " + m);
+        for (String w : words) {
+            assertTrue(m.contains(w), "message contains '" + w + "': " + m);
+        }
+    }
+
+    @Test
+    void completeConfigLoads() throws IOException {
+        ShadowJobConfig c = ShadowJobConfig.load(write(complete()));
+        assertEquals("fraud-mlp-vs-logreg", c.experimentId);
+        assertEquals("broker-1:9092,broker-2:9092", c.bootstrapServers);
+        assertEquals(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN"), c.kafkaProperties);
+        assertEquals("SASL_SSL", c.clientProperties().getProperty("security.protocol"));
+        assertEquals("shadow-group", c.groupId);
+        assertEquals(ShadowJobConfig.StartPosition.TIMESTAMP, c.start);
+        assertEquals(1_767_571_200_000L, c.startTimestampMs);
+        assertEquals("shadow-tx", c.transactionalIdPrefix);
+        assertEquals(Duration.ofMinutes(10), c.transactionTimeout);
+        assertEquals("req", c.requestsTopic);
+        assertEquals("lab", c.labelsTopic);
+        assertEquals("rep", c.reportsTopic);
+        assertEquals("ver", c.verdictsTopic);
+        assertEquals("sco", c.scoredEventsTopic);
+        assertEquals("dlq", c.deadLetterTopic);
+        assertEquals("fraud-logreg", c.liveModel.name());
+        assertEquals("1.0.0", c.liveModel.version());
+        assertEquals(1, c.candidateModels.size());
+        assertEquals("fraud-mlp", c.candidateModels.get(0).name());
+        assertEquals(Task.BINARY, c.liveModel.task());
+        assertEquals(List.of("fraud-logreg", "fraud-mlp"), c.allModels().stream().map(m -> m.name()).toList());
+        assertEquals(2, c.modelThreads);
+        assertEquals(Duration.ofDays(7), c.labelHorizon);
+        assertEquals(Duration.ofMinutes(30), c.reportWindow);
+        assertEquals(List.of("region", "channel"), c.segmentFields);
+        assertEquals(Duration.ofSeconds(10), c.maxOutOfOrderness);
+        assertEquals(Duration.ofMinutes(2), c.idleness);
+        assertEquals(32, c.batchMaxSize);
+        assertEquals(Duration.ofMillis(20), c.batchMaxWait);
+        assertEquals(Duration.ofMinutes(1), c.checkpointInterval);
+        assertEquals(0.25, c.scoredEventsSampleRate);
+        assertEquals(8, c.metricShards);
+        assertEquals(1000, c.verdict.minLabelledPairs);
+        assertEquals(0.01, c.verdict.alpha);
+        assertEquals(0.02, c.verdict.maxCandidateErrorRate);
+    }
+
+    @Test
+    void relativeModelPathsResolveAgainstTheConfigFolder() throws IOException {
+        String rel = dir.toAbsolutePath().relativize(Path.of(FRAUD_LIVE)).toString();
+        String relCandidate = dir.toAbsolutePath().relativize(Path.of(FRAUD_CANDIDATE)).toString();
+        String yaml = replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + rel);
+        yaml = replaceLine(yaml, "    - " + FRAUD_CANDIDATE, "    - " + relCandidate);
+        ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
+        assertEquals("fraud-logreg", c.liveModel.name());
+        assertEquals("fraud-mlp", c.candidateModels.get(0).name());
+    }
+
+    @Test
+    void withoutScoredEventsTopicNothingIsSampled() throws IOException {
+        String yaml = replaceLine(complete(), "  scored_events: sco", "");
+        yaml = replaceLine(yaml, "scored_events_sample_rate: 0.25", "");
+        yaml = replaceLine(yaml, "  group_id: shadow-group", "");
+        ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
+        assertNull(c.scoredEventsTopic);
+        assertEquals(0.0, c.scoredEventsSampleRate);
+        assertEquals("shadowml-fraud-mlp-vs-logreg", c.groupId);
+    }
+
+    @Test
+    void missingExperimentId() throws IOException {
+        assertFails(replaceLine(complete(), "experiment_id: fraud-mlp-vs-logreg", ""), "experiment_id", "required");
+    }
+
+    @Test
+    void unknownTopLevelKey() throws IOException {
+        assertFails(complete() + "report_windw: 5m\n", "report_windw", "not a known setting");
+    }
+
+    @Test
+    void unknownNestedKey() throws IOException {
+        assertFails(replaceLine(complete(), "  max_wait: 20ms", "  max_wait_ms: 20"), "batching.max_wait_ms",
+                "not a known setting");
+    }
+
+    @Test
+    void badStartPosition() throws IOException {
+        assertFails(replaceLine(complete(), "  start: timestamp", "  start: sometimes"), "kafka.start", "sometimes");
+    }
+
+    @Test
+    void timestampStartWithoutTimestamp() throws IOException {
+        assertFails(replaceLine(complete(), "  start_timestamp_ms: 1767571200000", ""), "kafka.start_timestamp_ms",
+                "required");
+    }
+
+    @Test
+    void badDuration() throws IOException {
+        assertFails(replaceLine(complete(), "report_window: 30m", "report_window: 5 parsecs"), "report_window",
+                "5 parsecs");
+    }
+
+    @Test
+    void zeroBatchSize() throws IOException {
+        assertFails(replaceLine(complete(), "  max_size: 32", "  max_size: 0"), "batching.max_size", "positive");
+    }
+
+    @Test
+    void candidateForAnotherTask() throws IOException {
+        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FASHION_CANDIDATE),
+                "models.candidates[0]", "MULTICLASS", "BINARY");
+    }
+
+    @Test
+    void candidateIdenticalToLive() throws IOException {
+        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FRAUD_LIVE),
+                "models.candidates[0]", "live model's name and version");
+    }
+
+    @Test
+    void descriptorThatDoesNotExist() throws IOException {
+        String missing = dir.resolve("nope/model.json").toString();
+        assertFails(replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + missing), "models.live",
+                missing, "does not exist");
+        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + missing),
+                "models.candidates[0]", "does not exist");
+    }
+
+    @Test
+    void sampleRateAboveOne() throws IOException {
+        assertFails(replaceLine(complete(), "scored_events_sample_rate: 0.25", "scored_events_sample_rate: 1.5"),
+                "scored_events_sample_rate", "1.5");
+    }
+
+    @Test
+    void noCandidates() throws IOException {
+        String yaml = replaceLine(complete(), "  candidates:", "  candidates: []");
+        yaml = replaceLine(yaml, "    - " + FRAUD_CANDIDATE, "");
+        assertFails(yaml, "models.candidates", "at least one");
+    }
+
+    @Test
+    void configThatIsNotAMapping() throws IOException {
+        Path f = write("- just\n- a list\n");
+        ConfigException e = assertThrows(ConfigException.class, () -> ShadowJobConfig.load(f));
+        assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
+    }
+}

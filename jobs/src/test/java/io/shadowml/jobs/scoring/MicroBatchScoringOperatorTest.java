@@ -1,0 +1,378 @@
+package io.shadowml.jobs.scoring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.shadowml.avro.ModelOutput;
+import io.shadowml.avro.ModelRole;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.models.InputBatch;
+import io.shadowml.models.ModelDescriptor;
+import io.shadowml.models.OnnxModel;
+
+class MicroBatchScoringOperatorTest {
+    private static final Path SHIPPED = Path.of("../models/shipped/fraud");
+    private static final Path HOLDOUT = Path.of("../models/data/fraud/holdout.csv");
+
+    private static ModelDescriptor live;
+    private static ModelDescriptor candidate;
+    /** Reference models, used one row at a time, independently of the operator. */
+    private static OnnxModel liveRef;
+    private static OnnxModel candidateRef;
+    private static List<Request> holdout;
+
+    @BeforeAll
+    static void load() throws IOException {
+        live = ModelDescriptor.load(SHIPPED.resolve("live/model.json"));
+        candidate = ModelDescriptor.load(SHIPPED.resolve("candidate/model.json"));
+        liveRef = OnnxModel.load(live);
+        candidateRef = OnnxModel.load(candidate);
+        holdout = readHoldout(40);
+    }
+
+    @AfterAll
+    static void closeModels() {
+        liveRef.close();
+        candidateRef.close();
+    }
+
+    private static List<Request> readHoldout(int n) throws IOException {
+        List<String> lines = Files.readAllLines(HOLDOUT);
+        String[] header = lines.get(0).split(",");
+        Map<String, Integer> col = new HashMap<>();
+        for (int i = 0; i < header.length; i++) {
+            col.put(header[i], i);
+        }
+        List<Request> out = new ArrayList<>();
+        for (int r = 1; r <= n; r++) {
+            String[] v = lines.get(r).split(",");
+            Map<String, Double> features = new LinkedHashMap<>();
+            for (String f : live.featureNames()) {
+                features.put(f, Double.parseDouble(v[col.get(f)]));
+            }
+            out.add(Request.newBuilder()
+                    .setRequestId(v[col.get("request_id")])
+                    .setEventTime(Instant.ofEpochMilli(Long.parseLong(v[col.get("event_time")])))
+                    .setEntityId(v[col.get("entity_id")])
+                    .setSegments(Map.of("region", v[col.get("region")], "channel", v[col.get("channel")]))
+                    .setFeatures(features)
+                    .build());
+        }
+        return out;
+    }
+
+    /** A request the logistic regression scores finitely but the MLP turns into NaN (checked below). */
+    private static Request poison() {
+        Map<String, Double> features = new LinkedHashMap<>();
+        for (String f : live.featureNames()) {
+            features.put(f, 3e38);
+        }
+        return Request.newBuilder().setRequestId("poison").setEventTime(Instant.ofEpochMilli(1_767_571_300_000L))
+                .setFeatures(features).build();
+    }
+
+    /** P(positive) of one request scored alone (a batch of one row). */
+    private static float reference(OnnxModel model, Request r) {
+        List<String> names = model.descriptor().featureNames();
+        float[] row = new float[names.size()];
+        for (int j = 0; j < row.length; j++) {
+            row[j] = r.getFeatures().get(names.get(j)).floatValue();
+        }
+        InputBatch b = model.newInputBatch();
+        b.addRow(row);
+        return model.score(b).score(0);
+    }
+
+    private static OneInputStreamOperatorTestHarness<Request, MetricEvent> harness(
+            List<ModelDescriptor> models, int maxSize, long maxWaitMillis, double sampleRate) throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", models, maxSize, maxWaitMillis, 1, sampleRate));
+        h.setProcessingTime(0);
+        h.open();
+        return h;
+    }
+
+    private static void feed(OneInputStreamOperatorTestHarness<Request, MetricEvent> h, Request r) throws Exception {
+        h.processElement(new StreamRecord<>(r, r.getEventTime().toEpochMilli()));
+    }
+
+    private static List<MetricEvent> values(OneInputStreamOperatorTestHarness<Request, MetricEvent> h) {
+        return h.extractOutputValues();
+    }
+
+    // ------------------------------------------------------------------ flushing
+
+    @Test
+    void fullBatchFlushesImmediately() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 4, 10_000, 0);
+        try {
+            for (int i = 0; i < 3; i++) {
+                feed(h, holdout.get(i));
+            }
+            assertEquals(0, values(h).size(), "3 of 4 rows: still buffered");
+            feed(h, holdout.get(3));
+            List<MetricEvent> out = values(h);
+            assertEquals(4, out.size(), "the 4th row fills the batch");
+            for (int i = 0; i < 4; i++) {
+                assertEquals(holdout.get(i).getRequestId(), out.get(i).requestId, "input order kept");
+            }
+            feed(h, holdout.get(4));
+            assertEquals(4, values(h).size(), "a new batch starts");
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void partialBatchFlushesAfterMaxWait() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 50, 0);
+        try {
+            h.setProcessingTime(1_000);
+            feed(h, holdout.get(0));
+            h.setProcessingTime(1_020);
+            feed(h, holdout.get(1));
+            feed(h, holdout.get(2));
+            h.setProcessingTime(1_049);
+            assertEquals(0, values(h).size(), "the oldest row has waited 49 ms < 50 ms");
+            h.setProcessingTime(1_050);
+            assertEquals(3, values(h).size(), "the oldest row has waited 50 ms");
+            h.setProcessingTime(5_000);
+            assertEquals(3, values(h).size(), "each row is emitted once");
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void timerOfABatchFlushedWhenFullDoesNotCutTheNextBatchShort() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 2, 100, 0);
+        try {
+            feed(h, holdout.get(0)); // t = 0: timer at 100
+            feed(h, holdout.get(1)); // full: flushed
+            assertEquals(2, values(h).size());
+            h.setProcessingTime(60);
+            feed(h, holdout.get(2)); // new batch: timer at 160
+            h.setProcessingTime(100); // the first batch's timer
+            assertEquals(2, values(h).size(), "the new batch has waited only 40 ms");
+            h.setProcessingTime(160);
+            assertEquals(3, values(h).size());
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void watermarkFlushesBeforeItIsForwarded() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        try {
+            feed(h, holdout.get(0));
+            feed(h, holdout.get(1));
+            assertTrue(h.getOutput().isEmpty());
+            long wm = holdout.get(1).getEventTime().toEpochMilli() + 1;
+            h.processWatermark(new Watermark(wm));
+            List<Object> out = new ArrayList<>(h.getOutput());
+            assertEquals(3, out.size());
+            assertInstanceOf(StreamRecord.class, out.get(0));
+            assertInstanceOf(StreamRecord.class, out.get(1));
+            assertEquals(new Watermark(wm), out.get(2), "the watermark comes after the buffered records");
+            // the records keep their own timestamps, which are not late for that watermark
+            assertEquals(holdout.get(0).getEventTime().toEpochMilli(), ((StreamRecord<?>) out.get(0)).getTimestamp());
+            assertEquals(holdout.get(1).getEventTime().toEpochMilli(), ((StreamRecord<?>) out.get(1)).getTimestamp());
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void checkpointBarrierFlushes() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        try {
+            feed(h, holdout.get(0));
+            feed(h, holdout.get(1));
+            assertEquals(0, values(h).size());
+            h.prepareSnapshotPreBarrier(1);
+            assertEquals(2, values(h).size());
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void endOfInputFlushes() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        feed(h, holdout.get(0));
+        feed(h, holdout.get(1));
+        feed(h, holdout.get(2));
+        assertEquals(0, values(h).size());
+        h.endInput();
+        // The operator is not a BoundedOneInput: the end-of-input flush is finish(), which close() runs
+        // (as the task does after the end of input).
+        h.close();
+        List<MetricEvent> out = values(h);
+        assertEquals(3, out.size());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(holdout.get(i).getRequestId(), out.get(i).requestId);
+        }
+    }
+
+    // ------------------------------------------------------------------ outputs
+
+    @Test
+    void batchedOutputsEqualScoringEachRowAloneAndSampledEventsAreComplete() throws Exception {
+        int n = 37; // 4 full batches of 8 and a partial one of 5
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 8, 10_000, 1.0);
+        List<StreamRecord<? extends MetricEvent>> records;
+        List<StreamRecord<ScoredEvent>> sampled;
+        try {
+            for (int i = 0; i < n; i++) {
+                feed(h, holdout.get(i));
+            }
+            h.prepareSnapshotPreBarrier(1);
+            records = h.extractOutputStreamRecords();
+            sampled = new ArrayList<>(h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS));
+        } finally {
+            h.close();
+        }
+        assertEquals(n, records.size());
+        assertEquals(n, sampled.size(), "sample rate 1.0: one scored event per request");
+        int positives = 0;
+        for (int i = 0; i < n; i++) {
+            Request r = holdout.get(i);
+            MetricEvent e = records.get(i).getValue();
+            assertEquals(MetricEvent.SCORED, e.kind);
+            assertEquals(r.getRequestId(), e.requestId);
+            assertEquals(r.getEventTime().toEpochMilli(), e.eventTime);
+            assertEquals(r.getEventTime().toEpochMilli(), records.get(i).getTimestamp());
+            assertEquals(0L, e.errorMask);
+            assertEquals(2, e.outputs.length);
+            assertEquals(2, e.latencyMicros.length);
+            float l = reference(liveRef, r);
+            float c = reference(candidateRef, r);
+            assertEquals(l, e.outputs[0], 1e-6, "live output of " + r.getRequestId());
+            assertEquals(c, e.outputs[1], 1e-6, "candidate output of " + r.getRequestId());
+            positives += l >= 0.5 ? 1 : 0;
+
+            ScoredEvent s = sampled.get(i).getValue();
+            assertEquals("exp-1", s.getExperimentId());
+            assertEquals(r.getRequestId(), s.getRequestId());
+            assertEquals(r.getEventTime(), s.getEventTime());
+            assertEquals(r.getEntityId(), s.getEntityId());
+            assertEquals(r.getSegments(), s.getSegments());
+            assertEquals(2, s.getOutputs().size());
+            ModelOutput lo = s.getOutputs().get(0);
+            ModelOutput co = s.getOutputs().get(1);
+            assertEquals(ModelRole.LIVE, lo.getRole());
+            assertEquals("fraud-logreg", lo.getModelName());
+            assertEquals("1.0.0", lo.getModelVersion());
+            assertEquals(ModelRole.CANDIDATE, co.getRole());
+            assertEquals("fraud-mlp", co.getModelName());
+            assertEquals("2.0.0", co.getModelVersion());
+            assertEquals(l, lo.getScore(), 1e-6);
+            assertEquals(c, co.getScore(), 1e-6);
+            assertEquals(l >= 0.5 ? 1 : 0, lo.getPredictedClass());
+            assertEquals(c >= 0.5 ? 1 : 0, co.getPredictedClass());
+            assertNull(lo.getError());
+            assertNull(co.getError());
+        }
+        System.out.println("scoring test: " + positives + " of " + n + " holdout rows are live positives");
+    }
+
+    @Test
+    void sampleRateZeroWritesNoScoredEvents() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 4, 10_000, 0.0);
+        try {
+            for (int i = 0; i < 4; i++) {
+                feed(h, holdout.get(i));
+            }
+            assertEquals(4, values(h).size());
+            assertTrue(h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS) == null
+                    || h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS).isEmpty());
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void candidateReturningNaNIsIsolated() throws Exception {
+        Request poison = poison();
+        // Precondition, checked independently of the operator: the MLP gives NaN for this row, the logreg not.
+        assertTrue(Float.isNaN(reference(candidateRef, poison)), "the candidate must fail on the poison row");
+        float livePoison = reference(liveRef, poison);
+        assertTrue(Float.isFinite(livePoison));
+
+        List<Request> inputs = new ArrayList<>(holdout.subList(0, 5));
+        inputs.add(2, poison); // in the middle of one batch of 6
+
+        List<MetricEvent> both;
+        List<StreamRecord<ScoredEvent>> sampled;
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 6, 10_000, 1.0);
+        try {
+            for (Request r : inputs) {
+                feed(h, r);
+            }
+            both = values(h);
+            sampled = new ArrayList<>(h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS));
+        } finally {
+            h.close();
+        }
+        List<MetricEvent> liveOnly;
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h1 = harness(List.of(live), 6, 10_000, 0.0);
+        try {
+            for (Request r : inputs) {
+                feed(h1, r);
+            }
+            liveOnly = values(h1);
+        } finally {
+            h1.close();
+        }
+
+        assertEquals(6, both.size());
+        assertEquals(6, liveOnly.size());
+        for (int i = 0; i < 6; i++) {
+            MetricEvent e = both.get(i);
+            boolean isPoison = inputs.get(i) == poison;
+            assertEquals(Float.floatToIntBits(liveOnly.get(i).outputs[0]), Float.floatToIntBits(e.outputs[0]),
+                    "live output identical with and without the failing candidate, row " + i);
+            assertFalse(e.failed(0), "live never fails");
+            assertEquals(isPoison, e.failed(1), "candidate fails exactly on the poison row, row " + i);
+            assertEquals(isPoison ? 2L : 0L, e.errorMask);
+            if (!isPoison) {
+                assertEquals(reference(candidateRef, inputs.get(i)), e.outputs[1], 1e-6,
+                        "other rows of the same batch keep their candidate output");
+            }
+        }
+        assertEquals(livePoison, both.get(2).outputs[0], 1e-6);
+
+        ScoredEvent s = sampled.get(2).getValue();
+        assertEquals("poison", s.getRequestId());
+        assertNotNull(s.getOutputs().get(0).getScore());
+        assertNull(s.getOutputs().get(0).getError());
+        assertNull(s.getOutputs().get(1).getScore());
+        assertNull(s.getOutputs().get(1).getPredictedClass());
+        assertNotNull(s.getOutputs().get(1).getError());
+        assertTrue(s.getOutputs().get(1).getError().contains("non-finite"), s.getOutputs().get(1).getError());
+    }
+}

@@ -1,0 +1,135 @@
+package io.shadowml.jobs.validate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Label;
+import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.jobs.io.Decoded;
+import io.shadowml.models.ModelDescriptor;
+
+class LabelValidatorTest {
+    private static final String TOPIC = "labels-topic";
+    private static final byte[] RAW = {7, 7, 7};
+    private static final long KAFKA_TS = 1_767_600_000_000L;
+
+    private static final ModelLayout BINARY = new ModelLayout(List.of(
+            ModelDescriptor.load(Path.of("../models/shipped/fraud/live/model.json")),
+            ModelDescriptor.load(Path.of("../models/shipped/fraud/candidate/model.json"))));
+    private static final ModelLayout MULTICLASS = new ModelLayout(List.of(
+            ModelDescriptor.load(Path.of("../models/shipped/fashion/live/model.json")),
+            ModelDescriptor.load(Path.of("../models/shipped/fashion/candidate/model.json"))));
+
+    private static Label label(String id, Long time, double value) {
+        Label l = Label.newBuilder().setRequestId("x").setLabelTime(Instant.ofEpochMilli(1)).setValue(value).build();
+        l.setRequestId(id);
+        l.setLabelTime(time == null ? null : Instant.ofEpochMilli(time));
+        return l;
+    }
+
+    private static List<Object> run(ModelLayout layout, Decoded<Label> in, List<DeadLetter> dead) throws Exception {
+        OneInputStreamOperatorTestHarness<Decoded<Label>, Label> h =
+                ProcessFunctionTestHarnesses.forProcessFunction(new LabelValidator("exp-2", layout));
+        try {
+            h.processElement(new StreamRecord<>(in, 5L));
+            if (h.getSideOutput(DeadLetters.TAG) != null) {
+                for (StreamRecord<DeadLetter> r : h.getSideOutput(DeadLetters.TAG)) {
+                    dead.add(r.getValue());
+                }
+            }
+            return new ArrayList<>(h.extractOutputValues());
+        } finally {
+            h.close();
+        }
+    }
+
+    private static void assertPasses(ModelLayout layout, Label l) throws Exception {
+        List<DeadLetter> dead = new ArrayList<>();
+        List<Object> out = run(layout, Decoded.ok(l, TOPIC, 1, 99, KAFKA_TS, RAW), dead);
+        assertEquals(List.of(), dead);
+        assertEquals(1, out.size());
+        assertEquals(l, out.get(0), "passed unchanged");
+    }
+
+    private static void assertRejected(ModelLayout layout, Label l, String... words) throws Exception {
+        List<DeadLetter> dead = new ArrayList<>();
+        List<Object> out = run(layout, Decoded.ok(l, TOPIC, 1, 99, KAFKA_TS, RAW), dead);
+        assertEquals(List.of(), out);
+        assertEquals(1, dead.size());
+        DeadLetter d = dead.get(0);
+        for (String w : words) {
+            assertTrue(d.getReason().contains(w), "reason '" + d.getReason() + "' should contain '" + w + "'");
+        }
+        assertEquals(TOPIC, d.getSourceTopic());
+        assertEquals(1, d.getPartition());
+        assertEquals(99L, d.getOffset());
+        assertEquals("exp-2", d.getExperimentId());
+        assertEquals(Instant.ofEpochMilli(KAFKA_TS), d.getFailedAt());
+        assertArrayEquals(RAW, RequestValidatorTest.bytes(d.getRaw()));
+    }
+
+    @Test
+    void validBinaryLabelsPass() throws Exception {
+        assertPasses(BINARY, label("r", 1_000L, 0.0));
+        assertPasses(BINARY, label("r", 1_000L, 1.0));
+    }
+
+    @Test
+    void validMulticlassLabelsPass() throws Exception {
+        assertPasses(MULTICLASS, label("r", 1_000L, 0.0));
+        assertPasses(MULTICLASS, label("r", 1_000L, 9.0));
+    }
+
+    @Test
+    void undecodableLabel() throws Exception {
+        List<DeadLetter> dead = new ArrayList<>();
+        List<Object> out = run(BINARY,
+                Decoded.failed("undecodable Label: bad", TOPIC, 2, 5, KAFKA_TS, null, RAW), dead);
+        assertEquals(List.of(), out);
+        assertEquals(1, dead.size());
+        assertEquals("undecodable Label: bad", dead.get(0).getReason());
+        assertEquals(2, dead.get(0).getPartition());
+        assertEquals(5L, dead.get(0).getOffset());
+        assertEquals("exp-2", dead.get(0).getExperimentId());
+    }
+
+    @Test
+    void missingIdOrTime() throws Exception {
+        assertRejected(BINARY, label(null, 1_000L, 1.0), "missing request_id");
+        assertRejected(BINARY, label("", 1_000L, 1.0), "missing request_id");
+        assertRejected(BINARY, label("r", null, 1.0), "missing label_time");
+    }
+
+    @Test
+    void binaryLabelOutOfRange() throws Exception {
+        assertRejected(BINARY, label("r", 1_000L, 2.0), "binary label", "0 or 1", "2.0");
+        assertRejected(BINARY, label("r", 1_000L, -1.0), "binary label", "-1.0");
+        assertRejected(BINARY, label("r", 1_000L, 0.5), "binary label", "0.5");
+    }
+
+    @Test
+    void multiclassLabelOutOfRangeOrFractional() throws Exception {
+        assertRejected(MULTICLASS, label("r", 1_000L, 10.0), "class label", "[0, 10)", "10.0");
+        assertRejected(MULTICLASS, label("r", 1_000L, 2.5), "class label", "2.5");
+        assertRejected(MULTICLASS, label("r", 1_000L, -1.0), "class label", "-1.0");
+    }
+
+    @Test
+    void nonFiniteLabel() throws Exception {
+        assertRejected(BINARY, label("r", 1_000L, Double.NaN), "NaN");
+        assertRejected(MULTICLASS, label("r", 1_000L, Double.NaN), "NaN");
+        assertRejected(MULTICLASS, label("r", 1_000L, Double.POSITIVE_INFINITY), "Infinity");
+    }
+}
