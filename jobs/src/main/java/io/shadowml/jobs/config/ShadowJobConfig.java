@@ -81,6 +81,13 @@ public final class ShadowJobConfig implements Serializable {
         if (start == StartPosition.TIMESTAMP && startTimestampMs < 0) {
             throw kafka.error("start_timestamp_ms", "is required when start is 'timestamp'");
         }
+        for (String owned : List.of("bootstrap.servers", "group.id", "transactional.id", "isolation.level",
+                "key.deserializer", "value.deserializer", "key.serializer", "value.serializer")) {
+            if (kafkaProperties.containsKey(owned)) {
+                throw kafka.error("properties." + owned, "is set by the job itself; use the dedicated setting"
+                        + " (bootstrap_servers, group_id, transactional_id_prefix) or remove it");
+            }
+        }
         this.transactionalIdPrefix = kafka.string("transactional_id_prefix", "shadowml-" + experimentId);
         this.transactionTimeout = kafka.duration("transaction_timeout", Duration.ofMinutes(15));
         kafka.rejectUnknownKeys();
@@ -105,6 +112,7 @@ public final class ShadowJobConfig implements Serializable {
             candidates.add(c);
         }
         this.candidateModels = List.copyOf(candidates);
+        checkVectorInputs(models, allModels());
         this.modelThreads = models.positiveInt("intra_op_threads", 1);
         models.rejectUnknownKeys();
         if (1 + candidates.size() > 64) {
@@ -127,6 +135,10 @@ public final class ShadowJobConfig implements Serializable {
 
         this.checkpointInterval = root.duration("checkpoint_interval", Duration.ofSeconds(30));
         this.scoredEventsSampleRate = root.doubleIn("scored_events_sample_rate", scoredEventsTopic == null ? 0.0 : 1.0, 0.0, 1.0);
+        if (scoredEventsTopic == null && scoredEventsSampleRate > 0) {
+            throw root.error("scored_events_sample_rate", "is " + scoredEventsSampleRate
+                    + " but topics.scored_events is not set, so sampled events would go nowhere");
+        }
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = new VerdictPolicyConfig(root.optionalChild("verdict"));
         root.rejectUnknownKeys();
@@ -155,6 +167,30 @@ public final class ShadowJobConfig implements Serializable {
         }
         if (c.id().equals(live.id())) {
             throw models.error(key, "candidate " + c.id() + " has the live model's name and version");
+        }
+    }
+
+    /**
+     * Dense inputs come from the one vector field of the Request contract, so a vector model must name it,
+     * and all vector models must agree on its length (otherwise no request could satisfy them all).
+     */
+    private static void checkVectorInputs(ConfigNode models, List<ModelDescriptor> all) {
+        Integer length = null;
+        for (int i = 0; i < all.size(); i++) {
+            ModelDescriptor m = all.get(i);
+            if (!m.isVectorInput()) {
+                continue;
+            }
+            String key = i == 0 ? "live" : "candidates[" + (i - 1) + "]";
+            if (!"vector".equals(m.vectorField())) {
+                throw models.error(key, m.id() + " reads vector field '" + m.vectorField()
+                        + "' but requests carry dense inputs in 'vector' (see avro/Request.avsc)");
+            }
+            if (length != null && length != m.featureCount()) {
+                throw models.error(key, m.id() + " expects vectors of " + m.featureCount()
+                        + " values, another model " + length);
+            }
+            length = m.featureCount();
         }
     }
 

@@ -18,7 +18,9 @@ import io.shadowml.jobs.metrics.MetricEvent;
  * <ul>
  *   <li>Label after prediction: joined when it arrives.</li>
  *   <li>Label before prediction: kept until the prediction arrives or {@code horizon} after the label
- *       passes (then counted as an unknown label).</li>
+ *       passes (then counted as an unknown label). A label more than {@code horizon} older than its
+ *       request can therefore end as unknown if the watermark passes its horizon before the request
+ *       arrives; labels normally follow their requests, so this only concerns badly skewed clocks.</li>
  *   <li>A pair is emitted at event time max(request time, label time), whatever the arrival order, so
  *       windows do not depend on which topic was read first.</li>
  *   <li>Duplicate labels: the first wins, the others are counted; a marker is kept until the request's

@@ -233,4 +233,39 @@ class ShadowJobConfigTest {
         ConfigException e = assertThrows(ConfigException.class, () -> ShadowJobConfig.load(f));
         assertTrue(e.getMessage().contains(f.toString()), e.getMessage());
     }
+
+    @Test
+    void clientPropertyTheJobSetsItself() throws IOException {
+        assertFails(replaceLine(complete(), "    sasl.mechanism: PLAIN", "    bootstrap.servers: elsewhere:9092"),
+                "kafka.properties.bootstrap.servers", "set by the job");
+    }
+
+    @Test
+    void sampleRateWithoutScoredEventsTopic() throws IOException {
+        assertFails(replaceLine(complete(), "  scored_events: sco", ""), "scored_events_sample_rate",
+                "topics.scored_events is not set");
+    }
+
+    @Test
+    void vectorModelReadingAFieldRequestsDoNotHave() throws IOException {
+        Path shipped = Path.of(FASHION_CANDIDATE).getParent();
+        Path copy = Files.createDirectories(dir.resolve("embedding-model"));
+        Files.copy(shipped.resolve("model.onnx"), copy.resolve("model.onnx"));
+        String descriptor = Files.readString(shipped.resolve("model.json"));
+        assertTrue(descriptor.contains("\"vector_field\": \"vector\""), descriptor);
+        Files.writeString(copy.resolve("model.json"),
+                descriptor.replace("\"vector_field\": \"vector\"", "\"vector_field\": \"embedding\""));
+        String live = SHIPPED.resolve("fashion/live/model.json").toString();
+        String yaml = replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + live);
+        yaml = replaceLine(yaml, "    - " + FRAUD_CANDIDATE, "    - " + copy.resolve("model.json"));
+        assertFails(yaml, "models.candidates[0]", "'embedding'", "'vector'");
+    }
+
+    @Test
+    void documentedExampleLoads() {
+        // jobs/examples/shadow-job.yaml is what jobs/README.md tells users to start from.
+        ShadowJobConfig c = ShadowJobConfig.load(Path.of("examples/shadow-job.yaml"));
+        assertEquals("fraud-logreg", c.liveModel.name());
+        assertEquals("fraud-mlp", c.candidateModels.get(0).name());
+    }
 }
