@@ -1,18 +1,10 @@
 package io.shadowml.jobs.validate;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
-
-import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Request;
-import io.shadowml.jobs.io.Decoded;
 import io.shadowml.models.ModelDescriptor;
 
 /**
@@ -20,18 +12,16 @@ import io.shadowml.models.ModelDescriptor;
  * present and finite, every dense vector of the right length and finite. Everything else goes to the
  * dead-letter side output with the first reason found.
  */
-public class RequestValidator extends ProcessFunction<Decoded<Request>, Request> {
+public class RequestValidator extends RecordValidator<Request> {
     private static final long serialVersionUID = 1L;
 
-    private final String experimentId;
     /** feature name -> a model that needs it (for the message). */
     private final LinkedHashMap<String, String> requiredFeatures = new LinkedHashMap<>();
     /** vector length -> a model that needs it. */
     private final LinkedHashMap<Integer, String> requiredVectorLengths = new LinkedHashMap<>();
-    private transient Counter deadLettered;
 
     public RequestValidator(String experimentId, List<ModelDescriptor> models) {
-        this.experimentId = experimentId;
+        super(experimentId, "requests_dead_lettered");
         for (ModelDescriptor m : models) {
             if (m.isVectorInput()) {
                 requiredVectorLengths.putIfAbsent(m.featureCount(), m.id());
@@ -44,28 +34,6 @@ public class RequestValidator extends ProcessFunction<Decoded<Request>, Request>
     }
 
     @Override
-    public void open(OpenContext openContext) {
-        deadLettered = getRuntimeContext().getMetricGroup()
-                .addGroup("experiment", experimentId).counter("requests_dead_lettered");
-    }
-
-    @Override
-    public void processElement(Decoded<Request> in, Context ctx, Collector<Request> out) {
-        DeadLetter rejected = in.deadLetter;
-        if (rejected == null) {
-            String reason = problem(in.value);
-            if (reason == null) {
-                out.collect(in.value);
-                return;
-            }
-            rejected = in.reject(reason);
-        }
-        rejected.setExperimentId(experimentId);
-        deadLettered.inc();
-        ctx.output(DeadLetters.TAG, rejected);
-    }
-
-    /** The first reason the request cannot be scored, or null. */
     String problem(Request r) {
         if (r.getRequestId() == null || r.getRequestId().isBlank()) {
             return "missing request_id";
