@@ -22,6 +22,7 @@ import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.local.dashboard.Dashboard;
 import io.shadowml.testkit.AvroCodec;
 import io.shadowml.testkit.EmbeddedKafka;
 import io.shadowml.testkit.scenario.LabelledRequest;
@@ -61,6 +62,22 @@ public final class LocalDemo {
             for (String t : List.of("reports", "verdicts", "scored-events", "dead-letters")) {
                 kafka.createTopic(t, 1);
             }
+            Dashboard dashboard = Dashboard.start(kafka.bootstrapServers(), "reports", "verdicts", "scored-events",
+                    "dead-letters", o.dashboardPort);
+            try (dashboard) {
+                return runJob(o, kafka, dashboard, events, work, root, experiment);
+            }
+        } catch (IllegalStateException e) {
+            if (o.follow && e.getMessage() != null && e.getMessage().contains("Shutdown in progress")) {
+                return 0;
+            }
+            throw e;
+        }
+    }
+
+    private static int runJob(DemoOptions o, EmbeddedKafka kafka, Dashboard dashboard, List<LabelledRequest> events,
+                              Path work, Path root, String experiment) throws Exception {
+        {
             TimelineReplayer replay = new TimelineReplayer(events, "requests", "labels", kafka.bootstrapServers(), o);
             Path config = writeConfig(work, root, o, experiment, kafka.bootstrapServers(), replay.speed());
             ShadowJobConfig cfg = ShadowJobConfig.load(config);
@@ -77,6 +94,7 @@ public final class LocalDemo {
 
             System.out.printf("Kafka broker:  %s (topics requests, labels, reports, verdicts, scored-events, dead-letters)%n", kafka.bootstrapServers());
             System.out.printf("Flink web UI:  http://localhost:%d%n", uiPort);
+            System.out.printf("Dashboard:     %s%n", dashboard.url());
             System.out.printf("Job config:    %s%n", config);
             System.out.printf("Replay:        %s .. %s compressed %.0fx into %.0f s (labels days later arrive seconds later)%n",
                     Instant.ofEpochMilli(replay.firstTime), Instant.ofEpochMilli(replay.lastTime), replay.speed(),
@@ -135,12 +153,11 @@ public final class LocalDemo {
             if (o.follow) {
                 Runtime.getRuntime().removeShutdownHook(hook);
             }
-            return 0;
-        } catch (IllegalStateException e) {
-            if (o.follow && e.getMessage() != null && e.getMessage().contains("Shutdown in progress")) {
-                return 0;
+            if (!o.linger.isZero()) {
+                System.out.printf("Dashboard stays up for %d s: %s%n", o.linger.toSeconds(), dashboard.url());
+                Thread.sleep(o.linger.toMillis());
             }
-            throw e;
+            return 0;
         }
     }
 
