@@ -1,0 +1,304 @@
+package io.shadowml.tools.replay;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import io.shadowml.avro.Label;
+import io.shadowml.testkit.AvroCodec;
+import io.shadowml.tools.cli.Args;
+import io.shadowml.tools.cli.UsageException;
+import io.shadowml.tools.io.HistoryReader;
+import io.shadowml.tools.io.HistoryRecord;
+import io.shadowml.tools.io.LabelFileReader;
+import io.shadowml.tools.io.Problem;
+import io.shadowml.tools.io.RowSpec;
+
+/**
+ * Loads labelled history into the request and label topics of a Kafka cluster, as plain Avro binary
+ * {@code Request} / {@code Label} values keyed by request id (the job's input format). Requests are sent
+ * in file order with the event time as Kafka timestamp; each label is held back until the replay clock
+ * (the largest event time sent so far) reaches its label time, and sent with the label time as timestamp;
+ * the labels still held at the end of the file follow in label-time order. See tools/README.md.
+ *
+ * <p>Exit codes: 0 done (also with skipped rows), 1 failed while running (Kafka, I/O), 2 usage error.
+ */
+public final class ReplayCommand {
+    static final String USAGE = String.join("\n",
+            "usage: shadowml-tool.sh replay --bootstrap HOST:PORT --requests-topic T --labels-topic T --input FILE [options]",
+            "  --input FILE               CSV with a header, or an Avro container file of io.shadowml.avro.Request",
+            "  --labels-input FILE        with Avro input: an Avro container file of io.shadowml.avro.Label",
+            "  CSV column mapping:",
+            "  --id-column C (request_id) --time-column C (event_time; epoch ms or ISO-8601)",
+            "  --entity-column C  --segment-columns C1,C2  --feature-columns C1,C2,... | --vector-column PREFIX*",
+            "  --label-column C  and one of  --label-time-column C | --label-delay-column C (ms or 3d; empty = never)",
+            "                                | --label-delay fixed:7d | lognormal:median=3d,sigma=0.8[,never=0.05]",
+            "  --seed N                   seed of --label-delay draws (default 0)",
+            "  --rate N                   at most N records/s (requests + labels)",
+            "  --speed X                  X ms of event time per wall ms (e.g. 3600 = an hour per second)",
+            "  --producer-property K=V    Kafka producer setting (repeatable; security settings go here)",
+            "  --forward-bad-rows         also send each bad row's raw line to the requests topic (the job",
+            "                             dead-letters it as it would in a backtest); default: skip it",
+            "  --quiet                    no progress bar");
+
+    private ReplayCommand() {}
+
+    public static void main(String[] argv) {
+        System.exit(run(argv, System.err));
+    }
+
+    /** Runs the replay and returns the process exit code. */
+    public static int run(String[] argv, PrintStream err) {
+        try {
+            execute(argv, err);
+            return 0;
+        } catch (UsageException e) {
+            err.println("replay: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        } catch (RuntimeException | IOException e) {
+            err.println("replay failed: " + e);
+            return 1;
+        }
+    }
+
+    /** What a replay did. */
+    public static final class Result {
+        public long rows;
+        public long requestsSent;
+        public long labelsSent;
+        public long badRowsForwarded;
+        public final Map<Problem, Long> skipped = new EnumMap<>(Problem.class);
+        /** Every skipped row's message, "file:line N: problem: detail". */
+        public final List<String> errors = new ArrayList<>();
+        public double seconds;
+
+        public long skippedTotal() {
+            return skipped.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** @return null when only the usage was asked for */
+    public static Result execute(String[] argv, PrintStream err) throws IOException {
+        Args a = new Args()
+                .option("bootstrap", "requests-topic", "labels-topic", "input", "labels-input", "rate", "speed")
+                .option(RowSpec.OPTIONS)
+                .repeatable("producer-property")
+                .flag("forward-bad-rows", "quiet", "help");
+        a.parse(argv);
+        if (a.has("help")) {
+            err.println(USAGE);
+            return null;
+        }
+        String bootstrap = a.required("bootstrap");
+        String requestsTopic = a.required("requests-topic");
+        Path input = a.existingFile("input");
+        boolean avro = HistoryReader.detect(input) == HistoryReader.Format.AVRO;
+        RowSpec spec = null;
+        if (avro) {
+            if (RowSpec.anyGiven(a)) {
+                throw new UsageException(input + " is an Avro file of Requests: the column options apply to CSV input only");
+            }
+        } else {
+            spec = RowSpec.from(a);
+            if (a.has("labels-input")) {
+                throw new UsageException("--labels-input applies to Avro input; a CSV file's labels come from --label-column");
+            }
+        }
+        boolean labels = avro ? a.has("labels-input") : spec.labelColumn != null;
+        String labelsTopic = labels ? a.required("labels-topic") : a.get("labels-topic");
+        double rate = a.positiveDouble("rate", 0);
+        double speed = a.positiveDouble("speed", 0);
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        props.put(ProducerConfig.CLIENT_ID_CONFIG, "shadowml-replay");
+        for (String kv : a.all("producer-property")) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+                throw new UsageException("option --producer-property must be key=value, was '" + kv + "'");
+            }
+            props.put(kv.substring(0, eq), kv.substring(eq + 1));
+        }
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+
+        PriorityQueue<Label> pending = new PriorityQueue<>(Comparator.comparingLong(ReplayCommand::labelTime));
+        if (avro && labels) {
+            try (LabelFileReader lr = new LabelFileReader(Path.of(a.required("labels-input")))) {
+                lr.forEachRemaining(l -> pending.add(l.label()));
+            }
+        }
+        try (HistoryReader reader = HistoryReader.open(input, spec);
+             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            Replay replay = new Replay(reader, producer, requestsTopic, labelsTopic, pending, rate, speed,
+                    a.has("forward-bad-rows"), new Progress(err, !a.has("quiet")), err);
+            Result result = replay.run();
+            summary(err, input, requestsTopic, labelsTopic, result);
+            return result;
+        }
+    }
+
+    static long labelTime(Label l) {
+        return l.getLabelTime() == null ? Long.MIN_VALUE : l.getLabelTime().toEpochMilli();
+    }
+
+    private static void summary(PrintStream err, Path input, String requestsTopic, String labelsTopic, Result r) {
+        err.printf(Locale.ROOT, "replayed %s: %,d rows -> %,d requests to %s, %,d labels to %s in %.1f s%n",
+                input, r.rows, r.requestsSent, requestsTopic, r.labelsSent, labelsTopic, r.seconds);
+        if (r.skippedTotal() == 0) {
+            err.println("skipped rows: none");
+        } else {
+            err.printf(Locale.ROOT, "skipped rows: %,d%s%n", r.skippedTotal(),
+                    r.badRowsForwarded > 0 ? " (raw lines forwarded to " + requestsTopic + ")" : "");
+            r.skipped.forEach((p, n) -> err.printf(Locale.ROOT, "  %-45s %,d%n", p.text, n));
+        }
+    }
+
+    /** The send loop. */
+    static final class Replay {
+        private static final int MAX_ERRORS_SHOWN = 50;
+        private final HistoryReader reader;
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final String requestsTopic;
+        private final String labelsTopic;
+        private final PriorityQueue<Label> pending;
+        private final double rate;
+        private final double speed;
+        private final boolean forwardBad;
+        private final Progress progress;
+        private final PrintStream err;
+        private final AtomicReference<Exception> sendError = new AtomicReference<>();
+        private final Result result = new Result();
+        private long wall0;
+        private long t0 = Long.MIN_VALUE;
+        private long sent;
+
+        Replay(HistoryReader reader, KafkaProducer<byte[], byte[]> producer, String requestsTopic, String labelsTopic,
+               PriorityQueue<Label> pending, double rate, double speed, boolean forwardBad, Progress progress,
+               PrintStream err) {
+            this.reader = reader;
+            this.producer = producer;
+            this.requestsTopic = requestsTopic;
+            this.labelsTopic = labelsTopic;
+            this.pending = pending;
+            this.rate = rate;
+            this.speed = speed;
+            this.forwardBad = forwardBad;
+            this.progress = progress;
+            this.err = err;
+        }
+
+        Result run() {
+            wall0 = System.nanoTime();
+            long clock = Long.MIN_VALUE;
+            while (reader.hasNext()) {
+                HistoryRecord r = reader.next();
+                result.rows++;
+                if (t0 == Long.MIN_VALUE) {
+                    t0 = r.timestamp;
+                }
+                if (r.isBad()) {
+                    result.skipped.merge(r.problem, 1L, Long::sum);
+                    String msg = reader.name() + ": " + r.reason();
+                    result.errors.add(msg);
+                    if (result.errors.size() <= MAX_ERRORS_SHOWN) {
+                        progress.done();
+                        err.println("skipped " + msg);
+                    } else if (result.errors.size() == MAX_ERRORS_SHOWN + 1) {
+                        err.println("(further skipped rows are only counted)");
+                    }
+                    if (forwardBad) {
+                        sendDueLabels(r.timestamp);
+                        pace(r.timestamp);
+                        send(requestsTopic, null, r.raw, r.timestamp);
+                        result.badRowsForwarded++;
+                    }
+                } else {
+                    long t = r.timestamp;
+                    clock = Math.max(clock, t);
+                    sendDueLabels(clock);
+                    pace(t);
+                    String id = r.request.getRequestId();
+                    send(requestsTopic, id == null ? null : id.getBytes(StandardCharsets.UTF_8),
+                            AvroCodec.encode(r.request), t);
+                    result.requestsSent++;
+                    if (r.label != null) {
+                        pending.add(r.label);
+                    }
+                }
+                progress.update(reader.progress(), result.rows, sent, result.skippedTotal(), false);
+            }
+            sendDueLabels(Long.MAX_VALUE);
+            producer.flush();
+            checkSendError();
+            progress.update(1.0, result.rows, sent, result.skippedTotal(), true);
+            progress.done();
+            result.seconds = (System.nanoTime() - wall0) / 1e9;
+            return result;
+        }
+
+        private void sendDueLabels(long clock) {
+            while (!pending.isEmpty() && labelTime(pending.peek()) <= clock) {
+                Label l = pending.poll();
+                long t = labelTime(l);
+                pace(t);
+                String id = l.getRequestId();
+                send(labelsTopic, id == null ? null : id.getBytes(StandardCharsets.UTF_8), AvroCodec.encode(l),
+                        t == Long.MIN_VALUE ? System.currentTimeMillis() : t);
+                result.labelsSent++;
+            }
+        }
+
+        /** Waits until the record may go: not before its compressed event time, not faster than the rate. */
+        private void pace(long dataTime) {
+            long target = wall0;
+            if (speed > 0 && dataTime != Long.MIN_VALUE && t0 != Long.MIN_VALUE) {
+                target = Math.max(target, wall0 + (long) ((dataTime - t0) * 1e6 / speed));
+            }
+            if (rate > 0) {
+                target = Math.max(target, wall0 + (long) (sent * 1e9 / rate));
+            }
+            long wait;
+            while ((wait = target - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(wait);
+                checkSendError();
+            }
+        }
+
+        private void send(String topic, byte[] key, byte[] value, long timestamp) {
+            checkSendError();
+            producer.send(new ProducerRecord<>(topic, null, timestamp, key, value), (md, e) -> {
+                if (e != null) {
+                    sendError.compareAndSet(null, e);
+                }
+            });
+            sent++;
+        }
+
+        private void checkSendError() {
+            Exception e = sendError.get();
+            if (e != null) {
+                throw new IllegalStateException("sending to Kafka failed: " + e, e);
+            }
+        }
+    }
+}
