@@ -1,6 +1,7 @@
 package io.shadowml.local;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,16 @@ public final class LocalDemo {
             System.exit(2);
             return;
         }
-        System.exit(run(options));
+        int code;
+        try {
+            code = run(options);
+        } catch (Exception e) {
+            e.printStackTrace();
+            System.err.println("demo failed: " + e);
+            code = 1;
+        }
+        // Flink's MiniCluster and Kafka leave non-daemon threads behind after a failure: exit explicitly.
+        System.exit(code);
     }
 
     static int run(DemoOptions o) throws Exception {
@@ -86,6 +96,7 @@ public final class LocalDemo {
             Configuration flinkConf = new Configuration();
             flinkConf.set(RestOptions.PORT, uiPort);
             flinkConf.set(RestOptions.ADDRESS, "localhost");
+            flinkConf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
             env.setParallelism(2);
             ShadowJob.enableCheckpointing(env, cfg);
@@ -216,7 +227,10 @@ public final class LocalDemo {
     /** The preferred port if it is free, else the next free one. */
     private static int freePort(int preferred) throws IOException {
         for (int p = preferred; p < preferred + 20; p++) {
-            try (ServerSocket s = new ServerSocket(p)) {
+            try (ServerSocket s = new ServerSocket()) {
+                // No SO_REUSEADDR: a port another process listens on must count as taken.
+                s.setReuseAddress(false);
+                s.bind(new InetSocketAddress("127.0.0.1", p));
                 return p;
             } catch (IOException busy) {
                 // try the next one
