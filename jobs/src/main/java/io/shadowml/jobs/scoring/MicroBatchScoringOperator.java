@@ -83,6 +83,9 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             models[m] = OnnxModel.load(descriptors.get(m), options);
             inputs[m] = models[m].newInputBatch();
             extractors[m] = new FeatureExtractor(descriptors.get(m));
+            // ONNX Runtime initialises lazily on the first run (allocator, kernels); pay that here, so it
+            // neither delays the first real batch nor skews the latency metrics.
+            models[m].score(inputs[m].clear().endRow());
         }
         pending = new Request[maxBatchSize];
         pendingTimestamps = new long[maxBatchSize];
