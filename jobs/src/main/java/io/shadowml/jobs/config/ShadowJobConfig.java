@@ -10,10 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.SchemaParseException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
 import io.shadowml.models.ModelConfigException;
 import io.shadowml.models.ModelDescriptor;
 
@@ -62,6 +68,8 @@ public final class ShadowJobConfig implements Serializable {
     public final int metricShards;
 
     public final VerdictPolicyConfig verdict;
+    /** Other versions of the Request/Label schemas (JSON) that single-object encoded inputs may use. */
+    public final List<String> writerSchemas;
 
     private ShadowJobConfig(String source, ConfigNode root) {
         this.source = source;
@@ -141,6 +149,7 @@ public final class ShadowJobConfig implements Serializable {
         }
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = new VerdictPolicyConfig(root.optionalChild("verdict"));
+        this.writerSchemas = readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
     }
 
@@ -192,6 +201,41 @@ public final class ShadowJobConfig implements Serializable {
             }
             length = m.featureCount();
         }
+    }
+
+    /**
+     * Each listed .avsc must be a version of the Request or Label contract that the job's version can
+     * read by Avro's resolution rules; checked here so that a bad one fails at start, not per record.
+     */
+    private static List<String> readWriterSchemas(ConfigNode root, Path base) {
+        List<String> paths = root.stringList("writer_schemas", false);
+        List<String> schemas = new ArrayList<>();
+        for (int i = 0; i < paths.size(); i++) {
+            String key = "writer_schemas[" + i + "]";
+            Path file = base.resolve(paths.get(i)).normalize();
+            Schema writer;
+            try {
+                writer = new Schema.Parser().parse(Files.readString(file));
+            } catch (IOException e) {
+                throw root.error(key, "cannot read " + file + ": " + e);
+            } catch (SchemaParseException e) {
+                throw root.error(key, file + " is not an Avro schema: " + e.getMessage());
+            }
+            Schema reader = writer.getFullName().equals(Request.getClassSchema().getFullName()) ? Request.getClassSchema()
+                    : writer.getFullName().equals(Label.getClassSchema().getFullName()) ? Label.getClassSchema() : null;
+            if (reader == null) {
+                throw root.error(key, file + " defines " + writer.getFullName() + ", not a version of "
+                        + Request.getClassSchema().getFullName() + " or " + Label.getClassSchema().getFullName());
+            }
+            SchemaCompatibility.SchemaPairCompatibility compatibility =
+                    SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
+            if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+                throw root.error(key, "the job cannot read records written with " + file + ": "
+                        + compatibility.getResult().getIncompatibilities());
+            }
+            schemas.add(writer.toString());
+        }
+        return List.copyOf(schemas);
     }
 
     /** Every model in report order: live first, then candidates. */

@@ -36,11 +36,11 @@ public final class KafkaIO {
      *                (backfills and tests); otherwise run forever
      */
     public static KafkaSource<Decoded<Request>> requestSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(cfg, cfg.requestsTopic, new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST), bounded);
+        return source(cfg, cfg.requestsTopic, new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST, cfg.writerSchemas), bounded);
     }
 
     public static KafkaSource<Decoded<Label>> labelSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(cfg, cfg.labelsTopic, new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL), bounded);
+        return source(cfg, cfg.labelsTopic, new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL, cfg.writerSchemas), bounded);
     }
 
     private static <T extends SpecificRecord> KafkaSource<Decoded<T>> source(

@@ -268,4 +268,26 @@ class ShadowJobConfigTest {
         assertEquals("fraud-logreg", c.liveModel.name());
         assertEquals("fraud-mlp", c.candidateModels.get(0).name());
     }
+
+    @Test
+    void writerSchemasAreCheckedAtStart() throws IOException {
+        Path evolved = dir.resolve("request-v2.avsc");
+        Files.writeString(evolved, io.shadowml.jobs.io.AvroDecodingDeserializerTest.evolvedRequestSchema().toString(true));
+        ShadowJobConfig ok = ShadowJobConfig.load(write(complete() + "writer_schemas: [" + evolved + "]\n"));
+        assertEquals(1, ok.writerSchemas.size());
+        assertTrue(ok.writerSchemas.get(0).contains("device_type"));
+
+        assertFails(complete() + "writer_schemas: [" + dir.resolve("missing.avsc") + "]\n", "writer_schemas[0]", "cannot read");
+        Path notAvro = dir.resolve("broken.avsc");
+        Files.writeString(notAvro, "{\"type\": \"record\"");
+        assertFails(complete() + "writer_schemas: [" + notAvro + "]\n", "writer_schemas[0]", "not an Avro schema");
+        Path other = dir.resolve("other.avsc");
+        Files.writeString(other, "{\"type\": \"record\", \"name\": \"Click\", \"fields\": []}");
+        assertFails(complete() + "writer_schemas: [" + other + "]\n", "writer_schemas[0]", "not a version of");
+        // A Request whose request_id became an int cannot be resolved to the job's string field.
+        Path incompatible = dir.resolve("request-int-id.avsc");
+        Files.writeString(incompatible, "{\"type\": \"record\", \"name\": \"Request\", \"namespace\": \"io.shadowml.avro\","
+                + " \"fields\": [{\"name\": \"request_id\", \"type\": \"int\"}]}");
+        assertFails(complete() + "writer_schemas: [" + incompatible + "]\n", "writer_schemas[0]", "cannot read records");
+    }
 }

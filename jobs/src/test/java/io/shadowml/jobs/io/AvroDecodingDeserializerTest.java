@@ -15,7 +15,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.avro.Schema;
+import org.apache.avro.data.TimeConversions;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.flink.util.Collector;
@@ -26,7 +32,7 @@ import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 
-class AvroDecodingDeserializerTest {
+public class AvroDecodingDeserializerTest {
     private static final String TOPIC = "requests";
     private static final byte[] KEY = {'k', '1'};
 
@@ -177,5 +183,94 @@ class AvroDecodingDeserializerTest {
         assertNull(out.get(1).deadLetter);
         assertEquals(21, out.get(1).offset);
         assertEquals("txn-1", out.get(1).value.getRequestId());
+    }
+
+    /** The Request contract as a producer one version ahead writes it: one optional field added at the end. */
+    public static Schema evolvedRequestSchema() {
+        Schema current = Request.getClassSchema();
+        List<Schema.Field> fields = new ArrayList<>();
+        for (Schema.Field f : current.getFields()) {
+            fields.add(new Schema.Field(f, f.schema()));
+        }
+        fields.add(new Schema.Field("device_type",
+                Schema.createUnion(Schema.create(Schema.Type.NULL), Schema.create(Schema.Type.STRING)),
+                "added later", org.apache.avro.JsonProperties.NULL_VALUE));
+        return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
+    }
+
+    /** A record of the evolved schema with the same values as {@link #request()}, single-object encoded. */
+    static byte[] evolvedSingleObject(Schema evolved) throws Exception {
+        GenericData model = new GenericData();
+        model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
+        GenericRecord r = new GenericData.Record(evolved);
+        Request base = request();
+        for (Schema.Field f : Request.getClassSchema().getFields()) {
+            r.put(f.name(), base.get(f.pos()));
+        }
+        r.put("device_type", "tablet");
+        ByteBuffer buf = new BinaryMessageEncoder<GenericRecord>(model, evolved).encode(r);
+        return bytes(buf);
+    }
+
+    @Test
+    void singleObjectEncodingOfTheJobsOwnSchemaDecodes() throws Exception {
+        byte[] value = bytes(Request.getEncoder().encode(request()));
+        Decoded<Request> d = requests.decode(value, KEY, TOPIC, 0, 1, 5L);
+        assertNull(d.deadLetter);
+        assertEquals(request().getFeatures(), d.value.getFeatures());
+        assertEquals(request().getRequestId(), d.value.getRequestId());
+    }
+
+    @Test
+    void evolvedProducerIsReadWhenItsSchemaIsRegistered() throws Exception {
+        Schema evolved = evolvedRequestSchema();
+        AvroDecodingDeserializer<Request> withSchema =
+                new AvroDecodingDeserializer<>(Request.class, KafkaIO.DECODED_REQUEST, List.of(evolved.toString()));
+        Decoded<Request> d = withSchema.decode(evolvedSingleObject(evolved), KEY, TOPIC, 0, 2, 5L);
+        assertNull(d.deadLetter, () -> d.deadLetter.getReason());
+        Request expected = request();
+        for (Schema.Field f : Request.getClassSchema().getFields()) {
+            assertEquals(expected.get(f.pos()), d.value.get(f.pos()), f.name());
+        }
+    }
+
+    @Test
+    void evolvedProducerWithoutRegisteredSchemaIsDeadLettered() throws Exception {
+        byte[] value = evolvedSingleObject(evolvedRequestSchema());
+        Decoded<Request> d = requests.decode(value, KEY, TOPIC, 3, 7, 5L);
+        assertNull(d.value);
+        assertTrue(d.deadLetter.getReason().contains("unknown writer schema"), d.deadLetter.getReason());
+        assertTrue(d.deadLetter.getReason().contains("writer_schemas"), d.deadLetter.getReason());
+        assertArrayEquals(value, bytes(d.deadLetter.getRaw()));
+        assertEquals(7L, d.deadLetter.getOffset());
+    }
+
+    @Test
+    void evolvedProducerWritingPlainBinaryIsDeadLetteredNotMisread() throws Exception {
+        Schema evolved = evolvedRequestSchema();
+        GenericData model = new GenericData();
+        model.addLogicalTypeConversion(new TimeConversions.TimestampMillisConversion());
+        GenericRecord r = new GenericData.Record(evolved);
+        Request base = request();
+        for (Schema.Field f : Request.getClassSchema().getFields()) {
+            r.put(f.name(), base.get(f.pos()));
+        }
+        r.put("device_type", "tablet");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(evolved, model).write(r, enc);
+        enc.flush();
+        Decoded<Request> d = requests.decode(out.toByteArray(), KEY, TOPIC, 0, 9, 5L);
+        assertNull(d.value);
+        assertTrue(d.deadLetter.getReason().contains("trailing bytes"), d.deadLetter.getReason());
+    }
+
+    @Test
+    void corruptSingleObjectPayloadIsDeadLettered() throws Exception {
+        byte[] value = bytes(Request.getEncoder().encode(request()));
+        byte[] truncated = Arrays.copyOf(value, 14);
+        Decoded<Request> d = requests.decode(truncated, KEY, TOPIC, 0, 11, 5L);
+        assertNull(d.value);
+        assertTrue(d.deadLetter.getReason().startsWith("undecodable Request"), d.deadLetter.getReason());
     }
 }
