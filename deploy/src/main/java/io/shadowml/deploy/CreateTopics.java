@@ -1,0 +1,63 @@
+package io.shadowml.deploy;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+import io.shadowml.jobs.config.ShadowJobConfig;
+
+/**
+ * Creates every topic a shadow-job config names (idempotent). Inputs get {@code --input-partitions}
+ * partitions (default 2 = the local cluster's parallelism), outputs one.
+ *
+ * <pre>java -cp ... io.shadowml.deploy.CreateTopics --config work/shadow-job.yaml</pre>
+ */
+public final class CreateTopics {
+    private CreateTopics() {}
+
+    /** Topic name → partitions, from the job config. */
+    static Map<String, Integer> topics(ShadowJobConfig cfg, int inputPartitions) {
+        Map<String, Integer> t = new LinkedHashMap<>();
+        t.put(cfg.requestsTopic, inputPartitions);
+        t.put(cfg.labelsTopic, inputPartitions);
+        t.put(cfg.reportsTopic, 1);
+        t.put(cfg.verdictsTopic, 1);
+        t.put(cfg.deadLetterTopic, 1);
+        if (cfg.scoredEventsTopic != null) {
+            t.put(cfg.scoredEventsTopic, 1);
+        }
+        return t;
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv);
+        ShadowJobConfig cfg = ShadowJobConfig.load(Path.of(args.get("config")));
+        Properties p = cfg.clientProperties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap", cfg.bootstrapServers));
+        try (Admin admin = Admin.create(p)) {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> create = new ArrayList<>();
+            topics(cfg, args.getInt("input-partitions", 2)).forEach((name, partitions) -> {
+                if (!existing.contains(name)) {
+                    create.add(new NewTopic(name, partitions, (short) 1));
+                }
+            });
+            if (!create.isEmpty()) {
+                admin.createTopics(create).all().get(30, TimeUnit.SECONDS);
+            }
+            for (NewTopic t : create) {
+                System.out.println("created topic " + t.name() + " (" + t.numPartitions() + " partitions)");
+            }
+            System.out.println("topics ready: " + topics(cfg, 0).keySet());
+        }
+    }
+}

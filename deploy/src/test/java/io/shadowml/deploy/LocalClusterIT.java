@@ -1,0 +1,462 @@
+package io.shadowml.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.testkit.AvroCodec;
+
+/**
+ * End to end on real processes, through the scripts of deploy/local: Kafka (KRaft) + Flink JobManager
+ * + TaskManager as separate JVMs (start.sh), the shaded job jar submitted over REST (submit.sh), the
+ * fraud scenario replayed on a compressed clock (replay.sh), committed reports read back
+ * (read_committed), a real Prometheus scraping the Flink reporters and evaluating
+ * deploy/monitoring (every dashboard query returns data, every alert expression evaluates), then a
+ * draining stop-with-savepoint after which the final cumulative report must account for every record
+ * sent. stop.sh always runs, and no process may survive it.
+ *
+ * <p>Run: {@code mvn -B -ntp -Pcluster-it verify} (needs /usr/bin/prometheus and /usr/bin/promtool,
+ * Debian package {@code prometheus}; ports 18081, 16123, 19092, 19093, 9249-9250 free).
+ */
+class LocalClusterIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String REST = "http://127.0.0.1:18081";
+    private static final String M = "flink_taskmanager_job_task_operator_experiment_";
+
+    private final Path deploy = Path.of(System.getProperty("shadowml.deploy.dir", ".")).toAbsolutePath().normalize();
+    private final Path local = deploy.resolve("local");
+    private final Path itDir = deploy.resolve("target/cluster-it");
+    private final Path work = itDir.resolve("work");
+    private final Path jobJar = Path.of(System.getProperty("shadowml.job.jar"));
+    private final Path monitoring = deploy.resolve("monitoring");
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final long t0 = System.nanoTime();
+
+    @Test
+    void clusterEndToEndWithPrometheus() throws Exception {
+        assertTrue(Files.isRegularFile(jobJar), "job jar missing: " + jobJar + " (build the jobs module first)");
+        deleteTree(work);
+        Files.createDirectories(work);
+        Process prometheus = null;
+        List<Long> pids = new ArrayList<>();
+        try {
+            script(Duration.ofMinutes(4), "start.sh");
+            pids.addAll(pids());
+            assertEquals(3, pids.size(), "kafka, jobmanager, taskmanager pids");
+            List<String> submitted = script(Duration.ofMinutes(3), "submit.sh");
+            String jobId = submitted.get(submitted.size() - 1).trim();
+            assertTrue(jobId.matches("[0-9a-f]{32}"), "job id: " + jobId);
+            step("job " + jobId + " running");
+
+            int promPort = freePort();
+            prometheus = startPrometheus(promPort);
+            String promApi = "http://127.0.0.1:" + promPort + "/api/v1/";
+
+            Path summaryFile = work.resolve("replay-summary.properties");
+            script(Duration.ofMinutes(2), "replay.sh", "--events", "3000", "--duration", "20s", "--summary", summaryFile.toString());
+            Properties sent = new Properties();
+            try (Reader r = Files.newBufferedReader(summaryFile)) {
+                sent.load(r);
+            }
+            long valid = Long.parseLong(sent.getProperty("valid_requests"));
+            long badRequests = Long.parseLong(sent.getProperty("bad_requests"));
+            long labels = Long.parseLong(sent.getProperty("labels"));
+            long badLabels = Long.parseLong(sent.getProperty("bad_labels"));
+            step("replayed " + sent);
+            long replayEnd = System.nanoTime();
+
+            try (ReportReader reports = new ReportReader("127.0.0.1:19092", "shadowml.fraud.reports")) {
+                // Committed cumulative reports arrive while the job runs, and grow.
+                List<Long> seen = new ArrayList<>();
+                await(Duration.ofSeconds(90), "cumulative reports with scored == " + valid, () -> {
+                    ComparisonReport c = reports.latestCumulative();
+                    if (c != null && (seen.isEmpty() || seen.get(seen.size() - 1) != c.getCounts().getScored())) {
+                        seen.add(c.getCounts().getScored());
+                    }
+                    return c != null && c.getCounts().getScored() == valid;
+                });
+                step("cumulative scored while running: " + seen);
+                assertTrue(seen.get(0) > 0);
+                for (int i = 1; i < seen.size(); i++) {
+                    assertTrue(seen.get(i) > seen.get(i - 1), "cumulative scored never decreases: " + seen);
+                }
+
+                // --- monitoring against the running job ---
+                checkMonitoring(promPort);
+
+                // --- draining stop-with-savepoint: all windows fire, every transaction commits ---
+                // Must start before every source partition has gone idle (event_time.idleness: 15s in
+                // local/shadow-job.local.yaml): a drain of an all-idle job did not flush the last windows.
+                double idleGap = (System.nanoTime() - replayEnd) / 1e9;
+                step(String.format("draining %.1f s after the replay ended", idleGap));
+                JsonNode trigger = JSON.readTree(post("/jobs/" + jobId + "/stop",
+                        "{\"drain\": true, \"targetDirectory\": \"file://" + work.resolve("savepoints") + "\"}"));
+                String triggerId = trigger.path("request-id").asText();
+                String[] location = new String[1];
+                await(Duration.ofSeconds(120), "stop-with-savepoint " + triggerId, () -> {
+                    JsonNode s = JSON.readTree(get(REST + "/jobs/" + jobId + "/savepoints/" + triggerId));
+                    if (!s.path("status").path("id").asText().equals("COMPLETED")) {
+                        return false;
+                    }
+                    assertFalse(s.path("operation").has("failure-cause"), "savepoint failed: " + s);
+                    location[0] = s.path("operation").path("location").asText();
+                    return true;
+                });
+                await(Duration.ofSeconds(60), "job FINISHED", () ->
+                        JSON.readTree(get(REST + "/jobs/" + jobId)).path("state").asText().equals("FINISHED"));
+                step("stopped with savepoint " + location[0]);
+                assertTrue(Files.isDirectory(Path.of(URI.create(location[0]))),
+                        "savepoint dir " + location[0]);
+
+                ComparisonReport[] last = new ComparisonReport[1];
+                await(Duration.ofSeconds(60), "the final cumulative report", () -> {
+                    ComparisonReport c = reports.latestCumulative();
+                    last[0] = c;
+                    return c != null && c.getCounts().getScored() == valid
+                            && c.getCounts().getLabelled() + c.getCounts().getExpiredUnlabeled() == valid;
+                }, () -> "; last cumulative counts: " + (last[0] == null ? null : last[0].getCounts())
+                        + String.format("; drain started %.1f s after the replay (idleness 15 s)", idleGap)
+                        + "; late metric events / dead letters seen by Prometheus: " + quietly(() -> query(promApi,
+                        "max_over_time(sum(" + M + "late_metric_events)[10m:5s]) or vector(-1)")) + " / " + quietly(() -> query(promApi,
+                        "max_over_time(sum(" + M + "requests_dead_lettered)[10m:5s]) or vector(-1)")));
+                ComparisonReport fin = last[0];
+                step("final cumulative counts: " + fin.getCounts());
+                assertEquals(valid, fin.getCounts().getScored(), "scored");
+                assertEquals(labels, fin.getCounts().getLabelled(), "labelled");
+                assertEquals(valid - labels, fin.getCounts().getExpiredUnlabeled(), "expired unlabelled");
+                assertEquals(badRequests + badLabels, fin.getCounts().getDeadLettered(), "dead-lettered");
+                assertEquals(0, fin.getCounts().getErrors(), "model errors");
+                long tumblingScored = reports.all.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                        .mapToLong(r -> r.getCounts().getScored()).sum();
+                assertEquals(valid, tumblingScored, "tumbling windows add up");
+            }
+        } finally {
+            if (prometheus != null) {
+                prometheus.destroy();
+                if (!prometheus.waitFor(20, TimeUnit.SECONDS)) {
+                    prometheus.destroyForcibly();
+                }
+            }
+            if (pids.isEmpty()) {
+                pids.addAll(pids());
+            }
+            try {
+                script(Duration.ofMinutes(3), Map.of("JOB_STOP", "cancel"), "stop.sh");
+            } finally {
+                for (long pid : pids) {
+                    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " survived stop.sh");
+                }
+            }
+            step("cluster stopped, no process left");
+        }
+    }
+
+    // ------------------------------------------------------------------------------ monitoring
+
+    private Process startPrometheus(int port) throws Exception {
+        Path promDir = itDir.resolve("prometheus");
+        deleteTree(promDir);
+        Files.createDirectories(promDir.resolve("data"));
+        ProcessBuilder pb = new ProcessBuilder(System.getProperty("prometheus.binary", "/usr/bin/prometheus"),
+                "--config.file=" + monitoring.resolve("prometheus/prometheus-local.yml"),
+                "--storage.tsdb.path=" + promDir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + port,
+                "--log.level=warn")
+                .redirectErrorStream(true)
+                .redirectOutput(promDir.resolve("prometheus.log").toFile());
+        Process p = pb.start();
+        await(Duration.ofSeconds(30), "Prometheus ready", () -> {
+            assertTrue(p.isAlive(), "prometheus exited, see " + promDir.resolve("prometheus.log"));
+            return get("http://127.0.0.1:" + port + "/-/ready").contains("Ready");
+        });
+        step("Prometheus on :" + port);
+        return p;
+    }
+
+    private void checkMonitoring(int port) throws Exception {
+        String api = "http://127.0.0.1:" + port + "/api/v1/";
+        // promtool: the rules and the config as shipped.
+        exec(Duration.ofSeconds(60), List.of(System.getProperty("promtool.binary", "/usr/bin/promtool"), "check", "rules",
+                monitoring.resolve("prometheus/shadowml-alerts.yml").toString()), Map.of());
+        exec(Duration.ofSeconds(60), List.of(System.getProperty("promtool.binary", "/usr/bin/promtool"), "check", "config",
+                monitoring.resolve("prometheus/prometheus-local.yml").toString()), Map.of());
+
+        // Both reporters are scraped.
+        await(Duration.ofSeconds(60), "both Flink reporters up", () -> {
+            JsonNode r = query(api, "sum(up{job=\"flink\"})");
+            return r.size() == 1 && r.get(0).path("value").get(1).asText().equals("2");
+        });
+
+        // Every dashboard query returns data.
+        JsonNode dash = JSON.readTree(monitoring.resolve("grafana/shadow-comparison.json").toFile());
+        Map<String, String> queries = new LinkedHashMap<>();
+        for (JsonNode panel : dash.path("panels")) {
+            for (JsonNode t : panel.path("targets")) {
+                queries.put(panel.path("title").asText() + " / " + t.path("refId").asText(), t.path("expr").asText()
+                        .replace("$experiment", ".*").replace("$__rate_interval", "1m"));
+            }
+        }
+        assertTrue(queries.size() >= 9, "dashboard targets: " + queries.keySet());
+        Map<String, String> empty = new LinkedHashMap<>(queries);
+        await(Duration.ofSeconds(90), "data for every dashboard query", () -> {
+            for (var it = empty.entrySet().iterator(); it.hasNext(); ) {
+                if (query(api, it.next().getValue()).size() > 0) {
+                    it.remove();
+                }
+            }
+            return empty.isEmpty();
+        }, () -> "no data for " + empty);
+        step("all " + queries.size() + " dashboard queries return data");
+        String variable = dash.path("templating").path("list").get(0).path("definition").asText();
+        String metric = variable.replaceAll("^label_values\\(([^,]+),.*$", "$1");
+        JsonNode values = JSON.readTree(get(api + "label/experiment/values?match[]=" + enc(metric))).path("data");
+        assertTrue(values.toString().contains("fraud-mlp-v2-local"), "experiment variable values: " + values);
+
+        // Every alert expression evaluates, and Prometheus loaded every rule healthy.
+        JsonNode rulesYaml = new ObjectMapper(new YAMLFactory()).readTree(monitoring.resolve("prometheus/shadowml-alerts.yml").toFile());
+        int alerts = 0;
+        for (JsonNode group : rulesYaml.path("groups")) {
+            for (JsonNode rule : group.path("rules")) {
+                query(api, rule.path("expr").asText()); // throws unless status == success
+                assertTrue(rule.path("labels").has("shadowml_action"), rule.path("alert") + " has shadowml_action");
+                assertTrue(rule.path("labels").has("severity"), rule.path("alert") + " has severity");
+                assertTrue(rule.has("for"), rule.path("alert") + " has for");
+                alerts++;
+            }
+        }
+        int expected = alerts;
+        await(Duration.ofSeconds(60), "Prometheus to evaluate every rule", () -> {
+            JsonNode groups = JSON.readTree(get(api + "rules")).path("data").path("groups");
+            int ok = 0;
+            for (JsonNode g : groups) {
+                for (JsonNode r : g.path("rules")) {
+                    // "unknown" until the first evaluation; "err" is a broken rule.
+                    assertFalse(r.path("health").asText().equals("err"), "rule " + r.path("name") + ": " + r.path("lastError"));
+                    ok += r.path("health").asText().equals("ok") ? 1 : 0;
+                }
+            }
+            return ok == expected;
+        });
+        // The reject alert must be silent on this scenario (the candidate is better); the verdict exists.
+        JsonNode verdict = query(api, "min by (experiment, model) (" + M + "model_verdict)");
+        step("verdict series: " + verdict);
+        assertEquals(1, verdict.size());
+        assertEquals("fraud-mlp:2.0.0", verdict.get(0).path("metric").path("model").asText());
+        // The error-rate alert's candidate selector (flip_rate exists for candidates only) keeps exactly the candidate.
+        JsonNode candidates = query(api, "sum by (experiment, model) (rate(" + M + "model_scored[1m]))"
+                + " and on (experiment, model) max by (experiment, model) (" + M + "model_flip_rate)");
+        assertEquals(1, candidates.size(), "candidate selector: " + candidates);
+        assertEquals("fraud-mlp:2.0.0", candidates.get(0).path("metric").path("model").asText());
+        step("all " + alerts + " alert rules evaluate cleanly");
+    }
+
+    /** For failure messages: the value, or the exception's text. */
+    private static String quietly(Check.Value v) {
+        try {
+            return String.valueOf(v.get());
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    private JsonNode query(String api, String promql) throws Exception {
+        JsonNode r = JSON.readTree(get(api + "query?query=" + enc(promql)));
+        assertEquals("success", r.path("status").asText(), promql + " → " + r);
+        return r.path("data").path("result");
+    }
+
+    // ------------------------------------------------------------------------------- reports
+
+    /** One read_committed consumer over the whole test, accumulating every report committed so far. */
+    private static final class ReportReader implements AutoCloseable {
+        final List<ComparisonReport> all = new ArrayList<>();
+        private final KafkaConsumer<byte[], byte[]> consumer;
+
+        ReportReader(String bootstrap, String topic) {
+            Properties p = new Properties();
+            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+        }
+
+        ComparisonReport latestCumulative() {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                all.add(AvroCodec.decode(r.value(), ComparisonReport.class));
+            }
+            return all.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElse(null);
+        }
+
+        @Override
+        public void close() {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    // ------------------------------------------------------------------------------- helpers
+
+    private List<String> script(Duration timeout, String name, String... args) throws Exception {
+        return script(timeout, Map.of(), name, args);
+    }
+
+    private List<String> script(Duration timeout, Map<String, String> env, String name, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", local.resolve(name).toString()));
+        cmd.addAll(List.of(args));
+        Map<String, String> e = new LinkedHashMap<>(env);
+        e.put("WORK_DIR", work.toString());
+        e.put("JOB_JAR", jobJar.toString());
+        List<String> out = exec(timeout, cmd, e);
+        step(name + " done");
+        return out;
+    }
+
+    private List<String> exec(Duration timeout, List<String> cmd, Map<String, String> env) throws Exception {
+        Path logs = itDir.resolve("logs");
+        Files.createDirectories(logs);
+        String base = Path.of(cmd.get(cmd.size() > 1 && cmd.get(0).equals("bash") ? 1 : 0)).getFileName().toString();
+        Path out = logs.resolve(base + "-" + System.nanoTime() + ".out");
+        Path err = logs.resolve(base + "-" + System.nanoTime() + ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroyForcibly();
+            fail(cmd + " timed out after " + timeout + "\n" + Files.readString(err));
+        }
+        String stderr = Files.readString(err);
+        System.out.print(stderr);
+        if (p.exitValue() != 0) {
+            fail(cmd + " exited with " + p.exitValue() + "\nstdout:\n" + Files.readString(out) + "\nstderr:\n" + stderr);
+        }
+        return Files.readAllLines(out);
+    }
+
+    private List<Long> pids() throws IOException {
+        Path dir = work.resolve("pids");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(f -> f.toString().endsWith(".pid")).map(f -> {
+                try {
+                    return Long.parseLong(Files.readString(f).trim());
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }).toList();
+        }
+    }
+
+    private String get(String url) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
+    private String post(String path, String json) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(REST + path)).timeout(Duration.ofSeconds(20))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() / 100 == 2, "POST " + path + " → " + r.statusCode() + " " + r.body());
+        return r.body();
+    }
+
+    interface Check {
+        boolean done() throws Exception;
+
+        interface Value {
+            Object get() throws Exception;
+        }
+    }
+
+    private static void await(Duration timeout, String what, Check check) throws Exception {
+        await(timeout, what, check, () -> "");
+    }
+
+    private static void await(Duration timeout, String what, Check check, java.util.function.Supplier<String> detail) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (check.done()) {
+                    return;
+                }
+                last = null;
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(500);
+        }
+        AssertionError e = new AssertionError("timed out after " + timeout + " waiting for " + what + " " + detail.get());
+        if (last != null) {
+            e.initCause(last);
+        }
+        throw e;
+    }
+
+    private void step(String msg) {
+        System.out.printf("[cluster-it %6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, msg);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
