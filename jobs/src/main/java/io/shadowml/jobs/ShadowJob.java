@@ -25,6 +25,7 @@ import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.ExperimentAggregate;
 import io.shadowml.jobs.metrics.CountLateEvents;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
 import io.shadowml.jobs.report.VerdictPolicy;
@@ -84,6 +85,7 @@ public class ShadowJob {
     /** Adds the whole pipeline to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         ModelLayout layout = new ModelLayout(config.allModels());
+        SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
 
         WatermarkStrategy<Decoded<Request>> requestTime = WatermarkStrategy
@@ -111,7 +113,8 @@ public class ShadowJob {
         SingleOutputStreamOperator<MetricEvent> scored = requests.transform("score",
                 TypeInformation.of(MetricEvent.class),
                 new MicroBatchScoringOperator(experimentId, config.allModels(), config.batchMaxSize,
-                        config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate))
+                        config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate,
+                        segments))
                 .uid("score");
         if (sinks.scoredEvents() != null) {
             scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
@@ -132,7 +135,7 @@ public class ShadowJob {
                 .keyBy(e -> e.shard % shards)
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
                 .sideOutputLateData(LATE_METRIC_EVENTS)
-                .aggregate(new ExperimentAggregate(layout), new AttachWindowBounds())
+                .aggregate(new ExperimentAggregate(layout, segments), new AttachWindowBounds())
                 .name("window-metrics").uid("window-metrics");
         // Events behind the watermark (more out of order than max_out_of_orderness) cannot join their
         // window any more; they are counted so that a too-tight setting shows up in the metrics.

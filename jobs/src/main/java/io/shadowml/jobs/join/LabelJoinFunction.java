@@ -63,7 +63,7 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
             duplicateRequests.inc(); // the first scoring of a request id wins
             return;
         }
-        PendingPrediction p = new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask);
+        PendingPrediction p = new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
         prediction.update(p);
         ctx.timerService().registerEventTimeTimer(expiry(p));
         EarlyLabel early = label.value();
@@ -105,6 +105,7 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
         joined.outputs = p.outputs;
         joined.errorMask = p.errorMask;
         joined.label = l.value;
+        joined.segments = p.segments;
         out.collect(joined);
         prediction.clear();
         label.clear();

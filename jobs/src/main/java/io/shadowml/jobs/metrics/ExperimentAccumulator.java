@@ -12,11 +12,17 @@ import io.shadowml.models.ModelDescriptor.Task;
 /**
  * Everything one report needs, for one window of one experiment: counts, disagreement and paired
  * comparison per candidate, quality per model. Mergeable, so windows aggregate in parallel shards that
- * are merged afterwards, and cumulative figures are the merge of all windows.
+ * are merged afterwards, and cumulative figures are the merge of all windows. With segment fields
+ * configured it also keeps per-segment counters ({@link SegmentSlices}).
  */
 @TypeInfo(ExperimentAccumulatorTypeInfoFactory.class)
 public final class ExperimentAccumulator {
-    private static final int FORMAT_VERSION = 1;
+    /**
+     * 2: version 1 followed by the segment slices. Version 1 is not read: it never reached a checkpoint
+     * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
+     * to migrate.
+     */
+    private static final int FORMAT_VERSION = 2;
 
     final Task task;
     final int models;
@@ -35,10 +41,19 @@ public final class ExperimentAccumulator {
     /** Index = model; slot 0 (the live model) unused. */
     final DisagreementAccumulator[] disagreement;
     final PairedComparisonAccumulator[] paired;
+    /** Per-segment counters; null when no segment fields are configured. */
+    SegmentSlices segments;
     private transient float[] scratch;
 
     public ExperimentAccumulator(ModelLayout layout) {
+        this(layout, SegmentSpec.NONE);
+    }
+
+    public ExperimentAccumulator(ModelLayout layout, SegmentSpec segmentSpec) {
         this(layout.task(), layout.models(), layout, true);
+        if (!segmentSpec.isEmpty()) {
+            segments = new SegmentSlices(segmentSpec, task, models);
+        }
     }
 
     private ExperimentAccumulator(Task task, int models, ModelLayout layout, boolean create) {
@@ -82,6 +97,12 @@ public final class ExperimentAccumulator {
 
     private void addScored(MetricEvent e, ModelLayout layout) {
         scored++;
+        SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
+        if (slices != null) {
+            for (SegmentSlices.Slice s : slices) {
+                s.scored++;
+            }
+        }
         for (int m = 0; m < models; m++) {
             if (e.failed(m)) {
                 errors[m]++;
@@ -95,18 +116,33 @@ public final class ExperimentAccumulator {
         }
         for (int c = 1; c < models; c++) {
             if (!e.failed(c)) {
-                disagreement[c].add(layout.flipped(e.outputs, c), layout.absDifference(e.outputs, c));
+                boolean flipped = layout.flipped(e.outputs, c);
+                double difference = layout.absDifference(e.outputs, c);
+                disagreement[c].add(flipped, difference);
+                if (slices != null) {
+                    for (SegmentSlices.Slice s : slices) {
+                        s.addCompared(c, flipped, difference);
+                    }
+                }
             }
         }
     }
 
     private void addLabelled(MetricEvent e, ModelLayout layout) {
         labelled++;
+        SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
         for (int m = 0; m < models; m++) {
             if (e.failed(m)) {
                 continue;
             }
             int off = layout.offset(m);
+            if (slices != null) {
+                boolean correct = layout.correct(e.outputs, m, e.label);
+                double absError = task == Task.REGRESSION ? Math.abs((double) e.outputs[off] - e.label) : 0;
+                for (SegmentSlices.Slice s : slices) {
+                    s.addLabelled(m, correct, absError);
+                }
+            }
             switch (task) {
                 case BINARY:
                     binary[m].add(e.outputs[off], e.label == 1.0);
@@ -134,8 +170,12 @@ public final class ExperimentAccumulator {
     }
 
     public ExperimentAccumulator merge(ExperimentAccumulator o) {
-        if (o.task != task || o.models != models) {
+        if (o.task != task || o.models != models
+                || (segments == null) != (o.segments == null) || (segments != null && !segments.sameShape(o.segments))) {
             throw new IllegalArgumentException("cannot merge accumulators of different experiments");
+        }
+        if (segments != null) {
+            segments.merge(o.segments);
         }
         scored += o.scored;
         labelled += o.labelled;
@@ -160,6 +200,31 @@ public final class ExperimentAccumulator {
         return this;
     }
 
+    /**
+     * Like {@link #merge}, except that when {@code o} is sliced by other segment fields than this
+     * accumulator (segment_fields changed across a restore), this accumulator's slices are replaced by a
+     * copy of {@code o}'s instead of failing: the per-segment figures restart from {@code o}, everything
+     * else merges as usual. Returns whether the slices were replaced.
+     */
+    public boolean mergeReplacingSegments(ExperimentAccumulator o) {
+        boolean differ = (segments == null) != (o.segments == null)
+                || (segments != null && !segments.sameShape(o.segments));
+        if (differ && o.task == task && o.models == models) {
+            SegmentSlices theirs = o.segments;
+            segments = null;
+            o.segments = null;
+            try {
+                merge(o);
+            } finally {
+                o.segments = theirs;
+            }
+            segments = theirs == null ? null : theirs.copy();
+            return true;
+        }
+        merge(o);
+        return false;
+    }
+
     public ExperimentAccumulator copy() {
         ExperimentAccumulator c = new ExperimentAccumulator(task, models, null, false);
         c.scored = scored;
@@ -168,6 +233,7 @@ public final class ExperimentAccumulator {
         c.deadLettered = deadLettered;
         c.duplicateLabels = duplicateLabels;
         c.unknownLabels = unknownLabels;
+        c.segments = segments == null ? null : segments.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
             c.latencySumMicros[m] = latencySumMicros[m];
@@ -207,6 +273,10 @@ public final class ExperimentAccumulator {
                 paired[m].writeTo(out);
             }
         }
+        out.writeBoolean(segments != null);
+        if (segments != null) {
+            segments.writeTo(out);
+        }
     }
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
@@ -237,6 +307,13 @@ public final class ExperimentAccumulator {
                 a.paired[m] = PairedComparisonAccumulator.readFrom(in);
             }
         }
+        int hasSegments = in.readUnsignedByte();
+        if (hasSegments > 1) {
+            throw new IOException("corrupt ExperimentAccumulator: segment flag " + hasSegments);
+        }
+        if (hasSegments == 1) {
+            a.segments = SegmentSlices.readFrom(in, task, models);
+        }
         return a;
     }
 
@@ -257,6 +334,8 @@ public final class ExperimentAccumulator {
     public RegressionQualityAccumulator regression(int model) { return regression[model]; }
     public DisagreementAccumulator disagreement(int candidate) { return disagreement[candidate]; }
     public PairedComparisonAccumulator paired(int candidate) { return paired[candidate]; }
+    /** The per-segment counters, or null when no segment fields are configured. */
+    public SegmentSlices segments() { return segments; }
 
     public long totalErrors() {
         long sum = 0;

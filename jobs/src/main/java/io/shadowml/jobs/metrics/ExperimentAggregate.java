@@ -8,14 +8,20 @@ import io.shadowml.jobs.compare.ModelLayout;
 public class ExperimentAggregate implements AggregateFunction<MetricEvent, ExperimentAccumulator, ExperimentAccumulator> {
     private static final long serialVersionUID = 1L;
     private final ModelLayout layout;
+    private final SegmentSpec segments;
 
     public ExperimentAggregate(ModelLayout layout) {
+        this(layout, SegmentSpec.NONE);
+    }
+
+    public ExperimentAggregate(ModelLayout layout, SegmentSpec segments) {
         this.layout = layout;
+        this.segments = segments;
     }
 
     @Override
     public ExperimentAccumulator createAccumulator() {
-        return new ExperimentAccumulator(layout);
+        return new ExperimentAccumulator(layout, segments);
     }
 
     @Override

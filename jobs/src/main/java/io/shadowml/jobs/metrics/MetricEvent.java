@@ -26,11 +26,22 @@ public class MetricEvent {
     public int[] latencyMicros;
     /** The label value (LABELLED only). */
     public double label;
+    /**
+     * The request's value of each configured segment field, in config order, null where the request has
+     * none (SCORED, LABELLED); null altogether when no segment fields are configured.
+     */
+    public String[] segments;
 
     public MetricEvent() {}
 
     public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros) {
+        return scored(requestId, eventTime, outputs, errorMask, latencyMicros, null);
+    }
+
+    public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros,
+                                     String[] segments) {
         MetricEvent e = of(SCORED, requestId);
+        e.segments = segments;
         e.eventTime = eventTime;
         e.outputs = outputs;
         e.errorMask = errorMask;
@@ -44,6 +55,7 @@ public class MetricEvent {
         e.outputs = prediction.outputs;
         e.errorMask = prediction.errorMask;
         e.label = label;
+        e.segments = prediction.segments;
         return e;
     }
 

@@ -20,6 +20,8 @@ import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.MulticlassQualityAccumulator;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
 import io.shadowml.jobs.metrics.RegressionQualityAccumulator;
+import io.shadowml.jobs.metrics.SegmentSlices;
+import io.shadowml.models.ModelDescriptor.Task;
 
 /** Turns an accumulator into the report record; the metric names here are the ones jobs/README.md lists. */
 public final class ReportFactory {
@@ -30,13 +32,18 @@ public final class ReportFactory {
         List<Disagreement> disagreement = new ArrayList<>();
         List<PairedTest> paired = new ArrayList<>();
         List<ModelQuality> quality = new ArrayList<>();
+        SegmentSlices segments = acc.segments();
         for (int m = 0; m < layout.models(); m++) {
+            Map<String, Double> q = qualityMetrics(acc, m);
+            if (segments != null) {
+                segmentQuality(segments, acc.task(), m, q);
+            }
             quality.add(ModelQuality.newBuilder()
                     .setModel(layout.modelId(m))
                     .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
                     .setLabelled(labelledCount(acc, m))
                     .setErrors(acc.errors(m))
-                    .setMetrics(qualityMetrics(acc, m))
+                    .setMetrics(q)
                     .build());
         }
         for (int c = 1; c < layout.models(); c++) {
@@ -51,7 +58,7 @@ public final class ReportFactory {
                     .setAbsDiffP90(d.absDifferenceQuantile(0.9))
                     .setAbsDiffP99(d.absDifferenceQuantile(0.99))
                     .setAbsDiffMax(d.maxAbsDifference())
-                    .setMetrics(new HashMap<>())
+                    .setMetrics(segments == null ? new HashMap<>() : segmentDisagreement(segments, c))
                     .build());
             PairedComparisonAccumulator p = acc.paired(c);
             double[] ci = p.lossDifferenceCi95();
@@ -69,6 +76,13 @@ public final class ReportFactory {
         }
         Map<String, Double> experiment = new HashMap<>();
         experiment.put("label_coverage", acc.labelCoverage());
+        if (segments != null) {
+            for (int f = 0; f < segments.fields(); f++) {
+                for (Map.Entry<String, SegmentSlices.Slice> e : segments.slices(f).entrySet()) {
+                    experiment.put(key("scored", segments.field(f), e.getKey()), (double) e.getValue().scored());
+                }
+            }
+        }
         return ComparisonReport.newBuilder()
                 .setExperimentId(experimentId)
                 .setWindowKind(kind)
@@ -89,6 +103,40 @@ public final class ReportFactory {
                 .setPaired(paired)
                 .setMetrics(experiment)
                 .build();
+    }
+
+    /** {@code name[field=value]}, the key of a per-segment figure in the reports' metric maps. */
+    public static String key(String name, String field, String value) {
+        return name + "[" + field + "=" + value + "]";
+    }
+
+    private static Map<String, Double> segmentDisagreement(SegmentSlices segments, int candidate) {
+        Map<String, Double> d = new HashMap<>();
+        for (int f = 0; f < segments.fields(); f++) {
+            String field = segments.field(f);
+            for (Map.Entry<String, SegmentSlices.Slice> e : segments.slices(f).entrySet()) {
+                SegmentSlices.Slice s = e.getValue();
+                d.put(key("compared", field, e.getKey()), (double) s.compared(candidate));
+                d.put(key("flip_rate", field, e.getKey()), s.flipRate(candidate));
+                d.put(key("abs_diff_mean", field, e.getKey()), s.absDiffMean(candidate));
+            }
+        }
+        return d;
+    }
+
+    private static void segmentQuality(SegmentSlices segments, Task task, int model, Map<String, Double> q) {
+        for (int f = 0; f < segments.fields(); f++) {
+            String field = segments.field(f);
+            for (Map.Entry<String, SegmentSlices.Slice> e : segments.slices(f).entrySet()) {
+                SegmentSlices.Slice s = e.getValue();
+                q.put(key("labelled", field, e.getKey()), (double) s.labelled(model));
+                if (task == Task.REGRESSION) {
+                    q.put(key("mae", field, e.getKey()), s.mae(model));
+                } else {
+                    q.put(key("accuracy", field, e.getKey()), s.accuracy(model));
+                }
+            }
+        }
     }
 
     private static long labelledCount(ExperimentAccumulator acc, int m) {

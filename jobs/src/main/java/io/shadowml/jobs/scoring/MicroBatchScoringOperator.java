@@ -18,6 +18,7 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.ModelDescriptor.Task;
@@ -32,8 +33,9 @@ import io.shadowml.models.PredictionBatch;
  * state) and at end of input. A model that throws, or returns NaN/Inf or a probability outside [0, 1],
  * marks only its own outputs as errors; the other models' outputs are unaffected.
  *
- * <p>Emits one compact {@link MetricEvent} (kind SCORED) per request, and a full {@link ScoredEvent}
- * on {@link #SCORED_EVENTS} for the sampled fraction of requests.
+ * <p>Emits one compact {@link MetricEvent} (kind SCORED) per request, carrying the request's values of
+ * the configured segment fields, and a full {@link ScoredEvent} on {@link #SCORED_EVENTS} for the
+ * sampled fraction of requests.
  */
 public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEvent>
         implements OneInputStreamOperator<Request, MetricEvent> {
@@ -48,6 +50,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private final long maxWaitMillis;
     private final int intraOpThreads;
     private final double sampleRate;
+    private final SegmentSpec segments;
 
     private transient OnnxModel[] models;
     private transient InputBatch[] inputs;
@@ -62,6 +65,11 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
 
     public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
                                      long maxWaitMillis, int intraOpThreads, double sampleRate) {
+        this(experimentId, models, maxBatchSize, maxWaitMillis, intraOpThreads, sampleRate, SegmentSpec.NONE);
+    }
+
+    public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
+                                     long maxWaitMillis, int intraOpThreads, double sampleRate, SegmentSpec segments) {
         this.experimentId = experimentId;
         this.descriptors = new ArrayList<>(models);
         this.layout = new ModelLayout(models);
@@ -69,6 +77,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         this.maxWaitMillis = maxWaitMillis;
         this.intraOpThreads = intraOpThreads;
         this.sampleRate = sampleRate;
+        this.segments = segments;
     }
 
     @Override
@@ -204,7 +213,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             }
         }
         MetricEvent event = MetricEvent.scored(request.getRequestId(), request.getEventTime().toEpochMilli(),
-                outputs, errorMask, latencyShare);
+                outputs, errorMask, latencyShare, segments.extract(request.getSegments()));
         metrics.compared(event);
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {

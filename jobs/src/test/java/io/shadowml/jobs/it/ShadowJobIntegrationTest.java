@@ -101,7 +101,7 @@ class ShadowJobIntegrationTest {
     void fraudScenarioReportsMatchBruteForce() throws Exception {
         List<LabelledRequest> events = ScenarioData.fraud(3000);
         Path models = ScenarioData.repoRoot().resolve("models/shipped/fraud");
-        Scenario s = new Scenario("fraud", models, events, "1d", "14d");
+        Scenario s = new Scenario("fraud", models, events, "1d", "14d", List.of("region", "channel"));
         Request missingFeature = copy(events.get(10).request(), "bad-missing-feature");
         missingFeature.getFeatures().remove("merchant_risk");
         Request nanFeature = copy(events.get(11).request(), "bad-nan-feature");
@@ -116,7 +116,8 @@ class ShadowJobIntegrationTest {
     void fashionScenarioReportsMatchBruteForce() throws Exception {
         List<LabelledRequest> events = ScenarioData.fashion(1200, Instant.parse("2026-01-05T00:00:00Z"), 60_000, 7);
         Path models = ScenarioData.repoRoot().resolve("models/shipped/fashion");
-        Scenario s = new Scenario("fashion", models, events, "2h", "3d");
+        // "device" is in no request: every request is in its "(none)" slice.
+        Scenario s = new Scenario("fashion", models, events, "2h", "3d", List.of("site", "device"));
         Request shortVector = copy(events.get(10).request(), "bad-short-vector");
         shortVector.setVector(new ArrayList<>(shortVector.getVector().subList(0, 783)));
         Request infPixel = copy(events.get(11).request(), "bad-inf-pixel");
@@ -144,16 +145,19 @@ class ShadowJobIntegrationTest {
         final List<LabelledRequest> events;
         final String window;
         final String horizon;
+        final List<String> segmentFields;
         final List<Object[]> extraBadRequests = new ArrayList<>();
         double badLabel;
         String badLabelReason;
 
-        Scenario(String name, Path modelDir, List<LabelledRequest> events, String window, String horizon) {
+        Scenario(String name, Path modelDir, List<LabelledRequest> events, String window, String horizon,
+                 List<String> segmentFields) {
             this.name = name;
             this.modelDir = modelDir;
             this.events = events;
             this.window = window;
             this.horizon = horizon;
+            this.segmentFields = segmentFields;
         }
 
         void badRequest(Request r, String reason) {
@@ -305,6 +309,7 @@ class ShadowJobIntegrationTest {
                     "    - " + modelDir.resolve("candidate/model.json"),
                     "label_horizon: " + horizon,
                     "report_window: " + window,
+                    "segment_fields: [" + String.join(", ", segmentFields) + "]",
                     "event_time:",
                     "  max_out_of_orderness: 1m",
                     "  idleness: 5s",
@@ -419,6 +424,8 @@ class ShadowJobIntegrationTest {
             assertEquals(ci[2], p.getLossDiffCiHigh(), 1e-9);
             assertEquals((double) n / (n + (sent.valid.size() - n)), cumulative.getMetrics().get("label_coverage"), 1e-12);
 
+            checkSegments(sent, reports, cumulative, liveD, candD, live, cand, binary);
+
             // --- verdicts: one per candidate per window; the last follows the paired evidence ---
             List<Verdict> verdicts = new ArrayList<>();
             for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
@@ -462,6 +469,78 @@ class ShadowJobIntegrationTest {
                 assertArrayEquals(e.raw(), bytes(letter.getRaw()));
                 assertEquals("it-" + name, letter.getExperimentId());
             }
+        }
+
+        /**
+         * Every segment slice of the final CUMULATIVE report against the test's own count over the sent
+         * requests: per configured field and value (missing = "(none)"), scored, compared, flip rate and
+         * mean |difference| of the candidate, labelled and accuracy of each model. Counts exact, rates
+         * and means to 1e-9. The scenarios have fewer than 50 values per field, so nothing is "(other)".
+         */
+        void checkSegments(Sent sent, List<ComparisonReport> reports, ComparisonReport cumulative,
+                           ModelDescriptor liveD, ModelDescriptor candD, float[][] live, float[][] cand, boolean binary) {
+            Map<String, Double> experiment = cumulative.getMetrics();
+            Map<String, Double> disagreement = cumulative.getDisagreement().get(0).getMetrics();
+            List<Map<String, Double>> quality = List.of(cumulative.getQuality().get(0).getMetrics(),
+                    cumulative.getQuality().get(1).getMetrics());
+            List<String> expectedKeys = new ArrayList<>();
+            for (String field : segmentFields) {
+                Map<String, List<Integer>> byValue = new HashMap<>();
+                for (int i = 0; i < sent.valid.size(); i++) {
+                    String v = sent.valid.get(i).request().getSegments().get(field);
+                    byValue.computeIfAbsent(v == null ? "(none)" : v, k -> new ArrayList<>()).add(i);
+                }
+                assertTrue(byValue.size() > (field.equals("device") ? 0 : 1), field + " has values");
+                for (Map.Entry<String, List<Integer>> e : byValue.entrySet()) {
+                    String s = "[" + field + "=" + e.getKey() + "]";
+                    expectedKeys.add("scored" + s);
+                    List<Integer> rows = e.getValue();
+                    long flips = 0;
+                    double diffSum = 0;
+                    long labelled = 0;
+                    long[] correct = new long[2];
+                    for (int i : rows) {
+                        flips += decision(liveD, live[i]) != decision(candD, cand[i]) ? 1 : 0;
+                        if (binary) {
+                            diffSum += Math.abs((double) cand[i][0] - live[i][0]);
+                        } else {
+                            double l1 = 0;
+                            for (int k = 0; k < live[i].length; k++) {
+                                l1 += Math.abs((double) cand[i][k] - live[i][k]);
+                            }
+                            diffSum += l1 / 2;
+                        }
+                        Double y = sent.firstLabel.get(sent.valid.get(i).request().getRequestId());
+                        if (y != null) {
+                            labelled++;
+                            correct[0] += decision(liveD, live[i]) == (int) (double) y ? 1 : 0;
+                            correct[1] += decision(candD, cand[i]) == (int) (double) y ? 1 : 0;
+                        }
+                    }
+                    assertEquals((double) rows.size(), experiment.get("scored" + s), "scored" + s);
+                    assertEquals((double) rows.size(), disagreement.get("compared" + s), "compared" + s);
+                    assertEquals((double) flips / rows.size(), disagreement.get("flip_rate" + s), 1e-9, "flip_rate" + s);
+                    assertEquals(diffSum / rows.size(), disagreement.get("abs_diff_mean" + s), 1e-9, "abs_diff_mean" + s);
+                    for (int m = 0; m < 2; m++) {
+                        assertEquals((double) labelled, quality.get(m).get("labelled" + s), "labelled" + s + " model " + m);
+                        assertEquals((double) correct[m] / labelled, quality.get(m).get("accuracy" + s), 1e-9,
+                                "accuracy" + s + " model " + m);
+                    }
+                    // The tumbling windows' scored slices add up to the cumulative one.
+                    double tumbling = reports.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                            .mapToDouble(r -> r.getMetrics().getOrDefault("scored" + s, 0.0)).sum();
+                    assertEquals((double) rows.size(), tumbling, "tumbling scored" + s);
+                }
+            }
+            // No other slices (no "(other)", no value that was not sent).
+            List<String> actualKeys = new ArrayList<>();
+            for (String k : experiment.keySet()) {
+                if (k.startsWith("scored[")) {
+                    actualKeys.add(k);
+                }
+            }
+            assertEquals(new java.util.TreeSet<>(expectedKeys), new java.util.TreeSet<>(actualKeys));
+            assertEquals(3 * expectedKeys.size(), disagreement.size());
         }
 
         /** Checks one model's quality figures and returns its per-event losses (for the paired test). */

@@ -322,12 +322,34 @@ class LabelJoinFunctionTest {
 
     // ------------------------------------------------------------------ state size
 
+    @Test
+    void labelledEventsCarryTheRequestsSegmentValuesInEitherArrivalOrder() throws Exception {
+        String[] segments = {"EU", null};
+        harness.processElement1(new StreamRecord<>(
+                MetricEvent.scored("r1", 1_000, new float[] {0.2f, 0.9f}, 0L, new int[] {7, 9}, segments), 1_000));
+        label(harness, "r1", 2_000, 1.0);
+        label(harness, "r2", 2_500, 0.0); // label first
+        harness.processElement1(new StreamRecord<>(
+                MetricEvent.scored("r2", 2_200, new float[] {0.3f, 0.4f}, 0L, new int[] {7, 9}, new String[] {"NA", "web"}), 2_200));
+        watermark(harness, 3_000);
+        List<StreamRecord<? extends MetricEvent>> out = drain(harness);
+        assertEquals(2, out.size());
+        assertRecord(out.get(0), MetricEvent.LABELLED, "r1", 2_000);
+        assertArrayEquals(new String[] {"EU", null}, out.get(0).getValue().segments);
+        assertRecord(out.get(1), MetricEvent.LABELLED, "r2", 2_500);
+        assertArrayEquals(new String[] {"NA", "web"}, out.get(1).getValue().segments);
+    }
+
     /**
      * PojoSerializer format, for a non-null instance of exactly the POJO class: 1 flag byte, then for every
-     * field in name order (errorMask, eventTime, outputs) 1 null-marker byte followed by the field:
-     * long = 8 bytes, float[] = 4-byte length + 4 bytes per element. So
-     * 1 + (1 + 8) + (1 + 8) + (1 + 4 + 4n) = 24 + 4n bytes: n = 2 (fraud: two binary models, 1 slot each)
-     * gives 32, n = 20 (fashion: two 10-class models) gives 104.
+     * field in name order (errorMask, eventTime, outputs, segments) 1 null-marker byte followed by the
+     * field (nothing after the marker of a null field): long = 8 bytes, float[] = 4-byte length + 4 bytes
+     * per element, String[] = 4-byte length + per element Flink's StringValue format (a varint of
+     * length + 1, then one byte per char below 0x80; a null element is the single byte 0). So with n
+     * output slots and no segment fields (segments null): 1 + (1 + 8) + (1 + 8) + (1 + 4 + 4n) + 1 =
+     * 25 + 4n; with segment fields: 25 + 4n + 4 + Σ(1 + value length), a missing value counting 1.
+     * Fraud (n = 2) without segments: 33; with [region, channel] = [EU, web]: 33 + 4 + 3 + 4 = 44, the
+     * longest fraud pair [LATAM, app] 47. Fashion (n = 20): 105 without segments.
      */
     @Test
     void serializedSizeOfAPendingPrediction() throws Exception {
@@ -335,16 +357,28 @@ class LabelJoinFunctionTest {
                 TypeInformation.of(PendingPrediction.class).createSerializer(new SerializerConfigImpl());
         assertInstanceOf(PojoSerializer.class, serializer, "PendingPrediction must be a Flink POJO, not Kryo");
 
-        int fraud = serializedSize(serializer, new PendingPrediction(1_767_571_203_509L, new float[] {0.1f, 0.2f}, 0L));
+        long t = 1_767_571_203_509L;
+        int fraud = serializedSize(serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L));
+        int fraudSegments = serializedSize(serializer,
+                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"}));
+        int fraudLongest = serializedSize(serializer,
+                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"LATAM", "app"}));
+        int fraudMissing = serializedSize(serializer,
+                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {null, "web"}));
         float[] twenty = new float[20];
         for (int i = 0; i < 20; i++) {
             twenty[i] = i / 20f;
         }
-        int fashion = serializedSize(serializer, new PendingPrediction(1_767_571_203_509L, twenty, 3L));
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4), fraud);
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 20 * 4), fashion);
+        int fashion = serializedSize(serializer, new PendingPrediction(t, twenty, 3L));
+        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + 1, fraud);
+        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 2) + (1 + 3)), fraudSegments);
+        assertEquals(44, fraudSegments);
+        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 5) + (1 + 3)), fraudLongest);
+        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + 1 + (1 + 3)), fraudMissing);
+        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 20 * 4) + 1, fashion);
         System.out.println("bytes per pending event (PendingPrediction value, PojoSerializer): fraud (2 binary models) = "
-                + fraud + ", fashion (2 x 10-class models) = " + fashion);
+                + fraud + " without segments, " + fraudSegments + " with [region, channel] = [EU, web], "
+                + fraudLongest + " with [LATAM, app]; fashion (2 x 10-class models) = " + fashion);
 
         TypeSerializer<EarlyLabel> labelSerializer =
                 TypeInformation.of(EarlyLabel.class).createSerializer(new SerializerConfigImpl());
@@ -367,6 +401,7 @@ class LabelJoinFunctionTest {
             assertEquals(a.eventTime, b.eventTime);
             assertEquals(a.errorMask, b.errorMask);
             assertArrayEquals(a.outputs, b.outputs);
+            assertArrayEquals(a.segments, b.segments);
         }
         return bytes.length;
     }

@@ -1,5 +1,6 @@
 package io.shadowml.jobs.scoring;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -29,6 +30,7 @@ import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
@@ -374,5 +376,40 @@ class MicroBatchScoringOperatorTest {
         assertNull(s.getOutputs().get(1).getPredictedClass());
         assertNotNull(s.getOutputs().get(1).getError());
         assertTrue(s.getOutputs().get(1).getError().contains("non-finite"), s.getOutputs().get(1).getError());
+    }
+
+    // ------------------------------------------------------------------ segments
+
+    @Test
+    void scoredEventsCarryTheConfiguredSegmentValuesInConfigOrder() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 8, 10_000, 1, 0,
+                        new SegmentSpec(List.of("channel", "tier", "region"))));
+        h.setProcessingTime(0);
+        h.open();
+        try {
+            Request noSegments = Request.newBuilder(holdout.get(1)).setRequestId("no-segments").setSegments(Map.of()).build();
+            feed(h, holdout.get(0));
+            feed(h, noSegments);
+            h.processWatermark(new Watermark(Long.MAX_VALUE - 1));
+            List<MetricEvent> out = values(h);
+            assertEquals(2, out.size());
+            Map<String, String> first = holdout.get(0).getSegments();
+            assertArrayEquals(new String[] {first.get("channel"), null, first.get("region")}, out.get(0).segments);
+            assertArrayEquals(new String[] {null, null, null}, out.get(1).segments);
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void withoutSegmentFieldsEventsCarryNoSegments() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 1, 10_000, 0);
+        try {
+            feed(h, holdout.get(0));
+            assertNull(values(h).get(0).segments);
+        } finally {
+            h.close();
+        }
     }
 }
