@@ -35,6 +35,8 @@ import io.shadowml.testkit.scenario.ScenarioData;
  * config. Prints progress while it runs and a summary table at the end.
  */
 public final class LocalDemo {
+    /** Counted down when the demo has finished its work, so a Ctrl-C hook can wait for a clean stop. */
+    private static final CountDownLatch finished = new CountDownLatch(1);
     private LocalDemo() {}
 
     public static void main(String[] args) throws Exception {
@@ -54,6 +56,7 @@ public final class LocalDemo {
             System.err.println("demo failed: " + e);
             code = 1;
         }
+        finished.countDown();
         // Flink's MiniCluster and Kafka leave non-daemon threads behind after a failure: exit explicitly.
         System.exit(code);
     }
@@ -121,7 +124,16 @@ public final class LocalDemo {
             replayThread.start();
 
             CountDownLatch interrupted = new CountDownLatch(1);
-            Thread hook = new Thread(interrupted::countDown);
+            // On Ctrl-C the JVM halts once the shutdown hooks return: this one holds it until the job
+            // is drained and the summary printed (or a minute has passed).
+            Thread hook = new Thread(() -> {
+                interrupted.countDown();
+                try {
+                    finished.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
             if (o.follow) {
                 Runtime.getRuntime().addShutdownHook(hook);
             }
@@ -161,7 +173,7 @@ public final class LocalDemo {
             }
             System.out.println();
             System.out.println(SummaryTable.render(last, watcher.verdicts()));
-            if (o.follow) {
+            if (o.follow && interrupted.getCount() > 0) {
                 Runtime.getRuntime().removeShutdownHook(hook);
             }
             if (!o.linger.isZero()) {
@@ -209,9 +221,11 @@ public final class LocalDemo {
                 "segment_fields: [" + (fraud ? "region, channel" : "site") + "]",
                 "event_time:",
                 "  max_out_of_orderness: " + slackMillis + "ms",
-                // Longer than the gap between the last replayed record and the draining stop: Flink
-                // drops the final watermark of a source that is idle when a drain starts (FLINK-40499).
-                "  idleness: 30s",
+                // Short enough that the request topic, quiet once all requests are sent, stops holding
+                // back the reports; longer than the gap (under 2 s) between the last replayed label and
+                // the draining stop, since Flink drops the final watermark of a source that is idle
+                // when a drain starts (FLINK-40499).
+                "  idleness: 8s",
                 "batching:",
                 "  max_size: 64",
                 "  max_wait: 20ms",
