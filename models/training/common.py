@@ -178,3 +178,30 @@ def verify_onnx(path, feed_name, sample_inputs, expected_outputs, atol=1e-5):
     print(f"  {os.path.relpath(path, MODELS)}: {size} bytes, opset {model.opset_import[0].version}, "
           f"inputs {ins}, outputs {outs}, ops {ops}, max|numpy-torch|={err:.2e}")
     return {"inputs": ins, "outputs": outs, "ops": ops, "bytes": size, "max_abs_diff_numpy_vs_torch": err}
+
+
+def train(model, forward, Xt, yt, loss_fn, epochs, lr, batch, seed, weight_decay=0.0, log_every=1):
+    """Adam with cosine decay over shuffled mini-batches; `forward` gives the logits the loss takes.
+
+    Deterministic for a seed: the shuffling generator is seeded here, the initial weights by the
+    caller's setup_torch.
+    """
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    for ep in range(epochs):
+        model.train()
+        perm = torch.randperm(len(Xt), generator=g)
+        total = 0.0
+        for i in range(0, len(Xt), batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad()
+            loss = loss_fn(forward(Xt[idx]), yt[idx])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        sched.step()
+        if (ep + 1) % log_every == 0 or ep == epochs - 1:
+            print(f"    epoch {ep + 1:3d} train loss {total / len(Xt):.5f}")
+    model.eval()
+    return model

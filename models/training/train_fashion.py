@@ -69,26 +69,8 @@ def make_candidate():
 
 
 def train(model, X, y, epochs, lr, batch=128, wd=0.0):
-    g = torch.Generator().manual_seed(SEED)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=wd)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    loss_fn = nn.CrossEntropyLoss()
-    for ep in range(epochs):
-        model.train()
-        perm = torch.randperm(len(Xt), generator=g)
-        total = 0.0
-        for i in range(0, len(Xt), batch):
-            idx = perm[i:i + batch]
-            opt.zero_grad()
-            loss = loss_fn(model.body(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        print(f"    epoch {ep + 1:3d} train loss {total / len(Xt):.4f}")
-    model.eval()
-    return model
+    return common.train(model, model.body, torch.from_numpy(X), torch.from_numpy(y), nn.CrossEntropyLoss(),
+                        epochs, lr, batch, SEED, weight_decay=wd)
 
 
 def predict(model, X):

@@ -66,27 +66,8 @@ def make_candidate(mean, std):
 
 
 def train(model, X, y, epochs, lr, weight_decay=0.0, batch=256, seed=SEED_TORCH):
-    g = torch.Generator().manual_seed(seed)
-    Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))[:, None]
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
-    loss_fn = nn.BCEWithLogitsLoss()
-    for ep in range(epochs):
-        model.train()
-        perm = torch.randperm(len(Xt), generator=g)
-        total = 0.0
-        for i in range(0, len(Xt), batch):
-            idx = perm[i:i + batch]
-            opt.zero_grad()
-            loss = loss_fn(model.logit(Xt[idx]), yt[idx])
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        sched.step()
-        if ep % 5 == 4 or ep == epochs - 1:
-            print(f"    epoch {ep + 1:3d} train loss {total / len(Xt):.5f}")
-    model.eval()
-    return model
+    return common.train(model, model.logit, torch.from_numpy(X), torch.from_numpy(y.astype(np.float32))[:, None],
+                        nn.BCEWithLogitsLoss(), epochs, lr, batch, seed, weight_decay=weight_decay, log_every=5)
 
 
 def predict(model, X):
