@@ -19,15 +19,14 @@ import java.util.Map;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.testkit.EmbeddedKafkaExtension;
 import io.shadowml.testkit.scenario.ScenarioData;
 import io.shadowml.tools.io.CsvHistoryReader;
 import io.shadowml.tools.io.HistoryRecord;
@@ -37,25 +36,15 @@ import io.shadowml.tools.replay.ReplayCommand;
 
 /** The replay tool against a real broker: every valid row once, labels at their label time, bad rows counted. */
 class ReplayCommandTest {
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void start() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     static String[] fraudOptions(String csv, String requests, String labels, String... more) {
-        List<String> a = new ArrayList<>(List.of("--bootstrap", kafka.bootstrapServers(), "--requests-topic", requests,
+        List<String> a = new ArrayList<>(List.of("--bootstrap", KAFKA.kafka().bootstrapServers(), "--requests-topic", requests,
                 "--labels-topic", labels, "--input", csv, "--entity-column", "entity_id",
                 "--segment-columns", "region,channel", "--feature-columns", String.join(",", ScenarioData.FRAUD_FEATURES),
                 "--label-column", "label", "--label-delay-column", "label_delay_ms", "--quiet"));
@@ -91,8 +80,8 @@ class ReplayCommandTest {
             }
         }
         assertEquals(60, expected.size()); // bad rows are inserted (copies of valid rows, spoiled), not replacing them
-        kafka.createTopic("r1-requests", 3);
-        kafka.createTopic("r1-labels", 2);
+        KAFKA.kafka().createTopic("r1-requests", 3);
+        KAFKA.kafka().createTopic("r1-labels", 2);
 
         double rate = 200;
         ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
@@ -115,7 +104,7 @@ class ReplayCommandTest {
         assertTrue(stderr.contains("wrong column count"), stderr);
 
         // Requests: each valid row exactly once, decodable, with its fields; key = id; timestamp = event time.
-        List<ConsumerRecord<byte[], byte[]>> requests = kafka.readAll("r1-requests", false, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> requests = KAFKA.kafka().readAll("r1-requests", false, Duration.ofSeconds(30));
         assertEquals(expected.size(), requests.size());
         assertEquals(expected.size(), r.requestsSent);
         Set<String> seen = new HashSet<>();
@@ -138,7 +127,7 @@ class ReplayCommandTest {
             labelled += v[15].isEmpty() ? 0 : 1;
         }
         // Labels: one per labelled valid row, label_time = event_time + label_delay_ms, sent in label-time order.
-        List<ConsumerRecord<byte[], byte[]>> labels = kafka.readAll("r1-labels", false, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> labels = KAFKA.kafka().readAll("r1-labels", false, Duration.ofSeconds(30));
         assertEquals(labelled, labels.size());
         assertEquals(labelled, r.labelsSent);
         Set<String> labelIds = new HashSet<>();

@@ -22,8 +22,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,7 +43,7 @@ import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
 import io.shadowml.models.PredictionBatch;
 import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.testkit.EmbeddedKafkaExtension;
 import io.shadowml.testkit.scenario.ScenarioData;
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.backtest.RecordFiles;
@@ -75,22 +73,12 @@ class StreamingVsBacktestTest {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     static final String[] MAPPING = {"--entity-column", "entity_id", "--segment-columns", "region,channel",
         "--feature-columns", String.join(",", ScenarioData.FRAUD_FEATURES), "--label-column", "label",
@@ -114,12 +102,12 @@ class StreamingVsBacktestTest {
         ShadowJobConfig cfg = ShadowJobConfig.load(config);
 
         // --- streaming: replay -> Kafka -> job, exactly like the job's integration test ---
-        kafka.createTopic("eq-requests", 3);
-        kafka.createTopic("eq-labels", 2);
+        KAFKA.kafka().createTopic("eq-requests", 3);
+        KAFKA.kafka().createTopic("eq-labels", 2);
         for (String t : List.of("eq-reports", "eq-verdicts", "eq-scored", "eq-dead-letters")) {
-            kafka.createTopic(t, 1);
+            KAFKA.kafka().createTopic(t, 1);
         }
-        List<String> replayArgs = new ArrayList<>(List.of("--bootstrap", kafka.bootstrapServers(), "--requests-topic",
+        List<String> replayArgs = new ArrayList<>(List.of("--bootstrap", KAFKA.kafka().bootstrapServers(), "--requests-topic",
                 "eq-requests", "--labels-topic", "eq-labels", "--input", csv.toString(), "--forward-bad-rows", "--quiet"));
         replayArgs.addAll(List.of(MAPPING));
         ByteArrayOutputStream replayErr = new ByteArrayOutputStream();
@@ -133,11 +121,11 @@ class StreamingVsBacktestTest {
         new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg)).build(env);
         env.execute("equality-streaming");
         List<ComparisonReport> streamed = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : kafka.readAll("eq-reports", true, Duration.ofSeconds(30))) {
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll("eq-reports", true, Duration.ofSeconds(30))) {
             streamed.add(AvroCodec.decode(r.value(), ComparisonReport.class));
         }
         List<Verdict> streamedVerdicts = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : kafka.readAll("eq-verdicts", true, Duration.ofSeconds(30))) {
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll("eq-verdicts", true, Duration.ofSeconds(30))) {
             streamedVerdicts.add(AvroCodec.decode(r.value(), Verdict.class));
         }
 
@@ -355,7 +343,7 @@ class StreamingVsBacktestTest {
         String yaml = String.join("\n",
                 "experiment_id: eq-fraud",
                 "kafka:",
-                "  bootstrap_servers: " + kafka.bootstrapServers(),
+                "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
                 "  group_id: eq-fraud",
                 "  start: earliest",
                 "  transaction_timeout: 10m",

@@ -28,8 +28,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,7 +51,7 @@ import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
 import io.shadowml.models.PredictionBatch;
 import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.testkit.EmbeddedKafkaExtension;
 import io.shadowml.testkit.scenario.LabelledRequest;
 import io.shadowml.testkit.scenario.ScenarioData;
 
@@ -68,22 +66,12 @@ class ShadowJobIntegrationTest {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    static EmbeddedKafka kafka;
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @TempDir
     Path tmp;
 
-    @BeforeAll
-    static void startKafka() {
-        kafka = EmbeddedKafka.start();
-    }
-
-    @AfterAll
-    static void stopKafka() {
-        if (kafka != null) {
-            kafka.close();
-        }
-    }
 
     /** A bad record the test produced, and the words its dead letter's reason must contain. */
     record ExpectedDeadLetter(String topic, int partition, long offset, byte[] raw, String reasonContains) {}
@@ -174,10 +162,10 @@ class ShadowJobIntegrationTest {
         }
 
         void run() throws Exception {
-            kafka.createTopic(topic("requests"), 3);
-            kafka.createTopic(topic("labels"), 2);
+            KAFKA.kafka().createTopic(topic("requests"), 3);
+            KAFKA.kafka().createTopic(topic("labels"), 2);
             for (String t : List.of("reports", "verdicts", "scored", "dead-letters")) {
-                kafka.createTopic(topic(t), 1);
+                KAFKA.kafka().createTopic(topic(t), 1);
             }
             Sent sent = produce();
             Path config = writeConfig();
@@ -268,8 +256,8 @@ class ShadowJobIntegrationTest {
                 sortedLabels.add(labels.get(k));
                 sortedLabelReasons.add(badLabelReasons.get(k));
             }
-            collectDeadLetters(sent, requests, badReasons, kafka.produce(requests));
-            collectDeadLetters(sent, sortedLabels, sortedLabelReasons, kafka.produce(sortedLabels));
+            collectDeadLetters(sent, requests, badReasons, KAFKA.kafka().produce(requests));
+            collectDeadLetters(sent, sortedLabels, sortedLabelReasons, KAFKA.kafka().produce(sortedLabels));
             return sent;
         }
 
@@ -292,7 +280,7 @@ class ShadowJobIntegrationTest {
             String yaml = String.join("\n",
                     "experiment_id: it-" + name,
                     "kafka:",
-                    "  bootstrap_servers: " + kafka.bootstrapServers(),
+                    "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
                     "  group_id: it-" + name,
                     "  start: earliest",
                     "  transaction_timeout: 10m",
@@ -336,7 +324,7 @@ class ShadowJobIntegrationTest {
 
             // --- reports ---
             List<ComparisonReport> reports = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("reports"), true, Duration.ofSeconds(30))) {
+            for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll(topic("reports"), true, Duration.ofSeconds(30))) {
                 reports.add(AvroCodec.decode(r.value(), ComparisonReport.class));
             }
             ComparisonReport cumulative = reports.stream()
@@ -428,7 +416,7 @@ class ShadowJobIntegrationTest {
 
             // --- verdicts: one per candidate per window; the last follows the paired evidence ---
             List<Verdict> verdicts = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
+            for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
                 verdicts.add(AvroCodec.decode(r.value(), Verdict.class));
             }
             assertEquals(reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE).count(), verdicts.size());
@@ -443,7 +431,7 @@ class ShadowJobIntegrationTest {
             for (int i = 0; i < sent.valid.size(); i++) {
                 position.put(sent.valid.get(i).request().getRequestId(), i);
             }
-            List<ConsumerRecord<byte[], byte[]>> scored = kafka.readAll(topic("scored"), false, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> scored = KAFKA.kafka().readAll(topic("scored"), false, Duration.ofSeconds(30));
             assertEquals(sent.valid.size(), scored.size());
             for (ConsumerRecord<byte[], byte[]> r : scored) {
                 ScoredEvent e = AvroCodec.decode(r.value(), ScoredEvent.class);
@@ -455,7 +443,7 @@ class ShadowJobIntegrationTest {
             }
 
             // --- dead letters: exactly the bad records, with their bytes and a reason ---
-            List<ConsumerRecord<byte[], byte[]>> dl = kafka.readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> dl = KAFKA.kafka().readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
             assertEquals(sent.deadLetters.size(), dl.size(), "dead letters");
             Map<String, DeadLetter> byOrigin = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : dl) {
