@@ -57,6 +57,7 @@ final class SampleRecords {
                 .setSegments(Map.of("region", "EU"))
                 .setServedBy(null)
                 .setOutputs(List.of(output(ModelRole.LIVE, null), output(ModelRole.CANDIDATE, "NaN output")))
+                .setDisagreement(List.of(new EventDisagreement("fraud-mlp:1.0.0", true, 0.25)))
                 .build();
     }
 

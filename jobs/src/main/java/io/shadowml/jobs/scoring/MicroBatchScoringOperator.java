@@ -12,6 +12,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
+import io.shadowml.avro.EventDisagreement;
 import io.shadowml.avro.ModelOutput;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
@@ -257,6 +258,13 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             }
             outputs.add(o.build());
         }
+        List<EventDisagreement> disagreement = new ArrayList<>(results.length - 1);
+        for (int c = 1; c < results.length; c++) {
+            if (!event.failed(0) && !event.failed(c)) {
+                disagreement.add(new EventDisagreement(layout.modelId(c), layout.flipped(event.outputs, c),
+                        layout.absDifference(event.outputs, c)));
+            }
+        }
         return ScoredEvent.newBuilder()
                 .setExperimentId(experimentId)
                 .setRequestId(request.getRequestId())
@@ -265,6 +273,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 .setSegments(request.getSegments())
                 .setServedBy(request.getServedBy())
                 .setOutputs(outputs)
+                .setDisagreement(disagreement)
                 .build();
     }
 

@@ -36,6 +36,7 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.EventDisagreement;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.PairedTest;
@@ -440,6 +441,12 @@ class ShadowJobIntegrationTest {
                 assertEquals(expectedScore, e.getOutputs().get(0).getScore(), 1e-6);
                 assertEquals(liveD.name(), e.getOutputs().get(0).getModelName());
                 assertEquals(candD.name(), e.getOutputs().get(1).getModelName());
+                // Per-event disagreement, against the test's own decision and difference for this request.
+                assertEquals(1, e.getDisagreement().size());
+                EventDisagreement ed = e.getDisagreement().get(0);
+                assertEquals(candD.id(), ed.getCandidate());
+                assertEquals(decision(liveD, live[i]) != decision(candD, cand[i]), ed.getFlipped(), e.getRequestId());
+                assertEquals(diffs.get(i), ed.getAbsDiff(), 1e-6, e.getRequestId());
             }
 
             // --- dead letters: exactly the bad records, with their bytes and a reason ---
