@@ -38,12 +38,9 @@ import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.models.InputBatch;
-import io.shadowml.models.ModelDescriptor;
-import io.shadowml.models.OnnxModel;
-import io.shadowml.models.PredictionBatch;
 import io.shadowml.testkit.AvroCodec;
 import io.shadowml.testkit.EmbeddedKafkaExtension;
+import io.shadowml.testkit.ReferenceScores;
 import io.shadowml.testkit.scenario.ScenarioData;
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.backtest.RecordFiles;
@@ -305,37 +302,14 @@ class StreamingVsBacktestTest {
                 }
             }
         }
-        float[] live = scoreAll(cfg.liveModel, valid);
-        float[] cand = scoreAll(cfg.candidateModels.get(0), valid);
+        float[][] live = ReferenceScores.score(cfg.liveModel, valid);
+        float[][] cand = ReferenceScores.score(cfg.candidateModels.get(0), valid);
         double[] d = new double[valid.size()];
         for (int i = 0; i < d.length; i++) {
-            d[i] = Math.abs((double) cand[i] - live[i]);
+            d[i] = Math.abs((double) cand[i][0] - live[i][0]);
         }
         Arrays.sort(d);
         return d;
-    }
-
-    static float[] scoreAll(ModelDescriptor d, List<Request> requests) {
-        float[] out = new float[requests.size()];
-        try (OnnxModel model = OnnxModel.load(d)) {
-            InputBatch batch = model.newInputBatch();
-            for (int start = 0; start < requests.size(); start += model.maxBatchSize()) {
-                int end = Math.min(requests.size(), start + model.maxBatchSize());
-                batch.clear();
-                for (int i = start; i < end; i++) {
-                    float[] row = new float[d.featureCount()];
-                    for (int j = 0; j < row.length; j++) {
-                        row[j] = requests.get(i).getFeatures().get(d.featureNames().get(j)).floatValue();
-                    }
-                    batch.addRow(row);
-                }
-                PredictionBatch p = model.score(batch);
-                for (int i = start; i < end; i++) {
-                    out[i] = p.score(i - start);
-                }
-            }
-        }
-        return out;
     }
 
     Path writeConfig() throws Exception {

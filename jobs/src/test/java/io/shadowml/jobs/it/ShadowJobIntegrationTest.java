@@ -47,12 +47,10 @@ import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
-import io.shadowml.models.OnnxModel;
-import io.shadowml.models.PredictionBatch;
 import io.shadowml.testkit.AvroCodec;
 import io.shadowml.testkit.EmbeddedKafkaExtension;
+import io.shadowml.testkit.ReferenceScores;
 import io.shadowml.testkit.scenario.LabelledRequest;
 import io.shadowml.testkit.scenario.ScenarioData;
 
@@ -319,8 +317,9 @@ class ShadowJobIntegrationTest {
         void verify(Sent sent, ShadowJobConfig cfg) throws Exception {
             ModelDescriptor liveD = cfg.liveModel;
             ModelDescriptor candD = cfg.candidateModels.get(0);
-            float[][] live = scoreAll(liveD, sent.valid);
-            float[][] cand = scoreAll(candD, sent.valid);
+            List<Request> validRequests = sent.valid.stream().map(LabelledRequest::request).toList();
+            float[][] live = ReferenceScores.score(liveD, validRequests);
+            float[][] cand = ReferenceScores.score(candD, validRequests);
             boolean binary = liveD.task() == ModelDescriptor.Task.BINARY;
 
             // --- reports ---
@@ -602,38 +601,5 @@ class ShadowJobIntegrationTest {
             if (out[k] > out[best]) best = k;
         }
         return best;
-    }
-
-    /** Each valid request scored by the model directly (binary: [P(positive)], multiclass: probabilities). */
-    static float[][] scoreAll(ModelDescriptor d, List<LabelledRequest> events) {
-        float[][] out = new float[events.size()][];
-        try (OnnxModel model = OnnxModel.load(d)) {
-            InputBatch batch = model.newInputBatch();
-            for (int start = 0; start < events.size(); start += model.maxBatchSize()) {
-                int end = Math.min(events.size(), start + model.maxBatchSize());
-                batch.clear();
-                for (int i = start; i < end; i++) {
-                    batch.addRow(row(d, events.get(i).request()));
-                }
-                PredictionBatch p = model.score(batch);
-                for (int i = start; i < end; i++) {
-                    if (d.task() == ModelDescriptor.Task.BINARY) {
-                        out[i] = new float[] {p.score(i - start)};
-                    } else {
-                        out[i] = new float[d.numClasses()];
-                        p.copyProbabilities(i - start, out[i]);
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    static float[] row(ModelDescriptor d, Request r) {
-        float[] row = new float[d.featureCount()];
-        for (int j = 0; j < row.length; j++) {
-            row[j] = d.isVectorInput() ? r.getVector().get(j) : r.getFeatures().get(d.featureNames().get(j)).floatValue();
-        }
-        return row;
     }
 }
