@@ -3,11 +3,11 @@ package io.shadowml.deploy;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
-import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.embedded.EmbeddedKafka;
 
 /**
  * A single-node KRaft Kafka broker as its own process, for deploy/local/start.sh: Kafka's own
- * KafkaRaftServer on a log dir formatted like {@code kafka-storage.sh format} (via testkit's
+ * KafkaRaftServer on a log dir formatted like {@code kafka-storage.sh format} (via embedded's
  * {@link EmbeddedKafka}), PLAINTEXT on 127.0.0.1. Runs until SIGTERM; the log dir is kept, so a
  * restart finds its topics (and the job's committed transactions) again.
  *

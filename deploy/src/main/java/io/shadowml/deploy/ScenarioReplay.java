@@ -18,9 +18,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.shadowml.avro.Label;
 import io.shadowml.jobs.config.ShadowJobConfig;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.scenario.LabelledRequest;
-import io.shadowml.testkit.scenario.ScenarioData;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
 
 /**
  * Replays the fraud holdout scenario into a running cluster's input topics on a compressed clock:

@@ -39,7 +39,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.testkit.AvroCodec;
+import io.shadowml.avro.AvroCodec;
 
 /**
  * End to end on real processes, through the scripts of deploy/local: Kafka (KRaft) + Flink JobManager

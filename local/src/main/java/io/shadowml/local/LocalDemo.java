@@ -24,10 +24,10 @@ import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.local.dashboard.Dashboard;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafka;
-import io.shadowml.testkit.scenario.LabelledRequest;
-import io.shadowml.testkit.scenario.ScenarioData;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.EmbeddedKafka;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
 
 /**
  * One command to see the product work: a real Kafka broker (KRaft, in-process), a Flink MiniCluster with

@@ -11,8 +11,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.shadowml.avro.Request;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.scenario.LabelledRequest;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.scenario.LabelledRequest;
 
 /**
  * Replays a scenario into the request and label topics on one compressed clock: a request is sent when

@@ -25,9 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafkaExtension;
-import io.shadowml.testkit.scenario.ScenarioData;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.EmbeddedKafkaExtension;
+import io.shadowml.embedded.scenario.ScenarioData;
 import io.shadowml.tools.io.CsvHistoryReader;
 import io.shadowml.tools.io.HistoryRecord;
 import io.shadowml.tools.io.Problem;

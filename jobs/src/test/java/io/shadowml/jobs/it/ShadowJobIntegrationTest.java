@@ -48,11 +48,11 @@ import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.models.ModelDescriptor;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafkaExtension;
-import io.shadowml.testkit.ReferenceScores;
-import io.shadowml.testkit.scenario.LabelledRequest;
-import io.shadowml.testkit.scenario.ScenarioData;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.EmbeddedKafkaExtension;
+import io.shadowml.embedded.ReferenceScores;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
 
 /**
  * The whole job on real components: a Flink MiniCluster and a real KRaft broker. Both shipped

@@ -14,7 +14,7 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
-import io.shadowml.testkit.AvroCodec;
+import io.shadowml.avro.AvroCodec;
 
 /**
  * Follows the four output topics of the job from the beginning and feeds {@link DashboardState}. The job

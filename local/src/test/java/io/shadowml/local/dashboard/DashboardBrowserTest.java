@@ -49,8 +49,8 @@ import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.testkit.AvroCodec;
-import io.shadowml.testkit.EmbeddedKafka;
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.embedded.EmbeddedKafka;
 
 /**
  * The dashboard end to end: real Avro records on a real (embedded) Kafka broker, reports and verdicts written in

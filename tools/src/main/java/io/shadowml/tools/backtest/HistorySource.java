@@ -33,7 +33,7 @@ import io.shadowml.avro.Request;
 import io.shadowml.jobs.io.AvroDecodingDeserializer;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.testkit.AvroCodec;
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.tools.io.HistoryReader;
 import io.shadowml.tools.io.HistoryRecord;
 import io.shadowml.tools.io.LabelFileReader;

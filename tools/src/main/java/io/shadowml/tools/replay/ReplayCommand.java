@@ -21,7 +21,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.shadowml.avro.Label;
-import io.shadowml.testkit.AvroCodec;
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.tools.cli.Args;
 import io.shadowml.tools.cli.UsageException;
 import io.shadowml.tools.io.HistoryReader;

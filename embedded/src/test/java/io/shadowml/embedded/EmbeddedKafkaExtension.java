@@ -1,4 +1,4 @@
-package io.shadowml.testkit;
+package io.shadowml.embedded;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

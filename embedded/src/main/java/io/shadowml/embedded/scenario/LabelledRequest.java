@@ -1,4 +1,4 @@
-package io.shadowml.testkit.scenario;
+package io.shadowml.embedded.scenario;
 
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;

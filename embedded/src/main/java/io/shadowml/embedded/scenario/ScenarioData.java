@@ -1,4 +1,4 @@
-package io.shadowml.testkit.scenario;
+package io.shadowml.embedded.scenario;
 
 import java.io.BufferedReader;
 import java.io.DataInputStream;

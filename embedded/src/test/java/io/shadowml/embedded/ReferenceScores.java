@@ -1,4 +1,4 @@
-package io.shadowml.testkit;
+package io.shadowml.embedded;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.shadowml.testkit;
+package io.shadowml.embedded;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
