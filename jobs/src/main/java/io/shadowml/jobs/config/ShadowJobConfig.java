@@ -24,7 +24,7 @@ import io.shadowml.models.ModelConfigException;
 import io.shadowml.models.ModelDescriptor;
 
 /**
- * Everything the shadow job needs, read from one YAML file (see jobs/README.md for a complete example).
+ * Everything the shadow job needs, read from one YAML file (jobs/examples/shadow-job.yaml is the commented reference of every key).
  * Relative model paths resolve against the config file's folder.
  */
 public final class ShadowJobConfig implements Serializable {
