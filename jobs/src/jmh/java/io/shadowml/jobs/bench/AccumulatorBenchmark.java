@@ -17,9 +17,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import io.shadowml.avro.Request;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;

@@ -2,8 +2,6 @@ package io.shadowml.jobs.metrics;
 
 import org.apache.flink.api.common.functions.AggregateFunction;
 
-import io.shadowml.jobs.compare.ModelLayout;
-
 /** Folds metric events into one window's accumulator. */
 public class ExperimentAggregate implements AggregateFunction<MetricEvent, ExperimentAccumulator, ExperimentAccumulator> {
     private static final long serialVersionUID = 1L;

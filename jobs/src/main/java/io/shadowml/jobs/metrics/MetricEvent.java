@@ -18,7 +18,7 @@ public class MetricEvent {
     public int shard;
     public String requestId;
     public long eventTime;
-    /** All models' outputs in {@link io.shadowml.jobs.compare.ModelLayout} order (SCORED, LABELLED). */
+    /** All models' outputs in {@link ModelLayout} order (SCORED, LABELLED). */
     public float[] outputs;
     /** Bit m set: model m produced no usable output for this event. */
     public long errorMask;

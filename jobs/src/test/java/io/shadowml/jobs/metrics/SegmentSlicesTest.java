@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.report.ReportFactory;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.ModelDescriptor.Task;
