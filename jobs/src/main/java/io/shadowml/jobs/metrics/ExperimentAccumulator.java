@@ -42,10 +42,6 @@ public final class ExperimentAccumulator {
     /** Per-segment counters; null when no segment fields are configured. */
     SegmentSlices segments;
 
-    public ExperimentAccumulator(ModelLayout layout) {
-        this(layout, SegmentSpec.NONE);
-    }
-
     public ExperimentAccumulator(ModelLayout layout, SegmentSpec segmentSpec) {
         this(layout.task(), layout.models(), layout, true);
         if (!segmentSpec.isEmpty()) {

@@ -8,10 +8,6 @@ public class ExperimentAggregate implements AggregateFunction<MetricEvent, Exper
     private final ModelLayout layout;
     private final SegmentSpec segments;
 
-    public ExperimentAggregate(ModelLayout layout) {
-        this(layout, SegmentSpec.NONE);
-    }
-
     public ExperimentAggregate(ModelLayout layout, SegmentSpec segments) {
         this.layout = layout;
         this.segments = segments;

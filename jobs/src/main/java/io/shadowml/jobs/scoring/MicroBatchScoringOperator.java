@@ -64,11 +64,6 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient ScoredEventBuilder scoredEvents;
 
     public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
-                                     long maxWaitMillis, int intraOpThreads, double sampleRate) {
-        this(experimentId, models, maxBatchSize, maxWaitMillis, intraOpThreads, sampleRate, SegmentSpec.NONE);
-    }
-
-    public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
                                      long maxWaitMillis, int intraOpThreads, double sampleRate, SegmentSpec segments) {
         this.experimentId = experimentId;
         this.descriptors = new ArrayList<>(models);

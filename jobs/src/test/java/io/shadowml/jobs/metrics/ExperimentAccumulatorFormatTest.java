@@ -89,14 +89,9 @@ class ExperimentAccumulatorFormatTest {
             if (rnd.nextBoolean()) {
                 out.add(MetricEvent.scored(id, 1_000 + i, outputs, errorMask, latency, values));
             } else {
-                MetricEvent e = MetricEvent.of(MetricEvent.LABELLED, id);
-                e.eventTime = 1_000 + i;
-                e.outputs = outputs;
-                e.errorMask = errorMask;
-                e.segments = values;
-                e.label = layout.task() == Task.BINARY ? rnd.nextInt(2)
+                double label = layout.task() == Task.BINARY ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 5;
-                out.add(e);
+                out.add(MetricEvent.labelled(id, 1_000 + i, outputs, errorMask, label, values));
             }
         }
         // A few other kinds, so that every counter is non-zero.

@@ -170,10 +170,8 @@ class QualityAccumulatorTest {
                     o[m] = (float) rnd.nextGaussian();
                 }
             }
-            MetricEvent e = MetricEvent.of(MetricEvent.LABELLED, "r" + i);
-            e.outputs = o;
-            e.label = layout.task() == Task.REGRESSION ? rnd.nextGaussian() : rnd.nextInt(Math.max(2, layout.numClasses()));
-            out.add(e);
+            double label = layout.task() == Task.REGRESSION ? rnd.nextGaussian() : rnd.nextInt(Math.max(2, layout.numClasses()));
+            out.add(MetricEvent.labelled("r" + i, 1_000 + i, o, 0L, label, null));
         }
         return out;
     }
