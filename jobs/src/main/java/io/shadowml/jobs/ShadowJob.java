@@ -116,10 +116,8 @@ public class ShadowJob {
                         config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate,
                         segments))
                 .uid("score");
-        if (sinks.scoredEvents() != null) {
-            scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
-                    .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
-        }
+        scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
+                .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
 
         DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
                 .connect(labels.keyBy(Label::getRequestId))
