@@ -1,6 +1,7 @@
 package io.shadowml.jobs;
 
 import java.nio.file.Path;
+import java.time.Instant;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -11,6 +12,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.util.OutputTag;
+import org.apache.flink.util.function.SerializableFunction;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -88,16 +90,8 @@ public class ShadowJob {
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
 
-        WatermarkStrategy<Decoded<Request>> requestTime = WatermarkStrategy
-                .<Decoded<Request>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getEventTime() != null
-                        ? d.value.getEventTime().toEpochMilli() : kafkaTs)
-                .withIdleness(config.idleness);
-        WatermarkStrategy<Decoded<Label>> labelTime = WatermarkStrategy
-                .<Decoded<Label>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getLabelTime() != null
-                        ? d.value.getLabelTime().toEpochMilli() : kafkaTs)
-                .withIdleness(config.idleness);
+        WatermarkStrategy<Decoded<Request>> requestTime = eventTime(config, Request::getEventTime);
+        WatermarkStrategy<Decoded<Label>> labelTime = eventTime(config, Label::getLabelTime);
 
         SingleOutputStreamOperator<Request> requests = env
                 .fromSource(requestSource, requestTime, "requests").uid("requests-source")
@@ -145,5 +139,19 @@ public class ShadowJob {
                 .name("assemble-reports").uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
         reports.getSideOutput(ReportAssembler.VERDICTS).sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
+    }
+
+    /**
+     * The watermarks of a source: bounded out-of-orderness and idleness from the config, each record at
+     * its own {@code time}, or at its Kafka record timestamp when it did not decode or has no time
+     * (such records are dead-lettered; the fallback only places them in time).
+     */
+    static <T> WatermarkStrategy<Decoded<T>> eventTime(ShadowJobConfig config, SerializableFunction<T, Instant> time) {
+        return WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
+                .withTimestampAssigner((d, kafkaTs) -> {
+                    Instant t = d.value == null ? null : time.apply(d.value);
+                    return t != null ? t.toEpochMilli() : kafkaTs;
+                })
+                .withIdleness(config.idleness);
     }
 }
