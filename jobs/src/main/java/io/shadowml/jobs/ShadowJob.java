@@ -1,6 +1,7 @@
 package io.shadowml.jobs;
 
 import java.nio.file.Path;
+import java.time.Instant;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -11,12 +12,12 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.util.OutputTag;
+import org.apache.flink.util.function.SerializableFunction;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
@@ -25,6 +26,7 @@ import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.ExperimentAggregate;
 import io.shadowml.jobs.metrics.CountLateEvents;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
@@ -88,16 +90,8 @@ public class ShadowJob {
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
 
-        WatermarkStrategy<Decoded<Request>> requestTime = WatermarkStrategy
-                .<Decoded<Request>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getEventTime() != null
-                        ? d.value.getEventTime().toEpochMilli() : kafkaTs)
-                .withIdleness(config.idleness);
-        WatermarkStrategy<Decoded<Label>> labelTime = WatermarkStrategy
-                .<Decoded<Label>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getLabelTime() != null
-                        ? d.value.getLabelTime().toEpochMilli() : kafkaTs)
-                .withIdleness(config.idleness);
+        WatermarkStrategy<Decoded<Request>> requestTime = eventTime(config, Request::getEventTime);
+        WatermarkStrategy<Decoded<Label>> labelTime = eventTime(config, Label::getLabelTime);
 
         SingleOutputStreamOperator<Request> requests = env
                 .fromSource(requestSource, requestTime, "requests").uid("requests-source")
@@ -116,10 +110,8 @@ public class ShadowJob {
                         config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate,
                         segments))
                 .uid("score");
-        if (sinks.scoredEvents() != null) {
-            scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
-                    .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
-        }
+        scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
+                .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
 
         DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
                 .connect(labels.keyBy(Label::getRequestId))
@@ -147,5 +139,19 @@ public class ShadowJob {
                 .name("assemble-reports").uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
         reports.getSideOutput(ReportAssembler.VERDICTS).sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
+    }
+
+    /**
+     * The watermarks of a source: bounded out-of-orderness and idleness from the config, each record at
+     * its own {@code time}, or at its Kafka record timestamp when it did not decode or has no time
+     * (such records are dead-lettered; the fallback only places them in time).
+     */
+    static <T> WatermarkStrategy<Decoded<T>> eventTime(ShadowJobConfig config, SerializableFunction<T, Instant> time) {
+        return WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
+                .withTimestampAssigner((d, kafkaTs) -> {
+                    Instant t = d.value == null ? null : time.apply(d.value);
+                    return t != null ? t.toEpochMilli() : kafkaTs;
+                })
+                .withIdleness(config.idleness);
     }
 }

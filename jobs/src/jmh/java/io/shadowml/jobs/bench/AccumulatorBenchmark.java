@@ -17,9 +17,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import io.shadowml.avro.Request;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
@@ -88,9 +88,11 @@ public class AccumulatorBenchmark {
         events = new MetricEvent[n];
         for (int i = 0; i < n; i++) {
             Request r = data.requests[i];
-            MetricEvent scored = MetricEvent.scored(r.getRequestId(), r.getEventTime().toEpochMilli(), outputs[i], 0L,
-                    new int[] {3, 5}, spec.extract(r.getSegments()));
-            events[i] = kind.equals("SCORED") ? scored : MetricEvent.labelled(scored, data.labels[i]);
+            long t = r.getEventTime().toEpochMilli();
+            String[] segments = spec.extract(r.getSegments());
+            events[i] = kind.equals("SCORED")
+                    ? MetricEvent.scored(r.getRequestId(), t, outputs[i], 0L, new int[] {3, 5}, segments)
+                    : MetricEvent.labelled(r.getRequestId(), t, outputs[i], 0L, data.labels[i], segments);
         }
     }
 

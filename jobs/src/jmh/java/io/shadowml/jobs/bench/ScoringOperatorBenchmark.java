@@ -24,6 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.shadowml.avro.Request;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
 
 /**
@@ -91,7 +92,7 @@ public class ScoringOperatorBenchmark {
             records[i] = new StreamRecord<>(r, r.getEventTime().toEpochMilli());
         }
         harness = new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
-                "bench", List.of(data.live, data.candidate), maxSize, MAX_WAIT_MILLIS, 1, 0.0));
+                "bench", List.of(data.live, data.candidate), maxSize, MAX_WAIT_MILLIS, 1, 0.0, SegmentSpec.NONE));
         harness.setProcessingTime(0);
         harness.open();
     }

@@ -40,10 +40,6 @@ public class AvroDecodingDeserializer<T extends SpecificRecord> implements Kafka
     private transient BinaryDecoder decoder;
     private transient BinaryMessageDecoder<T> messageDecoder;
 
-    public AvroDecodingDeserializer(Class<T> recordClass, TypeInformation<Decoded<T>> producedType) {
-        this(recordClass, producedType, List.of());
-    }
-
     public AvroDecodingDeserializer(Class<T> recordClass, TypeInformation<Decoded<T>> producedType,
                                     List<String> writerSchemas) {
         this.recordClass = recordClass;

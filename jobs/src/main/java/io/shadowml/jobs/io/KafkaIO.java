@@ -14,6 +14,7 @@ import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.formats.avro.AvroSerializationSchema;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -74,7 +75,7 @@ public final class KafkaIO {
                         DeliveryGuarantee.EXACTLY_ONCE, "reports"),
                 sink(cfg, cfg.verdictsTopic, Verdict.class, v -> utf8(v.getExperimentId() + "/" + v.getCandidate()),
                         DeliveryGuarantee.EXACTLY_ONCE, "verdicts"),
-                cfg.scoredEventsTopic == null ? null
+                cfg.scoredEventsTopic == null ? new DiscardingSink<>()
                         // Scored events are high volume and keyed by request id: at-least-once is enough.
                         : sink(cfg, cfg.scoredEventsTopic, ScoredEvent.class, e -> utf8(e.getRequestId()),
                                 DeliveryGuarantee.AT_LEAST_ONCE, "scored"),

@@ -100,13 +100,7 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
 
     private void emitJoined(PendingPrediction p, EarlyLabel l, String requestId, long now, Collector<MetricEvent> out)
             throws Exception {
-        MetricEvent joined = MetricEvent.of(MetricEvent.LABELLED, requestId);
-        joined.eventTime = p.eventTime;
-        joined.outputs = p.outputs;
-        joined.errorMask = p.errorMask;
-        joined.label = l.value;
-        joined.segments = p.segments;
-        out.collect(joined);
+        out.collect(MetricEvent.labelled(requestId, p.eventTime, p.outputs, p.errorMask, l.value, p.segments));
         prediction.clear();
         label.clear();
         // The expiry timer, already registered, clears this marker.

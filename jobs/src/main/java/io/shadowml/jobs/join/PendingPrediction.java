@@ -16,10 +16,6 @@ public class PendingPrediction {
 
     public PendingPrediction() {}
 
-    public PendingPrediction(long eventTime, float[] outputs, long errorMask) {
-        this(eventTime, outputs, errorMask, null);
-    }
-
     public PendingPrediction(long eventTime, float[] outputs, long errorMask, String[] segments) {
         this.eventTime = eventTime;
         this.outputs = outputs;

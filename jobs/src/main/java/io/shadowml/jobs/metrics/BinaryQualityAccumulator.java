@@ -4,6 +4,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Mergeable quality metrics of a binary classifier: confusion counts at a fixed threshold, log loss,
@@ -23,7 +24,7 @@ import java.util.Arrays;
  *       defined, and 0 when tp = 0 but fp + fn &gt; 0); NaN only when 2tp + fp + fn = 0, i.e. no
  *       positives and no positive predictions.
  *   <li>{@code logLoss = mean(-[y ln p + (1 - y) ln(1 - p)])} with p clipped to
- *       [1e-15, 1 - 1e-15]; NaN when n = 0.
+ *       [1e-15, 1 - 1e-15] ({@link Loss}); NaN when n = 0.
  *   <li>{@code brier = mean((score - y)^2)} (unclipped); NaN when n = 0.
  *   <li>{@code rocAuc}: the Mann–Whitney statistic over a fixed histogram of {@code bins} equal-width
  *       bins on [0, 1] (bin = floor(score * bins), score 1.0 in the last bin), kept separately for
@@ -42,12 +43,10 @@ import java.util.Arrays;
  * the one-shot accumulator exactly in all counts and up to floating-point rounding in log loss and
  * Brier score. Not thread-safe.
  */
-public final class BinaryQualityAccumulator {
+public final class BinaryQualityAccumulator implements QualityAccumulator {
 
     /** Default number of histogram bins on [0, 1]. */
     public static final int DEFAULT_BINS = 1000;
-    /** Probabilities are clipped to [EPS, 1 - EPS] for log loss. */
-    public static final double EPS = 1e-15;
     /** Upper limit of {@code bins}, keeps the state bounded. */
     public static final int MAX_BINS = 1 << 20;
 
@@ -94,7 +93,7 @@ public final class BinaryQualityAccumulator {
         }
         boolean predictedPositive = score >= threshold;
         int bin = binOf(score);
-        double p = Math.min(Math.max(score, EPS), 1.0 - EPS);
+        sumLogLoss += Loss.binaryLogLoss(score, positive);
         if (positive) {
             if (predictedPositive) {
                 tp++;
@@ -102,7 +101,6 @@ public final class BinaryQualityAccumulator {
                 fn++;
             }
             posHist[bin]++;
-            sumLogLoss -= Math.log(p);
             double d = score - 1.0;
             sumBrier += d * d;
         } else {
@@ -112,9 +110,14 @@ public final class BinaryQualityAccumulator {
                 tn++;
             }
             negHist[bin]++;
-            sumLogLoss -= Math.log(1.0 - p);
             sumBrier += score * score;
         }
+    }
+
+    /** One slot, P(positive); label 1 is the positive class. */
+    @Override
+    public void addLabelled(float[] outputs, int offset, double label) {
+        add(outputs[offset], label == 1.0);
     }
 
     /** The histogram bin of a score in [0, 1]: floor(score · bins), with 1.0 in the last bin. */
@@ -141,6 +144,16 @@ public final class BinaryQualityAccumulator {
         }
     }
 
+    @Override
+    public void merge(QualityAccumulator other) {
+        if (!(other instanceof BinaryQualityAccumulator)) {
+            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
+                    + " into a BinaryQualityAccumulator");
+        }
+        merge((BinaryQualityAccumulator) other);
+    }
+
+    @Override
     public BinaryQualityAccumulator copy() {
         BinaryQualityAccumulator c = new BinaryQualityAccumulator(threshold, bins);
         c.merge(this);
@@ -157,6 +170,7 @@ public final class BinaryQualityAccumulator {
         return bins;
     }
 
+    @Override
     public long count() {
         return tp + fp + tn + fn;
     }
@@ -256,6 +270,18 @@ public final class BinaryQualityAccumulator {
         return 0.5 * shared / ((double) p * (double) n);
     }
 
+    @Override
+    public void putMetrics(Map<String, Double> metrics) {
+        metrics.put("accuracy", accuracy());
+        metrics.put("precision", precision());
+        metrics.put("recall", recall());
+        metrics.put("f1", f1());
+        metrics.put("roc_auc", rocAuc());
+        metrics.put("log_loss", logLoss());
+        metrics.put("brier", brier());
+        metrics.put("positives", (double) positives());
+    }
+
     // ---------------------------------------------------------------- serialisation
 
     /**
@@ -263,6 +289,7 @@ public final class BinaryQualityAccumulator {
      * and sum of squared errors (doubles), then the positive and negative histograms, each as only its
      * non-zero bins (count, then gap-encoded index and count as varints).
      */
+    @Override
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         out.writeDouble(threshold);

@@ -6,7 +6,6 @@ import java.io.IOException;
 
 import org.apache.flink.api.common.typeinfo.TypeInfo;
 
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.models.ModelDescriptor.Task;
 
 /**
@@ -35,19 +34,13 @@ public final class ExperimentAccumulator {
     final long[] errors;
     final long[] latencySumMicros;
     final long[] latencyCount;
-    final BinaryQualityAccumulator[] binary;
-    final MulticlassQualityAccumulator[] multiclass;
-    final RegressionQualityAccumulator[] regression;
+    /** Index = model. */
+    final QualityAccumulator[] quality;
     /** Index = model; slot 0 (the live model) unused. */
     final DisagreementAccumulator[] disagreement;
     final PairedComparisonAccumulator[] paired;
     /** Per-segment counters; null when no segment fields are configured. */
     SegmentSlices segments;
-    private transient float[] scratch;
-
-    public ExperimentAccumulator(ModelLayout layout) {
-        this(layout, SegmentSpec.NONE);
-    }
 
     public ExperimentAccumulator(ModelLayout layout, SegmentSpec segmentSpec) {
         this(layout.task(), layout.models(), layout, true);
@@ -62,20 +55,14 @@ public final class ExperimentAccumulator {
         errors = new long[models];
         latencySumMicros = new long[models];
         latencyCount = new long[models];
-        binary = task == Task.BINARY ? new BinaryQualityAccumulator[models] : null;
-        multiclass = task == Task.MULTICLASS ? new MulticlassQualityAccumulator[models] : null;
-        regression = task == Task.REGRESSION ? new RegressionQualityAccumulator[models] : null;
+        quality = new QualityAccumulator[models];
         disagreement = new DisagreementAccumulator[models];
         paired = new PairedComparisonAccumulator[models];
         if (!create) {
             return;
         }
         for (int m = 0; m < models; m++) {
-            switch (task) {
-                case BINARY: binary[m] = new BinaryQualityAccumulator(layout.threshold(m)); break;
-                case MULTICLASS: multiclass[m] = new MulticlassQualityAccumulator(layout.numClasses()); break;
-                default: regression[m] = new RegressionQualityAccumulator();
-            }
+            quality[m] = QualityAccumulator.forModel(layout, m);
             if (m > 0) {
                 disagreement[m] = new DisagreementAccumulator();
                 paired[m] = new PairedComparisonAccumulator();
@@ -143,20 +130,7 @@ public final class ExperimentAccumulator {
                     s.addLabelled(m, correct, absError);
                 }
             }
-            switch (task) {
-                case BINARY:
-                    binary[m].add(e.outputs[off], e.label == 1.0);
-                    break;
-                case MULTICLASS:
-                    if (scratch == null) {
-                        scratch = new float[layout.numClasses()];
-                    }
-                    System.arraycopy(e.outputs, off, scratch, 0, scratch.length);
-                    multiclass[m].add(scratch, layout.decision(e.outputs, m), (int) e.label);
-                    break;
-                default:
-                    regression[m].add(e.outputs[off], e.label);
-            }
+            quality[m].addLabelled(e.outputs, off, e.label);
         }
         if (e.failed(0)) {
             return;
@@ -187,11 +161,7 @@ public final class ExperimentAccumulator {
             errors[m] += o.errors[m];
             latencySumMicros[m] += o.latencySumMicros[m];
             latencyCount[m] += o.latencyCount[m];
-            switch (task) {
-                case BINARY: binary[m].merge(o.binary[m]); break;
-                case MULTICLASS: multiclass[m].merge(o.multiclass[m]); break;
-                default: regression[m].merge(o.regression[m]);
-            }
+            quality[m].merge(o.quality[m]);
             if (m > 0) {
                 disagreement[m].merge(o.disagreement[m]);
                 paired[m].merge(o.paired[m]);
@@ -238,11 +208,7 @@ public final class ExperimentAccumulator {
             c.errors[m] = errors[m];
             c.latencySumMicros[m] = latencySumMicros[m];
             c.latencyCount[m] = latencyCount[m];
-            switch (task) {
-                case BINARY: c.binary[m] = binary[m].copy(); break;
-                case MULTICLASS: c.multiclass[m] = multiclass[m].copy(); break;
-                default: c.regression[m] = regression[m].copy();
-            }
+            c.quality[m] = quality[m].copy();
             if (m > 0) {
                 c.disagreement[m] = disagreement[m].copy();
                 c.paired[m] = paired[m].copy();
@@ -263,11 +229,7 @@ public final class ExperimentAccumulator {
             MetricsIO.writeVarLong(out, errors[m]);
             MetricsIO.writeVarLong(out, latencySumMicros[m]);
             MetricsIO.writeVarLong(out, latencyCount[m]);
-            switch (task) {
-                case BINARY: binary[m].writeTo(out); break;
-                case MULTICLASS: multiclass[m].writeTo(out); break;
-                default: regression[m].writeTo(out);
-            }
+            quality[m].writeTo(out);
             if (m > 0) {
                 disagreement[m].writeTo(out);
                 paired[m].writeTo(out);
@@ -297,11 +259,7 @@ public final class ExperimentAccumulator {
             a.errors[m] = MetricsIO.readVarLong(in);
             a.latencySumMicros[m] = MetricsIO.readVarLong(in);
             a.latencyCount[m] = MetricsIO.readVarLong(in);
-            switch (task) {
-                case BINARY: a.binary[m] = BinaryQualityAccumulator.readFrom(in); break;
-                case MULTICLASS: a.multiclass[m] = MulticlassQualityAccumulator.readFrom(in); break;
-                default: a.regression[m] = RegressionQualityAccumulator.readFrom(in);
-            }
+            a.quality[m] = QualityAccumulator.readFrom(task, in);
             if (m > 0) {
                 a.disagreement[m] = DisagreementAccumulator.readFrom(in);
                 a.paired[m] = PairedComparisonAccumulator.readFrom(in);
@@ -329,9 +287,8 @@ public final class ExperimentAccumulator {
     public double latencyMeanMicros(int model) {
         return latencyCount[model] == 0 ? Double.NaN : (double) latencySumMicros[model] / latencyCount[model];
     }
-    public BinaryQualityAccumulator binary(int model) { return binary[model]; }
-    public MulticlassQualityAccumulator multiclass(int model) { return multiclass[model]; }
-    public RegressionQualityAccumulator regression(int model) { return regression[model]; }
+    /** The labelled quality of a model, of the implementation for the task. */
+    public QualityAccumulator quality(int model) { return quality[model]; }
     public DisagreementAccumulator disagreement(int candidate) { return disagreement[candidate]; }
     public PairedComparisonAccumulator paired(int candidate) { return paired[candidate]; }
     /** The per-segment counters, or null when no segment fields are configured. */

@@ -2,17 +2,11 @@ package io.shadowml.jobs.metrics;
 
 import org.apache.flink.api.common.functions.AggregateFunction;
 
-import io.shadowml.jobs.compare.ModelLayout;
-
 /** Folds metric events into one window's accumulator. */
 public class ExperimentAggregate implements AggregateFunction<MetricEvent, ExperimentAccumulator, ExperimentAccumulator> {
     private static final long serialVersionUID = 1L;
     private final ModelLayout layout;
     private final SegmentSpec segments;
-
-    public ExperimentAggregate(ModelLayout layout) {
-        this(layout, SegmentSpec.NONE);
-    }
 
     public ExperimentAggregate(ModelLayout layout, SegmentSpec segments) {
         this.layout = layout;

@@ -18,7 +18,7 @@ public class MetricEvent {
     public int shard;
     public String requestId;
     public long eventTime;
-    /** All models' outputs in {@link io.shadowml.jobs.compare.ModelLayout} order (SCORED, LABELLED). */
+    /** All models' outputs in {@link ModelLayout} order (SCORED, LABELLED). */
     public float[] outputs;
     /** Bit m set: model m produced no usable output for this event. */
     public long errorMask;
@@ -34,10 +34,6 @@ public class MetricEvent {
 
     public MetricEvent() {}
 
-    public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros) {
-        return scored(requestId, eventTime, outputs, errorMask, latencyMicros, null);
-    }
-
     public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros,
                                      String[] segments) {
         MetricEvent e = of(SCORED, requestId);
@@ -49,13 +45,15 @@ public class MetricEvent {
         return e;
     }
 
-    public static MetricEvent labelled(MetricEvent prediction, double label) {
-        MetricEvent e = of(LABELLED, prediction.requestId);
-        e.eventTime = prediction.eventTime;
-        e.outputs = prediction.outputs;
-        e.errorMask = prediction.errorMask;
+    /** A scored request joined with its label: the prediction's fields, as the label join keeps them. */
+    public static MetricEvent labelled(String requestId, long eventTime, float[] outputs, long errorMask, double label,
+                                       String[] segments) {
+        MetricEvent e = of(LABELLED, requestId);
+        e.eventTime = eventTime;
+        e.outputs = outputs;
+        e.errorMask = errorMask;
         e.label = label;
-        e.segments = prediction.segments;
+        e.segments = segments;
         return e;
     }
 

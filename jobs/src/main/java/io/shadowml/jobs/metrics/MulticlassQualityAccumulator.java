@@ -4,6 +4,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.Map;
 
 /**
  * Mergeable quality metrics of a K-class classifier: K×K confusion matrix (row = true class, column =
@@ -21,16 +22,15 @@ import java.util.Arrays;
  *       {@code f1_score(y_true, y_pred, average='macro', zero_division=0)} with the default
  *       {@code labels=None} (labels = union of y_true and y_pred); for a present class the F1
  *       denominator is never 0, so zero_division never actually applies. NaN when n = 0.
- *   <li>{@code logLoss = mean(-ln clip(p[trueClass], 1e-15, 1 - 1e-15))}; the probability vector is
- *       <em>not</em> renormalised. NaN when n = 0.
+ *   <li>{@code logLoss = mean(-ln clip(p[trueClass], 1e-15, 1 - 1e-15))} ({@link Loss}); the
+ *       probability vector is <em>not</em> renormalised. NaN when n = 0.
  * </ul>
  *
  * <p>{@link #add} does not allocate. State: K² + 1 longs and one double; serialised with only the
  * non-zero cells. Not thread-safe.
  */
-public final class MulticlassQualityAccumulator {
+public final class MulticlassQualityAccumulator implements QualityAccumulator {
 
-    public static final double EPS = 1e-15;
     /** Upper limit of numClasses (the matrix is K²). */
     public static final int MAX_CLASSES = 4096;
 
@@ -60,22 +60,42 @@ public final class MulticlassQualityAccumulator {
      * @throws IllegalArgumentException on bad input (the state is then unchanged)
      */
     public void add(float[] probabilities, int predictedClass, int trueClass) {
-        if (predictedClass < 0 || predictedClass >= numClasses || trueClass < 0 || trueClass >= numClasses) {
-            throw new IllegalArgumentException("class out of range [0, " + numClasses + "): predicted="
-                    + predictedClass + " true=" + trueClass);
-        }
+        checkClasses(predictedClass, trueClass);
         if (probabilities.length != numClasses) {
             throw new IllegalArgumentException("probabilities length " + probabilities.length
                     + " != numClasses " + numClasses);
         }
-        double p = probabilities[trueClass];
+        addChecked(probabilities, 0, predictedClass, trueClass);
+    }
+
+    /**
+     * K slots, the class probabilities; the predicted class is the top one (ties to the lowest, as
+     * {@link ModelLayout#decision}), the label the true class.
+     */
+    @Override
+    public void addLabelled(float[] outputs, int offset, double label) {
+        int predictedClass = ModelLayout.argmax(outputs, offset, numClasses);
+        int trueClass = (int) label;
+        checkClasses(predictedClass, trueClass);
+        addChecked(outputs, offset, predictedClass, trueClass);
+    }
+
+    private void checkClasses(int predictedClass, int trueClass) {
+        if (predictedClass < 0 || predictedClass >= numClasses || trueClass < 0 || trueClass >= numClasses) {
+            throw new IllegalArgumentException("class out of range [0, " + numClasses + "): predicted="
+                    + predictedClass + " true=" + trueClass);
+        }
+    }
+
+    /** Adds one event with classes in range, whose probabilities start at {@code outputs[offset]}. */
+    private void addChecked(float[] outputs, int offset, int predictedClass, int trueClass) {
+        double p = outputs[offset + trueClass];
         if (Double.isNaN(p)) {
             throw new IllegalArgumentException("probability of the true class is NaN");
         }
-        p = Math.min(Math.max(p, EPS), 1.0 - EPS);
         confusion[trueClass * numClasses + predictedClass]++;
         count++;
-        sumLogLoss -= Math.log(p);
+        sumLogLoss += Loss.logLoss(p);
     }
 
     public void merge(MulticlassQualityAccumulator other) {
@@ -90,6 +110,16 @@ public final class MulticlassQualityAccumulator {
         sumLogLoss += other.sumLogLoss;
     }
 
+    @Override
+    public void merge(QualityAccumulator other) {
+        if (!(other instanceof MulticlassQualityAccumulator)) {
+            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
+                    + " into a MulticlassQualityAccumulator");
+        }
+        merge((MulticlassQualityAccumulator) other);
+    }
+
+    @Override
     public MulticlassQualityAccumulator copy() {
         MulticlassQualityAccumulator c = new MulticlassQualityAccumulator(numClasses);
         c.merge(this);
@@ -102,6 +132,7 @@ public final class MulticlassQualityAccumulator {
         return numClasses;
     }
 
+    @Override
     public long count() {
         return count;
     }
@@ -158,9 +189,17 @@ public final class MulticlassQualityAccumulator {
         return MetricsIO.mean(sumLogLoss, count);
     }
 
+    @Override
+    public void putMetrics(Map<String, Double> metrics) {
+        metrics.put("accuracy", accuracy());
+        metrics.put("macro_f1", macroF1());
+        metrics.put("log_loss", logLoss());
+    }
+
     // ---------------------------------------------------------------- serialisation
 
     /** Format: version byte, numClasses (int), sum of log loss (double), non-zero confusion cells. */
+    @Override
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         out.writeInt(numClasses);

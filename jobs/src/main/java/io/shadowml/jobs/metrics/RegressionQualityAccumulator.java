@@ -3,13 +3,15 @@ package io.shadowml.jobs.metrics;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Map;
 
 /**
  * Mergeable regression error metrics.
  *
  * <ul>
  *   <li>{@code mae = mean(|predicted - actual|)}
- *   <li>{@code rmse = sqrt(mean((predicted - actual)^2))}
+ *   <li>{@code rmse = sqrt(mean((predicted - actual)^2))} (the squared error of {@link Loss}, the
+ *       regression loss of the paired comparison too)
  *   <li>{@code meanError = mean(predicted - actual)} (bias; positive = over-prediction)
  * </ul>
  *
@@ -18,7 +20,7 @@ import java.io.IOException;
  * (sums of non-negative terms for MAE/RMSE, so no cancellation); merge is exact in the count and
  * equal up to floating-point rounding in the sums. {@link #add} does not allocate. Not thread-safe.
  */
-public final class RegressionQualityAccumulator {
+public final class RegressionQualityAccumulator implements QualityAccumulator {
 
     private static final int FORMAT_VERSION = 1;
 
@@ -37,8 +39,14 @@ public final class RegressionQualityAccumulator {
         }
         count++;
         sumAbs += Math.abs(e);
-        sumSq += e * e;
+        sumSq += Loss.squaredError(predicted, actual);
         sumErr += e;
+    }
+
+    /** One slot, the predicted value; the label is the actual value. */
+    @Override
+    public void addLabelled(float[] outputs, int offset, double label) {
+        add(outputs[offset], label);
     }
 
     public void merge(RegressionQualityAccumulator other) {
@@ -48,12 +56,23 @@ public final class RegressionQualityAccumulator {
         sumErr += other.sumErr;
     }
 
+    @Override
+    public void merge(QualityAccumulator other) {
+        if (!(other instanceof RegressionQualityAccumulator)) {
+            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
+                    + " into a RegressionQualityAccumulator");
+        }
+        merge((RegressionQualityAccumulator) other);
+    }
+
+    @Override
     public RegressionQualityAccumulator copy() {
         RegressionQualityAccumulator c = new RegressionQualityAccumulator();
         c.merge(this);
         return c;
     }
 
+    @Override
     public long count() {
         return count;
     }
@@ -70,7 +89,14 @@ public final class RegressionQualityAccumulator {
         return MetricsIO.mean(sumErr, count);
     }
 
+    @Override
+    public void putMetrics(Map<String, Double> metrics) {
+        metrics.put("mae", mae());
+        metrics.put("rmse", rmse());
+    }
+
     /** Format: version byte, count (varint), sum |e|, sum e², sum e (doubles). */
+    @Override
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         MetricsIO.writeVarLong(out, count);

@@ -21,8 +21,8 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.WindowPartial;
 
 /**

@@ -13,13 +13,10 @@ import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.PairedTest;
 import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.compare.ModelLayout;
-import io.shadowml.jobs.metrics.BinaryQualityAccumulator;
 import io.shadowml.jobs.metrics.DisagreementAccumulator;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
-import io.shadowml.jobs.metrics.MulticlassQualityAccumulator;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
-import io.shadowml.jobs.metrics.RegressionQualityAccumulator;
 import io.shadowml.jobs.metrics.SegmentSlices;
 import io.shadowml.models.ModelDescriptor.Task;
 
@@ -41,7 +38,7 @@ public final class ReportFactory {
             quality.add(ModelQuality.newBuilder()
                     .setModel(layout.modelId(m))
                     .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
-                    .setLabelled(labelledCount(acc, m))
+                    .setLabelled(acc.quality(m).count())
                     .setErrors(acc.errors(m))
                     .setMetrics(q)
                     .build());
@@ -139,42 +136,9 @@ public final class ReportFactory {
         }
     }
 
-    private static long labelledCount(ExperimentAccumulator acc, int m) {
-        switch (acc.task()) {
-            case BINARY: return acc.binary(m).count();
-            case MULTICLASS: return acc.multiclass(m).count();
-            default: return acc.regression(m).count();
-        }
-    }
-
     static Map<String, Double> qualityMetrics(ExperimentAccumulator acc, int m) {
         Map<String, Double> q = new HashMap<>();
-        switch (acc.task()) {
-            case BINARY: {
-                BinaryQualityAccumulator b = acc.binary(m);
-                q.put("accuracy", b.accuracy());
-                q.put("precision", b.precision());
-                q.put("recall", b.recall());
-                q.put("f1", b.f1());
-                q.put("roc_auc", b.rocAuc());
-                q.put("log_loss", b.logLoss());
-                q.put("brier", b.brier());
-                q.put("positives", (double) b.positives());
-                break;
-            }
-            case MULTICLASS: {
-                MulticlassQualityAccumulator mc = acc.multiclass(m);
-                q.put("accuracy", mc.accuracy());
-                q.put("macro_f1", mc.macroF1());
-                q.put("log_loss", mc.logLoss());
-                break;
-            }
-            default: {
-                RegressionQualityAccumulator r = acc.regression(m);
-                q.put("mae", r.mae());
-                q.put("rmse", r.rmse());
-            }
-        }
+        acc.quality(m).putMetrics(q);
         q.put("label_coverage", acc.labelCoverage());
         long attempts = acc.scored();
         q.put("error_rate", attempts == 0 ? Double.NaN : (double) acc.errors(m) / attempts);

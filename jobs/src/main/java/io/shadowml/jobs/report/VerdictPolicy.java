@@ -8,9 +8,9 @@ import java.util.Locale;
 
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.Verdict;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.config.ShadowJobConfig.VerdictPolicyConfig;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
 import io.shadowml.models.ModelDescriptor.Task;
 

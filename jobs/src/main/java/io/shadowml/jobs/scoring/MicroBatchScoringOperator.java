@@ -3,22 +3,16 @@ package io.shadowml.jobs.scoring;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 
-import io.shadowml.avro.EventDisagreement;
-import io.shadowml.avro.ModelOutput;
-import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
@@ -36,7 +30,8 @@ import io.shadowml.models.PredictionBatch;
  *
  * <p>Emits one compact {@link MetricEvent} (kind SCORED) per request, carrying the request's values of
  * the configured segment fields, and a full {@link ScoredEvent} on {@link #SCORED_EVENTS} for the
- * sampled fraction of requests.
+ * sampled fraction of requests. This class batches, flushes and runs inference; the scored event is
+ * built by {@link ScoredEventBuilder} and the Flink metrics live in {@link ScoringMetrics}.
  */
 public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEvent>
         implements OneInputStreamOperator<Request, MetricEvent> {
@@ -62,12 +57,11 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient long batchGeneration;
     private transient float[] probabilities;
     private transient String[] errors;
+    /** Per candidate (index 0 unused), of the row being emitted: reused, so nothing is allocated per row. */
+    private transient boolean[] flipped;
+    private transient double[] absDifference;
     private transient ScoringMetrics metrics;
-
-    public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
-                                     long maxWaitMillis, int intraOpThreads, double sampleRate) {
-        this(experimentId, models, maxBatchSize, maxWaitMillis, intraOpThreads, sampleRate, SegmentSpec.NONE);
-    }
+    private transient ScoredEventBuilder scoredEvents;
 
     public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
                                      long maxWaitMillis, int intraOpThreads, double sampleRate, SegmentSpec segments) {
@@ -101,7 +95,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         pendingTimestamps = new long[maxBatchSize];
         probabilities = new float[layout.numClasses()];
         errors = new String[n];
+        flipped = new boolean[n];
+        absDifference = new double[n];
         metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
+        scoredEvents = new ScoredEventBuilder(experimentId, descriptors, layout);
     }
 
     @Override
@@ -213,130 +210,27 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 metrics.outputError(m, r != null);
             }
         }
+        // Flip and |difference| once per row, for the gauges and the scored event alike.
+        boolean liveOk = (errorMask & 1L) == 0;
+        for (int c = 1; c < results.length; c++) {
+            if (liveOk && (errorMask & (1L << c)) == 0) {
+                flipped[c] = layout.flipped(outputs, c);
+                absDifference[c] = layout.absDifference(outputs, c);
+                metrics.compared(c, flipped[c], absDifference[c]);
+            }
+        }
         MetricEvent event = MetricEvent.scored(request.getRequestId(), request.getEventTime().toEpochMilli(),
                 outputs, errorMask, latencyShare, segments.extract(request.getSegments()));
-        metrics.compared(event);
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
-            output.collect(SCORED_EVENTS, new StreamRecord<>(scoredEvent(request, event, results), timestamp));
+            ScoredEvent scored = scoredEvents.build(request, outputs, errorMask, latencyShare, errors, flipped,
+                    absDifference);
+            output.collect(SCORED_EVENTS, new StreamRecord<>(scored, timestamp));
         }
     }
 
     private boolean sampled(String requestId) {
         // Deterministic per request id, so replays and restarts sample the same events.
         return sampleRate >= 1.0 || ((requestId.hashCode() * 0x9E3779B9) >>> 8) < sampleRate * (1 << 24);
-    }
-
-    private ScoredEvent scoredEvent(Request request, MetricEvent event, PredictionBatch[] results) {
-        List<ModelOutput> outputs = new ArrayList<>(results.length);
-        for (int m = 0; m < results.length; m++) {
-            ModelDescriptor d = descriptors.get(m);
-            ModelOutput.Builder o = ModelOutput.newBuilder()
-                    .setModelName(d.name())
-                    .setModelVersion(d.version())
-                    .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
-                    .setLatencyMicros(event.latencyMicros[m]);
-            if (event.failed(m)) {
-                o.setError(results[m] == null ? errors[m] : "non-finite or out-of-range model output");
-            } else {
-                o.setScore(layout.score(event.outputs, m));
-                switch (layout.task()) {
-                    case MULTICLASS: {
-                        List<Float> p = new ArrayList<>(layout.numClasses());
-                        for (int k = 0; k < layout.numClasses(); k++) {
-                            p.add(event.outputs[layout.offset(m) + k]);
-                        }
-                        o.setProbabilities(p).setPredictedClass(layout.decision(event.outputs, m));
-                        break;
-                    }
-                    case BINARY:
-                        o.setPredictedClass(layout.decision(event.outputs, m));
-                        break;
-                    default:
-                        o.setPredictedValue((double) event.outputs[layout.offset(m)]);
-                }
-            }
-            outputs.add(o.build());
-        }
-        List<EventDisagreement> disagreement = new ArrayList<>(results.length - 1);
-        for (int c = 1; c < results.length; c++) {
-            if (!event.failed(0) && !event.failed(c)) {
-                disagreement.add(new EventDisagreement(layout.modelId(c), layout.flipped(event.outputs, c),
-                        layout.absDifference(event.outputs, c)));
-            }
-        }
-        return ScoredEvent.newBuilder()
-                .setExperimentId(experimentId)
-                .setRequestId(request.getRequestId())
-                .setEventTime(request.getEventTime())
-                .setEntityId(request.getEntityId())
-                .setSegments(request.getSegments())
-                .setServedBy(request.getServedBy())
-                .setOutputs(outputs)
-                .setDisagreement(disagreement)
-                .build();
-    }
-
-    /** Flink metrics of the scoring stage, per model and per candidate. */
-    static final class ScoringMetrics {
-        private final ModelLayout layout;
-        private final Counter[] scored;
-        private final Counter[] errors;
-        private final Counter[] batches;
-        private final DescriptiveStatisticsHistogram[] latency;
-        private final long[] compared;
-        private final long[] flips;
-        private final double[] absDiffSum;
-
-        ScoringMetrics(MetricGroup experiment, ModelLayout layout) {
-            this.layout = layout;
-            int n = layout.models();
-            scored = new Counter[n];
-            errors = new Counter[n];
-            batches = new Counter[n];
-            latency = new DescriptiveStatisticsHistogram[n];
-            compared = new long[n];
-            flips = new long[n];
-            absDiffSum = new double[n];
-            for (int m = 0; m < n; m++) {
-                MetricGroup g = experiment.addGroup("model", layout.modelId(m));
-                scored[m] = g.counter("scored");
-                errors[m] = g.counter("errors");
-                batches[m] = g.counter("batches");
-                latency[m] = g.histogram("latency_micros", new DescriptiveStatisticsHistogram(2048));
-                if (m > 0) {
-                    final int c = m;
-                    g.gauge("flip_rate", () -> compared[c] == 0 ? 0.0 : (double) flips[c] / compared[c]);
-                    g.gauge("abs_diff_mean", () -> compared[c] == 0 ? 0.0 : absDiffSum[c] / compared[c]);
-                }
-            }
-        }
-
-        void batchScored(int model, int rows, long micros, boolean failed) {
-            batches[model].inc();
-            scored[model].inc(rows);
-            latency[model].update(micros / rows);
-            if (failed) {
-                errors[model].inc(rows);
-            }
-        }
-
-        void outputError(int model, boolean batchSucceeded) {
-            if (batchSucceeded) {
-                errors[model].inc();
-            }
-        }
-
-        void compared(MetricEvent e) {
-            for (int c = 1; c < layout.models(); c++) {
-                if (!e.failed(0) && !e.failed(c)) {
-                    compared[c]++;
-                    if (layout.flipped(e.outputs, c)) {
-                        flips[c]++;
-                    }
-                    absDiffSum[c] += layout.absDifference(e.outputs, c);
-                }
-            }
-        }
     }
 }

@@ -1,7 +1,7 @@
 package io.shadowml.jobs.validate;
 
 import io.shadowml.avro.Label;
-import io.shadowml.jobs.compare.ModelLayout;
+import io.shadowml.jobs.metrics.ModelLayout;
 
 /** Lets through labels with an id, a time and a value the task accepts; the rest is dead-lettered. */
 public class LabelValidator extends RecordValidator<Label> {

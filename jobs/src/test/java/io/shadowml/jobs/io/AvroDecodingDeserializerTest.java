@@ -37,7 +37,7 @@ public class AvroDecodingDeserializerTest {
     private static final byte[] KEY = {'k', '1'};
 
     private final AvroDecodingDeserializer<Request> requests =
-            new AvroDecodingDeserializer<>(Request.class, KafkaIO.DECODED_REQUEST);
+            new AvroDecodingDeserializer<>(Request.class, KafkaIO.DECODED_REQUEST, List.of());
 
     private static Request request() {
         Map<String, Double> f = new LinkedHashMap<>();
@@ -110,7 +110,7 @@ public class AvroDecodingDeserializerTest {
 
     @Test
     void validLabelDecodes() throws Exception {
-        AvroDecodingDeserializer<Label> labels = new AvroDecodingDeserializer<>(Label.class, KafkaIO.DECODED_LABEL);
+        AvroDecodingDeserializer<Label> labels = new AvroDecodingDeserializer<>(Label.class, KafkaIO.DECODED_LABEL, List.of());
         Label l = Label.newBuilder().setRequestId("txn-1").setLabelTime(Instant.ofEpochMilli(5)).setValue(1.0).build();
         Decoded<Label> d = labels.decode(encode(l, Label.class), null, "labels", 0, 1, 2);
         assertNull(d.deadLetter);

@@ -54,7 +54,7 @@ class LabelJoinFunctionTest {
     // ------------------------------------------------------------------ inputs
 
     private static MetricEvent scored(String id, long eventTime, float[] outputs, long errorMask) {
-        return MetricEvent.scored(id, eventTime, outputs, errorMask, new int[] {7, 9});
+        return MetricEvent.scored(id, eventTime, outputs, errorMask, new int[] {7, 9}, null); // no segment fields
     }
 
     private static void prediction(KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
@@ -358,7 +358,7 @@ class LabelJoinFunctionTest {
         assertInstanceOf(PojoSerializer.class, serializer, "PendingPrediction must be a Flink POJO, not Kryo");
 
         long t = 1_767_571_203_509L;
-        int fraud = serializedSize(serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L));
+        int fraud = serializedSize(serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, null));
         int fraudSegments = serializedSize(serializer,
                 new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"}));
         int fraudLongest = serializedSize(serializer,
@@ -369,7 +369,7 @@ class LabelJoinFunctionTest {
         for (int i = 0; i < 20; i++) {
             twenty[i] = i / 20f;
         }
-        int fashion = serializedSize(serializer, new PendingPrediction(t, twenty, 3L));
+        int fashion = serializedSize(serializer, new PendingPrediction(t, twenty, 3L, null));
         assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + 1, fraud);
         assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 2) + (1 + 3)), fraudSegments);
         assertEquals(44, fraudSegments);

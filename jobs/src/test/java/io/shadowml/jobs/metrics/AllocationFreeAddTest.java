@@ -49,6 +49,22 @@ class AllocationFreeAddTest {
         assertTrue(bytes < 16_384, "allocated " + bytes + " bytes for " + 4 * N + " adds");
     }
 
+    /** The window accumulator's path: each model's slots are read in place, without a copy per event. */
+    @Test
+    void addLabelledDoesNotAllocate() {
+        QualityAccumulator[] q = {new BinaryQualityAccumulator(0.5), new MulticlassQualityAccumulator(4),
+                new RegressionQualityAccumulator()};
+        float[] outputs = {0.3f, 0.1f, 0.2f, 0.3f, 0.4f};
+        long bytes = allocatedBy(() -> {
+            for (int i = 0; i < N; i++) {
+                q[0].addLabelled(outputs, 0, i & 1);
+                q[1].addLabelled(outputs, 1, i & 3);
+                q[2].addLabelled(outputs, 0, 0.5);
+            }
+        });
+        assertTrue(bytes < 16_384, "allocated " + bytes + " bytes for " + 3 * N + " adds");
+    }
+
     /** KLL grows its arrays O(log n) times; per event the cost must still be far below one object. */
     @Test
     void disagreementAddHasNoPerEventObjects() {

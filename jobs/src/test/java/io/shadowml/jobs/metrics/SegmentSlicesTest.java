@@ -27,7 +27,6 @@ import org.junit.jupiter.api.Test;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.report.ReportFactory;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.ModelDescriptor.Task;
@@ -107,7 +106,7 @@ class SegmentSlicesTest {
             } else {
                 double label = layout.task() == Task.BINARY ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 10;
-                out.add(MetricEvent.labelled(scored, label));
+                out.add(MetricEvent.labelled(scored.requestId, scored.eventTime, outputs, errorMask, label, segments));
             }
         }
         return out;
@@ -352,8 +351,8 @@ class SegmentSlicesTest {
         ModelLayout layout = binaryLayout();
         ExperimentAccumulator a = new ExperimentAccumulator(layout, new SegmentSpec(List.of("region")));
         assertThrows(IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout, new SegmentSpec(List.of("channel")))));
-        assertThrows(IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout)));
-        assertThrows(IllegalArgumentException.class, () -> new ExperimentAccumulator(layout).merge(a));
+        assertThrows(IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout, SegmentSpec.NONE)));
+        assertThrows(IllegalArgumentException.class, () -> new ExperimentAccumulator(layout, SegmentSpec.NONE).merge(a));
     }
 
     @Test

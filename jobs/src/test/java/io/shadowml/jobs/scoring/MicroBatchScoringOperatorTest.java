@@ -111,7 +111,7 @@ class MicroBatchScoringOperatorTest {
     private static OneInputStreamOperatorTestHarness<Request, MetricEvent> harness(
             List<ModelDescriptor> models, int maxSize, long maxWaitMillis, double sampleRate) throws Exception {
         OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", models, maxSize, maxWaitMillis, 1, sampleRate));
+                new MicroBatchScoringOperator("exp-1", models, maxSize, maxWaitMillis, 1, sampleRate, SegmentSpec.NONE));
         h.setProcessingTime(0);
         h.open();
         return h;

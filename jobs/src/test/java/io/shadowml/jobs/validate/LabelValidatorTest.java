@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
-import io.shadowml.jobs.compare.ModelLayout;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.models.ModelDescriptor;
 
 class LabelValidatorTest {

@@ -13,6 +13,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -128,7 +129,7 @@ public final class BacktestCommand {
         ShadowSinks sinks = new ShadowSinks(
                 new RecordFileSink<>(out, "reports", ComparisonReport.class),
                 new RecordFileSink<>(out, "verdicts", Verdict.class),
-                scored ? new RecordFileSink<>(out, "scored-events", ScoredEvent.class) : null,
+                scored ? new RecordFileSink<>(out, "scored-events", ScoredEvent.class) : new DiscardingSink<>(),
                 new RecordFileSink<>(out, "dead-letters", DeadLetter.class));
         for (String name : List.of("reports", "verdicts", "scored-events", "dead-letters")) {
             try (var old = Files.newDirectoryStream(out, RecordFiles.partPrefix(name) + "*")) {

@@ -146,7 +146,7 @@ public final class HistorySource<T extends SpecificRecord>
     private Iterator<Timed<T>> open(FileSplit split, List<Closeable> resources) throws IOException {
         Path file = Path.of(split.path());
         String topic = file.getFileName().toString();
-        AvroDecodingDeserializer<T> decoder = new AvroDecodingDeserializer<>(type, producedType);
+        AvroDecodingDeserializer<T> decoder = new AvroDecodingDeserializer<>(type, producedType, List.of());
         Iterator<Timed<T>> it;
         if (kind == Kind.AVRO_LABELS) {
             LabelFileReader labels = new LabelFileReader(file);

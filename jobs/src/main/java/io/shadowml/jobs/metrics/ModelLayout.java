@@ -1,4 +1,4 @@
-package io.shadowml.jobs.compare;
+package io.shadowml.jobs.metrics;
 
 import java.io.Serializable;
 import java.util.List;
@@ -14,9 +14,6 @@ import io.shadowml.models.ModelDescriptor.Task;
  */
 public final class ModelLayout implements Serializable {
     private static final long serialVersionUID = 1L;
-
-    /** Probabilities are clipped to [EPS, 1-EPS] for log loss, as scikit-learn did for years. */
-    public static final double EPS = 1e-15;
 
     private final Task task;
     private final int numClasses;
@@ -79,7 +76,8 @@ public final class ModelLayout implements Serializable {
     /** Binary: P(positive); regression: the value; multiclass: probability of the top class. */
     public double score(float[] outputs, int model) {
         if (task == Task.MULTICLASS) {
-            return outputs[offset(model) + argmax(outputs, model)];
+            int off = offset(model);
+            return outputs[off + argmax(outputs, off, numClasses)];
         }
         return outputs[offset(model)];
     }
@@ -88,16 +86,16 @@ public final class ModelLayout implements Serializable {
     public int decision(float[] outputs, int model) {
         switch (task) {
             case BINARY: return outputs[offset(model)] >= thresholds[model] ? 1 : 0;
-            case MULTICLASS: return argmax(outputs, model);
+            case MULTICLASS: return argmax(outputs, offset(model), numClasses);
             default: return -1;
         }
     }
 
-    private int argmax(float[] outputs, int model) {
-        int off = offset(model);
+    /** The top class among {@code numClasses} probabilities from {@code offset}; ties go to the lowest class. */
+    static int argmax(float[] outputs, int offset, int numClasses) {
         int best = 0;
         for (int k = 1; k < numClasses; k++) {
-            if (outputs[off + k] > outputs[off + best]) {
+            if (outputs[offset + k] > outputs[offset + best]) {
                 best = k;
             }
         }
@@ -143,23 +141,11 @@ public final class ModelLayout implements Serializable {
         return task != Task.REGRESSION && decision(outputs, model) == (int) label;
     }
 
-    /** Per-event loss: log loss for classification, squared error for regression. */
+    /**
+     * Per-event loss: log loss for classification, squared error for regression. Computed by {@link Loss},
+     * like the quality accumulators' sums, so the paired loss difference and the reported log loss agree.
+     */
     public double loss(float[] outputs, int model, double label) {
-        switch (task) {
-            case BINARY: {
-                double p = clip(outputs[offset(model)]);
-                return label == 1.0 ? -Math.log(p) : -Math.log(1 - p);
-            }
-            case MULTICLASS:
-                return -Math.log(clip(outputs[offset(model) + (int) label]));
-            default: {
-                double e = outputs[offset(model)] - label;
-                return e * e;
-            }
-        }
-    }
-
-    private static double clip(double p) {
-        return Math.min(1 - EPS, Math.max(EPS, p));
+        return Loss.of(task, outputs, offset(model), label);
     }
 }

@@ -1,4 +1,4 @@
-package io.shadowml.jobs.compare;
+package io.shadowml.jobs.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,0 +1,98 @@
+package io.shadowml.jobs.scoring;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.shadowml.avro.EventDisagreement;
+import io.shadowml.avro.ModelOutput;
+import io.shadowml.avro.ModelRole;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
+import io.shadowml.models.ModelDescriptor;
+
+/**
+ * Builds the full {@link ScoredEvent} of one scored request. A pure function of its arguments (no
+ * Flink, no models), so it is tested on its own; the scoring operator decides when to call it and
+ * passes the flip and |difference| it already computed for its metrics, so they are computed once.
+ */
+final class ScoredEventBuilder {
+    /** The error text of a model that returned, but NaN, ±Infinity or a probability outside [0, 1]. */
+    static final String OUTPUT_ERROR = "non-finite or out-of-range model output";
+
+    private final String experimentId;
+    private final List<ModelDescriptor> models;
+    private final ModelLayout layout;
+
+    /** {@code models}: live first, then the candidates, as in {@code layout}. */
+    ScoredEventBuilder(String experimentId, List<ModelDescriptor> models, ModelLayout layout) {
+        this.experimentId = experimentId;
+        this.models = models;
+        this.layout = layout;
+    }
+
+    /**
+     * @param outputs all models' outputs in {@link ModelLayout} order
+     * @param errorMask bit m set: model m has no usable output for this request
+     * @param latencyMicros per model, this request's share of its batch's inference time
+     * @param inferenceErrors per model, why its call for the whole batch failed, or null if it returned
+     *     (an error bit then means an unusable output, {@link #OUTPUT_ERROR})
+     * @param flipped per candidate (index 0 unused), whether its decision differs from the live
+     *     model's; read only where neither model errored
+     * @param absDifference per candidate, likewise: |difference| as defined by {@link ModelLayout}
+     */
+    ScoredEvent build(Request request, float[] outputs, long errorMask, int[] latencyMicros,
+                      String[] inferenceErrors, boolean[] flipped, double[] absDifference) {
+        int n = layout.models();
+        List<ModelOutput> out = new ArrayList<>(n);
+        for (int m = 0; m < n; m++) {
+            ModelDescriptor d = models.get(m);
+            ModelOutput.Builder o = ModelOutput.newBuilder()
+                    .setModelName(d.name())
+                    .setModelVersion(d.version())
+                    .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
+                    .setLatencyMicros(latencyMicros[m]);
+            if (failed(errorMask, m)) {
+                o.setError(inferenceErrors[m] != null ? inferenceErrors[m] : OUTPUT_ERROR);
+            } else {
+                o.setScore(layout.score(outputs, m));
+                switch (layout.task()) {
+                    case MULTICLASS: {
+                        List<Float> p = new ArrayList<>(layout.numClasses());
+                        for (int k = 0; k < layout.numClasses(); k++) {
+                            p.add(outputs[layout.offset(m) + k]);
+                        }
+                        o.setProbabilities(p).setPredictedClass(layout.decision(outputs, m));
+                        break;
+                    }
+                    case BINARY:
+                        o.setPredictedClass(layout.decision(outputs, m));
+                        break;
+                    default:
+                        o.setPredictedValue((double) outputs[layout.offset(m)]);
+                }
+            }
+            out.add(o.build());
+        }
+        List<EventDisagreement> disagreement = new ArrayList<>(n - 1);
+        for (int c = 1; c < n; c++) {
+            if (!failed(errorMask, 0) && !failed(errorMask, c)) {
+                disagreement.add(new EventDisagreement(layout.modelId(c), flipped[c], absDifference[c]));
+            }
+        }
+        return ScoredEvent.newBuilder()
+                .setExperimentId(experimentId)
+                .setRequestId(request.getRequestId())
+                .setEventTime(request.getEventTime())
+                .setEntityId(request.getEntityId())
+                .setSegments(request.getSegments())
+                .setServedBy(request.getServedBy())
+                .setOutputs(out)
+                .setDisagreement(disagreement)
+                .build();
+    }
+
+    private static boolean failed(long errorMask, int model) {
+        return (errorMask & (1L << model)) != 0;
+    }
+}

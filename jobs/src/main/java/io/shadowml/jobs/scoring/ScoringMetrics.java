@@ -1,0 +1,71 @@
+package io.shadowml.jobs.scoring;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+
+import io.shadowml.jobs.metrics.ModelLayout;
+
+/**
+ * Flink metrics of the scoring stage, per model (scored, errors, batches, latency) and per candidate
+ * (flip rate and mean |difference| since the subtask started, as gauges). Kept apart from the operator,
+ * which only reports what happened.
+ */
+final class ScoringMetrics {
+    private final Counter[] scored;
+    private final Counter[] errors;
+    private final Counter[] batches;
+    private final DescriptiveStatisticsHistogram[] latency;
+    private final long[] compared;
+    private final long[] flips;
+    private final double[] absDiffSum;
+
+    ScoringMetrics(MetricGroup experiment, ModelLayout layout) {
+        int n = layout.models();
+        scored = new Counter[n];
+        errors = new Counter[n];
+        batches = new Counter[n];
+        latency = new DescriptiveStatisticsHistogram[n];
+        compared = new long[n];
+        flips = new long[n];
+        absDiffSum = new double[n];
+        for (int m = 0; m < n; m++) {
+            MetricGroup g = experiment.addGroup("model", layout.modelId(m));
+            scored[m] = g.counter("scored");
+            errors[m] = g.counter("errors");
+            batches[m] = g.counter("batches");
+            latency[m] = g.histogram("latency_micros", new DescriptiveStatisticsHistogram(2048));
+            if (m > 0) {
+                final int c = m;
+                g.gauge("flip_rate", () -> compared[c] == 0 ? 0.0 : (double) flips[c] / compared[c]);
+                g.gauge("abs_diff_mean", () -> compared[c] == 0 ? 0.0 : absDiffSum[c] / compared[c]);
+            }
+        }
+    }
+
+    /** One model's call for a batch of {@code rows} rows; {@code failed}: it threw. */
+    void batchScored(int model, int rows, long micros, boolean failed) {
+        batches[model].inc();
+        scored[model].inc(rows);
+        latency[model].update(micros / rows);
+        if (failed) {
+            errors[model].inc(rows);
+        }
+    }
+
+    /** One unusable output; the rows of a failed batch were already counted by {@link #batchScored}. */
+    void outputError(int model, boolean batchSucceeded) {
+        if (batchSucceeded) {
+            errors[model].inc();
+        }
+    }
+
+    /** One request where the live model and this candidate both produced usable outputs. */
+    void compared(int candidate, boolean flipped, double absDifference) {
+        compared[candidate]++;
+        if (flipped) {
+            flips[candidate]++;
+        }
+        absDiffSum[candidate] += absDifference;
+    }
+}

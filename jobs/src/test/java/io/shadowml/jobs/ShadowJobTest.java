@@ -1,0 +1,70 @@
+package io.shadowml.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+import org.apache.flink.api.common.eventtime.TimestampAssigner;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.util.InstantiationUtil;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.Decoded;
+
+/** The event time of the two sources: the record's own time, else the Kafka record timestamp. */
+class ShadowJobTest {
+    private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
+    private static final long KAFKA_TS = 5_000;
+
+    @TempDir
+    Path dir;
+
+    private ShadowJobConfig config() throws IOException {
+        Path f = dir.resolve("shadow-job.yaml");
+        Files.writeString(f, String.join("\n",
+                "experiment_id: exp",
+                "kafka:",
+                "  bootstrap_servers: localhost:9092",
+                "topics: {requests: req, labels: lab, reports: rep, verdicts: ver, dead_letter: dlq}",
+                "models:",
+                "  live: " + SHIPPED.resolve("fraud/live/model.json"),
+                "  candidates:",
+                "    - " + SHIPPED.resolve("fraud/candidate/model.json"),
+                ""));
+        return ShadowJobConfig.load(f);
+    }
+
+    /** Through Java serialization first, as Flink ships the strategy to the task managers. */
+    private static <T> TimestampAssigner<Decoded<T>> assigner(WatermarkStrategy<Decoded<T>> strategy) throws Exception {
+        return InstantiationUtil.clone(strategy).createTimestampAssigner(null);
+    }
+
+    @Test
+    void requestsAreAtTheirEventTime() throws Exception {
+        TimestampAssigner<Decoded<Request>> a = assigner(ShadowJob.eventTime(config(), Request::getEventTime));
+        Request timed = Request.newBuilder().setRequestId("r").setEventTime(Instant.ofEpochMilli(1_234))
+                .setFeatures(Map.of()).build();
+        Request untimed = Request.newBuilder(timed).setEventTime(null).build();
+        assertEquals(1_234, a.extractTimestamp(Decoded.ok(timed, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "req", 0, 1, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
+    }
+
+    @Test
+    void labelsAreAtTheirLabelTime() throws Exception {
+        TimestampAssigner<Decoded<Label>> a = assigner(ShadowJob.eventTime(config(), Label::getLabelTime));
+        Label timed = Label.newBuilder().setRequestId("r").setLabelTime(Instant.ofEpochMilli(9_876)).setValue(1).build();
+        Label untimed = Label.newBuilder(timed).setLabelTime(null).build();
+        assertEquals(9_876, a.extractTimestamp(Decoded.ok(timed, "lab", 0, 0, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "lab", 0, 1, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "lab", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
+    }
+}
