@@ -9,11 +9,11 @@ cd "$(dirname "$0")/.."
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
   mvn -q -B -ntp -pl tools -am install -DskipTests >&2
 fi
-mvn -q -B -ntp -pl tools dependency:build-classpath -Dmdep.outputFile=target/tools.classpath -Dmdep.includeScope=runtime >&2
+[[ -f tools/target/classpath.txt ]] || { echo "$0: tools/target/classpath.txt missing: build without SKIP_BUILD=1" >&2; exit 2; }
 exec java -Xmx2g \
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED \
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
-  -cp "tools/target/classes:$(cat tools/target/tools.classpath)" io.shadowml.tools.ShadowmlTool "$@"
+  -cp "tools/target/classes:$(cat tools/target/classpath.txt)" io.shadowml.tools.ShadowmlTool "$@"

@@ -44,6 +44,13 @@ run_helper() { # run_helper <main class simple name> args...
   "$JAVA" -Xmx512m -Dlog4j2.configurationFile=classpath:log4j2.properties -cp "$(helper_classpath)" "io.shadowml.deploy.$main" "$@"
 }
 
+run_tool() { # run_tool <command> args...  (io.shadowml.tools.ShadowmlTool: the tools operators run, e.g. replay)
+  local cp="$REPO_DIR/tools/target/classpath.txt"
+  [[ -f "$cp" && -d "$REPO_DIR/tools/target/classes/io/shadowml/tools" ]] \
+    || die "tools module not built: run  mvn -DskipTests -pl tools -am package  at the repository root"
+  "$JAVA" -Xmx512m -cp "$REPO_DIR/tools/target/classes:$(cat "$cp")" io.shadowml.tools.ShadowmlTool "$@"
+}
+
 pid_alive() { # pid_alive <name>
   local f="$PID_DIR/$1.pid"
   [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null

@@ -99,6 +99,11 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
+    @Option(names = "--summary", paramLabel = "FILE",
+            description = "also write the counts of the summary to FILE (Java properties: rows, requests_sent, "
+                    + "labels_sent, bad_rows, bad_rows_forwarded, ...), for scripts and tests")
+    Path summaryFile;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
     boolean help;
 
@@ -139,6 +144,9 @@ public final class ReplayCommand implements Callable<Integer> {
         public long requestsSent;
         public long labelsSent;
         public long badRowsForwarded;
+        /** Timestamps of the first and the last record sent (Long.MIN_VALUE when none was). */
+        public long firstTime = Long.MIN_VALUE;
+        public long lastTime = Long.MIN_VALUE;
         public final Map<Problem, Long> skipped = new EnumMap<>(Problem.class);
         /** Every skipped row's message, "file:line N: problem: detail". */
         public final List<String> errors = new ArrayList<>();
@@ -202,6 +210,9 @@ public final class ReplayCommand implements Callable<Integer> {
                     speed == null ? 0 : speed, forwardBadRows, new Progress(err, !quiet), err);
             Result result = replay.run();
             summary(err, input, requestsTopic, labelsTopic, result);
+            if (summaryFile != null) {
+                SummaryFile.write(summaryFile, result);
+            }
             return result;
         }
     }
@@ -342,6 +353,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
         private void send(String topic, byte[] key, byte[] value, long timestamp) {
             checkSendError();
+            if (result.firstTime == Long.MIN_VALUE) {
+                result.firstTime = timestamp;
+            }
+            result.lastTime = Math.max(result.lastTime, timestamp);
             producer.send(new ProducerRecord<>(topic, null, timestamp, key, value), (md, e) -> {
                 if (e != null) {
                     sendError.compareAndSet(null, e);
