@@ -88,15 +88,18 @@ public class ShadowJob {
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
 
+        // Without an event time, a record's time is the timestamp it carries (Decoded.kafkaTimestamp): for a
+        // Kafka source that is the record timestamp Flink passes in as well; the backtest's FileSource emits
+        // records without a timestamp, and carries there the one the replay tool would give the Kafka record.
         WatermarkStrategy<Decoded<Request>> requestTime = WatermarkStrategy
                 .<Decoded<Request>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getEventTime() != null
-                        ? d.value.getEventTime().toEpochMilli() : kafkaTs)
+                .withTimestampAssigner((d, sourceTs) -> d.value != null && d.value.getEventTime() != null
+                        ? d.value.getEventTime().toEpochMilli() : d.kafkaTimestamp)
                 .withIdleness(config.idleness);
         WatermarkStrategy<Decoded<Label>> labelTime = WatermarkStrategy
                 .<Decoded<Label>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> d.value != null && d.value.getLabelTime() != null
-                        ? d.value.getLabelTime().toEpochMilli() : kafkaTs)
+                .withTimestampAssigner((d, sourceTs) -> d.value != null && d.value.getLabelTime() != null
+                        ? d.value.getLabelTime().toEpochMilli() : d.kafkaTimestamp)
                 .withIdleness(config.idleness);
 
         SingleOutputStreamOperator<Request> requests = env

@@ -144,8 +144,9 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
             if (columns.anyGiven()) {
                 throw new UsageException(requests + " is an Avro file of Requests: the column options apply to CSV input only");
             }
-            requestSource = HistorySource.requests(requests, null);
-            labelSource = labels != null ? HistorySource.avroLabels(existing("--labels", labels)) : HistorySource.noLabels();
+            requestSource = HistorySources.requests(requests, null);
+            labelSource = labels != null ? HistorySources.avroLabels(existing("--labels", labels))
+                    : HistorySources.noLabels(requests);
         } else {
             RowSpec rows = columns.toRowSpec();
             if (labels != null && !Files.isSameFile(existing("--labels", labels), requests)) {
@@ -154,8 +155,9 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
             }
             // Fail on a bad header now, not inside the job.
             HistoryReader.open(requests, rows).close();
-            requestSource = HistorySource.requests(requests, rows);
-            labelSource = rows.labelColumn != null ? HistorySource.csvLabels(requests, rows) : HistorySource.noLabels();
+            requestSource = HistorySources.requests(requests, rows);
+            labelSource = rows.labelColumn != null ? HistorySources.csvLabels(requests, rows)
+                    : HistorySources.noLabels(requests);
         }
 
         Files.createDirectories(out);
