@@ -6,8 +6,10 @@
 # Builds the tools module (and what it depends on) first; set SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# No ANSI codes from Maven: -Dstyle.color=never, and jansi.noreset for the resets Debian's Maven 3.8 prints.
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -B -ntp -pl tools -am install -DskipTests >&2
+  mvn -q -B -ntp -Dstyle.color=never -pl tools -am install -DskipTests >&2
 fi
 [[ -f tools/target/classpath.txt ]] || { echo "$0: tools/target/classpath.txt missing: build without SKIP_BUILD=1" >&2; exit 2; }
 exec java -Xmx2g \
