@@ -4,8 +4,11 @@
 # Options: ./demo.sh --help
 set -euo pipefail
 cd "$(dirname "$0")"
-mvn -q -B -ntp -DskipTests install
-mvn -q -B -ntp -pl local dependency:build-classpath -Dmdep.outputFile=target/demo.classpath -Dmdep.includeScope=runtime
+# No ANSI codes from Maven in the demo's output: -Dstyle.color=never, and jansi.noreset as a JVM option
+# for the colour resets Debian's Maven 3.8 prints even with -q -B.
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true"
+mvn -q -B -ntp -Dstyle.color=never -DskipTests install
+mvn -q -B -ntp -Dstyle.color=never -pl local dependency:build-classpath -Dmdep.outputFile=target/demo.classpath -Dmdep.includeScope=runtime
 exec java -Xmx2g \
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \

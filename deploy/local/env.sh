@@ -22,7 +22,6 @@ PROM_PORTS="${PROM_PORTS:-9249-9259}"
 JM_PROCESS_MEMORY="${JM_PROCESS_MEMORY:-1024m}"
 TM_PROCESS_MEMORY="${TM_PROCESS_MEMORY:-1536m}"
 TM_SLOTS="${TM_SLOTS:-2}"
-JOB_JAR="${JOB_JAR:-$REPO_DIR/jobs/target/shadowml-jobs-0.1.0-SNAPSHOT-job.jar}"
 JAVA="${JAVA:-java}"
 
 # What Flink's own launcher scripts add on Java 17 (conf/config.yaml env.java.opts.all of the distribution).
@@ -42,6 +41,13 @@ helper_classpath() {
 run_helper() { # run_helper <main class simple name> args...
   local main="$1"; shift
   "$JAVA" -Xmx512m -Dlog4j2.configurationFile=classpath:log4j2.properties -cp "$(helper_classpath)" "io.shadowml.deploy.$main" "$@"
+}
+
+run_tool() { # run_tool <command> args...  (io.shadowml.tools.ShadowmlTool: the tools operators run, e.g. replay)
+  local cp="$REPO_DIR/tools/target/classpath.txt"
+  [[ -f "$cp" && -d "$REPO_DIR/tools/target/classes/io/shadowml/tools" ]] \
+    || die "tools module not built: run  mvn -DskipTests -pl tools -am package  at the repository root"
+  "$JAVA" -Xmx512m -cp "$REPO_DIR/tools/target/classes:$(cat "$cp")" io.shadowml.tools.ShadowmlTool "$@"
 }
 
 pid_alive() { # pid_alive <name>
@@ -66,6 +72,20 @@ rest() { # rest <method> <path> [json body]
   fi
 }
 
-json_field() { # json_field <name>  (first string/number value of "name" in stdin; enough for Flink's REST answers)
-  grep -o "\"$1\" *: *\"\?[^\",}]*" | head -1 | sed -E "s/\"$1\" *: *\"?//"
+# Flink's REST answers are read with jq (Debian package jq).
+require_jq() { command -v jq >/dev/null 2>&1 || die "jq is needed to read Flink's REST answers: apt-get install jq"; }
+
+job_jar() { # the shaded job jar: $JOB_JAR, else the one jobs/target/shadowml-jobs-<version>-job.jar
+  if [[ -n "${JOB_JAR:-}" ]]; then
+    [[ -f "$JOB_JAR" ]] || die "JOB_JAR=$JOB_JAR does not exist"
+    echo "$JOB_JAR"
+    return
+  fi
+  local jars
+  mapfile -t jars < <(compgen -G "$REPO_DIR/jobs/target/shadowml-jobs-*-job.jar" || true)
+  case ${#jars[@]} in
+    1) echo "${jars[0]}" ;;
+    0) die "no job jar jobs/target/shadowml-jobs-*-job.jar: run  mvn -DskipTests package  at the repository root" ;;
+    *) die "several job jars in jobs/target (${jars[*]##*/}): run  mvn clean package  there, or set JOB_JAR" ;;
+  esac
 }

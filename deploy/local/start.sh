@@ -7,18 +7,27 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 mkdir -p "$LOG_DIR" "$PID_DIR" "$WORK_DIR/checkpoints" "$WORK_DIR/savepoints" "$WORK_DIR/tmp" "$WORK_DIR/web-upload"
 
+require_jq
 for p in kafka jobmanager taskmanager; do
   if pid_alive "$p"; then die "$p is already running (pid $(cat "$PID_DIR/$p.pid")); run stop.sh first"; fi
 done
 HELPER_CP="$(helper_classpath)"
 
 # --- 1. The Flink runtime, from Maven (there is no flink-dist jar for Flink 2.x on Maven Central). ---
-if [[ ! -f "$FLINK_HOME/.complete" ]]; then
-  log "assembling the Flink runtime in $FLINK_HOME (Maven)"
-  rm -rf "$FLINK_HOME/lib" "$FLINK_HOME/plugins"
-  mvn -q -B -ntp -f "$LOCAL_DIR/flink-runtime-pom.xml" \
+# The marker records what the runtime was assembled from (the versions the root pom pins for it and the
+# runtime pom itself): any change, e.g. a new Flink version, assembles it again.
+pom_property() { sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$REPO_DIR/pom.xml" | head -1; }
+RUNTIME_STAMP="flink.version=$(pom_property flink.version)
+log4j.version=$(pom_property log4j.version)
+slf4j.version=$(pom_property slf4j.version)
+flink-runtime-pom.xml sha256=$(sha256sum "$LOCAL_DIR/flink-runtime-pom.xml" | cut -d' ' -f1)"
+if [[ "$(cat "$FLINK_HOME/.complete" 2>/dev/null)" != "$RUNTIME_STAMP" ]]; then
+  log "assembling the Flink runtime $(pom_property flink.version) in $FLINK_HOME (Maven)"
+  rm -rf "$FLINK_HOME/lib" "$FLINK_HOME/plugins" "$FLINK_HOME/.complete"
+  # No ANSI codes from Maven: -Dstyle.color=never, and jansi.noreset for the resets Debian's Maven 3.8 prints.
+  MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true" mvn -q -B -ntp -Dstyle.color=never -f "$LOCAL_DIR/flink-runtime-pom.xml" \
     dependency:copy-dependencies@lib dependency:copy@plugins -Dflink.home="$FLINK_HOME"
-  touch "$FLINK_HOME/.complete"
+  echo "$RUNTIME_STAMP" >"$FLINK_HOME/.complete"
 fi
 CONF_DIR="$FLINK_HOME/conf"
 mkdir -p "$CONF_DIR"
@@ -132,7 +141,7 @@ start_process taskmanager "$JAVA" ${TM_PARAMS[0]} $FLINK_JVM_OPENS \
   -cp "$FLINK_CP" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
   --configDir "$CONF_DIR" ${TM_PARAMS[1]}
 tm_ready() {
-  curl -sf "$REST_URL/overview" | grep -q "\"slots-total\":$TM_SLOTS" \
+  curl -sf "$REST_URL/overview" | jq -e --argjson slots "$TM_SLOTS" '."slots-total" == $slots' >/dev/null \
     || { pid_alive taskmanager || die "TaskManager exited, see $LOG_DIR/taskmanager.{out,log}"; false; }
 }
 wait_for 90 "the TaskManager to register $TM_SLOTS slots" tm_ready

@@ -9,20 +9,20 @@ JOB_STOP="${JOB_STOP:-savepoint}"
 stop_job() {
   local id="$1"
   local state
-  state="$(rest GET "/jobs/$id" 2>/dev/null | json_field state || true)"
+  state="$(rest GET "/jobs/$id" 2>/dev/null | jq -r '.state // empty' || true)"
   [[ "$state" == RUNNING || "$state" == CREATED || "$state" == RESTARTING ]] || { log "job $id is ${state:-unknown}, nothing to stop"; return 0; }
   if [[ "$JOB_STOP" == savepoint || "$JOB_STOP" == drain ]]; then
     local drain=false; [[ "$JOB_STOP" == drain ]] && drain=true
     log "stopping job $id with a savepoint (drain=$drain)"
     local trigger status="" location=""
-    trigger="$(rest POST "/jobs/$id/stop" "{\"drain\": $drain, \"targetDirectory\": \"file://$WORK_DIR/savepoints\"}" | json_field request-id || true)"
+    trigger="$(rest POST "/jobs/$id/stop" "{\"drain\": $drain, \"targetDirectory\": \"file://$WORK_DIR/savepoints\"}" | jq -r '."request-id" // empty' || true)"
     if [[ -n "$trigger" ]]; then
       local deadline=$((SECONDS + 120))
       while ((SECONDS < deadline)); do
         local answer; answer="$(rest GET "/jobs/$id/savepoints/$trigger" 2>/dev/null || true)"
-        status="$(json_field id <<<"$answer" || true)"
+        status="$(jq -r '.status.id // empty' <<<"$answer" 2>/dev/null || true)"
         if [[ "$status" == COMPLETED ]]; then
-          location="$(json_field location <<<"$answer" || true)"
+          location="$(jq -r '.operation.location // empty' <<<"$answer" || true)"
           break
         fi
         sleep 1
@@ -39,7 +39,7 @@ stop_job() {
   # Not wait_for: a timeout here must not abort stopping the processes.
   local deadline=$((SECONDS + 60))
   while ((SECONDS < deadline)); do
-    state="$(rest GET "/jobs/$id" 2>/dev/null | json_field state || true)"
+    state="$(rest GET "/jobs/$id" 2>/dev/null | jq -r '.state // empty' || true)"
     [[ "$state" == RUNNING || "$state" == CANCELLING || "$state" == CREATED || "$state" == RESTARTING ]] || break
     sleep 0.5
   done

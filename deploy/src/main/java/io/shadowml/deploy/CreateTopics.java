@@ -7,11 +7,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import io.shadowml.jobs.config.ShadowJobConfig;
 
@@ -21,8 +26,20 @@ import io.shadowml.jobs.config.ShadowJobConfig;
  *
  * <pre>java -cp ... io.shadowml.deploy.CreateTopics --config work/shadow-job.yaml</pre>
  */
-public final class CreateTopics {
-    private CreateTopics() {}
+@Command(name = "CreateTopics",
+        description = "Creates every topic a shadow-job config names (idempotent).")
+public final class CreateTopics implements Callable<Integer> {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "the job's YAML config")
+    Path config;
+
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "default: the config's bootstrap servers")
+    String bootstrap;
+
+    @Option(names = "--input-partitions", paramLabel = "N", description = "partitions of the input topics (default 2)")
+    int inputPartitions = 2;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
 
     /** Topic name → partitions, from the job config. */
     static Map<String, Integer> topics(ShadowJobConfig cfg, int inputPartitions) {
@@ -38,15 +55,19 @@ public final class CreateTopics {
         return t;
     }
 
-    public static void main(String[] argv) throws Exception {
-        Args args = new Args(argv);
-        ShadowJobConfig cfg = ShadowJobConfig.load(Path.of(args.get("config")));
+    public static void main(String[] argv) {
+        System.exit(new CommandLine(new CreateTopics()).execute(argv));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ShadowJobConfig cfg = ShadowJobConfig.load(config);
         Properties p = cfg.clientProperties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, args.get("bootstrap", cfg.bootstrapServers));
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap != null ? bootstrap : cfg.bootstrapServers);
         try (Admin admin = Admin.create(p)) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
             List<NewTopic> create = new ArrayList<>();
-            topics(cfg, args.getInt("input-partitions", 2)).forEach((name, partitions) -> {
+            topics(cfg, inputPartitions).forEach((name, partitions) -> {
                 if (!existing.contains(name)) {
                     create.add(new NewTopic(name, partitions, (short) 1));
                 }
@@ -59,5 +80,6 @@ public final class CreateTopics {
             }
             System.out.println("topics ready: " + topics(cfg, 0).keySet());
         }
+        return 0;
     }
 }

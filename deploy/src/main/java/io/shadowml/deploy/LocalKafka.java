@@ -1,7 +1,12 @@
 package io.shadowml.deploy;
 
 import java.nio.file.Path;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import io.shadowml.embedded.EmbeddedKafka;
 
@@ -13,15 +18,34 @@ import io.shadowml.embedded.EmbeddedKafka;
  *
  * <pre>java -cp ... io.shadowml.deploy.LocalKafka --port 19092 --controller-port 19093 --dir work/kafka</pre>
  */
-public final class LocalKafka {
-    private LocalKafka() {}
+@Command(name = "LocalKafka", description = "A single-node KRaft Kafka broker; runs until SIGTERM.")
+public final class LocalKafka implements Callable<Integer> {
+    @Option(names = "--port", paramLabel = "PORT", description = "PLAINTEXT listener port (default 19092)")
+    int port = 19092;
 
-    public static void main(String[] argv) throws Exception {
-        Args args = new Args(argv);
+    @Option(names = "--controller-port", paramLabel = "PORT", description = "KRaft controller port (default 19093)")
+    int controllerPort = 19093;
+
+    @Option(names = "--dir", required = true, paramLabel = "DIR", description = "log dir, kept across restarts")
+    Path dir;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
+
+    public static void main(String[] argv) {
+        int code = new CommandLine(new LocalKafka()).execute(argv);
+        // After SIGTERM the JVM is already shutting down, where System.exit would block: exit only on errors.
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.builder()
-                .port(args.getInt("port", 19092))
-                .controllerPort(args.getInt("controller-port", 19093))
-                .logDir(Path.of(args.get("dir")))
+                .port(port)
+                .controllerPort(controllerPort)
+                .logDir(dir)
                 .deleteLogDirOnClose(false)
                 // Replayed scenarios carry event-time record timestamps months in the past: never
                 // let time-based retention delete them under the running job.
@@ -39,5 +63,6 @@ public final class LocalKafka {
         System.out.println("KAFKA READY " + kafka.bootstrapServers());
         System.out.flush();
         stopped.await();
+        return 0;
     }
 }

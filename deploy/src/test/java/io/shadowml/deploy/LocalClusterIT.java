@@ -44,7 +44,7 @@ import io.shadowml.avro.AvroCodec;
 /**
  * End to end on real processes, through the scripts of deploy/local: Kafka (KRaft) + Flink JobManager
  * + TaskManager as separate JVMs (start.sh), the shaded job jar submitted over REST (submit.sh), the
- * fraud scenario replayed on a compressed clock (replay.sh), committed reports read back
+ * fraud scenario replayed on a compressed clock by the tools' replay command (replay.sh), committed reports read back
  * (read_committed), a real Prometheus scraping the Flink reporters and evaluating
  * deploy/monitoring (every dashboard query returns data, every alert expression evaluates), then a
  * draining stop-with-savepoint after which the final cumulative report must account for every record
@@ -93,10 +93,15 @@ class LocalClusterIT {
             try (Reader r = Files.newBufferedReader(summaryFile)) {
                 sent.load(r);
             }
-            long valid = Long.parseLong(sent.getProperty("valid_requests"));
-            long badRequests = Long.parseLong(sent.getProperty("bad_requests"));
-            long labels = Long.parseLong(sent.getProperty("labels"));
+            // What the tools' replay sent (its --summary) and the labels replay.sh made invalid: every bad
+            // row is forwarded raw to the requests topic, every label sent that is not bad must be joined.
+            long valid = Long.parseLong(sent.getProperty("requests_sent"));
+            long badRequests = Long.parseLong(sent.getProperty("bad_rows_forwarded"));
             long badLabels = Long.parseLong(sent.getProperty("bad_labels"));
+            long labels = Long.parseLong(sent.getProperty("labels_sent")) - badLabels;
+            assertEquals(3000, valid, "requests sent");
+            assertEquals(6, badRequests, "bad rows forwarded");
+            assertEquals(1, badLabels, "labels set to an invalid value");
             step("replayed " + sent);
             long replayEnd = System.nanoTime();
 

@@ -148,9 +148,12 @@ public class ShadowJob {
      */
     static <T> WatermarkStrategy<Decoded<T>> eventTime(ShadowJobConfig config, SerializableFunction<T, Instant> time) {
         return WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
-                .withTimestampAssigner((d, kafkaTs) -> {
+                // Without an event time, a record's time is the timestamp it carries (Decoded.kafkaTimestamp):
+                // for a Kafka source that is the record timestamp Flink passes in as well; the backtest's
+                // FileSource emits records without a timestamp and carries the one the replay tool would give.
+                .withTimestampAssigner((d, sourceTs) -> {
                     Instant t = d.value == null ? null : time.apply(d.value);
-                    return t != null ? t.toEpochMilli() : kafkaTs;
+                    return t != null ? t.toEpochMilli() : d.kafkaTimestamp;
                 })
                 .withIdleness(config.idleness);
     }

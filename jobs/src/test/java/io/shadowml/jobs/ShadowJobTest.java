@@ -19,7 +19,10 @@ import io.shadowml.avro.Request;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 
-/** The event time of the two sources: the record's own time, else the Kafka record timestamp. */
+/**
+ * The event time of the two sources: the record's own time, else the Kafka record timestamp the record
+ * carries (a FileSource passes no timestamp of its own: Long.MIN_VALUE).
+ */
 class ShadowJobTest {
     private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
     private static final long KAFKA_TS = 5_000;
@@ -56,6 +59,7 @@ class ShadowJobTest {
         assertEquals(1_234, a.extractTimestamp(Decoded.ok(timed, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "req", 0, 1, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
+        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 3, KAFKA_TS, null, null), Long.MIN_VALUE));
     }
 
     @Test

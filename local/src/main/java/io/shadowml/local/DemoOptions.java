@@ -2,77 +2,83 @@ package io.shadowml.local;
 
 import java.time.Duration;
 
-import io.shadowml.jobs.config.DurationParser;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 
-/** Command-line options of the local demo. */
+/** Command-line options of the local demo ({@code ./demo.sh --help} prints the help generated from them). */
+@Command(name = "demo.sh", sortOptions = false, usageHelpAutoWidth = true,
+        description = "Runs the shadow job on an embedded Kafka broker and Flink MiniCluster over a shipped scenario.")
 final class DemoOptions {
+    @Option(names = "--scenario", paramLabel = "fraud|fashion",
+            description = "fraud: card transactions, binary (default); fashion: Fashion-MNIST images, 10 classes")
     String scenario = "fraud";
+
+    @Option(names = "--events", paramLabel = "N", description = "how many requests to replay (default 6000)")
     int events = 6000;
+
+    @Option(names = "--duration", paramLabel = "45s", converter = DurationConverter.class,
+            description = "wall-clock time the replay of requests and their labels takes (default 45s)")
     Duration duration = Duration.ofSeconds(45);
+
+    @Option(names = "--rate", paramLabel = "EVENTS_PER_S", description = "requests per second instead of --duration")
     double rate = Double.NaN;
+
+    @Option(names = "--drift",
+            description = "fraud only: replay the drifted data set (new fraud pattern, more foreign/night traffic)")
     boolean drift;
+
+    @Option(names = "--follow", description = "keep running after the scenario until Ctrl-C")
     boolean follow;
+
+    @Option(names = "--ui-port", paramLabel = "8081",
+            description = "Flink web UI port (default 8081; the next free one is used if taken)")
     int uiPort = 8081;
+
+    @Option(names = "--dashboard-port", paramLabel = "8090",
+            description = "the demo's dashboard port on 127.0.0.1 (default 8090; the next free one if taken; 0 = any)")
     int dashboardPort = 8090;
+
+    @Option(names = "--linger", paramLabel = "0s", converter = DurationConverter.class,
+            description = "keep the dashboard up this long after the summary (default 0s; --follow serves until Ctrl-C)")
     Duration linger = Duration.ZERO;
 
-    static final String USAGE = String.join("\n",
-            "usage: demo.sh [--scenario fraud|fashion] [--events N] [--duration 45s | --rate EVENTS_PER_S]",
-            "               [--drift] [--follow] [--ui-port 8081] [--dashboard-port 8090] [--linger 0s]",
-            "  --scenario  fraud: card transactions, binary (default); fashion: Fashion-MNIST images, 10 classes",
-            "  --events    how many requests to replay (default 6000)",
-            "  --duration  wall-clock time the replay of requests and their labels takes (default 45s)",
-            "  --rate      requests per second instead of --duration",
-            "  --drift     fraud only: replay the drifted data set (new fraud pattern, more foreign/night traffic)",
-            "  --follow    keep running after the scenario until Ctrl-C",
-            "  --ui-port   Flink web UI port (default 8081; the next free one is used if taken)",
-            "  --dashboard-port  the demo's dashboard port on 127.0.0.1 (default 8090; the next free one if taken; 0 = any)",
-            "  --linger    keep the dashboard up this long after the summary (default 0s; --follow serves until Ctrl-C)");
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
 
-    static DemoOptions parse(String[] args) {
-        DemoOptions o = new DemoOptions();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--scenario": o.scenario = value(args, ++i, a); break;
-                case "--events": o.events = Integer.parseInt(value(args, ++i, a)); break;
-                case "--duration": o.duration = DurationParser.parse(value(args, ++i, a)); break;
-                case "--rate": o.rate = Double.parseDouble(value(args, ++i, a)); break;
-                case "--drift": o.drift = true; break;
-                case "--follow": o.follow = true; break;
-                case "--ui-port": o.uiPort = Integer.parseInt(value(args, ++i, a)); break;
-                case "--dashboard-port": o.dashboardPort = Integer.parseInt(value(args, ++i, a)); break;
-                case "--linger": o.linger = DurationParser.parse(value(args, ++i, a)); break;
-                case "-h":
-                case "--help":
-                    System.out.println(USAGE);
-                    System.exit(0);
-                    break;
-                default: throw new IllegalArgumentException("unknown option '" + a + "'\n" + USAGE);
-            }
-        }
-        if (!o.scenario.equals("fraud") && !o.scenario.equals("fashion")) {
-            throw new IllegalArgumentException("--scenario must be fraud or fashion, was '" + o.scenario + "'");
-        }
-        if (o.drift && !o.scenario.equals("fraud")) {
-            throw new IllegalArgumentException("--drift is available for the fraud scenario only");
-        }
-        if (o.events <= 0 || (!Double.isNaN(o.rate) && o.rate <= 0)) {
-            throw new IllegalArgumentException("--events and --rate must be positive");
-        }
-        if (o.dashboardPort < 0 || o.dashboardPort > 65535) {
-            throw new IllegalArgumentException("--dashboard-port must be 0..65535, was " + o.dashboardPort);
-        }
-        if (o.linger.isNegative()) {
-            throw new IllegalArgumentException("--linger must not be negative");
-        }
-        return o;
+    /** The command line of these options; its usage is the help. */
+    static CommandLine commandLine(DemoOptions options) {
+        return new CommandLine(options).setUsageHelpWidth(110);
     }
 
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value\n" + USAGE);
+    /**
+     * Parses and checks the options.
+     *
+     * @throws ParameterException naming the option that is wrong
+     */
+    static DemoOptions parse(String[] args) {
+        DemoOptions o = new DemoOptions();
+        CommandLine cl = commandLine(o);
+        cl.parseArgs(args);
+        if (o.help) {
+            return o;
         }
-        return args[i];
+        if (!o.scenario.equals("fraud") && !o.scenario.equals("fashion")) {
+            throw new ParameterException(cl, "--scenario must be fraud or fashion, was '" + o.scenario + "'");
+        }
+        if (o.drift && !o.scenario.equals("fraud")) {
+            throw new ParameterException(cl, "--drift is available for the fraud scenario only");
+        }
+        if (o.events <= 0 || (!Double.isNaN(o.rate) && o.rate <= 0)) {
+            throw new ParameterException(cl, "--events and --rate must be positive");
+        }
+        if (o.dashboardPort < 0 || o.dashboardPort > 65535) {
+            throw new ParameterException(cl, "--dashboard-port must be 0..65535, was " + o.dashboardPort);
+        }
+        if (o.linger.isNegative()) {
+            throw new ParameterException(cl, "--linger must not be negative");
+        }
+        return o;
     }
 }

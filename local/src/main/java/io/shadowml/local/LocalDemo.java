@@ -18,6 +18,8 @@ import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
+import picocli.CommandLine.ParameterException;
+
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
@@ -43,9 +45,15 @@ public final class LocalDemo {
         DemoOptions options;
         try {
             options = DemoOptions.parse(args);
-        } catch (IllegalArgumentException e) {
+        } catch (ParameterException e) {
             System.err.println(e.getMessage());
+            e.getCommandLine().usage(System.err);
             System.exit(2);
+            return;
+        }
+        if (options.help) {
+            DemoOptions.commandLine(options).usage(System.out);
+            System.exit(0);
             return;
         }
         int code;

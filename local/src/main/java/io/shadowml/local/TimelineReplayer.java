@@ -20,10 +20,15 @@ import io.shadowml.embedded.scenario.LabelledRequest;
  * take days arrive seconds later. A few bad records are mixed in to show the dead-letter path.
  */
 final class TimelineReplayer implements Runnable {
+    /** What a record is, which decides its topic and what it counts as. */
+    enum Kind { REQUEST, LABEL, BAD_REQUEST }
+
     /** One record to send at an event time. */
-    record Timed(long time, String topic, byte[] key, byte[] value, boolean request) {}
+    record Timed(long time, Kind kind, byte[] key, byte[] value) {}
 
     private final List<Timed> timeline = new ArrayList<>();
+    private final String requestsTopic;
+    private final String labelsTopic;
     private final String bootstrapServers;
     private final double speed;
     final long firstTime;
@@ -37,18 +42,20 @@ final class TimelineReplayer implements Runnable {
 
     TimelineReplayer(List<LabelledRequest> events, String requestsTopic, String labelsTopic, String bootstrapServers,
                      DemoOptions options) {
+        this.requestsTopic = requestsTopic;
+        this.labelsTopic = labelsTopic;
         this.bootstrapServers = bootstrapServers;
         int i = 0;
         for (LabelledRequest e : events) {
             Request r = e.request();
             long t = r.getEventTime().toEpochMilli();
-            timeline.add(new Timed(t, requestsTopic, key(r.getRequestId()), AvroCodec.encode(r), true));
+            timeline.add(new Timed(t, Kind.REQUEST, key(r.getRequestId()), AvroCodec.encode(r)));
             if (e.labelled()) {
-                timeline.add(new Timed(e.label().getLabelTime().toEpochMilli(), labelsTopic, key(r.getRequestId()),
-                        AvroCodec.encode(e.label()), false));
+                timeline.add(new Timed(e.label().getLabelTime().toEpochMilli(), Kind.LABEL, key(r.getRequestId()),
+                        AvroCodec.encode(e.label())));
             }
             if (i % 997 == 500) {
-                timeline.add(new Timed(t, requestsTopic, key("garbage-" + i), ("not avro " + i).getBytes(StandardCharsets.UTF_8), false));
+                timeline.add(new Timed(t, Kind.BAD_REQUEST, key("garbage-" + i), ("not avro " + i).getBytes(StandardCharsets.UTF_8)));
             }
             if (i % 1499 == 700) {
                 Request broken = Request.newBuilder(r).setRequestId(r.getRequestId() + "-broken").build();
@@ -58,7 +65,7 @@ final class TimelineReplayer implements Runnable {
                 } else {
                     broken.setVector(new ArrayList<>(broken.getVector().subList(0, 100)));
                 }
-                timeline.add(new Timed(t, requestsTopic, key(broken.getRequestId()), AvroCodec.encode(broken), false));
+                timeline.add(new Timed(t, Kind.BAD_REQUEST, key(broken.getRequestId()), AvroCodec.encode(broken)));
             }
             i++;
         }
@@ -101,13 +108,12 @@ final class TimelineReplayer implements Runnable {
                     Thread.sleep(wait);
                 }
                 clock = t.time();
-                producer.send(new ProducerRecord<>(t.topic(), null, t.time(), t.key(), t.value()));
-                if (t.request()) {
-                    sentRequests.incrementAndGet();
-                } else if (t.topic().endsWith("labels")) {
-                    sentLabels.incrementAndGet();
-                } else {
-                    sentBad.incrementAndGet();
+                String topic = t.kind() == Kind.LABEL ? labelsTopic : requestsTopic;
+                producer.send(new ProducerRecord<>(topic, null, t.time(), t.key(), t.value()));
+                switch (t.kind()) {
+                    case REQUEST -> sentRequests.incrementAndGet();
+                    case LABEL -> sentLabels.incrementAndGet();
+                    case BAD_REQUEST -> sentBad.incrementAndGet();
                 }
             }
             producer.flush();

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -87,8 +88,9 @@ class ReplayCommandTest {
         ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
         long t0 = System.nanoTime();
+        Path summary = tmp.resolve("out/summary.properties");
         ReplayCommand.Result r = ReplayCommand.execute(fraudOptions(csv.toString(), "r1-requests", "r1-labels",
-                "--rate", String.valueOf((int) rate)), err);
+                "--rate", String.valueOf((int) rate), "--summary", summary.toString()), err);
         double wall = (System.nanoTime() - t0) / 1e9;
         String stderr = errBytes.toString(StandardCharsets.UTF_8);
 
@@ -140,6 +142,19 @@ class ReplayCommandTest {
             assertEquals(labelTime, rec.timestamp());
             assertEquals(Double.parseDouble(v[14]), l.getValue());
         }
+        // --summary: the same counts, for scripts.
+        Properties written = new Properties();
+        try (var in = Files.newBufferedReader(summary)) {
+            written.load(in);
+        }
+        assertEquals("65", written.getProperty("rows"));
+        assertEquals(String.valueOf(r.requestsSent), written.getProperty("requests_sent"));
+        assertEquals(String.valueOf(r.labelsSent), written.getProperty("labels_sent"));
+        assertEquals("5", written.getProperty("bad_rows"));
+        assertEquals("0", written.getProperty("bad_rows_forwarded"));
+        assertEquals("1", written.getProperty("bad_rows.wrong_column_count"));
+        assertEquals(lines.get(1).split(",")[1], written.getProperty("first_time_ms"));
+
         // Rate limit: N records at `rate`/s take at least (N - 1) / rate seconds (behaviour, not a speed target).
         long n = r.requestsSent + r.labelsSent;
         assertTrue(wall >= (n - 1) / rate - 0.05, "wall " + wall + " s for " + n + " records at " + rate + "/s");

@@ -293,8 +293,8 @@ class StreamingVsBacktestTest {
     /** |candidate - live| for every request the job scores, straight from the models (sorted). */
     static double[] exactAbsDiffs(ShadowJobConfig cfg, Path csv) throws Exception {
         List<Request> valid = new ArrayList<>();
-        try (CsvHistoryReader r = new CsvHistoryReader(csv, io.shadowml.tools.io.RowSpec.from(
-                new io.shadowml.tools.cli.Args().option(io.shadowml.tools.io.RowSpec.OPTIONS).parse(MAPPING)))) {
+        try (CsvHistoryReader r = new CsvHistoryReader(csv,
+                picocli.CommandLine.populateCommand(new io.shadowml.tools.cli.ColumnOptions(), MAPPING).toRowSpec())) {
             while (r.hasNext()) {
                 HistoryRecord h = r.next();
                 if (!h.isBad() && Double.isFinite(h.request.getFeatures().get("amount"))) {

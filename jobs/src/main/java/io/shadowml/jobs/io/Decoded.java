@@ -18,6 +18,10 @@ public class Decoded<T> {
     public String topic;
     public int partition;
     public long offset;
+    /**
+     * The source record's timestamp: the Kafka record timestamp, or for a file-based source the one the
+     * replay tool would give the record. The job's time for records without an event time.
+     */
     public long kafkaTimestamp;
     public byte[] raw;
 

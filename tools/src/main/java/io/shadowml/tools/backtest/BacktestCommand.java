@@ -2,11 +2,13 @@ package io.shadowml.tools.backtest;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.connector.source.Source;
@@ -14,6 +16,14 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -27,7 +37,8 @@ import io.shadowml.jobs.ShadowSinks;
 import io.shadowml.jobs.config.ConfigException;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
-import io.shadowml.tools.cli.Args;
+import io.shadowml.tools.cli.ColumnOptions;
+import io.shadowml.tools.cli.ToolCommandLine;
 import io.shadowml.tools.cli.UsageException;
 import io.shadowml.tools.io.HistoryReader;
 import io.shadowml.tools.io.RowSpec;
@@ -39,41 +50,72 @@ import io.shadowml.tools.io.RowSpec;
  *
  * <p>Exit codes: 0 done, 1 the job failed, 2 usage or configuration error.
  */
-public final class BacktestCommand {
-    static final String USAGE = String.join("\n",
-            "usage: shadowml-tool.sh backtest --config shadow-job.yaml --requests FILE [--labels FILE] --out DIR [options]",
-            "  --requests FILE    CSV with a header (column options as for replay), or an Avro container of Requests",
-            "  --labels FILE      Avro container of Labels (with Avro requests); with CSV requests the labels come",
-            "                     from the same rows (--label-column ...), --labels may then only name that file",
-            "  --out DIR          reports.{avro,jsonl}, verdicts.{avro,jsonl}, dead-letters.{avro,jsonl}",
-            "                     [, scored-events.{avro,jsonl}] (overwritten)",
-            "  --parallelism N    Flink parallelism (default: min(4, processors))",
-            "  --scored-events    also write scored events (at the config's scored_events_sample_rate)",
-            "  CSV column mapping: --id-column --time-column --entity-column --segment-columns --feature-columns |",
-            "    --vector-column --label-column --label-time-column | --label-delay-column | --label-delay --seed",
-            "    (see shadowml-tool.sh replay --help)");
+@Command(name = "backtest", sortOptions = false, usageHelpAutoWidth = true,
+        description = "Runs the shadow job in Flink BATCH mode over history files and writes its reports, verdicts "
+                + "and dead letters to files.",
+        footer = {"", "Exit codes: 0 done, 1 the job failed, 2 usage or configuration error."})
+public final class BacktestCommand implements Callable<Integer>, ToolCommandLine.StackTraceOnFailure {
+    @Spec
+    CommandSpec spec;
 
-    private BacktestCommand() {}
+    @Option(names = "--config", required = true, paramLabel = "FILE",
+            description = "the job's YAML config (its kafka and topics parts must be present but are ignored)")
+    Path configFile;
+
+    @Option(names = "--requests", required = true, paramLabel = "FILE",
+            description = "CSV with a header (column options below), or an Avro container of Requests")
+    Path requests;
+
+    @Option(names = "--labels", paramLabel = "FILE",
+            description = "Avro container of Labels (with Avro requests); with CSV requests the labels come from "
+                    + "the same rows (--label-column ...), --labels may then only name that file")
+    Path labels;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR",
+            description = "reports.{avro,jsonl}, verdicts.{avro,jsonl}, dead-letters.{avro,jsonl}"
+                    + "[, scored-events.{avro,jsonl}] (overwritten)")
+    Path out;
+
+    @Option(names = "--parallelism", paramLabel = "N", description = "Flink parallelism (default: min(4, processors))")
+    Integer parallelism;
+
+    @Option(names = "--scored-events", description = "also write scored events (at the config's scored_events_sample_rate)")
+    boolean scoredEvents;
+
+    @Mixin
+    ColumnOptions columns;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
 
     public static void main(String[] argv) {
         System.exit(run(argv, System.err));
     }
 
     public static int run(String[] argv, PrintStream err) {
-        try {
-            execute(argv, err);
-            return 0;
-        } catch (UsageException | ConfigException e) {
-            err.println("backtest: " + e.getMessage());
-            if (e instanceof UsageException) {
-                err.println(USAGE);
-            }
-            return 2;
-        } catch (Exception e) {
-            err.println("backtest failed: " + e);
-            e.printStackTrace(err);
-            return 1;
+        return ToolCommandLine.of(new BacktestCommand(), err).execute(argv);
+    }
+
+    /**
+     * Parses and runs, throwing instead of mapping failures to exit codes (for tests).
+     *
+     * @return null when only the usage was asked for
+     */
+    public static Result execute(String[] argv, PrintStream err) throws Exception {
+        BacktestCommand command = new BacktestCommand();
+        CommandLine cl = ToolCommandLine.of(command, err);
+        cl.parseArgs(argv);
+        if (cl.isUsageHelpRequested()) {
+            cl.usage(cl.getErr());
+            return null;
         }
+        return command.backtest();
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        backtest();
+        return 0;
     }
 
     /** What the backtest wrote, in file order. */
@@ -86,46 +128,41 @@ public final class BacktestCommand {
         }
     }
 
-    /** @return null when only the usage was asked for */
-    public static Result execute(String[] argv, PrintStream err) throws Exception {
-        Args a = new Args().option("config", "requests", "labels", "out", "parallelism").option(RowSpec.OPTIONS)
-                .flag("scored-events", "help");
-        a.parse(argv);
-        if (a.has("help")) {
-            err.println(USAGE);
-            return null;
-        }
-        Path configFile = a.existingFile("config");
-        Path requests = a.existingFile("requests");
-        Path out = Path.of(a.required("out"));
-        int parallelism = (int) a.longValue("parallelism", Math.min(4, Runtime.getRuntime().availableProcessors()));
+    Result backtest() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        existing("--config", configFile);
+        existing("--requests", requests);
+        int parallelism = this.parallelism != null ? this.parallelism
+                : Math.min(4, Runtime.getRuntime().availableProcessors());
         if (parallelism < 1) {
-            throw new UsageException("option --parallelism must be >= 1");
+            throw new ParameterException(spec.commandLine(), "option --parallelism must be >= 1");
         }
         ShadowJobConfig cfg = ShadowJobConfig.load(configFile);
 
         Source<Decoded<Request>, ?, ?> requestSource;
         Source<Decoded<Label>, ?, ?> labelSource;
         if (HistoryReader.detect(requests) == HistoryReader.Format.AVRO) {
-            if (RowSpec.anyGiven(a)) {
+            if (columns.anyGiven()) {
                 throw new UsageException(requests + " is an Avro file of Requests: the column options apply to CSV input only");
             }
-            requestSource = HistorySource.requests(requests, null);
-            labelSource = a.has("labels") ? HistorySource.avroLabels(a.existingFile("labels")) : HistorySource.noLabels();
+            requestSource = HistorySources.requests(requests, null);
+            labelSource = labels != null ? HistorySources.avroLabels(existing("--labels", labels))
+                    : HistorySources.noLabels(requests);
         } else {
-            RowSpec spec = RowSpec.from(a);
-            if (a.has("labels") && !Files.isSameFile(a.existingFile("labels"), requests)) {
+            RowSpec rows = columns.toRowSpec();
+            if (labels != null && !Files.isSameFile(existing("--labels", labels), requests)) {
                 throw new UsageException("with CSV requests the labels come from the same rows; --labels "
-                        + a.get("labels") + " is another file");
+                        + labels + " is another file");
             }
             // Fail on a bad header now, not inside the job.
-            HistoryReader.open(requests, spec).close();
-            requestSource = HistorySource.requests(requests, spec);
-            labelSource = spec.labelColumn != null ? HistorySource.csvLabels(requests, spec) : HistorySource.noLabels();
+            HistoryReader.open(requests, rows).close();
+            requestSource = HistorySources.requests(requests, rows);
+            labelSource = rows.labelColumn != null ? HistorySources.csvLabels(requests, rows)
+                    : HistorySources.noLabels(requests);
         }
 
         Files.createDirectories(out);
-        boolean scored = a.has("scored-events");
+        boolean scored = scoredEvents;
         ShadowSinks sinks = new ShadowSinks(
                 new RecordFileSink<>(out, "reports", ComparisonReport.class),
                 new RecordFileSink<>(out, "verdicts", Verdict.class),
@@ -166,7 +203,14 @@ public final class BacktestCommand {
         return result;
     }
 
-    private static void summary(PrintStream err, Path out, double secs, Result r) {
+    private static Path existing(String option, Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("option " + option + ": file " + file + " does not exist");
+        }
+        return file;
+    }
+
+    private static void summary(PrintWriter err, Path out, double secs, Result r) {
         err.printf(Locale.ROOT, "backtest done in %.1f s: %d reports, %d verdicts, %d dead letters%s in %s%n", secs,
                 r.reports().size(), r.verdicts().size(), r.deadLetters().size(),
                 r.scoredEvents().isEmpty() ? "" : ", " + r.scoredEvents().size() + " scored events", out);

@@ -1,7 +1,6 @@
 package io.shadowml.tools.io;
 
 import java.io.BufferedReader;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -9,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,24 +28,40 @@ import io.shadowml.tools.cli.UsageException;
 public final class CsvHistoryReader implements HistoryReader {
     private final String name;
     private final long size;
-    private final CountingStream counting;
+    private final CountingInputStream counting;
     private final BufferedReader in;
     private final RowSpec spec;
     private final RowSpec.Bound cols;
+    /** Lines read ahead to find the first event time (see {@link #lookAhead}). */
+    private final ArrayDeque<Line> ahead = new ArrayDeque<>();
+    private boolean firstTimeKnown;
     private long line = 1;
     private long lastTime;
     private HistoryRecord next;
 
+    private record Line(long number, String text) {}
+
     public CsvHistoryReader(Path file, RowSpec spec) throws IOException {
-        this.name = file.getFileName().toString();
-        this.size = Math.max(1, Files.size(file));
+        this(file.toString(), file.getFileName().toString(), Files.newInputStream(file), Files.size(file), spec);
+    }
+
+    /**
+     * Reads a CSV stream (and closes it).
+     *
+     * @param where how errors about the header name the input (its path)
+     * @param name  the file's name, the "topic" of the backtest's records
+     * @param size  the stream's length in bytes, for {@link #progress}; 0 if unknown
+     */
+    public CsvHistoryReader(String where, String name, InputStream stream, long size, RowSpec spec) throws IOException {
+        this.name = name;
+        this.size = Math.max(1, size);
         this.spec = spec;
-        this.counting = new CountingStream(Files.newInputStream(file));
+        this.counting = new CountingInputStream(stream);
         this.in = new BufferedReader(new InputStreamReader(counting, StandardCharsets.UTF_8), 1 << 16);
         String header = in.readLine();
         if (header == null) {
             in.close();
-            throw new UsageException(file + ": empty file, expected a CSV header");
+            throw new UsageException(where + ": empty file, expected a CSV header");
         }
         if (header.startsWith("\uFEFF")) {
             header = header.substring(1);
@@ -53,34 +69,36 @@ public final class CsvHistoryReader implements HistoryReader {
         List<String> names = split(header);
         if (names == null) {
             in.close();
-            throw new UsageException(file + ": malformed CSV header");
+            throw new UsageException(where + ": malformed CSV header");
         }
         try {
-            this.cols = spec.new Bound(file.toString(), names);
+            this.cols = spec.new Bound(where, names);
         } catch (UsageException e) {
             in.close();
             throw e;
         }
-        this.lastTime = firstTime(file);
     }
 
-    /** The first event time that parses (the timestamp of bad rows before any good one), or 0. */
-    private long firstTime(Path file) throws IOException {
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            r.readLine();
-            String l;
-            while ((l = r.readLine()) != null) {
-                List<String> v = split(l);
-                if (v != null && v.size() == cols.columns) {
-                    try {
-                        return RowSpec.parseTime(v.get(cols.time));
-                    } catch (IllegalArgumentException e) {
-                        // keep looking
-                    }
+    /**
+     * Bad rows before the first good one take the first event time that parses (or 0): read ahead to it,
+     * once. Only the rows before it are held, so a stream is read once.
+     */
+    private void lookAhead() throws IOException {
+        firstTimeKnown = true;
+        Line l;
+        while ((l = nextLine()) != null) {
+            ahead.add(l);
+            List<String> v = split(l.text());
+            if (v != null && v.size() == cols.columns) {
+                try {
+                    lastTime = RowSpec.parseTime(v.get(cols.time));
+                    return;
+                } catch (IllegalArgumentException e) {
+                    // keep looking
                 }
             }
         }
-        return 0;
+        lastTime = 0;
     }
 
     @Override
@@ -116,6 +134,15 @@ public final class CsvHistoryReader implements HistoryReader {
     }
 
     private HistoryRecord read() throws IOException {
+        if (!firstTimeKnown) {
+            lookAhead();
+        }
+        Line l = ahead.isEmpty() ? nextLine() : ahead.poll();
+        return l == null ? null : parse(l.number(), l.text());
+    }
+
+    /** The next non-blank line, or null at the end. */
+    private Line nextLine() throws IOException {
         String text;
         do {
             text = in.readLine();
@@ -124,7 +151,7 @@ public final class CsvHistoryReader implements HistoryReader {
             }
             line++;
         } while (text.isBlank());
-        return parse(line, text);
+        return new Line(line, text);
     }
 
     private HistoryRecord parse(long lineNo, String text) {
@@ -298,31 +325,5 @@ public final class CsvHistoryReader implements HistoryReader {
     @Override
     public void close() throws IOException {
         in.close();
-    }
-
-    private static final class CountingStream extends FilterInputStream {
-        volatile long count;
-
-        CountingStream(InputStream in) {
-            super(in);
-        }
-
-        @Override
-        public int read() throws IOException {
-            int b = super.read();
-            if (b >= 0) {
-                count++;
-            }
-            return b;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            int n = super.read(b, off, len);
-            if (n > 0) {
-                count += n;
-            }
-            return n;
-        }
     }
 }

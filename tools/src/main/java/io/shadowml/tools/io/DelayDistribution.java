@@ -32,7 +32,17 @@ public final class DelayDistribution implements Serializable {
         this.never = never;
     }
 
+    /** @throws UsageException naming {@code option} when the text is not a distribution */
     public static DelayDistribution parse(String text, String option) {
+        try {
+            return parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("option --" + option + ": " + e.getMessage());
+        }
+    }
+
+    /** @throws IllegalArgumentException saying what is wrong and what a distribution looks like */
+    public static DelayDistribution parse(String text) {
         String t = text.trim();
         int colon = t.indexOf(':');
         String kind = colon < 0 ? t : t.substring(0, colon);
@@ -63,8 +73,8 @@ public final class DelayDistribution implements Serializable {
             }
             throw new IllegalArgumentException("unknown distribution '" + kind + "'");
         } catch (IllegalArgumentException e) {
-            throw new UsageException("option --" + option + ": '" + text + "': " + e.getMessage()
-                    + " (use fixed:7d or lognormal:median=3d,sigma=0.8[,never=0.05])");
+            throw new IllegalArgumentException("'" + text + "': " + e.getMessage()
+                    + " (use fixed:7d or lognormal:median=3d,sigma=0.8[,never=0.05])", e);
         }
     }
 

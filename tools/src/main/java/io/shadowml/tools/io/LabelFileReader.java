@@ -1,12 +1,15 @@
 package io.shadowml.tools.io;
 
+import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 
-import org.apache.avro.file.DataFileReader;
+import org.apache.avro.file.DataFileStream;
 import org.apache.avro.specific.SpecificDatumReader;
 
 import io.shadowml.avro.Label;
@@ -17,22 +20,37 @@ public final class LabelFileReader implements Iterator<LabelFileReader.Indexed>,
     public record Indexed(long index, Label label) {}
 
     private final String name;
-    private final DataFileReader<Label> in;
+    private final DataFileStream<Label> in;
     private long index;
 
     public LabelFileReader(Path file) throws IOException {
-        this.name = file.getFileName().toString();
+        this(file.toString(), file.getFileName().toString(), open(file));
+    }
+
+    private static InputStream open(Path file) throws IOException {
         if (HistoryReader.detect(file) != HistoryReader.Format.AVRO) {
             throw new UsageException(file + ": a label file must be an Avro container file of Label records");
         }
+        return Files.newInputStream(file);
+    }
+
+    /**
+     * Reads a container file's stream (and closes it).
+     *
+     * @param where how errors name the input (its path)
+     * @param name  the file's name
+     */
+    public LabelFileReader(String where, String name, InputStream stream) throws IOException {
+        this.name = name;
         try {
-            this.in = new DataFileReader<>(file.toFile(), new SpecificDatumReader<>(Label.class));
+            this.in = new DataFileStream<>(new BufferedInputStream(stream, 1 << 16), new SpecificDatumReader<>(Label.class));
         } catch (IOException | RuntimeException e) {
-            throw new UsageException(file + ": not a readable Avro container file of Label records: " + e.getMessage());
+            stream.close();
+            throw new UsageException(where + ": not a readable Avro container file of Label records: " + e.getMessage());
         }
         if (!in.getSchema().getFullName().equals(Label.getClassSchema().getFullName())) {
             in.close();
-            throw new UsageException(file + ": holds " + in.getSchema().getFullName() + " records, expected "
+            throw new UsageException(where + ": holds " + in.getSchema().getFullName() + " records, expected "
                     + Label.getClassSchema().getFullName());
         }
     }

@@ -7,20 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.shadowml.jobs.config.DurationParser;
-import io.shadowml.tools.cli.Args;
 import io.shadowml.tools.cli.UsageException;
 
 /**
  * How the columns of a CSV file map onto {@code Request} and {@code Label}; the same for the replay tool and
- * the backtest. Built from the command-line options {@link #OPTIONS}.
+ * the backtest. Built from the command-line options of {@link io.shadowml.tools.cli.ColumnOptions}.
  */
 public final class RowSpec implements Serializable {
     private static final long serialVersionUID = 1L;
-
-    /** The column-mapping options, shared by both commands. */
-    public static final String[] OPTIONS = {"id-column", "time-column", "entity-column", "segment-columns",
-        "feature-columns", "vector-column", "label-column", "label-time-column", "label-delay-column",
-        "label-delay", "seed"};
 
     public final String idColumn;
     public final String timeColumn;
@@ -60,24 +54,6 @@ public final class RowSpec implements Serializable {
         if (labelColumn == null && labelTimes != 0) {
             throw new UsageException("--label-time-column / --label-delay-column / --label-delay need --label-column");
         }
-    }
-
-    public static RowSpec from(Args a) {
-        return new RowSpec(a.get("id-column", "request_id"), a.get("time-column", "event_time"),
-                a.get("entity-column"), a.list("segment-columns"), a.list("feature-columns"), a.get("vector-column"),
-                a.get("label-column"), a.get("label-time-column"), a.get("label-delay-column"),
-                a.has("label-delay") ? DelayDistribution.parse(a.get("label-delay"), "label-delay") : null,
-                a.longValue("seed", 0));
-    }
-
-    /** Whether any column-mapping option was given (they apply to CSV input only). */
-    public static boolean anyGiven(Args a) {
-        for (String o : OPTIONS) {
-            if (a.has(o)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Column indexes for one file's header; a missing column fails naming the file and the option. */

@@ -1,6 +1,6 @@
 package io.shadowml.tools.replay;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -8,13 +8,13 @@ import java.util.Locale;
  * terminal it redraws one line; otherwise (logs, CI) it prints a line every 10 seconds.
  */
 final class Progress {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final boolean enabled;
     private final boolean terminal;
     private final long start = System.nanoTime();
     private long lastPrint;
 
-    Progress(PrintStream out, boolean enabled) {
+    Progress(PrintWriter out, boolean enabled) {
         this.out = out;
         this.enabled = enabled;
         this.terminal = System.console() != null;

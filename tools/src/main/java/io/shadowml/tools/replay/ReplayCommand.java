@@ -2,16 +2,20 @@ package io.shadowml.tools.replay;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
@@ -20,9 +24,18 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import io.shadowml.avro.Label;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
 import io.shadowml.avro.AvroCodec;
-import io.shadowml.tools.cli.Args;
+import io.shadowml.avro.Label;
+import io.shadowml.tools.cli.ColumnOptions;
+import io.shadowml.tools.cli.ToolCommandLine;
 import io.shadowml.tools.cli.UsageException;
 import io.shadowml.tools.io.HistoryReader;
 import io.shadowml.tools.io.HistoryRecord;
@@ -39,25 +52,60 @@ import io.shadowml.tools.io.RowSpec;
  *
  * <p>Exit codes: 0 done (also with skipped rows), 1 failed while running (Kafka, I/O), 2 usage error.
  */
-public final class ReplayCommand {
-    static final String USAGE = String.join("\n",
-            "usage: shadowml-tool.sh replay --bootstrap HOST:PORT --requests-topic T --labels-topic T --input FILE [options]",
-            "  --input FILE               CSV with a header, or an Avro container file of io.shadowml.avro.Request",
-            "  --labels-input FILE        with Avro input: an Avro container file of io.shadowml.avro.Label",
-            "  CSV column mapping:",
-            "  --id-column C (request_id) --time-column C (event_time; epoch ms or ISO-8601)",
-            "  --entity-column C  --segment-columns C1,C2  --feature-columns C1,C2,... | --vector-column PREFIX*",
-            "  --label-column C  and one of  --label-time-column C | --label-delay-column C (ms or 3d; empty = never)",
-            "                                | --label-delay fixed:7d | lognormal:median=3d,sigma=0.8[,never=0.05]",
-            "  --seed N                   seed of --label-delay draws (default 0)",
-            "  --rate N                   at most N records/s (requests + labels)",
-            "  --speed X                  X ms of event time per wall ms (e.g. 3600 = an hour per second)",
-            "  --producer-property K=V    Kafka producer setting (repeatable; security settings go here)",
-            "  --forward-bad-rows         also send each bad row's raw line to the requests topic (the job",
-            "                             dead-letters it as it would in a backtest); default: skip it",
-            "  --quiet                    no progress bar");
+@Command(name = "replay", sortOptions = false, usageHelpAutoWidth = true,
+        description = "Replays labelled history (CSV or Avro) into the request and label topics of a Kafka cluster.",
+        footer = {"", "Exit codes: 0 done (also with skipped rows), 1 failed while running, 2 usage or configuration error."})
+public final class ReplayCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
 
-    private ReplayCommand() {}
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT", description = "Kafka bootstrap servers")
+    String bootstrap;
+
+    @Option(names = "--requests-topic", required = true, paramLabel = "T", description = "topic of the requests")
+    String requestsTopic;
+
+    @Option(names = "--labels-topic", paramLabel = "T", description = "topic of the labels (required when there are labels)")
+    String labelsTopic;
+
+    @Option(names = "--input", required = true, paramLabel = "FILE",
+            description = "CSV with a header, or an Avro container file of io.shadowml.avro.Request")
+    Path input;
+
+    @Option(names = "--labels-input", paramLabel = "FILE",
+            description = "with Avro input: an Avro container file of io.shadowml.avro.Label")
+    Path labelsInput;
+
+    @Mixin
+    ColumnOptions columns;
+
+    @Option(names = "--rate", paramLabel = "N", description = "at most N records/s (requests + labels)")
+    Double rate;
+
+    @Option(names = "--speed", paramLabel = "X",
+            description = "X ms of event time per wall ms (e.g. 86400 = a day per second); labels wait for the clock too")
+    Double speed;
+
+    @Option(names = "--producer-property", paramLabel = "K=V",
+            description = "Kafka producer setting (repeatable; security settings go here). Defaults: acks=all, "
+                    + "idempotence on, linger.ms=5")
+    Map<String, String> producerProperties = new LinkedHashMap<>();
+
+    @Option(names = "--forward-bad-rows",
+            description = "also send each bad row's raw line to the requests topic (the job dead-letters it as it "
+                    + "would in a backtest); default: skip it")
+    boolean forwardBadRows;
+
+    @Option(names = "--quiet", description = "no progress bar")
+    boolean quiet;
+
+    @Option(names = "--summary", paramLabel = "FILE",
+            description = "also write the counts of the summary to FILE (Java properties: rows, requests_sent, "
+                    + "labels_sent, bad_rows, bad_rows_forwarded, ...), for scripts and tests")
+    Path summaryFile;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    boolean help;
 
     public static void main(String[] argv) {
         System.exit(run(argv, System.err));
@@ -65,17 +113,29 @@ public final class ReplayCommand {
 
     /** Runs the replay and returns the process exit code. */
     public static int run(String[] argv, PrintStream err) {
-        try {
-            execute(argv, err);
-            return 0;
-        } catch (UsageException e) {
-            err.println("replay: " + e.getMessage());
-            err.println(USAGE);
-            return 2;
-        } catch (RuntimeException | IOException e) {
-            err.println("replay failed: " + e);
-            return 1;
+        return ToolCommandLine.of(new ReplayCommand(), err).execute(argv);
+    }
+
+    /**
+     * Parses and runs, throwing instead of mapping failures to exit codes (for tests).
+     *
+     * @return null when only the usage was asked for
+     */
+    public static Result execute(String[] argv, PrintStream err) throws IOException {
+        ReplayCommand command = new ReplayCommand();
+        CommandLine cl = ToolCommandLine.of(command, err);
+        cl.parseArgs(argv);
+        if (cl.isUsageHelpRequested()) {
+            cl.usage(cl.getErr());
+            return null;
         }
+        return command.replay();
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        replay();
+        return 0;
     }
 
     /** What a replay did. */
@@ -84,6 +144,9 @@ public final class ReplayCommand {
         public long requestsSent;
         public long labelsSent;
         public long badRowsForwarded;
+        /** Timestamps of the first and the last record sent (Long.MIN_VALUE when none was). */
+        public long firstTime = Long.MIN_VALUE;
+        public long lastTime = Long.MIN_VALUE;
         public final Map<Problem, Long> skipped = new EnumMap<>(Problem.class);
         /** Every skipped row's message, "file:line N: problem: detail". */
         public final List<String> errors = new ArrayList<>();
@@ -94,66 +157,70 @@ public final class ReplayCommand {
         }
     }
 
-    /** @return null when only the usage was asked for */
-    public static Result execute(String[] argv, PrintStream err) throws IOException {
-        Args a = new Args()
-                .option("bootstrap", "requests-topic", "labels-topic", "input", "labels-input", "rate", "speed")
-                .option(RowSpec.OPTIONS)
-                .repeatable("producer-property")
-                .flag("forward-bad-rows", "quiet", "help");
-        a.parse(argv);
-        if (a.has("help")) {
-            err.println(USAGE);
-            return null;
+    Result replay() throws IOException {
+        PrintWriter err = spec.commandLine().getErr();
+        positive("--rate", rate);
+        positive("--speed", speed);
+        if (!Files.isRegularFile(input)) {
+            throw new UsageException("option --input: file " + input + " does not exist");
         }
-        String bootstrap = a.required("bootstrap");
-        String requestsTopic = a.required("requests-topic");
-        Path input = a.existingFile("input");
         boolean avro = HistoryReader.detect(input) == HistoryReader.Format.AVRO;
-        RowSpec spec = null;
+        RowSpec rows = null;
         if (avro) {
-            if (RowSpec.anyGiven(a)) {
+            if (columns.anyGiven()) {
                 throw new UsageException(input + " is an Avro file of Requests: the column options apply to CSV input only");
             }
         } else {
-            spec = RowSpec.from(a);
-            if (a.has("labels-input")) {
+            rows = columns.toRowSpec();
+            if (labelsInput != null) {
                 throw new UsageException("--labels-input applies to Avro input; a CSV file's labels come from --label-column");
             }
         }
-        boolean labels = avro ? a.has("labels-input") : spec.labelColumn != null;
-        String labelsTopic = labels ? a.required("labels-topic") : a.get("labels-topic");
-        double rate = a.positiveDouble("rate", 0);
-        double speed = a.positiveDouble("speed", 0);
+        boolean labels = avro ? labelsInput != null : rows.labelColumn != null;
+        if (labels && (labelsTopic == null || labelsTopic.isBlank())) {
+            throw new UsageException("option --labels-topic is required");
+        }
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "shadowml-replay");
-        for (String kv : a.all("producer-property")) {
-            int eq = kv.indexOf('=');
-            if (eq <= 0) {
-                throw new UsageException("option --producer-property must be key=value, was '" + kv + "'");
+        producerProperties.forEach((k, v) -> {
+            if (k.isEmpty()) {
+                throw new ParameterException(spec.commandLine(), "option --producer-property must be key=value, was '=" + v + "'");
             }
-            props.put(kv.substring(0, eq), kv.substring(eq + 1));
-        }
+            props.put(k, v);
+        });
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
         PriorityQueue<Label> pending = new PriorityQueue<>(Comparator.comparingLong(ReplayCommand::labelTime));
         if (avro && labels) {
-            try (LabelFileReader lr = new LabelFileReader(Path.of(a.required("labels-input")))) {
+            if (!Files.isRegularFile(labelsInput)) {
+                throw new UsageException("option --labels-input: file " + labelsInput + " does not exist");
+            }
+            try (LabelFileReader lr = new LabelFileReader(labelsInput)) {
                 lr.forEachRemaining(l -> pending.add(l.label()));
             }
         }
-        try (HistoryReader reader = HistoryReader.open(input, spec);
+        try (HistoryReader reader = HistoryReader.open(input, rows);
              KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
-            Replay replay = new Replay(reader, producer, requestsTopic, labelsTopic, pending, rate, speed,
-                    a.has("forward-bad-rows"), new Progress(err, !a.has("quiet")), err);
+            Replay replay = new Replay(reader, producer, requestsTopic, labelsTopic, pending, rate == null ? 0 : rate,
+                    speed == null ? 0 : speed, forwardBadRows, new Progress(err, !quiet), err);
             Result result = replay.run();
             summary(err, input, requestsTopic, labelsTopic, result);
+            if (summaryFile != null) {
+                SummaryFile.write(summaryFile, result);
+            }
             return result;
+        }
+    }
+
+    private void positive(String option, Double value) {
+        if (value != null && (!(value > 0) || Double.isInfinite(value))) {
+            throw new ParameterException(spec.commandLine(), "option " + option + " must be a positive number, was '"
+                    + value + "'");
         }
     }
 
@@ -161,7 +228,7 @@ public final class ReplayCommand {
         return l.getLabelTime() == null ? Long.MIN_VALUE : l.getLabelTime().toEpochMilli();
     }
 
-    private static void summary(PrintStream err, Path input, String requestsTopic, String labelsTopic, Result r) {
+    private static void summary(PrintWriter err, Path input, String requestsTopic, String labelsTopic, Result r) {
         err.printf(Locale.ROOT, "replayed %s: %,d rows -> %,d requests to %s, %,d labels to %s in %.1f s%n",
                 input, r.rows, r.requestsSent, requestsTopic, r.labelsSent, labelsTopic, r.seconds);
         if (r.skippedTotal() == 0) {
@@ -185,7 +252,7 @@ public final class ReplayCommand {
         private final double speed;
         private final boolean forwardBad;
         private final Progress progress;
-        private final PrintStream err;
+        private final PrintWriter err;
         private final AtomicReference<Exception> sendError = new AtomicReference<>();
         private final Result result = new Result();
         private long wall0;
@@ -194,7 +261,7 @@ public final class ReplayCommand {
 
         Replay(HistoryReader reader, KafkaProducer<byte[], byte[]> producer, String requestsTopic, String labelsTopic,
                PriorityQueue<Label> pending, double rate, double speed, boolean forwardBad, Progress progress,
-               PrintStream err) {
+               PrintWriter err) {
             this.reader = reader;
             this.producer = producer;
             this.requestsTopic = requestsTopic;
@@ -286,6 +353,10 @@ public final class ReplayCommand {
 
         private void send(String topic, byte[] key, byte[] value, long timestamp) {
             checkSendError();
+            if (result.firstTime == Long.MIN_VALUE) {
+                result.firstTime = timestamp;
+            }
+            result.lastTime = Math.max(result.lastTime, timestamp);
             producer.send(new ProducerRecord<>(topic, null, timestamp, key, value), (md, e) -> {
                 if (e != null) {
                     sendError.compareAndSet(null, e);

@@ -1,0 +1,85 @@
+package io.shadowml.tools.cli;
+
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
+
+import io.shadowml.jobs.config.ConfigException;
+
+/**
+ * The picocli command line of a tool, set up the same way for every command: help and messages on one
+ * stream (stderr: stdout may carry data), and the exit codes tools/README.md documents — 0 done, 1 failed
+ * while running, 2 usage or configuration error — with a message and the usage instead of a stack trace.
+ */
+public final class ToolCommandLine {
+    public static final int FAILED = 1;
+    public static final int USAGE = 2;
+
+    /** Marks a command whose failures are worth a stack trace (a job failure's cause is deep inside it). */
+    public interface StackTraceOnFailure {}
+
+    private ToolCommandLine() {}
+
+    public static CommandLine of(Object command, PrintStream err) {
+        PrintWriter w = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+        return new CommandLine(command)
+                .setOut(w)
+                .setErr(w)
+                .setUsageHelpWidth(110)
+                .setParameterExceptionHandler(ToolCommandLine::usageError)
+                .setExecutionExceptionHandler(ToolCommandLine::failure);
+    }
+
+    private static int usageError(ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        PrintWriter err = cl.getErr();
+        err.println(cl.getCommandName() + ": " + message(e));
+        UnmatchedArgumentException.printSuggestions(e, err);
+        cl.usage(err);
+        err.flush();
+        return USAGE;
+    }
+
+    /**
+     * picocli's message, except for unknown options: "unknown option --x", as the tools always said, and
+     * before missing required options (picocli checks those first; a misspelt option is the likelier cause).
+     */
+    static String message(ParameterException e) {
+        List<String> unmatched = e instanceof UnmatchedArgumentException u ? u.getUnmatched()
+                : e.getCommandLine().getUnmatchedArguments();
+        if (!unmatched.isEmpty()) {
+            String first = unmatched.get(0);
+            if (first.startsWith("-")) {
+                int eq = first.indexOf('=');
+                return "unknown option " + (eq > 0 ? first.substring(0, eq) : first);
+            }
+            return "unexpected argument '" + first + "'";
+        }
+        return e.getMessage();
+    }
+
+    private static int failure(Exception e, CommandLine cl, ParseResult parsed) {
+        PrintWriter err = cl.getErr();
+        if (e instanceof UsageException || e instanceof ConfigException) {
+            err.println(cl.getCommandName() + ": " + e.getMessage());
+            if (e instanceof UsageException) {
+                cl.usage(err);
+            }
+            err.flush();
+            return USAGE;
+        }
+        err.println(cl.getCommandName() + " failed: " + e);
+        if (cl.getCommand() instanceof StackTraceOnFailure) {
+            e.printStackTrace(err);
+        }
+        err.flush();
+        return FAILED;
+    }
+}
