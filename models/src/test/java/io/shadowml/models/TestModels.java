@@ -19,9 +19,12 @@ import java.util.stream.Stream;
 final class TestModels {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  /** The four shipped models the job compares, as folder names under models/shipped/. */
-  static final List<String> SHIPPED =
-      List.of("fraud/live", "fraud/candidate", "fashion/live", "fashion/candidate");
+  /**
+   * The shipped models, as folder names under models/shipped/: the four the scenarios compare, and
+   * the overconfident credit model the AUC tests score with.
+   */
+  static final List<String> SHIPPED = List.of("fraud/live", "fraud/candidate", "fashion/live",
+      "fashion/candidate", "credit/overconfident");
 
   private TestModels() {}
 
