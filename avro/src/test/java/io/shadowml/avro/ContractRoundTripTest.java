@@ -32,7 +32,10 @@ class ContractRoundTripTest {
         assertEquals(record, back);
         // Field by field too, so a broken equals() cannot hide a lost field.
         for (int i = 0; i < record.getSchema().getFields().size(); i++) {
-            assertEquals(record.get(i), back.get(i), record.getSchema().getFields().get(i).name());
+            assertEquals(
+                    record.get(i),
+                    back.get(i),
+                    record.getSchema().getFields().get(i).name());
         }
     }
 
@@ -41,7 +44,8 @@ class ContractRoundTripTest {
     void toByteBufferRoundTrip(SpecificRecord record) throws Exception {
         // The generated static encoder (single-object encoding with schema fingerprint) round-trips too.
         Object encoded = record.getClass().getMethod("toByteBuffer").invoke(record);
-        Object decoded = record.getClass().getMethod("fromByteBuffer", java.nio.ByteBuffer.class)
+        Object decoded = record.getClass()
+                .getMethod("fromByteBuffer", java.nio.ByteBuffer.class)
                 .invoke(null, encoded);
         assertEquals(record, decoded);
     }

@@ -31,11 +31,15 @@ class ReleasedSchemasTest {
     void compatibleBothWaysWithTheLastRelease(SpecificRecord record) throws IOException {
         Schema current = record.getSchema();
         Schema released = releasedSchema(current.getName());
-        assertEquals(SchemaCompatibilityType.COMPATIBLE,
-                SchemaCompatibility.checkReaderWriterCompatibility(current, released).getType(),
+        assertEquals(
+                SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(current, released)
+                        .getType(),
                 "current " + current.getName() + " cannot read data written with the released schema");
-        assertEquals(SchemaCompatibilityType.COMPATIBLE,
-                SchemaCompatibility.checkReaderWriterCompatibility(released, current).getType(),
+        assertEquals(
+                SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(released, current)
+                        .getType(),
                 "a released reader cannot read the current " + current.getName());
     }
 
@@ -43,14 +47,16 @@ class ReleasedSchemasTest {
         Schema.Parser parser = new Schema.Parser();
         // Shared records are referenced by name, so they are parsed first.
         for (String shared : new String[] {"ModelOutput"}) {
-            try (InputStream in = ReleasedSchemasTest.class.getResourceAsStream("/released/" + RELEASE + "/" + shared + ".avsc")) {
+            try (InputStream in =
+                    ReleasedSchemasTest.class.getResourceAsStream("/released/" + RELEASE + "/" + shared + ".avsc")) {
                 parser.parse(in);
             }
         }
         if (parser.getTypes().containsKey("io.shadowml.avro." + name)) {
             return parser.getTypes().get("io.shadowml.avro." + name);
         }
-        try (InputStream in = ReleasedSchemasTest.class.getResourceAsStream("/released/" + RELEASE + "/" + name + ".avsc")) {
+        try (InputStream in =
+                ReleasedSchemasTest.class.getResourceAsStream("/released/" + RELEASE + "/" + name + ".avsc")) {
             return parser.parse(in);
         }
     }

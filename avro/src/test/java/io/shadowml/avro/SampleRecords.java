@@ -31,7 +31,11 @@ final class SampleRecords {
     }
 
     static Label label() {
-        return Label.newBuilder().setRequestId("req-1").setLabelTime(T0.plusSeconds(86_400)).setValue(1.0).build();
+        return Label.newBuilder()
+                .setRequestId("req-1")
+                .setLabelTime(T0.plusSeconds(86_400))
+                .setValue(1.0)
+                .build();
     }
 
     static ModelOutput output(ModelRole role, String error) {
@@ -69,26 +73,57 @@ final class SampleRecords {
                 .setWindowEnd(T0.plusSeconds(3600))
                 .setLiveModel("fraud-logreg:1.0.0")
                 .setCounts(ReportCounts.newBuilder()
-                        .setScored(100).setLabelled(80).setExpiredUnlabeled(3).setErrors(1)
-                        .setDeadLettered(2).setDuplicateLabels(4).setUnknownLabels(5).build())
+                        .setScored(100)
+                        .setLabelled(80)
+                        .setExpiredUnlabeled(3)
+                        .setErrors(1)
+                        .setDeadLettered(2)
+                        .setDuplicateLabels(4)
+                        .setUnknownLabels(5)
+                        .build())
                 .setDisagreement(List.of(Disagreement.newBuilder()
-                        .setCandidate("fraud-mlp:1.0.0").setCompared(100).setFlips(7).setFlipRate(0.07)
-                        .setAbsDiffMean(0.05).setAbsDiffP50(0.02).setAbsDiffP90(0.1).setAbsDiffP99(0.4)
-                        .setAbsDiffMax(0.6).setMetrics(Map.of("js_divergence", 0.01)).build()))
+                        .setCandidate("fraud-mlp:1.0.0")
+                        .setCompared(100)
+                        .setFlips(7)
+                        .setFlipRate(0.07)
+                        .setAbsDiffMean(0.05)
+                        .setAbsDiffP50(0.02)
+                        .setAbsDiffP90(0.1)
+                        .setAbsDiffP99(0.4)
+                        .setAbsDiffMax(0.6)
+                        .setMetrics(Map.of("js_divergence", 0.01))
+                        .build()))
                 .setQuality(List.of(ModelQuality.newBuilder()
-                        .setModel("fraud-logreg:1.0.0").setRole(ModelRole.LIVE).setLabelled(80).setErrors(0)
+                        .setModel("fraud-logreg:1.0.0")
+                        .setRole(ModelRole.LIVE)
+                        .setLabelled(80)
+                        .setErrors(0)
                         .setMetrics(new java.util.HashMap<>(Map.of("accuracy", 0.9, "roc_auc", 0.85, "ece", 0.02)))
-                        .setCalibration(List.of(new ReliabilityBin(0.0, 0.1, 50L, 0.04, 0.06),
+                        .setCalibration(List.of(
+                                new ReliabilityBin(0.0, 0.1, 50L, 0.04, 0.06),
                                 new ReliabilityBin(0.9, 1.0, 30L, 0.95, 0.9)))
                         .build()))
                 .setPaired(List.of(PairedTest.newBuilder()
-                        .setCandidate("fraud-mlp:1.0.0").setPairs(80).setLiveOnlyCorrect(2)
-                        .setCandidateOnlyCorrect(9).setMcnemarPValue(0.065).setLossDiffMean(-0.03)
-                        .setLossDiffCiLow(-0.05).setLossDiffCiHigh(-0.01).setMetrics(Map.of())
-                        .setPrimaryMetric("log_loss").setPrimaryEstimate(-0.03).setPrimaryCsLow(-0.07)
-                        .setPrimaryCsHigh(0.01).setMcnemarEValue(3.5).setMcnemarAlwaysValidP(0.2857)
-                        .setMinDetectableEffect(0.04).setPairsNeeded(420L).setHoursNeeded(3.5)
-                        .setTests(List.of(testResult())).build()))
+                        .setCandidate("fraud-mlp:1.0.0")
+                        .setPairs(80)
+                        .setLiveOnlyCorrect(2)
+                        .setCandidateOnlyCorrect(9)
+                        .setMcnemarPValue(0.065)
+                        .setLossDiffMean(-0.03)
+                        .setLossDiffCiLow(-0.05)
+                        .setLossDiffCiHigh(-0.01)
+                        .setMetrics(Map.of())
+                        .setPrimaryMetric("log_loss")
+                        .setPrimaryEstimate(-0.03)
+                        .setPrimaryCsLow(-0.07)
+                        .setPrimaryCsHigh(0.01)
+                        .setMcnemarEValue(3.5)
+                        .setMcnemarAlwaysValidP(0.2857)
+                        .setMinDetectableEffect(0.04)
+                        .setPairsNeeded(420L)
+                        .setHoursNeeded(3.5)
+                        .setTests(List.of(testResult()))
+                        .build()))
                 .setMetrics(Map.of("label_coverage", 0.8))
                 .build();
     }
@@ -108,9 +143,17 @@ final class SampleRecords {
 
     static TestResult testResult() {
         return TestResult.newBuilder()
-                .setTest("guardrail").setMetric("recall").setSegment("region=EU")
-                .setEstimate(-0.01).setLow(-0.03).setHigh(0.01).setMargin(0.02).setAlpha(0.003)
-                .setEValue(null).setPairs(900L).setOutcome(TestOutcome.INCONCLUSIVE)
+                .setTest("guardrail")
+                .setMetric("recall")
+                .setSegment("region=EU")
+                .setEstimate(-0.01)
+                .setLow(-0.03)
+                .setHigh(0.01)
+                .setMargin(0.02)
+                .setAlpha(0.003)
+                .setEValue(null)
+                .setPairs(900L)
+                .setOutcome(TestOutcome.INCONCLUSIVE)
                 .build();
     }
 

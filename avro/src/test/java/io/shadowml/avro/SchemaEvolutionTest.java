@@ -73,13 +73,19 @@ class SchemaEvolutionTest {
                 .read(null, DecoderFactory.get().binaryDecoder(bytes, null));
         assertNull(read.get("added_later"));
         for (Schema.Field f : current.getFields()) {
-            assertEquals(String.valueOf(GENERIC.deepCopy(f.schema(), record.get(f.pos()))),
-                    String.valueOf(read.get(f.name())), f.name());
+            assertEquals(
+                    String.valueOf(GENERIC.deepCopy(f.schema(), record.get(f.pos()))),
+                    String.valueOf(read.get(f.name())),
+                    f.name());
         }
-        assertEquals(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
-                SchemaCompatibility.checkReaderWriterCompatibility(newer, current).getType());
-        assertEquals(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
-                SchemaCompatibility.checkReaderWriterCompatibility(current, newer).getType());
+        assertEquals(
+                SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(newer, current)
+                        .getType());
+        assertEquals(
+                SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(current, newer)
+                        .getType());
     }
 
     @Test
@@ -88,10 +94,14 @@ class SchemaEvolutionTest {
         Schema current = Verdict.getClassSchema();
         Schema broken = withExtraField(current, new Schema.Field("no_default", Schema.create(Schema.Type.STRING)));
         byte[] bytes = ContractRoundTripTest.write(SampleRecords.verdict());
-        assertEquals(SchemaCompatibility.SchemaCompatibilityType.INCOMPATIBLE,
-                SchemaCompatibility.checkReaderWriterCompatibility(broken, current).getType());
-        assertThrows(AvroTypeException.class, () -> new GenericDatumReader<GenericRecord>(current, broken)
-                .read(null, DecoderFactory.get().binaryDecoder(bytes, null)));
+        assertEquals(
+                SchemaCompatibility.SchemaCompatibilityType.INCOMPATIBLE,
+                SchemaCompatibility.checkReaderWriterCompatibility(broken, current)
+                        .getType());
+        assertThrows(
+                AvroTypeException.class,
+                () -> new GenericDatumReader<GenericRecord>(current, broken)
+                        .read(null, DecoderFactory.get().binaryDecoder(bytes, null)));
     }
 
     @Test
@@ -99,7 +109,8 @@ class SchemaEvolutionTest {
         // Metrics are map entries, so a writer adding one needs no schema change at all.
         ComparisonReport report = SampleRecords.report();
         report.getQuality().get(0).getMetrics().put("new_metric", 0.5);
-        ComparisonReport back = (ComparisonReport) ContractRoundTripTest.read(ContractRoundTripTest.write(report), report);
+        ComparisonReport back =
+                (ComparisonReport) ContractRoundTripTest.read(ContractRoundTripTest.write(report), report);
         assertEquals(0.5, back.getQuality().get(0).getMetrics().get("new_metric"));
     }
 

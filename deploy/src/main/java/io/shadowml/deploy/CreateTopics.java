@@ -26,8 +26,7 @@ import io.shadowml.jobs.config.ShadowJobConfig;
  *
  * <pre>java -cp ... io.shadowml.deploy.CreateTopics --config work/shadow-job.yaml</pre>
  */
-@Command(name = "CreateTopics",
-        description = "Creates every topic a shadow-job config names (idempotent).")
+@Command(name = "CreateTopics", description = "Creates every topic a shadow-job config names (idempotent).")
 public final class CreateTopics implements Callable<Integer> {
     @Option(names = "--config", required = true, paramLabel = "FILE", description = "the job's YAML config")
     Path config;
@@ -38,7 +37,10 @@ public final class CreateTopics implements Callable<Integer> {
     @Option(names = "--input-partitions", paramLabel = "N", description = "partitions of the input topics (default 2)")
     int inputPartitions = 2;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     /** Topic name → partitions, from the job config. */

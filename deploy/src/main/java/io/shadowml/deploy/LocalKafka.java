@@ -29,7 +29,10 @@ public final class LocalKafka implements Callable<Integer> {
     @Option(names = "--dir", required = true, paramLabel = "DIR", description = "log dir, kept across restarts")
     Path dir;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     public static void main(String[] argv) {
@@ -52,13 +55,16 @@ public final class LocalKafka implements Callable<Integer> {
                 .brokerProperty("log.retention.ms", "-1")
                 .start();
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                kafka.close();
-            } finally {
-                stopped.countDown();
-            }
-        }, "local-kafka-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            try {
+                                kafka.close();
+                            } finally {
+                                stopped.countDown();
+                            }
+                        },
+                        "local-kafka-shutdown"));
         // start.sh waits for this line.
         System.out.println("KAFKA READY " + kafka.bootstrapServers());
         System.out.flush();

@@ -41,8 +41,8 @@ import io.shadowml.jobs.config.ShadowJobConfig;
  * custom resources).
  */
 class KubernetesManifestsTest {
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper YAML =
+            new ObjectMapper(new YAMLFactory()).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Path DEPLOY = deployDir();
     private static final Path K8S = DEPLOY.resolve("kubernetes");
     private static final String JAR_PATH = "/opt/flink/usrlib/shadowml-jobs-job.jar";
@@ -60,7 +60,8 @@ class KubernetesManifestsTest {
     void everyYamlFileParses() throws IOException {
         List<Path> files;
         try (Stream<Path> s = Stream.concat(Files.walk(K8S), Files.walk(DEPLOY.resolve("monitoring")))) {
-            files = s.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).toList();
+            files = s.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                    .toList();
         }
         assertTrue(files.size() >= 12, "manifests found: " + files);
         for (Path f : files) {
@@ -69,12 +70,17 @@ class KubernetesManifestsTest {
             for (JsonNode d : docs) {
                 assertTrue(d.isObject(), f + ": every document is a mapping");
                 if (!f.getFileName().toString().startsWith("kustomization") && f.startsWith(K8S)) {
-                    assertTrue(d.hasNonNull("apiVersion") && d.hasNonNull("kind") && d.path("metadata").hasNonNull("name"),
+                    assertTrue(
+                            d.hasNonNull("apiVersion")
+                                    && d.hasNonNull("kind")
+                                    && d.path("metadata").hasNonNull("name"),
                             f + ": apiVersion, kind and metadata.name");
                 }
             }
         }
-        JsonNode dashboard = new ObjectMapper().readTree(DEPLOY.resolve("monitoring/grafana/shadow-comparison.json").toFile());
+        JsonNode dashboard = new ObjectMapper()
+                .readTree(DEPLOY.resolve("monitoring/grafana/shadow-comparison.json")
+                        .toFile());
         assertEquals("Shadow comparison", dashboard.path("title").asText());
     }
 
@@ -98,42 +104,85 @@ class KubernetesManifestsTest {
         JsonNode job = spec.path("job");
         assertEquals("local://" + JAR_PATH, job.path("jarURI").asText(), where + "jarURI");
         assertEquals("io.shadowml.jobs.ShadowJob", job.path("entryClass").asText());
-        assertNotNull(getClass().getClassLoader().getResource("io/shadowml/jobs/ShadowJob.class"), "entry class exists");
+        assertNotNull(
+                getClass().getClassLoader().getResource("io/shadowml/jobs/ShadowJob.class"), "entry class exists");
         assertEquals("savepoint", job.path("upgradeMode").asText(), where + "upgradeMode");
         int parallelism = job.path("parallelism").asInt();
         assertTrue(parallelism >= 1, where + "parallelism");
 
         JsonNode conf = spec.path("flinkConfiguration");
         assertEquals("rocksdb", conf.path("state.backend.type").asText());
-        for (String key : List.of("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir", "high-availability.storageDir")) {
-            assertTrue(conf.path(key).asText().startsWith("s3://"), where + key + " on durable storage: " + conf.path(key));
+        for (String key : List.of(
+                "execution.checkpointing.dir",
+                "execution.checkpointing.savepoint-dir",
+                "high-availability.storageDir")) {
+            assertTrue(
+                    conf.path(key).asText().startsWith("s3://"),
+                    where + key + " on durable storage: " + conf.path(key));
         }
-        assertEquals("org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+        assertEquals(
+                "org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
                 conf.path("metrics.reporter.prom.factory.class").asText());
         String promPort = conf.path("metrics.reporter.prom.port").asText();
         assertTrue(promPort.matches("\\d+"), where + "a single reporter port in a pod: " + promPort);
 
         // --- Prometheus: annotations, container port, PodMonitor, scrape config all name the reporter port ---
         JsonNode pod = spec.path("podTemplate");
-        assertEquals("true", pod.path("metadata").path("annotations").path("prometheus.io/scrape").asText());
-        assertEquals(promPort, pod.path("metadata").path("annotations").path("prometheus.io/port").asText(), where + "annotation port");
+        assertEquals(
+                "true",
+                pod.path("metadata")
+                        .path("annotations")
+                        .path("prometheus.io/scrape")
+                        .asText());
+        assertEquals(
+                promPort,
+                pod.path("metadata")
+                        .path("annotations")
+                        .path("prometheus.io/port")
+                        .asText(),
+                where + "annotation port");
         JsonNode container = only(pod.path("spec").path("containers"), "flink-main-container");
         JsonNode metricsPort = find(container.path("ports"), "name", "metrics");
         assertEquals(promPort, metricsPort.path("containerPort").asText(), where + "container port 'metrics'");
         ObjectNode podMonitor = only(resources, "PodMonitor");
-        assertEquals("metrics", podMonitor.path("spec").path("podMetricsEndpoints").get(0).path("port").asText());
-        podMonitor.path("spec").path("selector").path("matchLabels").fields().forEachRemaining(e ->
-                assertEquals(e.getValue().asText(), pod.path("metadata").path("labels").path(e.getKey()).asText(),
+        assertEquals(
+                "metrics",
+                podMonitor
+                        .path("spec")
+                        .path("podMetricsEndpoints")
+                        .get(0)
+                        .path("port")
+                        .asText());
+        podMonitor
+                .path("spec")
+                .path("selector")
+                .path("matchLabels")
+                .fields()
+                .forEachRemaining(e -> assertEquals(
+                        e.getValue().asText(),
+                        pod.path("metadata").path("labels").path(e.getKey()).asText(),
                         where + "PodMonitor selects the Flink pods by " + e.getKey()));
         String scrape = Files.readString(DEPLOY.resolve("monitoring/prometheus/prometheus-kubernetes.yml"));
-        assertTrue(scrape.contains("__meta_kubernetes_pod_annotation_prometheus_io_port")
-                && scrape.contains("__meta_kubernetes_pod_annotation_prometheus_io_scrape"), "scrape config uses the pod annotations");
-        assertTrue(scrape.contains("__meta_kubernetes_pod_label_app_kubernetes_io_part_of"), "scrape config keeps shadowml pods");
-        assertEquals("shadowml", pod.path("metadata").path("labels").path("app.kubernetes.io/part-of").asText());
+        assertTrue(
+                scrape.contains("__meta_kubernetes_pod_annotation_prometheus_io_port")
+                        && scrape.contains("__meta_kubernetes_pod_annotation_prometheus_io_scrape"),
+                "scrape config uses the pod annotations");
+        assertTrue(
+                scrape.contains("__meta_kubernetes_pod_label_app_kubernetes_io_part_of"),
+                "scrape config keeps shadowml pods");
+        assertEquals(
+                "shadowml",
+                pod.path("metadata")
+                        .path("labels")
+                        .path("app.kubernetes.io/part-of")
+                        .asText());
 
         // --- alert rules: the PrometheusRule carries exactly the rule file's groups ---
-        JsonNode rules = YAML.readTree(DEPLOY.resolve("monitoring/prometheus/shadowml-alerts.yml").toFile());
-        assertEquals(rules.path("groups"), only(resources, "PrometheusRule").path("spec").path("groups"),
+        JsonNode rules = YAML.readTree(
+                DEPLOY.resolve("monitoring/prometheus/shadowml-alerts.yml").toFile());
+        assertEquals(
+                rules.path("groups"),
+                only(resources, "PrometheusRule").path("spec").path("groups"),
                 where + "PrometheusRule == monitoring/prometheus/shadowml-alerts.yml");
 
         // --- config file: args --config <path>, path inside the ConfigMap mount ---
@@ -143,19 +192,30 @@ class KubernetesManifestsTest {
         assertEquals("--config", args.get(0));
         Path configPath = Path.of(args.get(1));
         JsonNode configMount = mountOfVolume(pod, container, "configMap");
-        assertEquals(configPath.getParent().toString(), configMount.path("mountPath").asText(), where + "config mount path");
-        ObjectNode configMap = named(resources, "ConfigMap",
-                volume(pod, configMount.path("name").asText()).path("configMap").path("name").asText());
-        String configYaml = configMap.path("data").path(configPath.getFileName().toString()).asText(null);
+        assertEquals(
+                configPath.getParent().toString(), configMount.path("mountPath").asText(), where + "config mount path");
+        ObjectNode configMap = named(
+                resources,
+                "ConfigMap",
+                volume(pod, configMount.path("name").asText())
+                        .path("configMap")
+                        .path("name")
+                        .asText());
+        String configYaml =
+                configMap.path("data").path(configPath.getFileName().toString()).asText(null);
         assertNotNull(configYaml, where + "ConfigMap key " + configPath.getFileName());
 
         // --- models: PVC mounted where the config's model paths point ---
         JsonNode modelsMount = mountOfVolume(pod, container, "persistentVolumeClaim");
         String modelsDir = modelsMount.path("mountPath").asText();
-        String pvcName = volume(pod, modelsMount.path("name").asText()).path("persistentVolumeClaim").path("claimName").asText();
+        String pvcName = volume(pod, modelsMount.path("name").asText())
+                .path("persistentVolumeClaim")
+                .path("claimName")
+                .asText();
         named(resources, "PersistentVolumeClaim", pvcName);
         JsonNode rawConfig = YAML.readTree(configYaml);
-        List<String> modelPaths = new ArrayList<>(List.of(rawConfig.path("models").path("live").asText()));
+        List<String> modelPaths =
+                new ArrayList<>(List.of(rawConfig.path("models").path("live").asText()));
         rawConfig.path("models").path("candidates").forEach(c -> modelPaths.add(c.asText()));
         for (String m : modelPaths) {
             assertTrue(m.startsWith(modelsDir + "/"), where + "model " + m + " lies in the models mount " + modelsDir);
@@ -165,10 +225,16 @@ class KubernetesManifestsTest {
         Path configFile = tmp.resolve(dir.replace('/', '_') + ".yaml");
         Files.writeString(configFile, configYaml.replace(modelsDir + "/", repoModels + "/"));
         ShadowJobConfig cfg = ShadowJobConfig.load(configFile);
-        assertTrue(cfg.metricShards >= parallelism, where + "metric_shards " + cfg.metricShards + " >= parallelism " + parallelism);
+        assertTrue(
+                cfg.metricShards >= parallelism,
+                where + "metric_shards " + cfg.metricShards + " >= parallelism " + parallelism);
         String truststore = cfg.kafkaProperties.get("ssl.truststore.location");
         if (truststore != null) {
-            assertTrue(container.path("volumeMounts").findValuesAsText("mountPath").contains(Path.of(truststore).getParent().toString()),
+            assertTrue(
+                    container
+                            .path("volumeMounts")
+                            .findValuesAsText("mountPath")
+                            .contains(Path.of(truststore).getParent().toString()),
                     where + "truststore " + truststore + " is mounted");
         }
 
@@ -179,12 +245,15 @@ class KubernetesManifestsTest {
         for (ObjectNode t : topics) {
             assertEquals("kafka.strimzi.io/v1beta2", t.path("apiVersion").asText());
             declared.add(t.path("spec").path("topicName").asText());
-            clusters.add(t.path("metadata").path("labels").path("strimzi.io/cluster").asText());
-            assertTrue(t.path("spec").path("replicas").asInt() >= 3, where + t.path("metadata").path("name") + " replicas");
+            clusters.add(
+                    t.path("metadata").path("labels").path("strimzi.io/cluster").asText());
+            assertTrue(
+                    t.path("spec").path("replicas").asInt() >= 3,
+                    where + t.path("metadata").path("name") + " replicas");
             assertTrue(t.path("spec").path("config").path("min.insync.replicas").asInt() >= 2);
         }
-        Set<String> used = new TreeSet<>(List.of(cfg.requestsTopic, cfg.labelsTopic, cfg.reportsTopic, cfg.verdictsTopic,
-                cfg.deadLetterTopic));
+        Set<String> used = new TreeSet<>(
+                List.of(cfg.requestsTopic, cfg.labelsTopic, cfg.reportsTopic, cfg.verdictsTopic, cfg.deadLetterTopic));
         if (cfg.scoredEventsTopic != null) {
             used.add(cfg.scoredEventsTopic);
         }
@@ -192,8 +261,9 @@ class KubernetesManifestsTest {
         assertEquals(1, clusters.size(), where + "one Strimzi cluster: " + clusters);
         String cluster = clusters.iterator().next();
         assertFalse(cluster.isEmpty(), where + "strimzi.io/cluster label");
-        assertTrue(cfg.bootstrapServers.startsWith(cluster + "-kafka-bootstrap"), where + "bootstrap " + cfg.bootstrapServers
-                + " is the Strimzi cluster " + cluster);
+        assertTrue(
+                cfg.bootstrapServers.startsWith(cluster + "-kafka-bootstrap"),
+                where + "bootstrap " + cfg.bootstrapServers + " is the Strimzi cluster " + cluster);
 
         long horizon = cfg.labelHorizon.toMillis();
         JsonNode requests = topic(topics, cfg.requestsTopic).path("spec");
@@ -202,10 +272,24 @@ class KubernetesManifestsTest {
         assertTrue(labels.path("partitions").asInt() >= parallelism, where + "label partitions >= parallelism");
         assertTrue(retention(requests) >= horizon + 7 * DAY_MS, where + "requests kept >= label horizon + 7 d");
         assertTrue(retention(labels) >= retention(requests), where + "labels kept at least as long as requests");
-        assertEquals("delete", topic(topics, cfg.reportsTopic).path("spec").path("config").path("cleanup.policy").asText(),
+        assertEquals(
+                "delete",
+                topic(topics, cfg.reportsTopic)
+                        .path("spec")
+                        .path("config")
+                        .path("cleanup.policy")
+                        .asText(),
                 "reports are keyed by experiment: compaction would drop history");
-        assertTrue(retention(topic(topics, cfg.reportsTopic).path("spec")) >= 90 * DAY_MS, where + "reports outlive the experiment");
-        assertEquals("compact", topic(topics, cfg.verdictsTopic).path("spec").path("config").path("cleanup.policy").asText(),
+        assertTrue(
+                retention(topic(topics, cfg.reportsTopic).path("spec")) >= 90 * DAY_MS,
+                where + "reports outlive the experiment");
+        assertEquals(
+                "compact",
+                topic(topics, cfg.verdictsTopic)
+                        .path("spec")
+                        .path("config")
+                        .path("cleanup.policy")
+                        .asText(),
                 "verdicts: latest per candidate");
 
         // --- namespaces: overlays put everything in one namespace ---
@@ -224,7 +308,9 @@ class KubernetesManifestsTest {
         String localConfig = Files.readString(DEPLOY.resolve("monitoring/prometheus/prometheus-local.yml"));
         String start = Files.readString(DEPLOY.resolve("local/env.sh"));
         assertTrue(start.contains("PROM_PORTS:-9249-9259"), "local reporter port range");
-        assertTrue(localConfig.contains("127.0.0.1:9249") && localConfig.contains("127.0.0.1:9250"), "local scrape targets");
+        assertTrue(
+                localConfig.contains("127.0.0.1:9249") && localConfig.contains("127.0.0.1:9250"),
+                "local scrape targets");
     }
 
     // ------------------------------------------------------------------ minimal kustomize
@@ -234,7 +320,9 @@ class KubernetesManifestsTest {
         JsonNode k = YAML.readTree(dir.resolve("kustomization.yaml").toFile());
         assertEquals("Kustomization", k.path("kind").asText(), dir + "/kustomization.yaml");
         Set<String> known = Set.of("apiVersion", "kind", "resources", "namespace", "labels", "patches");
-        k.fieldNames().forEachRemaining(f -> assertTrue(known.contains(f), dir + ": kustomization field " + f + " not rendered by this test"));
+        k.fieldNames()
+                .forEachRemaining(f -> assertTrue(
+                        known.contains(f), dir + ": kustomization field " + f + " not rendered by this test"));
         List<ObjectNode> out = new ArrayList<>();
         for (JsonNode r : k.path("resources")) {
             Path p = dir.resolve(r.asText()).normalize();
@@ -249,7 +337,10 @@ class KubernetesManifestsTest {
         for (JsonNode patchRef : k.path("patches")) {
             assertTrue(patchRef.has("path") && !patchRef.has("target"), dir + ": only strategic-merge patch files");
             for (JsonNode patch : readAll(dir.resolve(patchRef.path("path").asText()))) {
-                ObjectNode target = named(out, patch.path("kind").asText(), patch.path("metadata").path("name").asText());
+                ObjectNode target = named(
+                        out,
+                        patch.path("kind").asText(),
+                        patch.path("metadata").path("name").asText());
                 merge(target, patch);
             }
         }
@@ -261,7 +352,8 @@ class KubernetesManifestsTest {
             }
         }
         if (k.hasNonNull("namespace")) {
-            out.forEach(r -> ((ObjectNode) r.path("metadata")).put("namespace", k.path("namespace").asText()));
+            out.forEach(r -> ((ObjectNode) r.path("metadata"))
+                    .put("namespace", k.path("namespace").asText()));
         }
         return out;
     }
@@ -295,7 +387,9 @@ class KubernetesManifestsTest {
     }
 
     private static List<ObjectNode> all(List<ObjectNode> resources, String kind) {
-        return resources.stream().filter(r -> r.path("kind").asText().equals(kind)).toList();
+        return resources.stream()
+                .filter(r -> r.path("kind").asText().equals(kind))
+                .toList();
     }
 
     private static ObjectNode only(List<ObjectNode> resources, String kind) {
@@ -305,8 +399,10 @@ class KubernetesManifestsTest {
     }
 
     private static ObjectNode named(List<ObjectNode> resources, String kind, String name) {
-        return all(resources, kind).stream().filter(r -> r.path("metadata").path("name").asText().equals(name))
-                .findFirst().orElseThrow(() -> new AssertionError("no " + kind + " named " + name));
+        return all(resources, kind).stream()
+                .filter(r -> r.path("metadata").path("name").asText().equals(name))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " named " + name));
     }
 
     private static JsonNode only(JsonNode list, String name) {
@@ -339,7 +435,9 @@ class KubernetesManifestsTest {
     }
 
     private static JsonNode topic(List<ObjectNode> topics, String name) {
-        return topics.stream().filter(t -> t.path("spec").path("topicName").asText().equals(name)).findFirst()
+        return topics.stream()
+                .filter(t -> t.path("spec").path("topicName").asText().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no KafkaTopic for " + name));
     }
 

@@ -37,9 +37,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.avro.AvroCodec;
 
 /**
  * End to end on real processes, through the scripts of deploy/local: Kafka (KRaft) + Flink JobManager
@@ -58,13 +58,16 @@ class LocalClusterIT {
     private static final String REST = "http://127.0.0.1:18081";
     private static final String M = "flink_taskmanager_job_task_operator_experiment_";
 
-    private final Path deploy = Path.of(System.getProperty("shadowml.deploy.dir", ".")).toAbsolutePath().normalize();
+    private final Path deploy = Path.of(System.getProperty("shadowml.deploy.dir", "."))
+            .toAbsolutePath()
+            .normalize();
     private final Path local = deploy.resolve("local");
     private final Path itDir = deploy.resolve("target/cluster-it");
     private final Path work = itDir.resolve("work");
     private final Path jobJar = Path.of(System.getProperty("shadowml.job.jar"));
     private final Path monitoring = deploy.resolve("monitoring");
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final long t0 = System.nanoTime();
 
     @Test
@@ -88,7 +91,15 @@ class LocalClusterIT {
             String promApi = "http://127.0.0.1:" + promPort + "/api/v1/";
 
             Path summaryFile = work.resolve("replay-summary.properties");
-            script(Duration.ofMinutes(2), "replay.sh", "--events", "3000", "--duration", "20s", "--summary", summaryFile.toString());
+            script(
+                    Duration.ofMinutes(2),
+                    "replay.sh",
+                    "--events",
+                    "3000",
+                    "--duration",
+                    "20s",
+                    "--summary",
+                    summaryFile.toString());
             Properties sent = new Properties();
             try (Reader r = Files.newBufferedReader(summaryFile)) {
                 sent.load(r);
@@ -110,7 +121,10 @@ class LocalClusterIT {
                 List<Long> seen = new ArrayList<>();
                 await(Duration.ofSeconds(90), "cumulative reports with scored == " + valid, () -> {
                     ComparisonReport c = reports.latestCumulative();
-                    if (c != null && (seen.isEmpty() || seen.get(seen.size() - 1) != c.getCounts().getScored())) {
+                    if (c != null
+                            && (seen.isEmpty()
+                                    || seen.get(seen.size() - 1)
+                                            != c.getCounts().getScored())) {
                         seen.add(c.getCounts().getScored());
                     }
                     return c != null && c.getCounts().getScored() == valid;
@@ -129,7 +143,8 @@ class LocalClusterIT {
                 // local/shadow-job.local.yaml): a drain of an all-idle job did not flush the last windows.
                 double idleGap = (System.nanoTime() - replayEnd) / 1e9;
                 step(String.format("draining %.1f s after the replay ended", idleGap));
-                JsonNode trigger = JSON.readTree(post("/jobs/" + jobId + "/stop",
+                JsonNode trigger = JSON.readTree(post(
+                        "/jobs/" + jobId + "/stop",
                         "{\"drain\": true, \"targetDirectory\": \"file://" + work.resolve("savepoints") + "\"}"));
                 String triggerId = trigger.path("request-id").asText();
                 String[] location = new String[1];
@@ -142,23 +157,39 @@ class LocalClusterIT {
                     location[0] = s.path("operation").path("location").asText();
                     return true;
                 });
-                await(Duration.ofSeconds(60), "job FINISHED", () ->
-                        JSON.readTree(get(REST + "/jobs/" + jobId)).path("state").asText().equals("FINISHED"));
+                await(
+                        Duration.ofSeconds(60),
+                        "job FINISHED",
+                        () -> JSON.readTree(get(REST + "/jobs/" + jobId))
+                                .path("state")
+                                .asText()
+                                .equals("FINISHED"));
                 step("stopped with savepoint " + location[0]);
-                assertTrue(Files.isDirectory(Path.of(URI.create(location[0]))),
-                        "savepoint dir " + location[0]);
+                assertTrue(Files.isDirectory(Path.of(URI.create(location[0]))), "savepoint dir " + location[0]);
 
                 ComparisonReport[] last = new ComparisonReport[1];
-                await(Duration.ofSeconds(60), "the final cumulative report", () -> {
-                    ComparisonReport c = reports.latestCumulative();
-                    last[0] = c;
-                    return c != null && c.getCounts().getScored() == valid
-                            && c.getCounts().getLabelled() + c.getCounts().getExpiredUnlabeled() == valid;
-                }, () -> "; last cumulative counts: " + (last[0] == null ? null : last[0].getCounts())
-                        + String.format("; drain started %.1f s after the replay (idleness 15 s)", idleGap)
-                        + "; late metric events / dead letters seen by Prometheus: " + quietly(() -> query(promApi,
-                        "max_over_time(sum(" + M + "late_metric_events)[10m:5s]) or vector(-1)")) + " / " + quietly(() -> query(promApi,
-                        "max_over_time(sum(" + M + "requests_dead_lettered)[10m:5s]) or vector(-1)")));
+                await(
+                        Duration.ofSeconds(60),
+                        "the final cumulative report",
+                        () -> {
+                            ComparisonReport c = reports.latestCumulative();
+                            last[0] = c;
+                            return c != null
+                                    && c.getCounts().getScored() == valid
+                                    && c.getCounts().getLabelled()
+                                                    + c.getCounts().getExpiredUnlabeled()
+                                            == valid;
+                        },
+                        () -> "; last cumulative counts: " + (last[0] == null ? null : last[0].getCounts())
+                                + String.format("; drain started %.1f s after the replay (idleness 15 s)", idleGap)
+                                + "; late metric events / dead letters seen by Prometheus: "
+                                + quietly(() -> query(
+                                        promApi,
+                                        "max_over_time(sum(" + M + "late_metric_events)[10m:5s]) or vector(-1)"))
+                                + " / "
+                                + quietly(() -> query(
+                                        promApi,
+                                        "max_over_time(sum(" + M + "requests_dead_lettered)[10m:5s]) or vector(-1)")));
                 ComparisonReport fin = last[0];
                 step("final cumulative counts: " + fin.getCounts());
                 assertEquals(valid, fin.getCounts().getScored(), "scored");
@@ -166,8 +197,10 @@ class LocalClusterIT {
                 assertEquals(valid - labels, fin.getCounts().getExpiredUnlabeled(), "expired unlabelled");
                 assertEquals(badRequests + badLabels, fin.getCounts().getDeadLettered(), "dead-lettered");
                 assertEquals(0, fin.getCounts().getErrors(), "model errors");
-                long tumblingScored = reports.all.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
-                        .mapToLong(r -> r.getCounts().getScored()).sum();
+                long tumblingScored = reports.all.stream()
+                        .filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                        .mapToLong(r -> r.getCounts().getScored())
+                        .sum();
                 assertEquals(valid, tumblingScored, "tumbling windows add up");
             }
         } finally {
@@ -184,7 +217,9 @@ class LocalClusterIT {
                 script(Duration.ofMinutes(3), Map.of("JOB_STOP", "cancel"), "stop.sh");
             } finally {
                 for (long pid : pids) {
-                    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " survived stop.sh");
+                    assertFalse(
+                            ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                            "process " + pid + " survived stop.sh");
                 }
             }
             step("cluster stopped, no process left");
@@ -197,11 +232,12 @@ class LocalClusterIT {
         Path promDir = itDir.resolve("prometheus");
         deleteTree(promDir);
         Files.createDirectories(promDir.resolve("data"));
-        ProcessBuilder pb = new ProcessBuilder(System.getProperty("prometheus.binary", "/usr/bin/prometheus"),
-                "--config.file=" + monitoring.resolve("prometheus/prometheus-local.yml"),
-                "--storage.tsdb.path=" + promDir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--log.level=warn")
+        ProcessBuilder pb = new ProcessBuilder(
+                        System.getProperty("prometheus.binary", "/usr/bin/prometheus"),
+                        "--config.file=" + monitoring.resolve("prometheus/prometheus-local.yml"),
+                        "--storage.tsdb.path=" + promDir.resolve("data"),
+                        "--web.listen-address=127.0.0.1:" + port,
+                        "--log.level=warn")
                 .redirectErrorStream(true)
                 .redirectOutput(promDir.resolve("prometheus.log").toFile());
         Process p = pb.start();
@@ -216,10 +252,22 @@ class LocalClusterIT {
     private void checkMonitoring(int port) throws Exception {
         String api = "http://127.0.0.1:" + port + "/api/v1/";
         // promtool: the rules and the config as shipped.
-        exec(Duration.ofSeconds(60), List.of(System.getProperty("promtool.binary", "/usr/bin/promtool"), "check", "rules",
-                monitoring.resolve("prometheus/shadowml-alerts.yml").toString()), Map.of());
-        exec(Duration.ofSeconds(60), List.of(System.getProperty("promtool.binary", "/usr/bin/promtool"), "check", "config",
-                monitoring.resolve("prometheus/prometheus-local.yml").toString()), Map.of());
+        exec(
+                Duration.ofSeconds(60),
+                List.of(
+                        System.getProperty("promtool.binary", "/usr/bin/promtool"),
+                        "check",
+                        "rules",
+                        monitoring.resolve("prometheus/shadowml-alerts.yml").toString()),
+                Map.of());
+        exec(
+                Duration.ofSeconds(60),
+                List.of(
+                        System.getProperty("promtool.binary", "/usr/bin/promtool"),
+                        "check",
+                        "config",
+                        monitoring.resolve("prometheus/prometheus-local.yml").toString()),
+                Map.of());
 
         // Both reporters are scraped.
         await(Duration.ofSeconds(60), "both Flink reporters up", () -> {
@@ -228,32 +276,41 @@ class LocalClusterIT {
         });
 
         // Every dashboard query returns data.
-        JsonNode dash = JSON.readTree(monitoring.resolve("grafana/shadow-comparison.json").toFile());
+        JsonNode dash = JSON.readTree(
+                monitoring.resolve("grafana/shadow-comparison.json").toFile());
         Map<String, String> queries = new LinkedHashMap<>();
         for (JsonNode panel : dash.path("panels")) {
             for (JsonNode t : panel.path("targets")) {
-                queries.put(panel.path("title").asText() + " / " + t.path("refId").asText(), t.path("expr").asText()
-                        .replace("$experiment", ".*").replace("$__rate_interval", "1m"));
+                queries.put(
+                        panel.path("title").asText() + " / " + t.path("refId").asText(),
+                        t.path("expr").asText().replace("$experiment", ".*").replace("$__rate_interval", "1m"));
             }
         }
         assertTrue(queries.size() >= 9, "dashboard targets: " + queries.keySet());
         Map<String, String> empty = new LinkedHashMap<>(queries);
-        await(Duration.ofSeconds(90), "data for every dashboard query", () -> {
-            for (var it = empty.entrySet().iterator(); it.hasNext(); ) {
-                if (query(api, it.next().getValue()).size() > 0) {
-                    it.remove();
-                }
-            }
-            return empty.isEmpty();
-        }, () -> "no data for " + empty);
+        await(
+                Duration.ofSeconds(90),
+                "data for every dashboard query",
+                () -> {
+                    for (var it = empty.entrySet().iterator(); it.hasNext(); ) {
+                        if (query(api, it.next().getValue()).size() > 0) {
+                            it.remove();
+                        }
+                    }
+                    return empty.isEmpty();
+                },
+                () -> "no data for " + empty);
         step("all " + queries.size() + " dashboard queries return data");
-        String variable = dash.path("templating").path("list").get(0).path("definition").asText();
+        String variable =
+                dash.path("templating").path("list").get(0).path("definition").asText();
         String metric = variable.replaceAll("^label_values\\(([^,]+),.*$", "$1");
-        JsonNode values = JSON.readTree(get(api + "label/experiment/values?match[]=" + enc(metric))).path("data");
+        JsonNode values = JSON.readTree(get(api + "label/experiment/values?match[]=" + enc(metric)))
+                .path("data");
         assertTrue(values.toString().contains("fraud-mlp-v2-local"), "experiment variable values: " + values);
 
         // Every alert expression evaluates, and Prometheus loaded every rule healthy.
-        JsonNode rulesYaml = new ObjectMapper(new YAMLFactory()).readTree(monitoring.resolve("prometheus/shadowml-alerts.yml").toFile());
+        JsonNode rulesYaml = new ObjectMapper(new YAMLFactory())
+                .readTree(monitoring.resolve("prometheus/shadowml-alerts.yml").toFile());
         int alerts = 0;
         for (JsonNode group : rulesYaml.path("groups")) {
             for (JsonNode rule : group.path("rules")) {
@@ -271,7 +328,9 @@ class LocalClusterIT {
             for (JsonNode g : groups) {
                 for (JsonNode r : g.path("rules")) {
                     // "unknown" until the first evaluation; "err" is a broken rule.
-                    assertFalse(r.path("health").asText().equals("err"), "rule " + r.path("name") + ": " + r.path("lastError"));
+                    assertFalse(
+                            r.path("health").asText().equals("err"),
+                            "rule " + r.path("name") + ": " + r.path("lastError"));
                     ok += r.path("health").asText().equals("ok") ? 1 : 0;
                 }
             }
@@ -281,12 +340,17 @@ class LocalClusterIT {
         JsonNode verdict = query(api, "min by (experiment, model) (" + M + "model_verdict)");
         step("verdict series: " + verdict);
         assertEquals(1, verdict.size());
-        assertEquals("fraud-mlp:2.0.0", verdict.get(0).path("metric").path("model").asText());
+        assertEquals(
+                "fraud-mlp:2.0.0", verdict.get(0).path("metric").path("model").asText());
         // The error-rate alert's candidate selector (flip_rate exists for candidates only) keeps exactly the candidate.
-        JsonNode candidates = query(api, "sum by (experiment, model) (rate(" + M + "model_scored[1m]))"
-                + " and on (experiment, model) max by (experiment, model) (" + M + "model_flip_rate)");
+        JsonNode candidates = query(
+                api,
+                "sum by (experiment, model) (rate(" + M + "model_scored[1m]))"
+                        + " and on (experiment, model) max by (experiment, model) (" + M + "model_flip_rate)");
         assertEquals(1, candidates.size(), "candidate selector: " + candidates);
-        assertEquals("fraud-mlp:2.0.0", candidates.get(0).path("metric").path("model").asText());
+        assertEquals(
+                "fraud-mlp:2.0.0",
+                candidates.get(0).path("metric").path("model").asText());
         step("all " + alerts + " alert rules evaluate cleanly");
     }
 
@@ -319,7 +383,8 @@ class LocalClusterIT {
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
             consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             consumer.assign(parts);
             consumer.seekToBeginning(parts);
         }
@@ -328,8 +393,10 @@ class LocalClusterIT {
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                 all.add(AvroCodec.decode(r.value(), ComparisonReport.class));
             }
-            return all.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElse(null);
+            return all.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .orElse(null);
         }
 
         @Override
@@ -344,7 +411,8 @@ class LocalClusterIT {
         return script(timeout, Map.of(), name, args);
     }
 
-    private List<String> script(Duration timeout, Map<String, String> env, String name, String... args) throws Exception {
+    private List<String> script(Duration timeout, Map<String, String> env, String name, String... args)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of("bash", local.resolve(name).toString()));
         cmd.addAll(List.of(args));
         Map<String, String> e = new LinkedHashMap<>(env);
@@ -358,7 +426,9 @@ class LocalClusterIT {
     private List<String> exec(Duration timeout, List<String> cmd, Map<String, String> env) throws Exception {
         Path logs = itDir.resolve("logs");
         Files.createDirectories(logs);
-        String base = Path.of(cmd.get(cmd.size() > 1 && cmd.get(0).equals("bash") ? 1 : 0)).getFileName().toString();
+        String base = Path.of(cmd.get(cmd.size() > 1 && cmd.get(0).equals("bash") ? 1 : 0))
+                .getFileName()
+                .toString();
         Path out = logs.resolve(base + "-" + System.nanoTime() + ".out");
         Path err = logs.resolve(base + "-" + System.nanoTime() + ".err");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
@@ -372,7 +442,8 @@ class LocalClusterIT {
         String stderr = Files.readString(err);
         System.out.print(stderr);
         if (p.exitValue() != 0) {
-            fail(cmd + " exited with " + p.exitValue() + "\nstdout:\n" + Files.readString(out) + "\nstderr:\n" + stderr);
+            fail(cmd + " exited with " + p.exitValue() + "\nstdout:\n" + Files.readString(out) + "\nstderr:\n"
+                    + stderr);
         }
         return Files.readAllLines(out);
     }
@@ -383,25 +454,34 @@ class LocalClusterIT {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(f -> f.toString().endsWith(".pid")).map(f -> {
-                try {
-                    return Long.parseLong(Files.readString(f).trim());
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }).toList();
+            return s.filter(f -> f.toString().endsWith(".pid"))
+                    .map(f -> {
+                        try {
+                            return Long.parseLong(Files.readString(f).trim());
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .toList();
         }
     }
 
     private String get(String url) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(20)).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         return r.body();
     }
 
     private String post(String path, String json) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(REST + path)).timeout(Duration.ofSeconds(20))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(REST + path))
+                        .timeout(Duration.ofSeconds(20))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertTrue(r.statusCode() / 100 == 2, "POST " + path + " → " + r.statusCode() + " " + r.body());
         return r.body();
@@ -419,7 +499,8 @@ class LocalClusterIT {
         await(timeout, what, check, () -> "");
     }
 
-    private static void await(Duration timeout, String what, Check check, java.util.function.Supplier<String> detail) throws Exception {
+    private static void await(Duration timeout, String what, Check check, java.util.function.Supplier<String> detail)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Exception last = null;
         while (System.nanoTime() < deadline) {
@@ -433,7 +514,8 @@ class LocalClusterIT {
             }
             Thread.sleep(500);
         }
-        AssertionError e = new AssertionError("timed out after " + timeout + " waiting for " + what + " " + detail.get());
+        AssertionError e =
+                new AssertionError("timed out after " + timeout + " waiting for " + what + " " + detail.get());
         if (last != null) {
             e.initCause(last);
         }

@@ -22,10 +22,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import kafka.server.KafkaConfig;
-import kafka.server.KafkaRaftServer;
-
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -51,6 +47,9 @@ import org.apache.kafka.common.utils.Utils;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
 
 /**
  * A real, in-process Apache Kafka node in KRaft mode: one combined {@code broker,controller}
@@ -122,11 +121,20 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Keys the embedded node sets itself; overriding them would break the single-node layout. */
     private static final Set<String> RESERVED_KEYS = Set.of(
-            "process.roles", "node.id", "broker.id", "listeners", "advertised.listeners",
-            "listener.security.protocol.map", "controller.listener.names",
-            "inter.broker.listener.name", "security.inter.broker.protocol",
-            "controller.quorum.voters", "controller.quorum.bootstrap.servers",
-            "log.dirs", "log.dir", "metadata.log.dir");
+            "process.roles",
+            "node.id",
+            "broker.id",
+            "listeners",
+            "advertised.listeners",
+            "listener.security.protocol.map",
+            "controller.listener.names",
+            "inter.broker.listener.name",
+            "security.inter.broker.protocol",
+            "controller.quorum.voters",
+            "controller.quorum.bootstrap.servers",
+            "log.dirs",
+            "log.dir",
+            "metadata.log.dir");
 
     private final KafkaRaftServer server;
     private final Path baseDir;
@@ -140,8 +148,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     private Producer<byte[], byte[]> producer;
     private boolean closed;
 
-    private EmbeddedKafka(KafkaRaftServer server, Path baseDir, boolean deleteOnClose, int port,
-                          int controllerPort, String clusterId) {
+    private EmbeddedKafka(
+            KafkaRaftServer server,
+            Path baseDir,
+            boolean deleteOnClose,
+            int port,
+            int controllerPort,
+            String clusterId) {
         this.server = server;
         this.baseDir = baseDir;
         this.deleteOnClose = deleteOnClose;
@@ -172,8 +185,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         private Boolean deleteLogDirOnClose;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /** The client (PLAINTEXT) port on 127.0.0.1; 0 (default) picks a free one. */
         public Builder port(int port) {
@@ -265,14 +277,19 @@ public final class EmbeddedKafka implements AutoCloseable {
                     throw e;
                 }
                 kafka.startupTime = Duration.ofNanos(System.nanoTime() - t0);
-                LOG.info("Embedded Kafka (KRaft, cluster {}) ready at {} in {} ms; log dir {}",
-                        clusterId, kafka.bootstrapServers(), kafka.startupTime.toMillis(), base);
+                LOG.info(
+                        "Embedded Kafka (KRaft, cluster {}) ready at {} in {} ms; log dir {}",
+                        clusterId,
+                        kafka.bootstrapServers(),
+                        kafka.startupTime.toMillis(),
+                        base);
                 return kafka;
             } catch (Throwable e) {
                 if (server != null) {
                     shutdownQuietly(server);
                 }
-                last = e instanceof RuntimeException re ? re
+                last = e instanceof RuntimeException re
+                        ? re
                         : new IllegalStateException("embedded Kafka failed to start", e);
                 if (!(autoPorts && isBindFailure(e) && attempt < PORT_ATTEMPTS)) {
                     break;
@@ -292,11 +309,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(NODE_ID));
         p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-        p.put("listeners", BROKER_LISTENER + "://" + HOST + ":" + port + ","
-                + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
+        p.put(
+                "listeners",
+                BROKER_LISTENER + "://" + HOST + ":" + port + "," + CONTROLLER_LISTENER + "://" + HOST + ":"
+                        + controllerPort);
         p.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port);
-        p.put("listener.security.protocol.map",
-                BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        p.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
         p.put("controller.listener.names", CONTROLLER_LISTENER);
         p.put("inter.broker.listener.name", BROKER_LISTENER);
         p.put("log.dirs", dataDir.toString());
@@ -476,10 +494,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         Throwable last = null;
         while (System.nanoTime() < deadline) {
             try {
-                TopicDescription d = admin().describeTopics(List.of(name)).allTopicNames()
-                        .get(5, TimeUnit.SECONDS).get(name);
-                if (d != null && d.partitions().size() == partitions && d.partitions().stream()
-                        .map(TopicPartitionInfo::leader).allMatch(l -> l != null && l.id() >= 0)) {
+                TopicDescription d = admin().describeTopics(List.of(name))
+                        .allTopicNames()
+                        .get(5, TimeUnit.SECONDS)
+                        .get(name);
+                if (d != null
+                        && d.partitions().size() == partitions
+                        && d.partitions().stream()
+                                .map(TopicPartitionInfo::leader)
+                                .allMatch(l -> l != null && l.id() >= 0)) {
                     return;
                 }
             } catch (ExecutionException e) {
@@ -501,7 +524,8 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Sends one record through a shared idempotent producer and waits for the ack. */
     public RecordMetadata produce(String topic, byte[] key, byte[] value, long timestampMs) {
-        return produce(List.of(new ProducerRecord<>(topic, null, timestampMs, key, value))).get(0);
+        return produce(List.of(new ProducerRecord<>(topic, null, timestampMs, key, value)))
+                .get(0);
     }
 
     /** Sends records (in order) through a shared idempotent producer and waits for all acks. */
@@ -553,7 +577,8 @@ public final class EmbeddedKafka implements AutoCloseable {
                 throw new UnknownTopicOrPartitionException("topic " + topic + " does not exist");
             }
             List<TopicPartition> tps = infos.stream()
-                    .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+                    .map(i -> new TopicPartition(i.topic(), i.partition()))
+                    .toList();
             consumer.assign(tps);
             consumer.seekToBeginning(tps);
             Map<TopicPartition, Long> end = consumer.endOffsets(tps, remaining(deadline));
@@ -569,12 +594,12 @@ public final class EmbeddedKafka implements AutoCloseable {
                     break;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new TimeoutException("readAll(" + topic + ") did not reach end offsets " + end
-                            + " within " + timeout + "; read " + out.size() + " records");
+                    throw new TimeoutException("readAll(" + topic + ") did not reach end offsets " + end + " within "
+                            + timeout + "; read " + out.size() + " records");
                 }
                 Duration poll = remaining(deadline);
-                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(poll.compareTo(Duration.ofMillis(200)) < 0
-                        ? poll : Duration.ofMillis(200))) {
+                for (ConsumerRecord<byte[], byte[]> r :
+                        consumer.poll(poll.compareTo(Duration.ofMillis(200)) < 0 ? poll : Duration.ofMillis(200))) {
                     out.add(r);
                 }
             }
@@ -612,7 +637,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (deleteOnClose) {
             deleteQuietly(baseDir);
         }
-        LOG.info("Embedded Kafka at {} stopped in {} ms", bootstrapServers(),
+        LOG.info(
+                "Embedded Kafka at {} stopped in {} ms",
+                bootstrapServers(),
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 

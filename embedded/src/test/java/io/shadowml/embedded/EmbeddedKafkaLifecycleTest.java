@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -54,8 +53,10 @@ class EmbeddedKafkaLifecycleTest {
             }
             Thread.sleep(100);
         } while (System.nanoTime() < deadline);
-        assertTrue(leftover.isEmpty(), "non-daemon threads left after close: "
-                + leftover.stream().map(Thread::getName).sorted().toList());
+        assertTrue(
+                leftover.isEmpty(),
+                "non-daemon threads left after close: "
+                        + leftover.stream().map(Thread::getName).sorted().toList());
     }
 
     private static Set<Thread> nonDaemonThreads() {
@@ -63,5 +64,4 @@ class EmbeddedKafkaLifecycleTest {
                 .filter(t -> t.isAlive() && !t.isDaemon())
                 .collect(Collectors.toSet());
     }
-
 }

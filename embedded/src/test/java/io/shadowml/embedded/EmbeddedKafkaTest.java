@@ -37,7 +37,8 @@ class EmbeddedKafkaTest {
     @BeforeAll
     static void startBroker() {
         kafka = EmbeddedKafka.start();
-        System.out.printf("EmbeddedKafka startup time: %d ms (bootstrap %s)%n",
+        System.out.printf(
+                "EmbeddedKafka startup time: %d ms (bootstrap %s)%n",
                 kafka.startupTime().toMillis(), kafka.bootstrapServers());
     }
 
@@ -85,8 +86,10 @@ class EmbeddedKafkaTest {
         // Within a partition the order is the send order.
         for (int p = 0; p < 3; p++) {
             final int part = p;
-            List<Integer> seq = got.stream().filter(r -> r.partition() == part)
-                    .map(r -> Integer.parseInt(new String(r.key(), UTF_8).substring(1))).toList();
+            List<Integer> seq = got.stream()
+                    .filter(r -> r.partition() == part)
+                    .map(r -> Integer.parseInt(new String(r.key(), UTF_8).substring(1)))
+                    .toList();
             for (int j = 1; j < seq.size(); j++) {
                 assertTrue(seq.get(j - 1) < seq.get(j));
             }
@@ -108,7 +111,7 @@ class EmbeddedKafkaTest {
         Set<String> committedValues = new HashSet<>();
         Set<String> abortedValues = new HashSet<>();
         try (KafkaProducer<byte[], byte[]> producer =
-                     new KafkaProducer<>(kafka.transactionalProducerProps("tx-test-1"))) {
+                new KafkaProducer<>(kafka.transactionalProducerProps("tx-test-1"))) {
             producer.initTransactions();
 
             producer.beginTransaction();
@@ -174,7 +177,8 @@ class EmbeddedKafkaTest {
         assertFalse(Files.exists(dir), "temporary log dir removed on close");
 
         try (EmbeddedKafka again = EmbeddedKafka.start()) {
-            System.out.printf("EmbeddedKafka restart (fresh dir) startup time: %d ms%n",
+            System.out.printf(
+                    "EmbeddedKafka restart (fresh dir) startup time: %d ms%n",
                     again.startupTime().toMillis());
             assertNotEquals(dir, again.logDir());
             again.createTopic("t", 1); // fresh cluster: the topic does not exist yet
@@ -193,9 +197,11 @@ class EmbeddedKafkaTest {
                     new ProducerRecord<>("kept", 0, 1L, null, "p0".getBytes(UTF_8)),
                     new ProducerRecord<>("kept", 1, 2L, null, "p1".getBytes(UTF_8))));
         }
-        assertTrue(Files.exists(dir.resolve("kraft-combined-logs").resolve("meta.properties")),
+        assertTrue(
+                Files.exists(dir.resolve("kraft-combined-logs").resolve("meta.properties")),
                 "caller-owned log dir kept on close");
-        try (EmbeddedKafka second = EmbeddedKafka.builder().logDir(dir).deleteLogDirOnClose(true).start()) {
+        try (EmbeddedKafka second =
+                EmbeddedKafka.builder().logDir(dir).deleteLogDirOnClose(true).start()) {
             assertEquals(clusterId, second.clusterId());
             assertEquals(Set.of("p0", "p1"), values(second.readAll("kept", true, TIMEOUT)));
         }
@@ -208,14 +214,17 @@ class EmbeddedKafkaTest {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort();
         }
-        try (EmbeddedKafka fixed = EmbeddedKafka.builder().port(port)
-                .brokerProperty("log.retention.hours", 1).start()) {
+        try (EmbeddedKafka fixed = EmbeddedKafka.builder()
+                .port(port)
+                .brokerProperty("log.retention.hours", 1)
+                .start()) {
             assertEquals("127.0.0.1:" + port, fixed.bootstrapServers());
             fixed.createTopic("f", 1);
             fixed.produce("f", null, "z".getBytes(UTF_8), 5L);
             assertEquals(1, fixed.readAll("f", false, TIMEOUT).size());
         }
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> EmbeddedKafka.builder().brokerProperty("listeners", "PLAINTEXT://0.0.0.0:9092"));
     }
 

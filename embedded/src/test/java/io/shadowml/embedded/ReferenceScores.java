@@ -43,7 +43,9 @@ public final class ReferenceScores {
     static float[] row(ModelDescriptor d, Request r) {
         float[] row = new float[d.featureCount()];
         for (int j = 0; j < row.length; j++) {
-            row[j] = d.isVectorInput() ? r.getVector().get(j) : r.getFeatures().get(d.featureNames().get(j)).floatValue();
+            row[j] = d.isVectorInput()
+                    ? r.getVector().get(j)
+                    : r.getFeatures().get(d.featureNames().get(j)).floatValue();
         }
         return row;
     }

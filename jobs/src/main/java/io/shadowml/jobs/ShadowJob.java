@@ -23,8 +23,8 @@ import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.join.LabelJoinFunction;
 import io.shadowml.jobs.metrics.AttachWindowBounds;
-import io.shadowml.jobs.metrics.ExperimentAggregate;
 import io.shadowml.jobs.metrics.CountLateEvents;
+import io.shadowml.jobs.metrics.ExperimentAggregate;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
@@ -55,8 +55,11 @@ public class ShadowJob {
     private final Source<Decoded<Label>, ?, ?> labelSource;
     private final ShadowSinks sinks;
 
-    public ShadowJob(ShadowJobConfig config, Source<Decoded<Request>, ?, ?> requestSource,
-                     Source<Decoded<Label>, ?, ?> labelSource, ShadowSinks sinks) {
+    public ShadowJob(
+            ShadowJobConfig config,
+            Source<Decoded<Request>, ?, ?> requestSource,
+            Source<Decoded<Label>, ?, ?> labelSource,
+            ShadowSinks sinks) {
         this.config = config;
         this.requestSource = requestSource;
         this.labelSource = labelSource;
@@ -71,8 +74,12 @@ public class ShadowJob {
         ShadowJobConfig config = ShadowJobConfig.load(Path.of(args[args.length - 1]));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         enableCheckpointing(env, config);
-        new ShadowJob(config, KafkaIO.requestSource(config, false), KafkaIO.labelSource(config, false),
-                KafkaIO.sinks(config)).build(env);
+        new ShadowJob(
+                        config,
+                        KafkaIO.requestSource(config, false),
+                        KafkaIO.labelSource(config, false),
+                        KafkaIO.sinks(config))
+                .build(env);
         env.execute("shadowml " + config.experimentId);
     }
 
@@ -93,34 +100,50 @@ public class ShadowJob {
         WatermarkStrategy<Decoded<Request>> requestTime = eventTime(config, Request::getEventTime);
         WatermarkStrategy<Decoded<Label>> labelTime = eventTime(config, Label::getLabelTime);
 
-        SingleOutputStreamOperator<Request> requests = env
-                .fromSource(requestSource, requestTime, "requests").uid("requests-source")
-                .process(new RequestValidator(experimentId, config.allModels())).name("validate-requests").uid("validate-requests");
-        SingleOutputStreamOperator<Label> labels = env
-                .fromSource(labelSource, labelTime, "labels").uid("labels-source")
-                .process(new LabelValidator(experimentId, layout)).name("validate-labels").uid("validate-labels");
+        SingleOutputStreamOperator<Request> requests = env.fromSource(requestSource, requestTime, "requests")
+                .uid("requests-source")
+                .process(new RequestValidator(experimentId, config.allModels()))
+                .name("validate-requests")
+                .uid("validate-requests");
+        SingleOutputStreamOperator<Label> labels = env.fromSource(labelSource, labelTime, "labels")
+                .uid("labels-source")
+                .process(new LabelValidator(experimentId, layout))
+                .name("validate-labels")
+                .uid("validate-labels");
 
-        DataStream<DeadLetter> deadLetters = requests.getSideOutput(DeadLetters.TAG)
-                .union(labels.getSideOutput(DeadLetters.TAG));
+        DataStream<DeadLetter> deadLetters =
+                requests.getSideOutput(DeadLetters.TAG).union(labels.getSideOutput(DeadLetters.TAG));
         deadLetters.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
 
-        SingleOutputStreamOperator<MetricEvent> scored = requests.transform("score",
-                TypeInformation.of(MetricEvent.class),
-                new MicroBatchScoringOperator(experimentId, config.allModels(), config.batchMaxSize,
-                        config.batchMaxWait.toMillis(), config.modelThreads, config.scoredEventsSampleRate,
-                        segments))
+        SingleOutputStreamOperator<MetricEvent> scored = requests.transform(
+                        "score",
+                        TypeInformation.of(MetricEvent.class),
+                        new MicroBatchScoringOperator(
+                                experimentId,
+                                config.allModels(),
+                                config.batchMaxSize,
+                                config.batchMaxWait.toMillis(),
+                                config.modelThreads,
+                                config.scoredEventsSampleRate,
+                                segments))
                 .uid("score");
         scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
-                .sinkTo(sinks.scoredEvents()).name("scored-events-sink").uid("scored-events-sink");
+                .sinkTo(sinks.scoredEvents())
+                .name("scored-events-sink")
+                .uid("scored-events-sink");
 
         DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
                 .connect(labels.keyBy(Label::getRequestId))
                 .process(new LabelJoinFunction(experimentId, config.labelHorizon))
-                .name("join-labels").uid("join-labels");
+                .name("join-labels")
+                .uid("join-labels");
 
         DataStream<MetricEvent> deadLetterEvents = deadLetters
-                .map(d -> MetricEvent.of(MetricEvent.DEAD_LETTER, d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset()))
-                .returns(MetricEvent.class).name("count-dead-letters").uid("count-dead-letters");
+                .map(d -> MetricEvent.of(
+                        MetricEvent.DEAD_LETTER, d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset()))
+                .returns(MetricEvent.class)
+                .name("count-dead-letters")
+                .uid("count-dead-letters");
 
         int shards = config.metricShards;
         SingleOutputStreamOperator<WindowPartial> partials = scored.union(joined, deadLetterEvents)
@@ -128,17 +151,23 @@ public class ShadowJob {
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
                 .sideOutputLateData(LATE_METRIC_EVENTS)
                 .aggregate(new ExperimentAggregate(layout, segments), new AttachWindowBounds())
-                .name("window-metrics").uid("window-metrics");
+                .name("window-metrics")
+                .uid("window-metrics");
         // Events behind the watermark (more out of order than max_out_of_orderness) cannot join their
         // window any more; they are counted so that a too-tight setting shows up in the metrics.
         partials.getSideOutput(LATE_METRIC_EVENTS)
-                .map(new CountLateEvents(experimentId)).name("count-late-events").uid("count-late-events");
-        SingleOutputStreamOperator<ComparisonReport> reports = partials
-                .keyBy(p -> experimentId)
+                .map(new CountLateEvents(experimentId))
+                .name("count-late-events")
+                .uid("count-late-events");
+        SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
                 .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict)))
-                .name("assemble-reports").uid("assemble-reports");
+                .name("assemble-reports")
+                .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
-        reports.getSideOutput(ReportAssembler.VERDICTS).sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
+        reports.getSideOutput(ReportAssembler.VERDICTS)
+                .sinkTo(sinks.verdicts())
+                .name("verdicts-sink")
+                .uid("verdicts-sink");
     }
 
     /**

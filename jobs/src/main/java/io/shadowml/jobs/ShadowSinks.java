@@ -16,5 +16,4 @@ public record ShadowSinks(
         Sink<ComparisonReport> reports,
         Sink<Verdict> verdicts,
         Sink<ScoredEvent> scoredEvents,
-        Sink<DeadLetter> deadLetters) {
-}
+        Sink<DeadLetter> deadLetters) {}

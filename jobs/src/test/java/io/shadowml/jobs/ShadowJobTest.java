@@ -24,7 +24,8 @@ import io.shadowml.jobs.io.Decoded;
  * carries (a FileSource passes no timestamp of its own: Long.MIN_VALUE).
  */
 class ShadowJobTest {
-    private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
+    private static final Path SHIPPED =
+            Path.of("../models/shipped").toAbsolutePath().normalize();
     private static final long KAFKA_TS = 5_000;
 
     @TempDir
@@ -32,16 +33,19 @@ class ShadowJobTest {
 
     private ShadowJobConfig config() throws IOException {
         Path f = dir.resolve("shadow-job.yaml");
-        Files.writeString(f, String.join("\n",
-                "experiment_id: exp",
-                "kafka:",
-                "  bootstrap_servers: localhost:9092",
-                "topics: {requests: req, labels: lab, reports: rep, verdicts: ver, dead_letter: dlq}",
-                "models:",
-                "  live: " + SHIPPED.resolve("fraud/live/model.json"),
-                "  candidates:",
-                "    - " + SHIPPED.resolve("fraud/candidate/model.json"),
-                ""));
+        Files.writeString(
+                f,
+                String.join(
+                        "\n",
+                        "experiment_id: exp",
+                        "kafka:",
+                        "  bootstrap_servers: localhost:9092",
+                        "topics: {requests: req, labels: lab, reports: rep, verdicts: ver, dead_letter: dlq}",
+                        "models:",
+                        "  live: " + SHIPPED.resolve("fraud/live/model.json"),
+                        "  candidates:",
+                        "    - " + SHIPPED.resolve("fraud/candidate/model.json"),
+                        ""));
         return ShadowJobConfig.load(f);
     }
 
@@ -53,19 +57,27 @@ class ShadowJobTest {
     @Test
     void requestsAreAtTheirEventTime() throws Exception {
         TimestampAssigner<Decoded<Request>> a = assigner(ShadowJob.eventTime(config(), Request::getEventTime));
-        Request timed = Request.newBuilder().setRequestId("r").setEventTime(Instant.ofEpochMilli(1_234))
-                .setFeatures(Map.of()).build();
+        Request timed = Request.newBuilder()
+                .setRequestId("r")
+                .setEventTime(Instant.ofEpochMilli(1_234))
+                .setFeatures(Map.of())
+                .build();
         Request untimed = Request.newBuilder(timed).setEventTime(null).build();
         assertEquals(1_234, a.extractTimestamp(Decoded.ok(timed, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "req", 0, 1, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
-        assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 3, KAFKA_TS, null, null), Long.MIN_VALUE));
+        assertEquals(
+                KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 3, KAFKA_TS, null, null), Long.MIN_VALUE));
     }
 
     @Test
     void labelsAreAtTheirLabelTime() throws Exception {
         TimestampAssigner<Decoded<Label>> a = assigner(ShadowJob.eventTime(config(), Label::getLabelTime));
-        Label timed = Label.newBuilder().setRequestId("r").setLabelTime(Instant.ofEpochMilli(9_876)).setValue(1).build();
+        Label timed = Label.newBuilder()
+                .setRequestId("r")
+                .setLabelTime(Instant.ofEpochMilli(9_876))
+                .setValue(1)
+                .build();
         Label untimed = Label.newBuilder(timed).setLabelTime(null).build();
         assertEquals(9_876, a.extractTimestamp(Decoded.ok(timed, "lab", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "lab", 0, 1, KAFKA_TS, null), KAFKA_TS));

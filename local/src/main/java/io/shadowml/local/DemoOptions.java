@@ -8,43 +8,63 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /** Command-line options of the local demo ({@code ./demo.sh --help} prints the help generated from them). */
-@Command(name = "demo.sh", sortOptions = false, usageHelpAutoWidth = true,
+@Command(
+        name = "demo.sh",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
         description = "Runs the shadow job on an embedded Kafka broker and Flink MiniCluster over a shipped scenario.")
 final class DemoOptions {
-    @Option(names = "--scenario", paramLabel = "fraud|fashion",
+    @Option(
+            names = "--scenario",
+            paramLabel = "fraud|fashion",
             description = "fraud: card transactions, binary (default); fashion: Fashion-MNIST images, 10 classes")
     String scenario = "fraud";
 
     @Option(names = "--events", paramLabel = "N", description = "how many requests to replay (default 6000)")
     int events = 6000;
 
-    @Option(names = "--duration", paramLabel = "45s", converter = DurationConverter.class,
+    @Option(
+            names = "--duration",
+            paramLabel = "45s",
+            converter = DurationConverter.class,
             description = "wall-clock time the replay of requests and their labels takes (default 45s)")
     Duration duration = Duration.ofSeconds(45);
 
     @Option(names = "--rate", paramLabel = "EVENTS_PER_S", description = "requests per second instead of --duration")
     double rate = Double.NaN;
 
-    @Option(names = "--drift",
+    @Option(
+            names = "--drift",
             description = "fraud only: replay the drifted data set (new fraud pattern, more foreign/night traffic)")
     boolean drift;
 
     @Option(names = "--follow", description = "keep running after the scenario until Ctrl-C")
     boolean follow;
 
-    @Option(names = "--ui-port", paramLabel = "8081",
+    @Option(
+            names = "--ui-port",
+            paramLabel = "8081",
             description = "Flink web UI port (default 8081; the next free one is used if taken)")
     int uiPort = 8081;
 
-    @Option(names = "--dashboard-port", paramLabel = "8090",
+    @Option(
+            names = "--dashboard-port",
+            paramLabel = "8090",
             description = "the demo's dashboard port on 127.0.0.1 (default 8090; the next free one if taken; 0 = any)")
     int dashboardPort = 8090;
 
-    @Option(names = "--linger", paramLabel = "0s", converter = DurationConverter.class,
-            description = "keep the dashboard up this long after the summary (default 0s; --follow serves until Ctrl-C)")
+    @Option(
+            names = "--linger",
+            paramLabel = "0s",
+            converter = DurationConverter.class,
+            description =
+                    "keep the dashboard up this long after the summary (default 0s; --follow serves until Ctrl-C)")
     Duration linger = Duration.ZERO;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     /** The command line of these options; its usage is the help. */

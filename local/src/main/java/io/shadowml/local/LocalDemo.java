@@ -20,16 +20,16 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import picocli.CommandLine.ParameterException;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
+import io.shadowml.embedded.EmbeddedKafka;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.local.dashboard.Dashboard;
-import io.shadowml.avro.AvroCodec;
-import io.shadowml.embedded.EmbeddedKafka;
-import io.shadowml.embedded.scenario.LabelledRequest;
-import io.shadowml.embedded.scenario.ScenarioData;
 
 /**
  * One command to see the product work: a real Kafka broker (KRaft, in-process), a Flink MiniCluster with
@@ -39,6 +39,7 @@ import io.shadowml.embedded.scenario.ScenarioData;
 public final class LocalDemo {
     /** Counted down when the demo has finished its work, so a Ctrl-C hook can wait for a clean stop. */
     private static final CountDownLatch finished = new CountDownLatch(1);
+
     private LocalDemo() {}
 
     public static void main(String[] args) throws Exception {
@@ -74,7 +75,8 @@ public final class LocalDemo {
         Path work = Files.createTempDirectory("shadowml-demo");
         List<LabelledRequest> events = load(o, root);
         String experiment = "demo-" + o.scenario + (o.drift ? "-drift" : "");
-        System.out.printf("shadowml demo: scenario %s%s, %d requests%n", o.scenario, o.drift ? " (drift)" : "", events.size());
+        System.out.printf(
+                "shadowml demo: scenario %s%s, %d requests%n", o.scenario, o.drift ? " (drift)" : "", events.size());
 
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             for (String t : List.of("requests", "labels")) {
@@ -83,8 +85,8 @@ public final class LocalDemo {
             for (String t : List.of("reports", "verdicts", "scored-events", "dead-letters")) {
                 kafka.createTopic(t, 1);
             }
-            Dashboard dashboard = Dashboard.start(kafka.bootstrapServers(), "reports", "verdicts", "scored-events",
-                    "dead-letters", o.dashboardPort);
+            Dashboard dashboard = Dashboard.start(
+                    kafka.bootstrapServers(), "reports", "verdicts", "scored-events", "dead-letters", o.dashboardPort);
             try (dashboard) {
                 return runJob(o, kafka, dashboard, events, work, root, experiment);
             }
@@ -96,8 +98,15 @@ public final class LocalDemo {
         }
     }
 
-    private static int runJob(DemoOptions o, EmbeddedKafka kafka, Dashboard dashboard, List<LabelledRequest> events,
-                              Path work, Path root, String experiment) throws Exception {
+    private static int runJob(
+            DemoOptions o,
+            EmbeddedKafka kafka,
+            Dashboard dashboard,
+            List<LabelledRequest> events,
+            Path work,
+            Path root,
+            String experiment)
+            throws Exception {
         {
             TimelineReplayer replay = new TimelineReplayer(events, "requests", "labels", kafka.bootstrapServers(), o);
             Path config = writeConfig(work, root, o, experiment, kafka.bootstrapServers(), replay.speed());
@@ -111,15 +120,21 @@ public final class LocalDemo {
             StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
             env.setParallelism(2);
             ShadowJob.enableCheckpointing(env, cfg);
-            new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg)).build(env);
+            new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
+                    .build(env);
             JobClient job = env.executeAsync("shadowml " + experiment);
 
-            System.out.printf("Kafka broker:  %s (topics requests, labels, reports, verdicts, scored-events, dead-letters)%n", kafka.bootstrapServers());
+            System.out.printf(
+                    "Kafka broker:  %s (topics requests, labels, reports, verdicts, scored-events, dead-letters)%n",
+                    kafka.bootstrapServers());
             System.out.printf("Flink web UI:  http://localhost:%d%n", uiPort);
             System.out.printf("Dashboard:     %s%n", dashboard.url());
             System.out.printf("Job config:    %s%n", config);
-            System.out.printf("Replay:        %s .. %s compressed %.0fx into %.0f s (labels days later arrive seconds later)%n",
-                    Instant.ofEpochMilli(replay.firstTime), Instant.ofEpochMilli(replay.lastTime), replay.speed(),
+            System.out.printf(
+                    "Replay:        %s .. %s compressed %.0fx into %.0f s (labels days later arrive seconds later)%n",
+                    Instant.ofEpochMilli(replay.firstTime),
+                    Instant.ofEpochMilli(replay.lastTime),
+                    replay.speed(),
                     replay.wallMillis() / 1000.0);
 
             ReportWatcher watcher = new ReportWatcher(kafka.bootstrapServers(), cfg.reportsTopic, cfg.verdictsTopic);
@@ -149,10 +164,14 @@ public final class LocalDemo {
                 if (interrupted.await(2, TimeUnit.SECONDS)) {
                     break;
                 }
-                System.out.println(SummaryTable.progressLine((System.currentTimeMillis() - start) / 1000.0, replay,
-                        watcher.latestCumulative, watcher.verdicts()));
+                System.out.println(SummaryTable.progressLine(
+                        (System.currentTimeMillis() - start) / 1000.0,
+                        replay,
+                        watcher.latestCumulative,
+                        watcher.verdicts()));
                 if (job.getJobStatus().get().isGloballyTerminalState()) {
-                    System.err.println("the job stopped unexpectedly: " + job.getJobStatus().get());
+                    System.err.println("the job stopped unexpectedly: "
+                            + job.getJobStatus().get());
                     return 1;
                 }
             }
@@ -194,18 +213,20 @@ public final class LocalDemo {
 
     private static List<LabelledRequest> load(DemoOptions o, Path root) throws IOException {
         if (o.scenario.equals("fraud")) {
-            return ScenarioData.fraud(root.resolve("models/data/fraud/" + (o.drift ? "holdout-drift.csv" : "holdout.csv")), o.events);
+            return ScenarioData.fraud(
+                    root.resolve("models/data/fraud/" + (o.drift ? "holdout-drift.csv" : "holdout.csv")), o.events);
         }
         return ScenarioData.fashion(o.events, Instant.parse("2026-01-05T00:00:00Z"), 30_000, 7);
     }
 
-    private static Path writeConfig(Path dir, Path root, DemoOptions o, String experiment, String bootstrap, double speed)
-            throws IOException {
+    private static Path writeConfig(
+            Path dir, Path root, DemoOptions o, String experiment, String bootstrap, double speed) throws IOException {
         Path models = root.resolve("models/shipped").resolve(o.scenario);
         boolean fraud = o.scenario.equals("fraud");
         // Event-time tolerances scaled to the compressed clock: about half a wall-clock second.
         long slackMillis = Math.max(60_000, (long) (speed * 500));
-        String yaml = String.join("\n",
+        String yaml = String.join(
+                "\n",
                 "# Written by the local demo; the same format as a production config (jobs/README.md).",
                 "experiment_id: " + experiment,
                 "kafka:",

@@ -10,10 +10,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.avro.AvroCodec;
 
 /** Follows the committed reports and verdicts, keeping the latest cumulative report and verdicts. */
 final class ReportWatcher implements Runnable, AutoCloseable {

@@ -15,12 +15,22 @@ import io.shadowml.avro.Verdict;
 final class SummaryTable {
     private SummaryTable() {}
 
-    static String progressLine(double seconds, TimelineReplayer replay, ComparisonReport r, Map<String, Verdict> verdicts) {
-        StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "[%5.1fs] sent %d/%d requests, %d labels",
-                seconds, replay.sentRequests.get(), replay.requestCount, replay.sentLabels.get()));
+    static String progressLine(
+            double seconds, TimelineReplayer replay, ComparisonReport r, Map<String, Verdict> verdicts) {
+        StringBuilder b = new StringBuilder(String.format(
+                Locale.ROOT,
+                "[%5.1fs] sent %d/%d requests, %d labels",
+                seconds,
+                replay.sentRequests.get(),
+                replay.requestCount,
+                replay.sentLabels.get()));
         if (r != null) {
-            b.append(String.format(Locale.ROOT, " | scored %d, labelled %d, expired %d, dead-lettered %d",
-                    r.getCounts().getScored(), r.getCounts().getLabelled(), r.getCounts().getExpiredUnlabeled(),
+            b.append(String.format(
+                    Locale.ROOT,
+                    " | scored %d, labelled %d, expired %d, dead-lettered %d",
+                    r.getCounts().getScored(),
+                    r.getCounts().getLabelled(),
+                    r.getCounts().getExpiredUnlabeled(),
                     r.getCounts().getDeadLettered()));
             for (Disagreement d : r.getDisagreement()) {
                 b.append(String.format(Locale.ROOT, " | flips %.2f%%", 100 * d.getFlipRate()));
@@ -36,16 +46,37 @@ final class SummaryTable {
 
     static String render(ComparisonReport r, Map<String, Verdict> verdicts) {
         List<String> lines = new ArrayList<>();
-        lines.add(String.format(Locale.ROOT, "Experiment %s, cumulative %s .. %s", r.getExperimentId(),
-                r.getWindowStart(), r.getWindowEnd()));
+        lines.add(String.format(
+                Locale.ROOT,
+                "Experiment %s, cumulative %s .. %s",
+                r.getExperimentId(),
+                r.getWindowStart(),
+                r.getWindowEnd()));
         var c = r.getCounts();
-        lines.add(String.format(Locale.ROOT,
+        lines.add(String.format(
+                Locale.ROOT,
                 "Events: scored %d, labelled %d (coverage %.1f%%), expired unlabelled %d, dead-lettered %d, duplicate labels %d, unknown labels %d, model errors %d",
-                c.getScored(), c.getLabelled(), 100 * r.getMetrics().getOrDefault("label_coverage", Double.NaN),
-                c.getExpiredUnlabeled(), c.getDeadLettered(), c.getDuplicateLabels(), c.getUnknownLabels(), c.getErrors()));
+                c.getScored(),
+                c.getLabelled(),
+                100 * r.getMetrics().getOrDefault("label_coverage", Double.NaN),
+                c.getExpiredUnlabeled(),
+                c.getDeadLettered(),
+                c.getDuplicateLabels(),
+                c.getUnknownLabels(),
+                c.getErrors()));
         lines.add("");
-        List<String> keys = List.of("accuracy", "roc_auc", "f1", "precision", "recall", "macro_f1", "log_loss", "brier",
-                "mae", "rmse", "latency_mean_micros");
+        List<String> keys = List.of(
+                "accuracy",
+                "roc_auc",
+                "f1",
+                "precision",
+                "recall",
+                "macro_f1",
+                "log_loss",
+                "brier",
+                "mae",
+                "rmse",
+                "latency_mean_micros");
         List<String> present = new ArrayList<>();
         for (String k : keys) {
             if (r.getQuality().get(0).getMetrics().containsKey(k)) {
@@ -58,7 +89,8 @@ final class SummaryTable {
         }
         lines.add(header.toString());
         for (ModelQuality q : r.getQuality()) {
-            StringBuilder row = new StringBuilder(String.format("%-28s %-9s %9d", q.getModel(), q.getRole(), q.getLabelled()));
+            StringBuilder row =
+                    new StringBuilder(String.format("%-28s %-9s %9d", q.getModel(), q.getRole(), q.getLabelled()));
             for (String k : present) {
                 row.append(String.format(Locale.ROOT, " %12.4f", q.getMetrics().get(k)));
             }
@@ -66,19 +98,35 @@ final class SummaryTable {
         }
         lines.add("");
         for (Disagreement d : r.getDisagreement()) {
-            lines.add(String.format(Locale.ROOT,
+            lines.add(String.format(
+                    Locale.ROOT,
                     "Disagreement %s vs live: flips %d of %d (%.2f%%), |diff| mean %.4f p50 %.4f p90 %.4f p99 %.4f max %.4f",
-                    d.getCandidate(), d.getFlips(), d.getCompared(), 100 * d.getFlipRate(), d.getAbsDiffMean(),
-                    d.getAbsDiffP50(), d.getAbsDiffP90(), d.getAbsDiffP99(), d.getAbsDiffMax()));
+                    d.getCandidate(),
+                    d.getFlips(),
+                    d.getCompared(),
+                    100 * d.getFlipRate(),
+                    d.getAbsDiffMean(),
+                    d.getAbsDiffP50(),
+                    d.getAbsDiffP90(),
+                    d.getAbsDiffP99(),
+                    d.getAbsDiffMax()));
         }
         for (PairedTest p : r.getPaired()) {
-            lines.add(String.format(Locale.ROOT,
+            lines.add(String.format(
+                    Locale.ROOT,
                     "Paired test %s: %d pairs, live-only right %d, candidate-only right %d, McNemar p=%.3g, loss diff %.5f [95%% CI %.5f, %.5f]",
-                    p.getCandidate(), p.getPairs(), p.getLiveOnlyCorrect(), p.getCandidateOnlyCorrect(),
-                    p.getMcnemarPValue(), p.getLossDiffMean(), p.getLossDiffCiLow(), p.getLossDiffCiHigh()));
+                    p.getCandidate(),
+                    p.getPairs(),
+                    p.getLiveOnlyCorrect(),
+                    p.getCandidateOnlyCorrect(),
+                    p.getMcnemarPValue(),
+                    p.getLossDiffMean(),
+                    p.getLossDiffCiLow(),
+                    p.getLossDiffCiHigh()));
         }
         for (Verdict v : verdicts.values()) {
-            lines.add("Verdict " + v.getCandidate() + ": " + v.getDecision() + " (" + String.join("; ", v.getReasons()) + ")");
+            lines.add("Verdict " + v.getCandidate() + ": " + v.getDecision() + " (" + String.join("; ", v.getReasons())
+                    + ")");
         }
         return String.join("\n", lines);
     }

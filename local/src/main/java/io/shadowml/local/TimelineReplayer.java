@@ -10,8 +10,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-import io.shadowml.avro.Request;
 import io.shadowml.avro.AvroCodec;
+import io.shadowml.avro.Request;
 import io.shadowml.embedded.scenario.LabelledRequest;
 
 /**
@@ -21,7 +21,11 @@ import io.shadowml.embedded.scenario.LabelledRequest;
  */
 final class TimelineReplayer implements Runnable {
     /** What a record is, which decides its topic and what it counts as. */
-    enum Kind { REQUEST, LABEL, BAD_REQUEST }
+    enum Kind {
+        REQUEST,
+        LABEL,
+        BAD_REQUEST
+    }
 
     /** One record to send at an event time. */
     record Timed(long time, Kind kind, byte[] key, byte[] value) {}
@@ -40,8 +44,12 @@ final class TimelineReplayer implements Runnable {
     volatile long clock;
     volatile boolean done;
 
-    TimelineReplayer(List<LabelledRequest> events, String requestsTopic, String labelsTopic, String bootstrapServers,
-                     DemoOptions options) {
+    TimelineReplayer(
+            List<LabelledRequest> events,
+            String requestsTopic,
+            String labelsTopic,
+            String bootstrapServers,
+            DemoOptions options) {
         this.requestsTopic = requestsTopic;
         this.labelsTopic = labelsTopic;
         this.bootstrapServers = bootstrapServers;
@@ -51,14 +59,20 @@ final class TimelineReplayer implements Runnable {
             long t = r.getEventTime().toEpochMilli();
             timeline.add(new Timed(t, Kind.REQUEST, key(r.getRequestId()), AvroCodec.encode(r)));
             if (e.labelled()) {
-                timeline.add(new Timed(e.label().getLabelTime().toEpochMilli(), Kind.LABEL, key(r.getRequestId()),
+                timeline.add(new Timed(
+                        e.label().getLabelTime().toEpochMilli(),
+                        Kind.LABEL,
+                        key(r.getRequestId()),
                         AvroCodec.encode(e.label())));
             }
             if (i % 997 == 500) {
-                timeline.add(new Timed(t, Kind.BAD_REQUEST, key("garbage-" + i), ("not avro " + i).getBytes(StandardCharsets.UTF_8)));
+                timeline.add(new Timed(
+                        t, Kind.BAD_REQUEST, key("garbage-" + i), ("not avro " + i).getBytes(StandardCharsets.UTF_8)));
             }
             if (i % 1499 == 700) {
-                Request broken = Request.newBuilder(r).setRequestId(r.getRequestId() + "-broken").build();
+                Request broken = Request.newBuilder(r)
+                        .setRequestId(r.getRequestId() + "-broken")
+                        .build();
                 if (broken.getFeatures() != null) {
                     broken.setFeatures(new java.util.HashMap<>(broken.getFeatures()));
                     broken.getFeatures().put("amount", Double.NaN);
@@ -73,7 +87,8 @@ final class TimelineReplayer implements Runnable {
         this.firstTime = timeline.get(0).time();
         this.lastTime = timeline.get(timeline.size() - 1).time();
         this.requestCount = events.size();
-        long lastRequest = events.get(events.size() - 1).request().getEventTime().toEpochMilli();
+        long lastRequest =
+                events.get(events.size() - 1).request().getEventTime().toEpochMilli();
         // Event-time milliseconds per wall-clock millisecond.
         this.speed = Double.isNaN(options.rate)
                 ? (double) (lastTime - firstTime) / Math.max(1, options.duration.toMillis())
@@ -98,7 +113,8 @@ final class TimelineReplayer implements Runnable {
         java.util.Properties p = new java.util.Properties();
         p.put("bootstrap.servers", bootstrapServers);
         p.put("linger.ms", "5");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
             long wallStart = System.currentTimeMillis();
             for (Timed t : timeline) {
                 long due = wallStart + (long) ((t.time() - firstTime) / speed);

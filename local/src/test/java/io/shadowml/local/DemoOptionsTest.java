@@ -30,8 +30,23 @@ class DemoOptionsTest {
 
     @Test
     void everyOption() {
-        DemoOptions o = DemoOptions.parse(new String[] {"--scenario", "fraud", "--events", "1500", "--duration", "15s",
-            "--rate", "250.5", "--drift", "--follow", "--ui-port", "18081", "--dashboard-port=0", "--linger", "5m"});
+        DemoOptions o = DemoOptions.parse(new String[] {
+            "--scenario",
+            "fraud",
+            "--events",
+            "1500",
+            "--duration",
+            "15s",
+            "--rate",
+            "250.5",
+            "--drift",
+            "--follow",
+            "--ui-port",
+            "18081",
+            "--dashboard-port=0",
+            "--linger",
+            "5m"
+        });
         assertEquals(1500, o.events);
         assertEquals(Duration.ofSeconds(15), o.duration);
         assertEquals(250.5, o.rate);

@@ -7,39 +7,37 @@ package io.shadowml.models;
  * 'feats' (inputs: [features])}.
  */
 public class ModelConfigException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final String descriptorFile;
-  private final String field;
+    private final String descriptorFile;
+    private final String field;
 
-  /**
-   * @param descriptorFile the descriptor file as it was given to {@link ModelDescriptor#load}
-   * @param field the dotted descriptor field to blame ({@code input.tensor}), or {@code null}
-   * @param detail what is wrong
-   */
-  public ModelConfigException(String descriptorFile, String field, String detail) {
-    this(descriptorFile, field, detail, null);
-  }
+    /**
+     * @param descriptorFile the descriptor file as it was given to {@link ModelDescriptor#load}
+     * @param field the dotted descriptor field to blame ({@code input.tensor}), or {@code null}
+     * @param detail what is wrong
+     */
+    public ModelConfigException(String descriptorFile, String field, String detail) {
+        this(descriptorFile, field, detail, null);
+    }
 
-  public ModelConfigException(String descriptorFile, String field, String detail, Throwable cause) {
-    super(format(descriptorFile, field, detail), cause);
-    this.descriptorFile = descriptorFile;
-    this.field = field;
-  }
+    public ModelConfigException(String descriptorFile, String field, String detail, Throwable cause) {
+        super(format(descriptorFile, field, detail), cause);
+        this.descriptorFile = descriptorFile;
+        this.field = field;
+    }
 
-  private static String format(String descriptorFile, String field, String detail) {
-    return field == null
-        ? descriptorFile + ": " + detail
-        : descriptorFile + ": field '" + field + "': " + detail;
-  }
+    private static String format(String descriptorFile, String field, String detail) {
+        return field == null ? descriptorFile + ": " + detail : descriptorFile + ": field '" + field + "': " + detail;
+    }
 
-  /** The descriptor file the problem was found in, as given to {@link ModelDescriptor#load}. */
-  public String descriptorFile() {
-    return descriptorFile;
-  }
+    /** The descriptor file the problem was found in, as given to {@link ModelDescriptor#load}. */
+    public String descriptorFile() {
+        return descriptorFile;
+    }
 
-  /** The dotted name of the descriptor field to blame, or {@code null} when no single field is. */
-  public String field() {
-    return field;
-  }
+    /** The dotted name of the descriptor field to blame, or {@code null} when no single field is. */
+    public String field() {
+        return field;
+    }
 }

@@ -1,15 +1,5 @@
 package io.shadowml.models;
 
-import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxJavaType;
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
-import ai.onnxruntime.ValueInfo;
-import io.shadowml.models.ModelDescriptor.Task;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -24,6 +14,16 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
 
 /**
  * An ONNX model loaded into an ONNX Runtime session, checked against its {@link ModelDescriptor},
@@ -60,367 +60,410 @@ import java.util.TreeSet;
  * tensors and results are closed on every call; {@link #close()} releases the session.
  */
 public final class OnnxModel implements AutoCloseable {
-  private final ModelDescriptor descriptor;
-  private final ModelOptions options;
-  private final OrtEnvironment env;
-  private final OrtSession session;
-  private final String inputName;
-  private final Set<String> outputNames;
-  private final int featureCount;
-  private final int outputColumns;
-  private final PredictionBatch prediction;
-  private boolean closed;
+    private final ModelDescriptor descriptor;
+    private final ModelOptions options;
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final String inputName;
+    private final Set<String> outputNames;
+    private final int featureCount;
+    private final int outputColumns;
+    private final PredictionBatch prediction;
+    private boolean closed;
 
-  private OnnxModel(ModelDescriptor descriptor, ModelOptions options, OrtEnvironment env,
-      OrtSession session, int outputColumns, int positiveColumn) {
-    this.descriptor = descriptor;
-    this.options = options;
-    this.env = env;
-    this.session = session;
-    this.inputName = descriptor.inputTensor();
-    this.outputNames = Set.of(descriptor.outputTensor());
-    this.featureCount = descriptor.featureCount();
-    this.outputColumns = outputColumns;
-    this.prediction = new PredictionBatch(descriptor.task(), outputColumns, positiveColumn,
-        descriptor.numClasses(), descriptor.threshold(), options.maxBatchSize());
-  }
-
-  /** Loads with {@link ModelOptions#defaults()}. */
-  public static OnnxModel load(ModelDescriptor d) {
-    return load(d, ModelOptions.defaults());
-  }
-
-  /**
-   * Verifies the model file against the descriptor, opens an ONNX Runtime session and checks the
-   * graph's input and output against the descriptor.
-   *
-   * @throws ModelConfigException naming the descriptor file and field on any mismatch
-   */
-  public static OnnxModel load(ModelDescriptor d, ModelOptions o) {
-    String file = d.descriptorFile();
-    if ((long) o.maxBatchSize() * d.featureCount() > Integer.MAX_VALUE / Float.BYTES) {
-      throw new IllegalArgumentException("maxBatchSize " + o.maxBatchSize() + " x "
-          + d.featureCount() + " features does not fit one direct buffer");
+    private OnnxModel(
+            ModelDescriptor descriptor,
+            ModelOptions options,
+            OrtEnvironment env,
+            OrtSession session,
+            int outputColumns,
+            int positiveColumn) {
+        this.descriptor = descriptor;
+        this.options = options;
+        this.env = env;
+        this.session = session;
+        this.inputName = descriptor.inputTensor();
+        this.outputNames = Set.of(descriptor.outputTensor());
+        this.featureCount = descriptor.featureCount();
+        this.outputColumns = outputColumns;
+        this.prediction = new PredictionBatch(
+                descriptor.task(),
+                outputColumns,
+                positiveColumn,
+                descriptor.numClasses(),
+                descriptor.threshold(),
+                options.maxBatchSize());
     }
 
-    Path folder = d.modelFolder();
-    Path model = d.modelPath();
-    Path realFolder;
-    Path realModel;
-    try {
-      realFolder = folder.toRealPath();
-      realModel = model.toRealPath();
-    } catch (NoSuchFileException e) {
-      throw new ModelConfigException(file, "path", "model file " + model + " does not exist", e);
-    } catch (IOException e) {
-      throw new ModelConfigException(file, "path", "cannot resolve " + model + ": " + e, e);
-    }
-    if (!realModel.startsWith(realFolder)) {
-      throw new ModelConfigException(file, "path", "model file " + model + " is a link to "
-          + realModel + ", outside the model folder " + realFolder);
-    }
-    if (!Files.isRegularFile(realModel)) {
-      throw new ModelConfigException(file, "path", model + " is not a regular file");
+    /** Loads with {@link ModelOptions#defaults()}. */
+    public static OnnxModel load(ModelDescriptor d) {
+        return load(d, ModelOptions.defaults());
     }
 
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(realModel);
-    } catch (IOException | OutOfMemoryError e) {
-      throw new ModelConfigException(file, "path", "cannot read model file " + model + ": " + e, e);
-    }
-    String actual = sha256(bytes);
-    if (!actual.equals(d.sha256())) {
-      throw new ModelConfigException(file, "sha256", "expected " + d.sha256() + " but "
-          + model + " (" + bytes.length + " bytes) hashes to " + actual);
-    }
-
-    List<OnnxExternalData.Ref> external;
-    try {
-      external = OnnxExternalData.find(bytes);
-    } catch (OnnxExternalData.MalformedException e) {
-      throw new ModelConfigException(file, "path",
-          model + " is not an ONNX model (protobuf): " + e.getMessage(), e);
-    }
-    for (OnnxExternalData.Ref ref : external) {
-      checkExternalData(file, model, realFolder, ref);
-    }
-
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
-    OrtSession session;
-    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-      so.setIntraOpNumThreads(o.intraOpThreads());
-      so.setInterOpNumThreads(o.interOpThreads());
-      so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      so.addConfigEntry("session.intra_op.allow_spinning", "0");
-      so.addConfigEntry("session.inter_op.allow_spinning", "0");
-      // Without external data, ORT gets the very bytes that were hashed. With external data
-      // (all of it checked to be inside the folder) ORT must know the file's location.
-      session = external.isEmpty()
-          ? env.createSession(bytes, so)
-          : env.createSession(realModel.toString(), so);
-    } catch (OrtException e) {
-      throw new ModelConfigException(file, "path",
-          "ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
-    }
-
-    try {
-      int[] out = checkGraph(d, session);
-      return new OnnxModel(d, o, env, session, out[0], out[1]);
-    } catch (RuntimeException | OrtException e) {
-      try {
-        session.close();
-      } catch (OrtException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      if (e instanceof OrtException) {
-        throw new ModelConfigException(file, null,
-            "ONNX Runtime cannot describe the graph of " + model + ": " + e.getMessage(), e);
-      }
-      throw (RuntimeException) e;
-    }
-  }
-
-  private static void checkExternalData(String file, Path model, Path realFolder,
-      OnnxExternalData.Ref ref) {
-    String what = "model file " + model + ": tensor " + ref.where
-        + (ref.tensorName.isEmpty() ? "" : " '" + ref.tensorName + "'");
-    if (ref.location == null || ref.location.isEmpty()) {
-      throw new ModelConfigException(file, "path",
-          what + " is stored as external data but has no external_data location");
-    }
-    Path loc;
-    try {
-      loc = Path.of(ref.location);
-    } catch (RuntimeException e) {
-      throw new ModelConfigException(file, "path",
-          what + " has an invalid external_data location '" + ref.location + "'");
-    }
-    Path resolved = realFolder.resolve(loc).normalize();
-    boolean inside = !loc.isAbsolute() && resolved.startsWith(realFolder)
-        && !resolved.equals(realFolder);
-    if (inside && Files.exists(resolved)) {
-      try {
-        inside = resolved.toRealPath().startsWith(realFolder);
-        resolved = resolved.toRealPath();
-      } catch (IOException e) {
-        inside = false;
-      }
-    }
-    if (!inside) {
-      throw new ModelConfigException(file, "path", what + " has external_data location '"
-          + ref.location + "' resolving to " + resolved + ", outside the model folder "
-          + realFolder + "; refusing to load it");
-    }
-  }
-
-  /** Checks the session's input and output against the descriptor; returns {columns, posCol}. */
-  private static int[] checkGraph(ModelDescriptor d, OrtSession session) throws OrtException {
-    String file = d.descriptorFile();
-    Map<String, NodeInfo> inputs = session.getInputInfo();
-    String inField = d.isVectorInput() ? "input.vector_length" : "input.features";
-    NodeInfo in = inputs.get(d.inputTensor());
-    if (in == null) {
-      throw new ModelConfigException(file, "input.tensor", "graph has no input named '"
-          + d.inputTensor() + "' (inputs: " + new TreeSet<>(inputs.keySet()) + ")");
-    }
-    if (inputs.size() != 1) {
-      throw new ModelConfigException(file, "input.tensor", "graph has " + inputs.size()
-          + " inputs " + new TreeSet<>(inputs.keySet()) + "; only one float32 [N, F] input is"
-          + " supported");
-    }
-    TensorInfo inInfo = tensorInfo(file, "input.tensor", "input", in);
-    long[] inShape = inInfo.getShape();
-    if (inInfo.type != OnnxJavaType.FLOAT) {
-      throw new ModelConfigException(file, "input.tensor", "graph input '" + d.inputTensor()
-          + "' is " + inInfo.onnxType + ", expected float32");
-    }
-    if (inShape.length != 2) {
-      throw new ModelConfigException(file, "input.tensor", "graph input '" + d.inputTensor()
-          + "' has shape " + shape(inShape) + ", expected rank 2 [batch, features]");
-    }
-    if (inShape[0] > 0) {
-      throw new ModelConfigException(file, "input.tensor", "graph input '" + d.inputTensor()
-          + "' has shape " + shape(inShape) + ": the batch dimension must be dynamic");
-    }
-    if (inShape[1] != d.featureCount()) {
-      throw new ModelConfigException(file, inField, "descriptor declares " + d.featureCount()
-          + (d.isVectorInput() ? " vector values" : " features") + " but graph input '"
-          + d.inputTensor() + "' has shape " + shape(inShape)
-          + (inShape[1] < 0 ? " (a dynamic feature dimension cannot be checked)" : ""));
-    }
-
-    Map<String, NodeInfo> outputs = session.getOutputInfo();
-    NodeInfo out = outputs.get(d.outputTensor());
-    if (out == null) {
-      throw new ModelConfigException(file, "output.tensor", "graph has no output named '"
-          + d.outputTensor() + "' (outputs: " + new TreeSet<>(outputs.keySet()) + ")");
-    }
-    TensorInfo outInfo = tensorInfo(file, "output.tensor", "output", out);
-    long[] outShape = outInfo.getShape();
-    String outDesc = "graph output '" + d.outputTensor() + "' has shape " + shape(outShape);
-    if (outInfo.type != OnnxJavaType.FLOAT) {
-      throw new ModelConfigException(file, "output.tensor", "graph output '" + d.outputTensor()
-          + "' is " + outInfo.onnxType + ", expected float32");
-    }
-    long last = outShape.length == 0 ? -1 : outShape[outShape.length - 1];
-    switch (d.task()) {
-      case BINARY:
-        if (outShape.length != 2) {
-          throw new ModelConfigException(file, "output.tensor", outDesc
-              + ", a binary model needs [N, 2] probabilities or [N, 1] = P(positive)");
+    /**
+     * Verifies the model file against the descriptor, opens an ONNX Runtime session and checks the
+     * graph's input and output against the descriptor.
+     *
+     * @throws ModelConfigException naming the descriptor file and field on any mismatch
+     */
+    public static OnnxModel load(ModelDescriptor d, ModelOptions o) {
+        String file = d.descriptorFile();
+        if ((long) o.maxBatchSize() * d.featureCount() > Integer.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("maxBatchSize " + o.maxBatchSize() + " x " + d.featureCount()
+                    + " features does not fit one direct buffer");
         }
-        if (last == 2) {
-          return new int[] {2, d.positiveClass()};
+
+        Path folder = d.modelFolder();
+        Path model = d.modelPath();
+        Path realFolder;
+        Path realModel;
+        try {
+            realFolder = folder.toRealPath();
+            realModel = model.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new ModelConfigException(file, "path", "model file " + model + " does not exist", e);
+        } catch (IOException e) {
+            throw new ModelConfigException(file, "path", "cannot resolve " + model + ": " + e, e);
         }
-        if (last == 1) {
-          if (d.positiveClassDeclared() && d.positiveClass() != 0) {
-            throw new ModelConfigException(file, "output.positive_class", outDesc
-                + ": a one-column output is P(positive) itself, so positive_class must be 0 or"
-                + " absent, got " + d.positiveClass());
-          }
-          return new int[] {1, 0};
+        if (!realModel.startsWith(realFolder)) {
+            throw new ModelConfigException(
+                    file,
+                    "path",
+                    "model file " + model + " is a link to " + realModel + ", outside the model folder " + realFolder);
         }
-        throw new ModelConfigException(file, "output.num_classes", outDesc
-            + ", a binary model needs 2 columns (or 1 = P(positive))");
-      case MULTICLASS:
-        if (outShape.length != 2) {
-          throw new ModelConfigException(file, "output.tensor", outDesc
-              + ", a multiclass model needs [N, num_classes] probabilities");
+        if (!Files.isRegularFile(realModel)) {
+            throw new ModelConfigException(file, "path", model + " is not a regular file");
         }
-        if (last != d.numClasses()) {
-          throw new ModelConfigException(file, "output.num_classes", "descriptor declares "
-              + d.numClasses() + " classes but " + outDesc);
+
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(realModel);
+        } catch (IOException | OutOfMemoryError e) {
+            throw new ModelConfigException(file, "path", "cannot read model file " + model + ": " + e, e);
         }
-        return new int[] {d.numClasses(), 0};
-      default:
-        if (!(outShape.length == 1 || (outShape.length == 2 && last == 1))) {
-          throw new ModelConfigException(file, "output.tensor", outDesc
-              + ", a regression model needs [N] or [N, 1]");
+        String actual = sha256(bytes);
+        if (!actual.equals(d.sha256())) {
+            throw new ModelConfigException(
+                    file,
+                    "sha256",
+                    "expected " + d.sha256() + " but " + model + " (" + bytes.length + " bytes) hashes to " + actual);
         }
-        return new int[] {1, 0};
+
+        List<OnnxExternalData.Ref> external;
+        try {
+            external = OnnxExternalData.find(bytes);
+        } catch (OnnxExternalData.MalformedException e) {
+            throw new ModelConfigException(
+                    file, "path", model + " is not an ONNX model (protobuf): " + e.getMessage(), e);
+        }
+        for (OnnxExternalData.Ref ref : external) {
+            checkExternalData(file, model, realFolder, ref);
+        }
+
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtSession session;
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setIntraOpNumThreads(o.intraOpThreads());
+            so.setInterOpNumThreads(o.interOpThreads());
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            so.addConfigEntry("session.intra_op.allow_spinning", "0");
+            so.addConfigEntry("session.inter_op.allow_spinning", "0");
+            // Without external data, ORT gets the very bytes that were hashed. With external data
+            // (all of it checked to be inside the folder) ORT must know the file's location.
+            session = external.isEmpty() ? env.createSession(bytes, so) : env.createSession(realModel.toString(), so);
+        } catch (OrtException e) {
+            throw new ModelConfigException(
+                    file, "path", "ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
+        }
+
+        try {
+            int[] out = checkGraph(d, session);
+            return new OnnxModel(d, o, env, session, out[0], out[1]);
+        } catch (RuntimeException | OrtException e) {
+            try {
+                session.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            if (e instanceof OrtException) {
+                throw new ModelConfigException(
+                        file, null, "ONNX Runtime cannot describe the graph of " + model + ": " + e.getMessage(), e);
+            }
+            throw (RuntimeException) e;
+        }
     }
-  }
 
-  private static TensorInfo tensorInfo(String file, String field, String kind, NodeInfo node) {
-    ValueInfo info = node.getInfo();
-    if (!(info instanceof TensorInfo)) {
-      throw new ModelConfigException(file, field, "graph " + kind + " '" + node.getName()
-          + "' is not a tensor: " + info);
+    private static void checkExternalData(String file, Path model, Path realFolder, OnnxExternalData.Ref ref) {
+        String what = "model file " + model + ": tensor " + ref.where
+                + (ref.tensorName.isEmpty() ? "" : " '" + ref.tensorName + "'");
+        if (ref.location == null || ref.location.isEmpty()) {
+            throw new ModelConfigException(
+                    file, "path", what + " is stored as external data but has no external_data location");
+        }
+        Path loc;
+        try {
+            loc = Path.of(ref.location);
+        } catch (RuntimeException e) {
+            throw new ModelConfigException(
+                    file, "path", what + " has an invalid external_data location '" + ref.location + "'");
+        }
+        Path resolved = realFolder.resolve(loc).normalize();
+        boolean inside = !loc.isAbsolute() && resolved.startsWith(realFolder) && !resolved.equals(realFolder);
+        if (inside && Files.exists(resolved)) {
+            try {
+                inside = resolved.toRealPath().startsWith(realFolder);
+                resolved = resolved.toRealPath();
+            } catch (IOException e) {
+                inside = false;
+            }
+        }
+        if (!inside) {
+            throw new ModelConfigException(
+                    file,
+                    "path",
+                    what + " has external_data location '"
+                            + ref.location + "' resolving to " + resolved + ", outside the model folder "
+                            + realFolder + "; refusing to load it");
+        }
     }
-    return (TensorInfo) info;
-  }
 
-  private static String shape(long[] shape) {
-    return Arrays.toString(shape);
-  }
+    /** Checks the session's input and output against the descriptor; returns {columns, posCol}. */
+    private static int[] checkGraph(ModelDescriptor d, OrtSession session) throws OrtException {
+        String file = d.descriptorFile();
+        Map<String, NodeInfo> inputs = session.getInputInfo();
+        String inField = d.isVectorInput() ? "input.vector_length" : "input.features";
+        NodeInfo in = inputs.get(d.inputTensor());
+        if (in == null) {
+            throw new ModelConfigException(
+                    file,
+                    "input.tensor",
+                    "graph has no input named '" + d.inputTensor() + "' (inputs: " + new TreeSet<>(inputs.keySet())
+                            + ")");
+        }
+        if (inputs.size() != 1) {
+            throw new ModelConfigException(
+                    file,
+                    "input.tensor",
+                    "graph has " + inputs.size()
+                            + " inputs " + new TreeSet<>(inputs.keySet()) + "; only one float32 [N, F] input is"
+                            + " supported");
+        }
+        TensorInfo inInfo = tensorInfo(file, "input.tensor", "input", in);
+        long[] inShape = inInfo.getShape();
+        if (inInfo.type != OnnxJavaType.FLOAT) {
+            throw new ModelConfigException(
+                    file,
+                    "input.tensor",
+                    "graph input '" + d.inputTensor() + "' is " + inInfo.onnxType + ", expected float32");
+        }
+        if (inShape.length != 2) {
+            throw new ModelConfigException(
+                    file,
+                    "input.tensor",
+                    "graph input '" + d.inputTensor() + "' has shape " + shape(inShape)
+                            + ", expected rank 2 [batch, features]");
+        }
+        if (inShape[0] > 0) {
+            throw new ModelConfigException(
+                    file,
+                    "input.tensor",
+                    "graph input '" + d.inputTensor() + "' has shape " + shape(inShape)
+                            + ": the batch dimension must be dynamic");
+        }
+        if (inShape[1] != d.featureCount()) {
+            throw new ModelConfigException(
+                    file,
+                    inField,
+                    "descriptor declares " + d.featureCount()
+                            + (d.isVectorInput() ? " vector values" : " features") + " but graph input '"
+                            + d.inputTensor() + "' has shape " + shape(inShape)
+                            + (inShape[1] < 0 ? " (a dynamic feature dimension cannot be checked)" : ""));
+        }
 
-  static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("no SHA-256 in this JVM", e);
+        Map<String, NodeInfo> outputs = session.getOutputInfo();
+        NodeInfo out = outputs.get(d.outputTensor());
+        if (out == null) {
+            throw new ModelConfigException(
+                    file,
+                    "output.tensor",
+                    "graph has no output named '" + d.outputTensor() + "' (outputs: " + new TreeSet<>(outputs.keySet())
+                            + ")");
+        }
+        TensorInfo outInfo = tensorInfo(file, "output.tensor", "output", out);
+        long[] outShape = outInfo.getShape();
+        String outDesc = "graph output '" + d.outputTensor() + "' has shape " + shape(outShape);
+        if (outInfo.type != OnnxJavaType.FLOAT) {
+            throw new ModelConfigException(
+                    file,
+                    "output.tensor",
+                    "graph output '" + d.outputTensor() + "' is " + outInfo.onnxType + ", expected float32");
+        }
+        long last = outShape.length == 0 ? -1 : outShape[outShape.length - 1];
+        switch (d.task()) {
+            case BINARY:
+                if (outShape.length != 2) {
+                    throw new ModelConfigException(
+                            file,
+                            "output.tensor",
+                            outDesc + ", a binary model needs [N, 2] probabilities or [N, 1] = P(positive)");
+                }
+                if (last == 2) {
+                    return new int[] {2, d.positiveClass()};
+                }
+                if (last == 1) {
+                    if (d.positiveClassDeclared() && d.positiveClass() != 0) {
+                        throw new ModelConfigException(
+                                file,
+                                "output.positive_class",
+                                outDesc
+                                        + ": a one-column output is P(positive) itself, so positive_class must be 0 or"
+                                        + " absent, got " + d.positiveClass());
+                    }
+                    return new int[] {1, 0};
+                }
+                throw new ModelConfigException(
+                        file, "output.num_classes", outDesc + ", a binary model needs 2 columns (or 1 = P(positive))");
+            case MULTICLASS:
+                if (outShape.length != 2) {
+                    throw new ModelConfigException(
+                            file,
+                            "output.tensor",
+                            outDesc + ", a multiclass model needs [N, num_classes] probabilities");
+                }
+                if (last != d.numClasses()) {
+                    throw new ModelConfigException(
+                            file,
+                            "output.num_classes",
+                            "descriptor declares " + d.numClasses() + " classes but " + outDesc);
+                }
+                return new int[] {d.numClasses(), 0};
+            default:
+                if (!(outShape.length == 1 || (outShape.length == 2 && last == 1))) {
+                    throw new ModelConfigException(
+                            file, "output.tensor", outDesc + ", a regression model needs [N] or [N, 1]");
+                }
+                return new int[] {1, 0};
+        }
     }
-  }
 
-  // ------------------------------------------------------------------ scoring
-
-  /** A new, empty batch of {@link ModelOptions#maxBatchSize()} rows; keep and reuse it. */
-  public InputBatch newInputBatch() {
-    ensureOpen();
-    return new InputBatch(this, featureCount, options.maxBatchSize());
-  }
-
-  /**
-   * Scores all finished rows of {@code batch} in one {@code OrtSession.run}. The result is this
-   * model's reused {@link PredictionBatch}, valid until the next call.
-   *
-   * @throws IllegalStateException if the model is closed or the batch has an unfinished row
-   * @throws IllegalArgumentException if the batch belongs to another model
-   * @throws ModelScoringException if ONNX Runtime fails
-   */
-  public PredictionBatch score(InputBatch batch) {
-    ensureOpen();
-    if (batch.owner != this) {
-      throw new IllegalArgumentException("the batch was made by another model's newInputBatch()");
+    private static TensorInfo tensorInfo(String file, String field, String kind, NodeInfo node) {
+        ValueInfo info = node.getInfo();
+        if (!(info instanceof TensorInfo)) {
+            throw new ModelConfigException(
+                    file, field, "graph " + kind + " '" + node.getName() + "' is not a tensor: " + info);
+        }
+        return (TensorInfo) info;
     }
-    if (batch.hasUnfinishedRow()) {
-      throw new IllegalStateException("the batch has a row started with set() but not ended");
+
+    private static String shape(long[] shape) {
+        return Arrays.toString(shape);
     }
-    int n = batch.rows();
-    prediction.reset();
-    if (n == 0) {
-      return prediction;
+
+    static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256 in this JVM", e);
+        }
     }
-    FloatBuffer in = batch.buffer;
-    in.clear().limit(n * featureCount);
-    try (OnnxTensor tensor = OnnxTensor.createTensor(env, in, new long[] {n, featureCount});
-        OrtSession.Result result = session.run(Map.of(inputName, tensor), outputNames)) {
-      Optional<OnnxValue> value = result.get(descriptor.outputTensor());
-      if (value.isEmpty() || !(value.get() instanceof OnnxTensor)) {
-        throw new ModelScoringException(descriptor.id() + ": run returned no tensor '"
-            + descriptor.outputTensor() + "'");
-      }
-      OnnxTensor output = (OnnxTensor) value.get();
-      long elements = output.getInfo().getNumElements();
-      long[] shape = output.getInfo().getShape();
-      if (elements != (long) n * outputColumns || shape[0] != n) {
-        throw new ModelScoringException(descriptor.id() + ": " + n + " rows gave output shape "
-            + Arrays.toString(shape) + ", expected [" + n + ", " + outputColumns + "]");
-      }
-      prediction.fill(output.getFloatBuffer(), n);
-      return prediction;
-    } catch (OrtException e) {
-      throw new ModelScoringException(descriptor.id() + ": ONNX Runtime failed to score " + n
-          + " rows: " + e.getMessage(), e);
-    } finally {
-      in.clear();
+
+    // ------------------------------------------------------------------ scoring
+
+    /** A new, empty batch of {@link ModelOptions#maxBatchSize()} rows; keep and reuse it. */
+    public InputBatch newInputBatch() {
+        ensureOpen();
+        return new InputBatch(this, featureCount, options.maxBatchSize());
     }
-  }
 
-  // ------------------------------------------------------------------ lifecycle
-
-  public ModelDescriptor descriptor() {
-    return descriptor;
-  }
-
-  public ModelOptions options() {
-    return options;
-  }
-
-  /** The most rows one {@link #score} call takes. */
-  public int maxBatchSize() {
-    return options.maxBatchSize();
-  }
-
-  public boolean isClosed() {
-    return closed;
-  }
-
-  /** Releases the native session; idempotent. Any later use throws IllegalStateException. */
-  @Override
-  public void close() {
-    if (closed) {
-      return;
+    /**
+     * Scores all finished rows of {@code batch} in one {@code OrtSession.run}. The result is this
+     * model's reused {@link PredictionBatch}, valid until the next call.
+     *
+     * @throws IllegalStateException if the model is closed or the batch has an unfinished row
+     * @throws IllegalArgumentException if the batch belongs to another model
+     * @throws ModelScoringException if ONNX Runtime fails
+     */
+    public PredictionBatch score(InputBatch batch) {
+        ensureOpen();
+        if (batch.owner != this) {
+            throw new IllegalArgumentException("the batch was made by another model's newInputBatch()");
+        }
+        if (batch.hasUnfinishedRow()) {
+            throw new IllegalStateException("the batch has a row started with set() but not ended");
+        }
+        int n = batch.rows();
+        prediction.reset();
+        if (n == 0) {
+            return prediction;
+        }
+        FloatBuffer in = batch.buffer;
+        in.clear().limit(n * featureCount);
+        try (OnnxTensor tensor = OnnxTensor.createTensor(env, in, new long[] {n, featureCount});
+                OrtSession.Result result = session.run(Map.of(inputName, tensor), outputNames)) {
+            Optional<OnnxValue> value = result.get(descriptor.outputTensor());
+            if (value.isEmpty() || !(value.get() instanceof OnnxTensor)) {
+                throw new ModelScoringException(
+                        descriptor.id() + ": run returned no tensor '" + descriptor.outputTensor() + "'");
+            }
+            OnnxTensor output = (OnnxTensor) value.get();
+            long elements = output.getInfo().getNumElements();
+            long[] shape = output.getInfo().getShape();
+            if (elements != (long) n * outputColumns || shape[0] != n) {
+                throw new ModelScoringException(descriptor.id() + ": " + n + " rows gave output shape "
+                        + Arrays.toString(shape) + ", expected [" + n + ", " + outputColumns + "]");
+            }
+            prediction.fill(output.getFloatBuffer(), n);
+            return prediction;
+        } catch (OrtException e) {
+            throw new ModelScoringException(
+                    descriptor.id() + ": ONNX Runtime failed to score " + n + " rows: " + e.getMessage(), e);
+        } finally {
+            in.clear();
+        }
     }
-    closed = true;
-    try {
-      session.close();
-    } catch (OrtException e) {
-      throw new IllegalStateException(descriptor.id() + ": closing the ORT session failed", e);
-    }
-  }
 
-  private void ensureOpen() {
-    if (closed) {
-      throw new IllegalStateException(descriptor.id() + " (" + descriptor.descriptorFile()
-          + ") is closed");
-    }
-  }
+    // ------------------------------------------------------------------ lifecycle
 
-  @Override
-  public String toString() {
-    return "OnnxModel{" + descriptor.id() + ", " + options + (closed ? ", closed" : "") + "}";
-  }
+    public ModelDescriptor descriptor() {
+        return descriptor;
+    }
+
+    public ModelOptions options() {
+        return options;
+    }
+
+    /** The most rows one {@link #score} call takes. */
+    public int maxBatchSize() {
+        return options.maxBatchSize();
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Releases the native session; idempotent. Any later use throws IllegalStateException. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException(descriptor.id() + ": closing the ORT session failed", e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(descriptor.id() + " (" + descriptor.descriptorFile() + ") is closed");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "OnnxModel{" + descriptor.id() + ", " + options + (closed ? ", closed" : "") + "}";
+    }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,98 +26,99 @@ import org.junit.jupiter.api.io.TempDir;
  * What is left, malloc arena fragmentation and JIT code, is a few MB.
  */
 class NativeMemoryTest {
-  private static final long BOUND_BYTES = 64L << 20;
-  private static final int CYCLES = 300;
+    private static final long BOUND_BYTES = 64L << 20;
+    private static final int CYCLES = 300;
 
-  @TempDir Path tmp;
+    @TempDir
+    Path tmp;
 
-  private static long rss() throws IOException, InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      System.gc(); // lets the Cleaner free the direct buffers of dropped InputBatches
-      Thread.sleep(50);
+    private static long rss() throws IOException, InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            System.gc(); // lets the Cleaner free the direct buffers of dropped InputBatches
+            Thread.sleep(50);
+        }
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
-    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-      }
+
+    private static String mb(long bytes) {
+        return String.format("%.1f MB", bytes / 1048576.0);
     }
-    throw new IllegalStateException("no VmRSS in /proc/self/status");
-  }
 
-  private static String mb(long bytes) {
-    return String.format("%.1f MB", bytes / 1048576.0);
-  }
+    @Test
+    void openScoreCloseDoesNotLeak() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
+        TinyOnnx m = new TinyOnnx(TestModels.matrix(784, 512, 3, 0.05f), new float[512]);
+        m.inputName = "pixels";
+        ModelDescriptor d = ModelDescriptor.load(TestModels.writeTiny(tmp.resolve("big"), m, "multiclass"));
+        ModelOptions o = ModelOptions.defaults().withMaxBatchSize(16);
+        float[][] rows = TestModels.matrix(16, 784, 5, 1f);
 
-  @Test
-  void openScoreCloseDoesNotLeak() throws Exception {
-    assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
-    TinyOnnx m = new TinyOnnx(TestModels.matrix(784, 512, 3, 0.05f), new float[512]);
-    m.inputName = "pixels";
-    ModelDescriptor d = ModelDescriptor.load(TestModels.writeTiny(tmp.resolve("big"), m,
-        "multiclass"));
-    ModelOptions o = ModelOptions.defaults().withMaxBatchSize(16);
-    float[][] rows = TestModels.matrix(16, 784, 5, 1f);
+        for (int i = 0; i < 30; i++) {
+            cycle(d, o, rows);
+        }
+        long before = rss();
+        for (int i = 0; i < CYCLES; i++) {
+            cycle(d, o, rows);
+        }
+        long after = rss();
 
-    for (int i = 0; i < 30; i++) {
-      cycle(d, o, rows);
+        // What an open session costs, to show the bound would catch a leaked one per cycle.
+        List<OnnxModel> open = new ArrayList<>();
+        long base = rss();
+        for (int i = 0; i < 20; i++) {
+            open.add(OnnxModel.load(d, o));
+        }
+        long perSession = (rss() - base) / 20;
+        open.forEach(OnnxModel::close);
+
+        System.out.printf(
+                "NativeMemoryTest: RSS %s -> %s after %d open/score/close cycles"
+                        + " (growth %s); one open session costs %s%n",
+                mb(before), mb(after), CYCLES, mb(after - before), mb(perSession));
+        assertTrue(
+                perSession * CYCLES > BOUND_BYTES,
+                "the bound must be able to catch a leaked session per cycle; one costs " + mb(perSession));
+        assertTrue(
+                after - before < BOUND_BYTES,
+                "RSS grew " + mb(after - before) + " over " + CYCLES + " cycles, bound " + mb(BOUND_BYTES));
     }
-    long before = rss();
-    for (int i = 0; i < CYCLES; i++) {
-      cycle(d, o, rows);
-    }
-    long after = rss();
 
-    // What an open session costs, to show the bound would catch a leaked one per cycle.
-    List<OnnxModel> open = new ArrayList<>();
-    long base = rss();
-    for (int i = 0; i < 20; i++) {
-      open.add(OnnxModel.load(d, o));
+    private static void cycle(ModelDescriptor d, ModelOptions o, float[][] rows) {
+        try (OnnxModel model = OnnxModel.load(d, o)) {
+            InputBatch batch = model.newInputBatch();
+            for (float[] r : rows) {
+                batch.addRow(r);
+            }
+            assertEquals(rows.length, model.score(batch).rows());
+        }
     }
-    long perSession = (rss() - base) / 20;
-    open.forEach(OnnxModel::close);
 
-    System.out.printf("NativeMemoryTest: RSS %s -> %s after %d open/score/close cycles"
-        + " (growth %s); one open session costs %s%n", mb(before), mb(after), CYCLES,
-        mb(after - before), mb(perSession));
-    assertTrue(perSession * CYCLES > BOUND_BYTES,
-        "the bound must be able to catch a leaked session per cycle; one costs " + mb(perSession));
-    assertTrue(after - before < BOUND_BYTES,
-        "RSS grew " + mb(after - before) + " over " + CYCLES + " cycles, bound " + mb(BOUND_BYTES));
-  }
-
-  private static void cycle(ModelDescriptor d, ModelOptions o, float[][] rows) {
-    try (OnnxModel model = OnnxModel.load(d, o)) {
-      InputBatch batch = model.newInputBatch();
-      for (float[] r : rows) {
-        batch.addRow(r);
-      }
-      assertEquals(rows.length, model.score(batch).rows());
+    @Test
+    void repeatedScoringDoesNotLeak() throws Exception {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
+        TinyOnnx m = new TinyOnnx(TestModels.matrix(16, 256, 9, 0.1f), new float[256]);
+        ModelDescriptor d = ModelDescriptor.load(TestModels.writeTiny(tmp.resolve("wide"), m, "multiclass"));
+        float[][] rows = TestModels.matrix(256, 16, 1, 1f);
+        try (OnnxModel model = OnnxModel.load(d)) {
+            InputBatch batch = model.newInputBatch();
+            for (float[] r : rows) {
+                batch.addRow(r);
+            }
+            for (int i = 0; i < 200; i++) {
+                model.score(batch);
+            }
+            long before = rss();
+            for (int i = 0; i < 2000; i++) {
+                assertEquals(256, model.score(batch).rows());
+            }
+            long after = rss();
+            System.out.printf("NativeMemoryTest: RSS %s -> %s after 2000 scores of 256 rows%n", mb(before), mb(after));
+            assertTrue(after - before < BOUND_BYTES, "RSS grew " + mb(after - before));
+        }
     }
-  }
-
-  @Test
-  void repeatedScoringDoesNotLeak() throws Exception {
-    assumeTrue(Files.isReadable(Path.of("/proc/self/status")), "needs Linux /proc");
-    TinyOnnx m = new TinyOnnx(TestModels.matrix(16, 256, 9, 0.1f), new float[256]);
-    ModelDescriptor d = ModelDescriptor.load(TestModels.writeTiny(tmp.resolve("wide"), m,
-        "multiclass"));
-    float[][] rows = TestModels.matrix(256, 16, 1, 1f);
-    try (OnnxModel model = OnnxModel.load(d)) {
-      InputBatch batch = model.newInputBatch();
-      for (float[] r : rows) {
-        batch.addRow(r);
-      }
-      for (int i = 0; i < 200; i++) {
-        model.score(batch);
-      }
-      long before = rss();
-      for (int i = 0; i < 2000; i++) {
-        assertEquals(256, model.score(batch).rows());
-      }
-      long after = rss();
-      System.out.printf("NativeMemoryTest: RSS %s -> %s after 2000 scores of 256 rows%n",
-          mb(before), mb(after));
-      assertTrue(after - before < BOUND_BYTES, "RSS grew " + mb(after - before));
-    }
-  }
 }

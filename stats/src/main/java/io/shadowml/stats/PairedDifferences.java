@@ -37,7 +37,8 @@ public final class PairedDifferences {
      */
     public static Estimate precision(long[] cells) {
         if (cells.length != 8) {
-            throw new IllegalArgumentException("cells must have 8 entries (y, reference, candidate), had " + cells.length);
+            throw new IllegalArgumentException(
+                    "cells must have 8 entries (y, reference, candidate), had " + cells.length);
         }
         long n = 0;
         long refPos = 0;

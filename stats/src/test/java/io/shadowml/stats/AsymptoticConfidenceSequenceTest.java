@@ -49,7 +49,8 @@ class AsymptoticConfidenceSequenceTest {
             double best = tuned.unitRadius(nStar);
             // Brute force over a fine log grid of rho².
             for (double log10 = -8; log10 <= 0; log10 += 0.001) {
-                double other = AsymptoticConfidenceSequence.withRhoSquared(Math.pow(10, log10), alpha).unitRadius(nStar);
+                double other = AsymptoticConfidenceSequence.withRhoSquared(Math.pow(10, log10), alpha)
+                        .unitRadius(nStar);
                 assertTrue(other >= best * (1 - 1e-12), "rho2=1e" + log10 + " gives " + other + " < " + best);
             }
         }

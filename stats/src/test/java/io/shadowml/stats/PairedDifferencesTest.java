@@ -46,7 +46,8 @@ class PairedDifferencesTest {
         long candPos = cells[1] + cells[3] + cells[5] + cells[7];
         Estimate e = PairedDifferences.precision(cells);
         assertEquals((double) candTp / candPos - (double) refTp / refPos, e.mean(), 1e-15);
-        assertTrue(Double.isNaN(PairedDifferences.precision(new long[] {5, 0, 0, 0, 3, 0, 0, 0}).mean()));
+        assertTrue(Double.isNaN(
+                PairedDifferences.precision(new long[] {5, 0, 0, 0, 3, 0, 0, 0}).mean()));
     }
 
     /**

@@ -4,10 +4,10 @@ import java.io.PrintStream;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.cli.ToolCommandLine;
@@ -17,7 +17,10 @@ import io.shadowml.tools.replay.ReplayCommand;
  * The one entry point of the tools ({@code tools/shadowml-tool.sh}): a subcommand per tool, so a new tool
  * is one more class in {@code subcommands} and shows up in the generated help.
  */
-@Command(name = "shadowml-tool", sortOptions = false, usageHelpAutoWidth = true,
+@Command(
+        name = "shadowml-tool",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
         synopsisSubcommandLabel = "COMMAND",
         description = "Tools around the shadow job. '<command> --help' prints a command's options.",
         subcommands = {ReplayCommand.class, BacktestCommand.class},
@@ -26,7 +29,10 @@ public final class ShadowmlTool implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     public static void main(String[] argv) {
@@ -41,6 +47,8 @@ public final class ShadowmlTool implements Callable<Integer> {
     /** Without a subcommand there is nothing to do: a usage error. */
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: one of " + spec.subcommands().keySet());
+        throw new ParameterException(
+                spec.commandLine(),
+                "missing command: one of " + spec.subcommands().keySet());
     }
 }

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
-import io.shadowml.avro.AvroCodec;
 import io.shadowml.embedded.EmbeddedKafkaExtension;
 import io.shadowml.embedded.scenario.ScenarioData;
 import io.shadowml.tools.io.CsvHistoryReader;
@@ -43,12 +43,27 @@ class ReplayCommandTest {
     @TempDir
     Path tmp;
 
-
     static String[] fraudOptions(String csv, String requests, String labels, String... more) {
-        List<String> a = new ArrayList<>(List.of("--bootstrap", KAFKA.kafka().bootstrapServers(), "--requests-topic", requests,
-                "--labels-topic", labels, "--input", csv, "--entity-column", "entity_id",
-                "--segment-columns", "region,channel", "--feature-columns", String.join(",", ScenarioData.FRAUD_FEATURES),
-                "--label-column", "label", "--label-delay-column", "label_delay_ms", "--quiet"));
+        List<String> a = new ArrayList<>(List.of(
+                "--bootstrap",
+                KAFKA.kafka().bootstrapServers(),
+                "--requests-topic",
+                requests,
+                "--labels-topic",
+                labels,
+                "--input",
+                csv,
+                "--entity-column",
+                "entity_id",
+                "--segment-columns",
+                "region,channel",
+                "--feature-columns",
+                String.join(",", ScenarioData.FRAUD_FEATURES),
+                "--label-column",
+                "label",
+                "--label-delay-column",
+                "label_delay_ms",
+                "--quiet"));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -63,11 +78,13 @@ class ReplayCommandTest {
     void replaysValidRowsOnceAndCountsBadRowsByReason() throws Exception {
         List<String> lines = holdout(60);
         // Bad rows; list index i is file line i + 1.
-        lines.add(5, "txn-bad-1,1767571300000,card-1,EU,web,1.0,2.0");                     // line 6: columns
-        lines.add(11, lines.get(11).replaceFirst("^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)[^,]*", "$1twelve")); // line 12: number
-        lines.add(20, "," + lines.get(20).substring(lines.get(20).indexOf(',') + 1));      // line 21: missing id
-        lines.add(30, lines.get(30).replaceFirst("^([^,]*,)[^,]*", "$1yesterday"));         // line 31: event time
-        lines.add(40, lines.get(40).replaceFirst(",[01],(\\d*)$", ",maybe,$1"));             // line 41: label
+        lines.add(5, "txn-bad-1,1767571300000,card-1,EU,web,1.0,2.0"); // line 6: columns
+        lines.add(
+                11,
+                lines.get(11).replaceFirst("^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)[^,]*", "$1twelve")); // line 12: number
+        lines.add(20, "," + lines.get(20).substring(lines.get(20).indexOf(',') + 1)); // line 21: missing id
+        lines.add(30, lines.get(30).replaceFirst("^([^,]*,)[^,]*", "$1yesterday")); // line 31: event time
+        lines.add(40, lines.get(40).replaceFirst(",[01],(\\d*)$", ",maybe,$1")); // line 41: label
         Path csv = tmp.resolve("history.csv");
         Files.write(csv, lines);
 
@@ -89,15 +106,34 @@ class ReplayCommandTest {
         PrintStream err = new PrintStream(errBytes, true, StandardCharsets.UTF_8);
         long t0 = System.nanoTime();
         Path summary = tmp.resolve("out/summary.properties");
-        ReplayCommand.Result r = ReplayCommand.execute(fraudOptions(csv.toString(), "r1-requests", "r1-labels",
-                "--rate", String.valueOf((int) rate), "--summary", summary.toString()), err);
+        ReplayCommand.Result r = ReplayCommand.execute(
+                fraudOptions(
+                        csv.toString(),
+                        "r1-requests",
+                        "r1-labels",
+                        "--rate",
+                        String.valueOf((int) rate),
+                        "--summary",
+                        summary.toString()),
+                err);
         double wall = (System.nanoTime() - t0) / 1e9;
         String stderr = errBytes.toString(StandardCharsets.UTF_8);
 
         // Skipped rows: by reason, with their line numbers.
         assertEquals(5, r.skippedTotal(), stderr);
-        assertEquals(Map.of(Problem.WRONG_COLUMN_COUNT, 1L, Problem.BAD_NUMBER, 1L, Problem.MISSING_ID, 1L,
-                Problem.BAD_EVENT_TIME, 1L, Problem.BAD_LABEL, 1L), r.skipped);
+        assertEquals(
+                Map.of(
+                        Problem.WRONG_COLUMN_COUNT,
+                        1L,
+                        Problem.BAD_NUMBER,
+                        1L,
+                        Problem.MISSING_ID,
+                        1L,
+                        Problem.BAD_EVENT_TIME,
+                        1L,
+                        Problem.BAD_LABEL,
+                        1L),
+                r.skipped);
         assertTrue(stderr.contains("history.csv: line 6: wrong column count: expected 16, found 7"), stderr);
         assertTrue(stderr.contains("history.csv: line 12: unparseable number: column 'amount': 'twelve'"), stderr);
         assertTrue(stderr.contains("history.csv: line 21: missing id"), stderr);
@@ -106,7 +142,8 @@ class ReplayCommandTest {
         assertTrue(stderr.contains("wrong column count"), stderr);
 
         // Requests: each valid row exactly once, decodable, with its fields; key = id; timestamp = event time.
-        List<ConsumerRecord<byte[], byte[]>> requests = KAFKA.kafka().readAll("r1-requests", false, Duration.ofSeconds(30));
+        List<ConsumerRecord<byte[], byte[]>> requests =
+                KAFKA.kafka().readAll("r1-requests", false, Duration.ofSeconds(30));
         assertEquals(expected.size(), requests.size());
         assertEquals(expected.size(), r.requestsSent);
         Set<String> seen = new HashSet<>();
@@ -183,8 +220,20 @@ class ReplayCommandTest {
         assertTrue(msg.contains(csv + ": no column 'country' (option --segment-columns)"), msg);
 
         b.reset();
-        assertEquals(2, ReplayCommand.run(new String[] {"--bootstrap", "x:1", "--requests-topic", "t", "--input",
-            tmp.resolve("missing.csv").toString(), "--feature-columns", "a"}, err));
+        assertEquals(
+                2,
+                ReplayCommand.run(
+                        new String[] {
+                            "--bootstrap",
+                            "x:1",
+                            "--requests-topic",
+                            "t",
+                            "--input",
+                            tmp.resolve("missing.csv").toString(),
+                            "--feature-columns",
+                            "a"
+                        },
+                        err));
         assertTrue(b.toString(StandardCharsets.UTF_8).contains("missing.csv does not exist"));
     }
 
@@ -195,7 +244,8 @@ class ReplayCommandTest {
         RowSpec fixed = spec("fixed:7d");
         RowSpec logn = spec("lognormal:median=3d,sigma=0.8");
         List<Long> first = new ArrayList<>();
-        try (CsvHistoryReader a = new CsvHistoryReader(csv, fixed); CsvHistoryReader b = new CsvHistoryReader(csv, logn)) {
+        try (CsvHistoryReader a = new CsvHistoryReader(csv, fixed);
+                CsvHistoryReader b = new CsvHistoryReader(csv, logn)) {
             while (a.hasNext()) {
                 HistoryRecord x = a.next();
                 HistoryRecord y = b.next();
@@ -208,7 +258,10 @@ class ReplayCommandTest {
         try (CsvHistoryReader b = new CsvHistoryReader(csv, logn)) {
             for (long d : first) {
                 HistoryRecord y = b.next();
-                assertEquals(d, y.label.getLabelTime().toEpochMilli() - y.request.getEventTime().toEpochMilli());
+                assertEquals(
+                        d,
+                        y.label.getLabelTime().toEpochMilli()
+                                - y.request.getEventTime().toEpochMilli());
             }
         }
         List<Long> sorted = new ArrayList<>(first);
@@ -218,8 +271,17 @@ class ReplayCommandTest {
     }
 
     static RowSpec spec(String delay) {
-        return new RowSpec("request_id", "event_time", "entity_id", List.of("region", "channel"),
-                ScenarioData.FRAUD_FEATURES, null, "label", null, null,
-                io.shadowml.tools.io.DelayDistribution.parse(delay, "label-delay"), 42);
+        return new RowSpec(
+                "request_id",
+                "event_time",
+                "entity_id",
+                List.of("region", "channel"),
+                ScenarioData.FRAUD_FEATURES,
+                null,
+                "label",
+                null,
+                null,
+                io.shadowml.tools.io.DelayDistribution.parse(delay, "label-delay"),
+                42);
     }
 }

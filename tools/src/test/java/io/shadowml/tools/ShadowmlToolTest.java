@@ -46,16 +46,82 @@ class ShadowmlToolTest {
     void badNumbersAreUsageErrorsNamingTheOption() throws Exception {
         Path csv = tmp.resolve("h.csv");
         Files.writeString(csv, "request_id,event_time,a\nr1,1,2\n");
-        assertUsageError(run("replay", "--bootstrap", "127.0.0.1:1", "--requests-topic", "t", "--input", csv.toString(),
-                "--feature-columns", "a", "--rate", "fast"), "replay: ", "--rate", "'fast'");
-        assertUsageError(run("replay", "--bootstrap", "127.0.0.1:1", "--requests-topic", "t", "--input", csv.toString(),
-                "--feature-columns", "a", "--speed", "-3"), "option --speed must be a positive number");
-        assertUsageError(run("backtest", "--config", csv.toString(), "--requests", csv.toString(), "--out",
-                tmp.resolve("out").toString(), "--parallelism", "two"), "backtest: ", "--parallelism", "'two'");
-        assertUsageError(run("backtest", "--config", csv.toString(), "--requests", csv.toString(), "--out",
-                tmp.resolve("out").toString(), "--feature-columns", "a", "--seed", "1e3"), "--seed", "'1e3'");
-        assertUsageError(run("replay", "--bootstrap", "127.0.0.1:1", "--requests-topic", "t", "--input", csv.toString(),
-                "--feature-columns", "a", "--label-column", "a", "--label-delay", "soon"), "--label-delay", "'soon'",
+        assertUsageError(
+                run(
+                        "replay",
+                        "--bootstrap",
+                        "127.0.0.1:1",
+                        "--requests-topic",
+                        "t",
+                        "--input",
+                        csv.toString(),
+                        "--feature-columns",
+                        "a",
+                        "--rate",
+                        "fast"),
+                "replay: ",
+                "--rate",
+                "'fast'");
+        assertUsageError(
+                run(
+                        "replay",
+                        "--bootstrap",
+                        "127.0.0.1:1",
+                        "--requests-topic",
+                        "t",
+                        "--input",
+                        csv.toString(),
+                        "--feature-columns",
+                        "a",
+                        "--speed",
+                        "-3"),
+                "option --speed must be a positive number");
+        assertUsageError(
+                run(
+                        "backtest",
+                        "--config",
+                        csv.toString(),
+                        "--requests",
+                        csv.toString(),
+                        "--out",
+                        tmp.resolve("out").toString(),
+                        "--parallelism",
+                        "two"),
+                "backtest: ",
+                "--parallelism",
+                "'two'");
+        assertUsageError(
+                run(
+                        "backtest",
+                        "--config",
+                        csv.toString(),
+                        "--requests",
+                        csv.toString(),
+                        "--out",
+                        tmp.resolve("out").toString(),
+                        "--feature-columns",
+                        "a",
+                        "--seed",
+                        "1e3"),
+                "--seed",
+                "'1e3'");
+        assertUsageError(
+                run(
+                        "replay",
+                        "--bootstrap",
+                        "127.0.0.1:1",
+                        "--requests-topic",
+                        "t",
+                        "--input",
+                        csv.toString(),
+                        "--feature-columns",
+                        "a",
+                        "--label-column",
+                        "a",
+                        "--label-delay",
+                        "soon"),
+                "--label-delay",
+                "'soon'",
                 "fixed:7d");
     }
 
@@ -65,7 +131,8 @@ class ShadowmlToolTest {
         assertEquals(0, top.code(), top.err());
         assertTrue(top.err().contains("Usage: shadowml-tool"), top.err());
         CommandLine tool = new CommandLine(new ShadowmlTool());
-        assertEquals(List.of("replay", "backtest"), List.copyOf(tool.getSubcommands().keySet()));
+        assertEquals(
+                List.of("replay", "backtest"), List.copyOf(tool.getSubcommands().keySet()));
         for (Map.Entry<String, CommandLine> sub : tool.getSubcommands().entrySet()) {
             assertTrue(top.err().contains(sub.getKey()), sub.getKey() + " in:\n" + top.err());
             Run help = run(sub.getKey(), "--help");
@@ -92,7 +159,8 @@ class ShadowmlToolTest {
         assertUsageError(run(), "missing command");
         assertUsageError(run("bench"), "bench");
         assertUsageError(run("replay", "--bootstrap", "x:1"), "--requests-topic", "--input");
-        assertUsageError(run("backtest", "--config", "c.yaml", "--requests", "r.csv", "--out", "o", "--bogus"),
+        assertUsageError(
+                run("backtest", "--config", "c.yaml", "--requests", "r.csv", "--out", "o", "--bogus"),
                 "backtest: unknown option --bogus");
         // A misspelt option is reported before the required ones it leaves missing.
         assertUsageError(run("backtest", "--events", "x"), "backtest: unknown option --events");
@@ -101,16 +169,38 @@ class ShadowmlToolTest {
     @Test
     void producerPropertiesAreAKeyValueMap() {
         CommandLine tool = new CommandLine(new ShadowmlTool());
-        CommandLine.ParseResult parsed = tool.parseArgs("replay", "--bootstrap", "x:1", "--requests-topic", "t",
-                "--input", "in.csv", "--producer-property", "compression.type=lz4",
-                "--producer-property", "sasl.jaas.config=a=b c=d", "--producer-property", "linger.ms=0");
+        CommandLine.ParseResult parsed = tool.parseArgs(
+                "replay",
+                "--bootstrap",
+                "x:1",
+                "--requests-topic",
+                "t",
+                "--input",
+                "in.csv",
+                "--producer-property",
+                "compression.type=lz4",
+                "--producer-property",
+                "sasl.jaas.config=a=b c=d",
+                "--producer-property",
+                "linger.ms=0");
         Map<String, String> expected = new LinkedHashMap<>();
         expected.put("compression.type", "lz4");
         expected.put("sasl.jaas.config", "a=b c=d");
         expected.put("linger.ms", "0");
         assertEquals(expected, parsed.subcommand().matchedOptionValue("--producer-property", Map.of()));
 
-        assertUsageError(run("replay", "--bootstrap", "x:1", "--requests-topic", "t", "--input", "in.csv",
-                "--producer-property", "compression.type"), "--producer-property", "compression.type");
+        assertUsageError(
+                run(
+                        "replay",
+                        "--bootstrap",
+                        "x:1",
+                        "--requests-topic",
+                        "t",
+                        "--input",
+                        "in.csv",
+                        "--producer-property",
+                        "compression.type"),
+                "--producer-property",
+                "compression.type");
     }
 }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Disagreement;
@@ -35,13 +36,12 @@ import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.ShadowJob;
-import io.shadowml.jobs.config.ShadowJobConfig;
-import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.avro.AvroCodec;
 import io.shadowml.embedded.EmbeddedKafkaExtension;
 import io.shadowml.embedded.ReferenceScores;
 import io.shadowml.embedded.scenario.ScenarioData;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.backtest.RecordFiles;
 import io.shadowml.tools.io.CsvHistoryReader;
@@ -68,7 +68,9 @@ class StreamingVsBacktestTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     @RegisterExtension
     static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
@@ -76,18 +78,27 @@ class StreamingVsBacktestTest {
     @TempDir
     Path tmp;
 
-
-    static final String[] MAPPING = {"--entity-column", "entity_id", "--segment-columns", "region,channel",
-        "--feature-columns", String.join(",", ScenarioData.FRAUD_FEATURES), "--label-column", "label",
-        "--label-delay-column", "label_delay_ms"};
+    static final String[] MAPPING = {
+        "--entity-column",
+        "entity_id",
+        "--segment-columns",
+        "region,channel",
+        "--feature-columns",
+        String.join(",", ScenarioData.FRAUD_FEATURES),
+        "--label-column",
+        "label",
+        "--label-delay-column",
+        "label_delay_ms"
+    };
 
     @Test
     void streamingAndBacktestReportTheSame() throws Exception {
         // 2000 rows of the fraud holdout and some bad rows: three the parser rejects (dead letters in the
         // backtest; forwarded raw with --forward-bad-rows, so the streaming job dead-letters them too) and
         // one that parses but that the job's validator rejects (NaN feature).
-        List<String> lines = new ArrayList<>(Files.readAllLines(ScenarioData.repoRoot().resolve("models/data/fraud/holdout.csv"))
-                .subList(0, 2001));
+        List<String> lines =
+                new ArrayList<>(Files.readAllLines(ScenarioData.repoRoot().resolve("models/data/fraud/holdout.csv"))
+                        .subList(0, 2001));
         lines.add(101, "txn-bad-cols,1767571300000,card-1,EU,web,1.0");
         lines.add(501, lines.get(501).replaceFirst("^([^,]*,[^,]*,[^,]*,[^,]*,[^,]*,)[^,]*", "$1x12"));
         lines.add(901, "," + lines.get(901).substring(lines.get(901).indexOf(',') + 1));
@@ -104,18 +115,28 @@ class StreamingVsBacktestTest {
         for (String t : List.of("eq-reports", "eq-verdicts", "eq-scored", "eq-dead-letters")) {
             KAFKA.kafka().createTopic(t, 1);
         }
-        List<String> replayArgs = new ArrayList<>(List.of("--bootstrap", KAFKA.kafka().bootstrapServers(), "--requests-topic",
-                "eq-requests", "--labels-topic", "eq-labels", "--input", csv.toString(), "--forward-bad-rows", "--quiet"));
+        List<String> replayArgs = new ArrayList<>(List.of(
+                "--bootstrap",
+                KAFKA.kafka().bootstrapServers(),
+                "--requests-topic",
+                "eq-requests",
+                "--labels-topic",
+                "eq-labels",
+                "--input",
+                csv.toString(),
+                "--forward-bad-rows",
+                "--quiet"));
         replayArgs.addAll(List.of(MAPPING));
         ByteArrayOutputStream replayErr = new ByteArrayOutputStream();
-        ReplayCommand.Result replayed = ReplayCommand.execute(replayArgs.toArray(String[]::new),
-                new PrintStream(replayErr, true, StandardCharsets.UTF_8));
+        ReplayCommand.Result replayed = ReplayCommand.execute(
+                replayArgs.toArray(String[]::new), new PrintStream(replayErr, true, StandardCharsets.UTF_8));
         assertEquals(3, replayed.skippedTotal(), replayErr.toString(StandardCharsets.UTF_8));
 
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(2);
         ShadowJob.enableCheckpointing(env, cfg);
-        new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg)).build(env);
+        new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg))
+                .build(env);
         env.execute("equality-streaming");
         List<ComparisonReport> streamed = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll("eq-reports", true, Duration.ofSeconds(30))) {
@@ -128,12 +149,19 @@ class StreamingVsBacktestTest {
 
         // --- backtest: the same job in BATCH mode over the same file ---
         Path out = tmp.resolve("backtest");
-        List<String> backtestArgs = new ArrayList<>(List.of("--config", config.toString(), "--requests", csv.toString(),
-                "--out", out.toString(), "--parallelism", "2"));
+        List<String> backtestArgs = new ArrayList<>(List.of(
+                "--config",
+                config.toString(),
+                "--requests",
+                csv.toString(),
+                "--out",
+                out.toString(),
+                "--parallelism",
+                "2"));
         backtestArgs.addAll(List.of(MAPPING));
         ByteArrayOutputStream btErr = new ByteArrayOutputStream();
-        BacktestCommand.Result bt = BacktestCommand.execute(backtestArgs.toArray(String[]::new),
-                new PrintStream(btErr, true, StandardCharsets.UTF_8));
+        BacktestCommand.Result bt = BacktestCommand.execute(
+                backtestArgs.toArray(String[]::new), new PrintStream(btErr, true, StandardCharsets.UTF_8));
         assertNotNull(bt, btErr.toString(StandardCharsets.UTF_8));
 
         // The files hold the same reports, in both encodings.
@@ -170,10 +198,15 @@ class StreamingVsBacktestTest {
         assertEquals(st.size(), btt.size());
         for (int i = 0; i < st.size(); i++) {
             assertEquals(st.get(i).getWindowEnd(), btt.get(i).getWindowEnd());
-            assertEquals(st.get(i).getCounts(), btt.get(i).getCounts(), "window " + st.get(i).getWindowEnd());
+            assertEquals(
+                    st.get(i).getCounts(),
+                    btt.get(i).getCounts(),
+                    "window " + st.get(i).getWindowEnd());
         }
         // The last verdicts decide the same.
-        Verdict sv = streamedVerdicts.stream().max(Comparator.comparing(Verdict::getDecidedAt)).orElseThrow();
+        Verdict sv = streamedVerdicts.stream()
+                .max(Comparator.comparing(Verdict::getDecidedAt))
+                .orElseThrow();
         Verdict bv = bt.verdicts().get(bt.verdicts().size() - 1);
         assertEquals(sv.getDecidedAt(), bv.getDecidedAt());
         assertEquals(sv.getDecision(), bv.getDecision());
@@ -191,13 +224,17 @@ class StreamingVsBacktestTest {
     }
 
     static ComparisonReport finalCumulative(List<ComparisonReport> reports) {
-        return reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElse(null);
+        return reports.stream()
+                .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                .max(Comparator.comparing(ComparisonReport::getWindowEnd))
+                .orElse(null);
     }
 
     static List<ComparisonReport> tumbling(List<ComparisonReport> reports) {
-        return reports.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
-                .sorted(Comparator.comparing(ComparisonReport::getWindowEnd)).toList();
+        return reports.stream()
+                .filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
+                .toList();
     }
 
     static void assertSameReport(ComparisonReport s, ComparisonReport b) {
@@ -293,8 +330,10 @@ class StreamingVsBacktestTest {
     /** |candidate - live| for every request the job scores, straight from the models (sorted). */
     static double[] exactAbsDiffs(ShadowJobConfig cfg, Path csv) throws Exception {
         List<Request> valid = new ArrayList<>();
-        try (CsvHistoryReader r = new CsvHistoryReader(csv,
-                picocli.CommandLine.populateCommand(new io.shadowml.tools.cli.ColumnOptions(), MAPPING).toRowSpec())) {
+        try (CsvHistoryReader r = new CsvHistoryReader(
+                csv,
+                picocli.CommandLine.populateCommand(new io.shadowml.tools.cli.ColumnOptions(), MAPPING)
+                        .toRowSpec())) {
             while (r.hasNext()) {
                 HistoryRecord h = r.next();
                 if (!h.isBad() && Double.isFinite(h.request.getFeatures().get("amount"))) {
@@ -314,7 +353,8 @@ class StreamingVsBacktestTest {
 
     Path writeConfig() throws Exception {
         Path models = ScenarioData.repoRoot().resolve("models/shipped/fraud");
-        String yaml = String.join("\n",
+        String yaml = String.join(
+                "\n",
                 "experiment_id: eq-fraud",
                 "kafka:",
                 "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),

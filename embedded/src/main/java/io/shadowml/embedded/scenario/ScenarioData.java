@@ -23,8 +23,16 @@ import io.shadowml.avro.Request;
  */
 public final class ScenarioData {
     /** The fraud models' features, in the CSV's column order. */
-    public static final List<String> FRAUD_FEATURES = List.of("amount", "hour", "merchant_risk", "txn_count_1h",
-            "txn_count_24h", "amount_to_avg_ratio", "distance_from_home_km", "is_foreign", "card_age_days");
+    public static final List<String> FRAUD_FEATURES = List.of(
+            "amount",
+            "hour",
+            "merchant_risk",
+            "txn_count_1h",
+            "txn_count_24h",
+            "amount_to_avg_ratio",
+            "distance_from_home_km",
+            "is_foreign",
+            "card_age_days");
 
     private ScenarioData() {}
 
@@ -37,7 +45,8 @@ public final class ScenarioData {
             }
             p = p.getParent();
         }
-        throw new IllegalStateException("no models/data folder above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no models/data folder above " + Path.of("").toAbsolutePath());
     }
 
     /**
@@ -68,11 +77,13 @@ public final class ScenarioData {
                         .setFeatures(features)
                         .build();
                 String delay = v[col.get("label_delay_ms")];
-                Label label = delay.isEmpty() ? null : Label.newBuilder()
-                        .setRequestId(request.getRequestId())
-                        .setLabelTime(Instant.ofEpochMilli(eventTime + Long.parseLong(delay)))
-                        .setValue(Double.parseDouble(v[col.get("label")]))
-                        .build();
+                Label label = delay.isEmpty()
+                        ? null
+                        : Label.newBuilder()
+                                .setRequestId(request.getRequestId())
+                                .setLabelTime(Instant.ofEpochMilli(eventTime + Long.parseLong(delay)))
+                                .setValue(Double.parseDouble(v[col.get("label")]))
+                                .build();
                 out.add(new LabelledRequest(request, label));
             }
         }
@@ -88,11 +99,12 @@ public final class ScenarioData {
      * {@code spacingMillis} from {@code start}. Labels come from human review: delay log-normal with a
      * median of 6 hours; 5% of images are never reviewed. Deterministic for a seed.
      */
-    public static List<LabelledRequest> fashion(Path images, Path labels, int limit, Instant start,
-                                                long spacingMillis, long seed) throws IOException {
+    public static List<LabelledRequest> fashion(
+            Path images, Path labels, int limit, Instant start, long spacingMillis, long seed) throws IOException {
         List<LabelledRequest> out = new ArrayList<>();
         Random random = new Random(seed);
-        try (DataInputStream img = idx(images, 2051); DataInputStream lab = idx(labels, 2049)) {
+        try (DataInputStream img = idx(images, 2051);
+                DataInputStream lab = idx(labels, 2049)) {
             int count = img.readInt();
             int rows = img.readInt();
             int cols = img.readInt();
@@ -117,21 +129,29 @@ public final class ScenarioData {
                         .build();
                 double delayHours = Math.exp(Math.log(6) + 0.8 * random.nextGaussian());
                 boolean reviewed = random.nextDouble() >= 0.05;
-                Label label = !reviewed ? null : Label.newBuilder()
-                        .setRequestId(request.getRequestId())
-                        .setLabelTime(Instant.ofEpochMilli(eventTime + (long) (delayHours * 3_600_000)))
-                        .setValue(cls)
-                        .build();
+                Label label = !reviewed
+                        ? null
+                        : Label.newBuilder()
+                                .setRequestId(request.getRequestId())
+                                .setLabelTime(Instant.ofEpochMilli(eventTime + (long) (delayHours * 3_600_000)))
+                                .setValue(cls)
+                                .build();
                 out.add(new LabelledRequest(request, label));
             }
         }
         return out;
     }
 
-    public static List<LabelledRequest> fashion(int limit, Instant start, long spacingMillis, long seed) throws IOException {
+    public static List<LabelledRequest> fashion(int limit, Instant start, long spacingMillis, long seed)
+            throws IOException {
         Path dir = repoRoot().resolve("models/data/fashion-mnist");
-        return fashion(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"),
-                limit, start, spacingMillis, seed);
+        return fashion(
+                dir.resolve("t10k-images-idx3-ubyte.gz"),
+                dir.resolve("t10k-labels-idx1-ubyte.gz"),
+                limit,
+                start,
+                spacingMillis,
+                seed);
     }
 
     private static DataInputStream idx(Path file, int magic) throws IOException {

@@ -91,7 +91,8 @@ final class BenchData {
                 return p.toAbsolutePath().normalize();
             }
         }
-        throw new IllegalStateException("cannot find models/shipped/fraud from " + Path.of("").toAbsolutePath()
-                + "; run from the repository root or jobs/, or pass -Dshadowml.models=<path to models/>");
+        throw new IllegalStateException(
+                "cannot find models/shipped/fraud from " + Path.of("").toAbsolutePath()
+                        + "; run from the repository root or jobs/, or pass -Dshadowml.models=<path to models/>");
     }
 }

@@ -134,7 +134,8 @@ final class ConfigNode {
     ConfigNode optionalChild(String key) {
         if (!has(key)) {
             used.add(key);
-            return new ConfigNode(file, field(key), com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
+            return new ConfigNode(
+                    file, field(key), com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode());
         }
         return child(key);
     }

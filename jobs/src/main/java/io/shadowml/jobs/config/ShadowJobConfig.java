@@ -30,7 +30,12 @@ import io.shadowml.models.ModelDescriptor;
 public final class ShadowJobConfig implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public enum StartPosition { EARLIEST, LATEST, TIMESTAMP, COMMITTED }
+    public enum StartPosition {
+        EARLIEST,
+        LATEST,
+        TIMESTAMP,
+        COMMITTED
+    }
 
     public final String source;
     public final String experimentId;
@@ -83,17 +88,27 @@ public final class ShadowJobConfig implements Serializable {
         try {
             this.start = StartPosition.valueOf(startText.toUpperCase());
         } catch (IllegalArgumentException e) {
-            throw kafka.error("start", "must be one of earliest, latest, timestamp, committed; was '" + startText + "'");
+            throw kafka.error(
+                    "start", "must be one of earliest, latest, timestamp, committed; was '" + startText + "'");
         }
         this.startTimestampMs = kafka.longValue("start_timestamp_ms", -1);
         if (start == StartPosition.TIMESTAMP && startTimestampMs < 0) {
             throw kafka.error("start_timestamp_ms", "is required when start is 'timestamp'");
         }
-        for (String owned : List.of("bootstrap.servers", "group.id", "transactional.id", "isolation.level",
-                "key.deserializer", "value.deserializer", "key.serializer", "value.serializer")) {
+        for (String owned : List.of(
+                "bootstrap.servers",
+                "group.id",
+                "transactional.id",
+                "isolation.level",
+                "key.deserializer",
+                "value.deserializer",
+                "key.serializer",
+                "value.serializer")) {
             if (kafkaProperties.containsKey(owned)) {
-                throw kafka.error("properties." + owned, "is set by the job itself; use the dedicated setting"
-                        + " (bootstrap_servers, group_id, transactional_id_prefix) or remove it");
+                throw kafka.error(
+                        "properties." + owned,
+                        "is set by the job itself; use the dedicated setting"
+                                + " (bootstrap_servers, group_id, transactional_id_prefix) or remove it");
             }
         }
         this.transactionalIdPrefix = kafka.string("transactional_id_prefix", "shadowml-" + experimentId);
@@ -142,14 +157,18 @@ public final class ShadowJobConfig implements Serializable {
         batching.rejectUnknownKeys();
 
         this.checkpointInterval = root.duration("checkpoint_interval", Duration.ofSeconds(30));
-        this.scoredEventsSampleRate = root.doubleIn("scored_events_sample_rate", scoredEventsTopic == null ? 0.0 : 1.0, 0.0, 1.0);
+        this.scoredEventsSampleRate =
+                root.doubleIn("scored_events_sample_rate", scoredEventsTopic == null ? 0.0 : 1.0, 0.0, 1.0);
         if (scoredEventsTopic == null && scoredEventsSampleRate > 0) {
-            throw root.error("scored_events_sample_rate", "is " + scoredEventsSampleRate
-                    + " but topics.scored_events is not set, so sampled events would go nowhere");
+            throw root.error(
+                    "scored_events_sample_rate",
+                    "is " + scoredEventsSampleRate
+                            + " but topics.scored_events is not set, so sampled events would go nowhere");
         }
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = new VerdictPolicyConfig(root.optionalChild("verdict"));
-        this.writerSchemas = readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
+        this.writerSchemas =
+                readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
     }
 
@@ -168,11 +187,13 @@ public final class ShadowJobConfig implements Serializable {
     /** A candidate is compared event by event with the live model, so both must answer the same question. */
     private static void checkComparable(ConfigNode models, String key, ModelDescriptor live, ModelDescriptor c) {
         if (c.task() != live.task()) {
-            throw models.error(key, c.id() + " is a " + c.task() + " model but the live model " + live.id()
-                    + " is " + live.task());
+            throw models.error(
+                    key,
+                    c.id() + " is a " + c.task() + " model but the live model " + live.id() + " is " + live.task());
         }
         if (c.numClasses() != live.numClasses()) {
-            throw models.error(key, c.id() + " has " + c.numClasses() + " classes, the live model " + live.numClasses());
+            throw models.error(
+                    key, c.id() + " has " + c.numClasses() + " classes, the live model " + live.numClasses());
         }
         if (c.id().equals(live.id())) {
             throw models.error(key, "candidate " + c.id() + " has the live model's name and version");
@@ -192,12 +213,14 @@ public final class ShadowJobConfig implements Serializable {
             }
             String key = i == 0 ? "live" : "candidates[" + (i - 1) + "]";
             if (!"vector".equals(m.vectorField())) {
-                throw models.error(key, m.id() + " reads vector field '" + m.vectorField()
-                        + "' but requests carry dense inputs in 'vector' (see avro/Request.avsc)");
+                throw models.error(
+                        key,
+                        m.id() + " reads vector field '" + m.vectorField()
+                                + "' but requests carry dense inputs in 'vector' (see avro/Request.avsc)");
             }
             if (length != null && length != m.featureCount()) {
-                throw models.error(key, m.id() + " expects vectors of " + m.featureCount()
-                        + " values, another model " + length);
+                throw models.error(
+                        key, m.id() + " expects vectors of " + m.featureCount() + " values, another model " + length);
             }
             length = m.featureCount();
         }
@@ -221,17 +244,23 @@ public final class ShadowJobConfig implements Serializable {
             } catch (SchemaParseException e) {
                 throw root.error(key, file + " is not an Avro schema: " + e.getMessage());
             }
-            Schema reader = writer.getFullName().equals(Request.getClassSchema().getFullName()) ? Request.getClassSchema()
+            Schema reader = writer.getFullName().equals(Request.getClassSchema().getFullName())
+                    ? Request.getClassSchema()
                     : writer.getFullName().equals(Label.getClassSchema().getFullName()) ? Label.getClassSchema() : null;
             if (reader == null) {
-                throw root.error(key, file + " defines " + writer.getFullName() + ", not a version of "
-                        + Request.getClassSchema().getFullName() + " or " + Label.getClassSchema().getFullName());
+                throw root.error(
+                        key,
+                        file + " defines " + writer.getFullName() + ", not a version of "
+                                + Request.getClassSchema().getFullName() + " or "
+                                + Label.getClassSchema().getFullName());
             }
             SchemaCompatibility.SchemaPairCompatibility compatibility =
                     SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
             if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
-                throw root.error(key, "the job cannot read records written with " + file + ": "
-                        + compatibility.getResult().getIncompatibilities());
+                throw root.error(
+                        key,
+                        "the job cannot read records written with " + file + ": "
+                                + compatibility.getResult().getIncompatibilities());
             }
             schemas.add(writer.toString());
         }

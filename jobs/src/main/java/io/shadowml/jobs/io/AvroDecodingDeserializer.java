@@ -29,19 +29,21 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * Anything that does not decode cleanly (exception, unknown writer schema, trailing bytes, null value)
  * becomes a dead letter instead of an exception, so one bad producer cannot stop the job.
  */
-public class AvroDecodingDeserializer<T extends SpecificRecord> implements KafkaRecordDeserializationSchema<Decoded<T>> {
+public class AvroDecodingDeserializer<T extends SpecificRecord>
+        implements KafkaRecordDeserializationSchema<Decoded<T>> {
     private static final long serialVersionUID = 1L;
 
     private final Class<T> recordClass;
     private final TypeInformation<Decoded<T>> producedType;
     /** Writer schemas (JSON) besides the job's own that single-object encoded records may use. */
     private final List<String> writerSchemas;
+
     private transient SpecificDatumReader<T> reader;
     private transient BinaryDecoder decoder;
     private transient BinaryMessageDecoder<T> messageDecoder;
 
-    public AvroDecodingDeserializer(Class<T> recordClass, TypeInformation<Decoded<T>> producedType,
-                                    List<String> writerSchemas) {
+    public AvroDecodingDeserializer(
+            Class<T> recordClass, TypeInformation<Decoded<T>> producedType, List<String> writerSchemas) {
         this.recordClass = recordClass;
         this.producedType = producedType;
         this.writerSchemas = new ArrayList<>(writerSchemas);
@@ -49,8 +51,8 @@ public class AvroDecodingDeserializer<T extends SpecificRecord> implements Kafka
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded<T>> out) {
-        out.collect(decode(record.value(), record.key(), record.topic(), record.partition(), record.offset(),
-                record.timestamp()));
+        out.collect(decode(
+                record.value(), record.key(), record.topic(), record.partition(), record.offset(), record.timestamp()));
     }
 
     /** Decodes one value; public so that file-based sources share the exact same decoding. */
@@ -63,12 +65,24 @@ public class AvroDecodingDeserializer<T extends SpecificRecord> implements Kafka
             try {
                 return Decoded.ok(messageDecoder().decode(value), topic, partition, offset, timestamp, value);
             } catch (MissingSchemaException e) {
-                return Decoded.failed("undecodable " + type + ": unknown writer schema (" + e.getMessage()
-                        + "); list its .avsc under writer_schemas in the job config", topic, partition, offset,
-                        timestamp, key, value);
+                return Decoded.failed(
+                        "undecodable " + type + ": unknown writer schema (" + e.getMessage()
+                                + "); list its .avsc under writer_schemas in the job config",
+                        topic,
+                        partition,
+                        offset,
+                        timestamp,
+                        key,
+                        value);
             } catch (IOException | RuntimeException e) {
-                return Decoded.failed("undecodable " + type + " (single-object encoding): " + e, topic, partition,
-                        offset, timestamp, key, value);
+                return Decoded.failed(
+                        "undecodable " + type + " (single-object encoding): " + e,
+                        topic,
+                        partition,
+                        offset,
+                        timestamp,
+                        key,
+                        value);
             }
         }
         if (reader == null) {
@@ -78,9 +92,15 @@ public class AvroDecodingDeserializer<T extends SpecificRecord> implements Kafka
             decoder = DecoderFactory.get().binaryDecoder(value, decoder);
             T decoded = reader.read(null, decoder);
             if (!decoder.isEnd()) {
-                return Decoded.failed("undecodable " + type + ": trailing bytes after the record (plain Avro must be"
-                        + " written with the job's schema version; evolving producers send single-object encoding)",
-                        topic, partition, offset, timestamp, key, value);
+                return Decoded.failed(
+                        "undecodable " + type + ": trailing bytes after the record (plain Avro must be"
+                                + " written with the job's schema version; evolving producers send single-object encoding)",
+                        topic,
+                        partition,
+                        offset,
+                        timestamp,
+                        key,
+                        value);
             }
             return Decoded.ok(decoded, topic, partition, offset, timestamp, value);
         } catch (IOException | RuntimeException e) {

@@ -13,9 +13,11 @@ import io.shadowml.avro.DeadLetter;
 public class Decoded<T> {
     /** The decoded record, or null when {@link #deadLetter} is set. */
     public T value;
+
     public DeadLetter deadLetter;
     /** Where the record came from, for a dead letter raised later (validation). */
     public String topic;
+
     public int partition;
     public long offset;
     /**
@@ -23,6 +25,7 @@ public class Decoded<T> {
      * replay tool would give the record. The job's time for records without an event time.
      */
     public long kafkaTimestamp;
+
     public byte[] raw;
 
     public Decoded() {}
@@ -38,8 +41,8 @@ public class Decoded<T> {
         return d;
     }
 
-    public static <T> Decoded<T> failed(String reason, String topic, int partition, long offset, long timestamp,
-                                        byte[] key, byte[] raw) {
+    public static <T> Decoded<T> failed(
+            String reason, String topic, int partition, long offset, long timestamp, byte[] key, byte[] raw) {
         Decoded<T> d = new Decoded<>();
         d.topic = topic;
         d.partition = partition;
@@ -54,8 +57,8 @@ public class Decoded<T> {
         return deadLetter(reason, topic, partition, offset, kafkaTimestamp, null, raw);
     }
 
-    static DeadLetter deadLetter(String reason, String topic, int partition, long offset, long timestamp,
-                                 byte[] key, byte[] raw) {
+    static DeadLetter deadLetter(
+            String reason, String topic, int partition, long offset, long timestamp, byte[] key, byte[] raw) {
         return DeadLetter.newBuilder()
                 .setSourceTopic(topic)
                 .setPartition(partition)

@@ -37,11 +37,19 @@ public final class KafkaIO {
      *                (backfills and tests); otherwise run forever
      */
     public static KafkaSource<Decoded<Request>> requestSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(cfg, cfg.requestsTopic, new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST, cfg.writerSchemas), bounded);
+        return source(
+                cfg,
+                cfg.requestsTopic,
+                new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST, cfg.writerSchemas),
+                bounded);
     }
 
     public static KafkaSource<Decoded<Label>> labelSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(cfg, cfg.labelsTopic, new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL, cfg.writerSchemas), bounded);
+        return source(
+                cfg,
+                cfg.labelsTopic,
+                new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL, cfg.writerSchemas),
+                bounded);
     }
 
     private static <T extends SpecificRecord> KafkaSource<Decoded<T>> source(
@@ -61,31 +69,60 @@ public final class KafkaIO {
 
     static OffsetsInitializer startingOffsets(ShadowJobConfig cfg) {
         switch (cfg.start) {
-            case LATEST: return OffsetsInitializer.latest();
-            case TIMESTAMP: return OffsetsInitializer.timestamp(cfg.startTimestampMs);
-            case COMMITTED: return OffsetsInitializer.committedOffsets();
-            default: return OffsetsInitializer.earliest();
+            case LATEST:
+                return OffsetsInitializer.latest();
+            case TIMESTAMP:
+                return OffsetsInitializer.timestamp(cfg.startTimestampMs);
+            case COMMITTED:
+                return OffsetsInitializer.committedOffsets();
+            default:
+                return OffsetsInitializer.earliest();
         }
     }
 
     public static ShadowSinks sinks(ShadowJobConfig cfg) {
         String experiment = cfg.experimentId;
         return new ShadowSinks(
-                sink(cfg, cfg.reportsTopic, ComparisonReport.class, r -> utf8(r.getExperimentId()),
-                        DeliveryGuarantee.EXACTLY_ONCE, "reports"),
-                sink(cfg, cfg.verdictsTopic, Verdict.class, v -> utf8(v.getExperimentId() + "/" + v.getCandidate()),
-                        DeliveryGuarantee.EXACTLY_ONCE, "verdicts"),
-                cfg.scoredEventsTopic == null ? new DiscardingSink<>()
+                sink(
+                        cfg,
+                        cfg.reportsTopic,
+                        ComparisonReport.class,
+                        r -> utf8(r.getExperimentId()),
+                        DeliveryGuarantee.EXACTLY_ONCE,
+                        "reports"),
+                sink(
+                        cfg,
+                        cfg.verdictsTopic,
+                        Verdict.class,
+                        v -> utf8(v.getExperimentId() + "/" + v.getCandidate()),
+                        DeliveryGuarantee.EXACTLY_ONCE,
+                        "verdicts"),
+                cfg.scoredEventsTopic == null
+                        ? new DiscardingSink<>()
                         // Scored events are high volume and keyed by request id: at-least-once is enough.
-                        : sink(cfg, cfg.scoredEventsTopic, ScoredEvent.class, e -> utf8(e.getRequestId()),
-                                DeliveryGuarantee.AT_LEAST_ONCE, "scored"),
-                sink(cfg, cfg.deadLetterTopic, DeadLetter.class, d -> utf8(experiment),
-                        DeliveryGuarantee.EXACTLY_ONCE, "dead-letters"));
+                        : sink(
+                                cfg,
+                                cfg.scoredEventsTopic,
+                                ScoredEvent.class,
+                                e -> utf8(e.getRequestId()),
+                                DeliveryGuarantee.AT_LEAST_ONCE,
+                                "scored"),
+                sink(
+                        cfg,
+                        cfg.deadLetterTopic,
+                        DeadLetter.class,
+                        d -> utf8(experiment),
+                        DeliveryGuarantee.EXACTLY_ONCE,
+                        "dead-letters"));
     }
 
     private static <T extends SpecificRecord> KafkaSink<T> sink(
-            ShadowJobConfig cfg, String topic, Class<T> type, SerializationSchema<T> key,
-            DeliveryGuarantee guarantee, String idSuffix) {
+            ShadowJobConfig cfg,
+            String topic,
+            Class<T> type,
+            SerializationSchema<T> key,
+            DeliveryGuarantee guarantee,
+            String idSuffix) {
         Properties props = cfg.clientProperties();
         props.setProperty("transaction.timeout.ms", String.valueOf(cfg.transactionTimeout.toMillis()));
         return KafkaSink.<T>builder()

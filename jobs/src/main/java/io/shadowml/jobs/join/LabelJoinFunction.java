@@ -41,6 +41,7 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
     private transient ValueState<EarlyLabel> label;
     /** Set once the request was joined: until this time, another label is a duplicate. */
     private transient ValueState<Long> joinedUntil;
+
     private transient Counter duplicateRequests;
 
     public LabelJoinFunction(String experimentId, Duration horizon) {
@@ -53,8 +54,10 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
         prediction = getRuntimeContext().getState(new ValueStateDescriptor<>("prediction", PendingPrediction.class));
         label = getRuntimeContext().getState(new ValueStateDescriptor<>("early-label", EarlyLabel.class));
         joinedUntil = getRuntimeContext().getState(new ValueStateDescriptor<>("joined-until", Long.class));
-        duplicateRequests = getRuntimeContext().getMetricGroup()
-                .addGroup("experiment", experimentId).counter("duplicate_requests");
+        duplicateRequests = getRuntimeContext()
+                .getMetricGroup()
+                .addGroup("experiment", experimentId)
+                .counter("duplicate_requests");
     }
 
     @Override
@@ -63,7 +66,8 @@ public class LabelJoinFunction extends KeyedCoProcessFunction<String, MetricEven
             duplicateRequests.inc(); // the first scoring of a request id wins
             return;
         }
-        PendingPrediction p = new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
+        PendingPrediction p =
+                new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
         prediction.update(p);
         ctx.timerService().registerEventTimeTimer(expiry(p));
         EarlyLabel early = label.value();

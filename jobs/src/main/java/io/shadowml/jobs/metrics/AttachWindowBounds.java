@@ -5,11 +5,13 @@ import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
 import org.apache.flink.util.Collector;
 
 /** Labels a shard's pre-aggregated accumulator with its window. */
-public class AttachWindowBounds extends ProcessWindowFunction<ExperimentAccumulator, WindowPartial, Integer, TimeWindow> {
+public class AttachWindowBounds
+        extends ProcessWindowFunction<ExperimentAccumulator, WindowPartial, Integer, TimeWindow> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public void process(Integer shard, Context ctx, Iterable<ExperimentAccumulator> accumulators, Collector<WindowPartial> out) {
+    public void process(
+            Integer shard, Context ctx, Iterable<ExperimentAccumulator> accumulators, Collector<WindowPartial> out) {
         for (ExperimentAccumulator acc : accumulators) {
             out.collect(new WindowPartial(ctx.window().getStart(), ctx.window().getEnd(), acc));
         }

@@ -129,8 +129,8 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
     /** Adds all of {@code other}'s events to this one; threshold and bins must be equal. */
     public void merge(BinaryQualityAccumulator other) {
         if (Double.compare(threshold, other.threshold) != 0 || bins != other.bins) {
-            throw new IllegalArgumentException("cannot merge accumulators with threshold/bins "
-                    + threshold + "/" + bins + " and " + other.threshold + "/" + other.bins);
+            throw new IllegalArgumentException("cannot merge accumulators with threshold/bins " + threshold + "/" + bins
+                    + " and " + other.threshold + "/" + other.bins);
         }
         tp += other.tp;
         fp += other.fp;
@@ -147,8 +147,8 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
     @Override
     public void merge(QualityAccumulator other) {
         if (!(other instanceof BinaryQualityAccumulator)) {
-            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
-                    + " into a BinaryQualityAccumulator");
+            throw new IllegalArgumentException(
+                    "cannot merge a " + other.getClass().getSimpleName() + " into a BinaryQualityAccumulator");
         }
         merge((BinaryQualityAccumulator) other);
     }
@@ -369,7 +369,7 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
 
     @Override
     public String toString() {
-        return "BinaryQualityAccumulator{threshold=" + threshold + ", bins=" + bins + ", n=" + count()
-                + ", tp=" + tp + ", fp=" + fp + ", tn=" + tn + ", fn=" + fn + "}";
+        return "BinaryQualityAccumulator{threshold=" + threshold + ", bins=" + bins + ", n=" + count() + ", tp=" + tp
+                + ", fp=" + fp + ", tn=" + tn + ", fn=" + fn + "}";
     }
 }

@@ -16,7 +16,10 @@ public class CountLateEvents extends RichMapFunction<MetricEvent, MetricEvent> {
 
     @Override
     public void open(OpenContext openContext) {
-        late = getRuntimeContext().getMetricGroup().addGroup("experiment", experimentId).counter("late_metric_events");
+        late = getRuntimeContext()
+                .getMetricGroup()
+                .addGroup("experiment", experimentId)
+                .counter("late_metric_events");
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
+
 import org.apache.datasketches.common.SketchesArgumentException;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
@@ -89,8 +90,8 @@ public final class DisagreementAccumulator {
     }
 
     public DisagreementAccumulator copy() {
-        DisagreementAccumulator c = new DisagreementAccumulator(
-                KllDoublesSketch.heapify(Memory.wrap(sketch.toByteArray())));
+        DisagreementAccumulator c =
+                new DisagreementAccumulator(KllDoublesSketch.heapify(Memory.wrap(sketch.toByteArray())));
         c.count = count;
         c.flips = flips;
         c.sumAbsDiff = sumAbsDiff;
@@ -182,8 +183,8 @@ public final class DisagreementAccumulator {
             throw new IOException("corrupt DisagreementAccumulator sketch: " + e.getMessage(), e);
         }
         if (flips > count || sketch.getN() != count) {
-            throw new IOException("corrupt DisagreementAccumulator: count=" + count + " flips=" + flips
-                    + " sketchN=" + sketch.getN());
+            throw new IOException("corrupt DisagreementAccumulator: count=" + count + " flips=" + flips + " sketchN="
+                    + sketch.getN());
         }
         DisagreementAccumulator a = new DisagreementAccumulator(sketch);
         a.count = count;
@@ -220,7 +221,7 @@ public final class DisagreementAccumulator {
 
     @Override
     public String toString() {
-        return "DisagreementAccumulator{n=" + count + ", flips=" + flips + ", meanAbsDiff="
-                + meanAbsDifference() + ", maxAbsDiff=" + maxAbsDifference() + "}";
+        return "DisagreementAccumulator{n=" + count + ", flips=" + flips + ", meanAbsDiff=" + meanAbsDifference()
+                + ", maxAbsDiff=" + maxAbsDifference() + "}";
     }
 }

@@ -38,6 +38,7 @@ public final class ExperimentAccumulator {
     final QualityAccumulator[] quality;
     /** Index = model; slot 0 (the live model) unused. */
     final DisagreementAccumulator[] disagreement;
+
     final PairedComparisonAccumulator[] paired;
     /** Per-segment counters; null when no segment fields are configured. */
     SegmentSlices segments;
@@ -72,13 +73,26 @@ public final class ExperimentAccumulator {
 
     public void add(MetricEvent e, ModelLayout layout) {
         switch (e.kind) {
-            case MetricEvent.SCORED: addScored(e, layout); break;
-            case MetricEvent.LABELLED: addLabelled(e, layout); break;
-            case MetricEvent.EXPIRED: expired++; break;
-            case MetricEvent.DEAD_LETTER: deadLettered++; break;
-            case MetricEvent.DUPLICATE_LABEL: duplicateLabels++; break;
-            case MetricEvent.UNKNOWN_LABEL: unknownLabels++; break;
-            default: throw new IllegalArgumentException("unknown metric event kind " + e.kind);
+            case MetricEvent.SCORED:
+                addScored(e, layout);
+                break;
+            case MetricEvent.LABELLED:
+                addLabelled(e, layout);
+                break;
+            case MetricEvent.EXPIRED:
+                expired++;
+                break;
+            case MetricEvent.DEAD_LETTER:
+                deadLettered++;
+                break;
+            case MetricEvent.DUPLICATE_LABEL:
+                duplicateLabels++;
+                break;
+            case MetricEvent.UNKNOWN_LABEL:
+                unknownLabels++;
+                break;
+            default:
+                throw new IllegalArgumentException("unknown metric event kind " + e.kind);
         }
     }
 
@@ -137,15 +151,20 @@ public final class ExperimentAccumulator {
         }
         for (int c = 1; c < models; c++) {
             if (!e.failed(c)) {
-                paired[c].add(layout.correct(e.outputs, 0, e.label), layout.correct(e.outputs, c, e.label),
-                        layout.loss(e.outputs, 0, e.label), layout.loss(e.outputs, c, e.label));
+                paired[c].add(
+                        layout.correct(e.outputs, 0, e.label),
+                        layout.correct(e.outputs, c, e.label),
+                        layout.loss(e.outputs, 0, e.label),
+                        layout.loss(e.outputs, c, e.label));
             }
         }
     }
 
     public ExperimentAccumulator merge(ExperimentAccumulator o) {
-        if (o.task != task || o.models != models
-                || (segments == null) != (o.segments == null) || (segments != null && !segments.sameShape(o.segments))) {
+        if (o.task != task
+                || o.models != models
+                || (segments == null) != (o.segments == null)
+                || (segments != null && !segments.sameShape(o.segments))) {
             throw new IllegalArgumentException("cannot merge accumulators of different experiments");
         }
         if (segments != null) {
@@ -177,8 +196,8 @@ public final class ExperimentAccumulator {
      * else merges as usual. Returns whether the slices were replaced.
      */
     public boolean mergeReplacingSegments(ExperimentAccumulator o) {
-        boolean differ = (segments == null) != (o.segments == null)
-                || (segments != null && !segments.sameShape(o.segments));
+        boolean differ =
+                (segments == null) != (o.segments == null) || (segments != null && !segments.sameShape(o.segments));
         if (differ && o.task == task && o.models == models) {
             SegmentSlices theirs = o.segments;
             segments = null;
@@ -275,24 +294,61 @@ public final class ExperimentAccumulator {
         return a;
     }
 
-    public Task task() { return task; }
-    public int models() { return models; }
-    public long scored() { return scored; }
-    public long labelled() { return labelled; }
-    public long expired() { return expired; }
-    public long deadLettered() { return deadLettered; }
-    public long duplicateLabels() { return duplicateLabels; }
-    public long unknownLabels() { return unknownLabels; }
-    public long errors(int model) { return errors[model]; }
+    public Task task() {
+        return task;
+    }
+
+    public int models() {
+        return models;
+    }
+
+    public long scored() {
+        return scored;
+    }
+
+    public long labelled() {
+        return labelled;
+    }
+
+    public long expired() {
+        return expired;
+    }
+
+    public long deadLettered() {
+        return deadLettered;
+    }
+
+    public long duplicateLabels() {
+        return duplicateLabels;
+    }
+
+    public long unknownLabels() {
+        return unknownLabels;
+    }
+
+    public long errors(int model) {
+        return errors[model];
+    }
+
     public double latencyMeanMicros(int model) {
         return latencyCount[model] == 0 ? Double.NaN : (double) latencySumMicros[model] / latencyCount[model];
     }
     /** The labelled quality of a model, of the implementation for the task. */
-    public QualityAccumulator quality(int model) { return quality[model]; }
-    public DisagreementAccumulator disagreement(int candidate) { return disagreement[candidate]; }
-    public PairedComparisonAccumulator paired(int candidate) { return paired[candidate]; }
+    public QualityAccumulator quality(int model) {
+        return quality[model];
+    }
+
+    public DisagreementAccumulator disagreement(int candidate) {
+        return disagreement[candidate];
+    }
+
+    public PairedComparisonAccumulator paired(int candidate) {
+        return paired[candidate];
+    }
     /** The per-segment counters, or null when no segment fields are configured. */
-    public SegmentSlices segments() { return segments; }
+    public SegmentSlices segments() {
+        return segments;
+    }
 
     public long totalErrors() {
         long sum = 0;

@@ -3,7 +3,8 @@ package io.shadowml.jobs.metrics;
 import org.apache.flink.api.common.functions.AggregateFunction;
 
 /** Folds metric events into one window's accumulator. */
-public class ExperimentAggregate implements AggregateFunction<MetricEvent, ExperimentAccumulator, ExperimentAccumulator> {
+public class ExperimentAggregate
+        implements AggregateFunction<MetricEvent, ExperimentAccumulator, ExperimentAccumulator> {
     private static final long serialVersionUID = 1L;
     private final ModelLayout layout;
     private final SegmentSpec segments;

@@ -23,9 +23,12 @@ public final class Loss {
      */
     public static double of(Task task, float[] outputs, int offset, double label) {
         switch (task) {
-            case BINARY: return binaryLogLoss(outputs[offset], label == 1.0);
-            case MULTICLASS: return logLoss(outputs[offset + (int) label]);
-            default: return squaredError(outputs[offset], label);
+            case BINARY:
+                return binaryLogLoss(outputs[offset], label == 1.0);
+            case MULTICLASS:
+                return logLoss(outputs[offset + (int) label]);
+            default:
+                return squaredError(outputs[offset], label);
         }
     }
 

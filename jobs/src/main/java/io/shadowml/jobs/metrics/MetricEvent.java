@@ -16,6 +16,7 @@ public class MetricEvent {
     public byte kind;
     /** Spreads the aggregation over parallel subtasks; derived from the request id. */
     public int shard;
+
     public String requestId;
     public long eventTime;
     /** All models' outputs in {@link ModelLayout} order (SCORED, LABELLED). */
@@ -34,8 +35,8 @@ public class MetricEvent {
 
     public MetricEvent() {}
 
-    public static MetricEvent scored(String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros,
-                                     String[] segments) {
+    public static MetricEvent scored(
+            String requestId, long eventTime, float[] outputs, long errorMask, int[] latencyMicros, String[] segments) {
         MetricEvent e = of(SCORED, requestId);
         e.segments = segments;
         e.eventTime = eventTime;
@@ -46,8 +47,8 @@ public class MetricEvent {
     }
 
     /** A scored request joined with its label: the prediction's fields, as the label join keeps them. */
-    public static MetricEvent labelled(String requestId, long eventTime, float[] outputs, long errorMask, double label,
-                                       String[] segments) {
+    public static MetricEvent labelled(
+            String requestId, long eventTime, float[] outputs, long errorMask, double label, String[] segments) {
         MetricEvent e = of(LABELLED, requestId);
         e.eventTime = eventTime;
         e.outputs = outputs;

@@ -85,9 +85,12 @@ public final class ModelLayout implements Serializable {
     /** The decision: class at threshold (binary), top-1 class (multiclass), -1 for regression. */
     public int decision(float[] outputs, int model) {
         switch (task) {
-            case BINARY: return outputs[offset(model)] >= thresholds[model] ? 1 : 0;
-            case MULTICLASS: return argmax(outputs, offset(model), numClasses);
-            default: return -1;
+            case BINARY:
+                return outputs[offset(model)] >= thresholds[model] ? 1 : 0;
+            case MULTICLASS:
+                return argmax(outputs, offset(model), numClasses);
+            default:
+                return -1;
         }
     }
 

@@ -39,6 +39,7 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
     private final int numClasses;
     /** Row-major K×K, index = trueClass·K + predictedClass. */
     private final long[] confusion;
+
     private long count;
     private double sumLogLoss;
 
@@ -62,8 +63,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
     public void add(float[] probabilities, int predictedClass, int trueClass) {
         checkClasses(predictedClass, trueClass);
         if (probabilities.length != numClasses) {
-            throw new IllegalArgumentException("probabilities length " + probabilities.length
-                    + " != numClasses " + numClasses);
+            throw new IllegalArgumentException(
+                    "probabilities length " + probabilities.length + " != numClasses " + numClasses);
         }
         addChecked(probabilities, 0, predictedClass, trueClass);
     }
@@ -82,8 +83,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
 
     private void checkClasses(int predictedClass, int trueClass) {
         if (predictedClass < 0 || predictedClass >= numClasses || trueClass < 0 || trueClass >= numClasses) {
-            throw new IllegalArgumentException("class out of range [0, " + numClasses + "): predicted="
-                    + predictedClass + " true=" + trueClass);
+            throw new IllegalArgumentException(
+                    "class out of range [0, " + numClasses + "): predicted=" + predictedClass + " true=" + trueClass);
         }
     }
 
@@ -100,8 +101,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
 
     public void merge(MulticlassQualityAccumulator other) {
         if (numClasses != other.numClasses) {
-            throw new IllegalArgumentException("cannot merge accumulators with " + numClasses + " and "
-                    + other.numClasses + " classes");
+            throw new IllegalArgumentException(
+                    "cannot merge accumulators with " + numClasses + " and " + other.numClasses + " classes");
         }
         for (int i = 0; i < confusion.length; i++) {
             confusion[i] += other.confusion[i];
@@ -113,8 +114,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
     @Override
     public void merge(QualityAccumulator other) {
         if (!(other instanceof MulticlassQualityAccumulator)) {
-            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
-                    + " into a MulticlassQualityAccumulator");
+            throw new IllegalArgumentException(
+                    "cannot merge a " + other.getClass().getSimpleName() + " into a MulticlassQualityAccumulator");
         }
         merge((MulticlassQualityAccumulator) other);
     }

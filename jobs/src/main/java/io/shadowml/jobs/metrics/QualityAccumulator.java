@@ -18,18 +18,24 @@ public interface QualityAccumulator {
     /** A new, empty accumulator for {@code model} of the layout: its task, threshold and class count. */
     static QualityAccumulator forModel(ModelLayout layout, int model) {
         switch (layout.task()) {
-            case BINARY: return new BinaryQualityAccumulator(layout.threshold(model));
-            case MULTICLASS: return new MulticlassQualityAccumulator(layout.numClasses());
-            default: return new RegressionQualityAccumulator();
+            case BINARY:
+                return new BinaryQualityAccumulator(layout.threshold(model));
+            case MULTICLASS:
+                return new MulticlassQualityAccumulator(layout.numClasses());
+            default:
+                return new RegressionQualityAccumulator();
         }
     }
 
     /** Reads what {@link #writeTo} wrote for an accumulator of this task (each format is its class's own). */
     static QualityAccumulator readFrom(Task task, DataInput in) throws IOException {
         switch (task) {
-            case BINARY: return BinaryQualityAccumulator.readFrom(in);
-            case MULTICLASS: return MulticlassQualityAccumulator.readFrom(in);
-            default: return RegressionQualityAccumulator.readFrom(in);
+            case BINARY:
+                return BinaryQualityAccumulator.readFrom(in);
+            case MULTICLASS:
+                return MulticlassQualityAccumulator.readFrom(in);
+            default:
+                return RegressionQualityAccumulator.readFrom(in);
         }
     }
 

@@ -34,8 +34,8 @@ public final class RegressionQualityAccumulator implements QualityAccumulator {
     public void add(double predicted, double actual) {
         double e = predicted - actual;
         if (!Double.isFinite(e) || !Double.isFinite(predicted) || !Double.isFinite(actual)) {
-            throw new IllegalArgumentException("non-finite regression event: predicted=" + predicted
-                    + " actual=" + actual);
+            throw new IllegalArgumentException(
+                    "non-finite regression event: predicted=" + predicted + " actual=" + actual);
         }
         count++;
         sumAbs += Math.abs(e);
@@ -59,8 +59,8 @@ public final class RegressionQualityAccumulator implements QualityAccumulator {
     @Override
     public void merge(QualityAccumulator other) {
         if (!(other instanceof RegressionQualityAccumulator)) {
-            throw new IllegalArgumentException("cannot merge a " + other.getClass().getSimpleName()
-                    + " into a RegressionQualityAccumulator");
+            throw new IllegalArgumentException(
+                    "cannot merge a " + other.getClass().getSimpleName() + " into a RegressionQualityAccumulator");
         }
         merge((RegressionQualityAccumulator) other);
     }

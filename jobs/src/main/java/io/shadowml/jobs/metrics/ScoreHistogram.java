@@ -28,11 +28,13 @@ import java.util.Arrays;
 final class ScoreHistogram {
     /** Mantissa bits kept per bin: bins of relative width 2⁻⁹. */
     static final int MANTISSA_BITS = 9;
+
     private static final int SHIFT = 23 - MANTISSA_BITS;
     /** The bin of p = ½ exactly, the last of the lower half. */
     private static final int HALF = lowerKey(0.5f);
     /** Largest exponent field of a 1 − p for which a bin holds one float32 value: 2^(e) ≤ 2^(m − 24). */
     private static final int SINGLE_VALUED_MAX_EXPONENT = MANTISSA_BITS - 24 + 127;
+
     private static final int EMPTY = -1;
     private static final int MAX_BINS = 2 * HALF + 2;
 

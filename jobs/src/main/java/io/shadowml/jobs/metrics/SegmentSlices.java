@@ -31,6 +31,7 @@ import io.shadowml.models.ModelDescriptor.Task;
 public final class SegmentSlices {
     /** Own format, written inside {@link ExperimentAccumulator}'s (which carries the task and model count). */
     private static final int FORMAT_VERSION = 1;
+
     private static final int MAX_FIELDS = 1 << 16;
     private static final int MAX_VALUES = 1 << 20;
     private static final int MAX_STRING_CHARS = 1 << 24;
@@ -285,13 +286,19 @@ public final class SegmentSlices {
             return false;
         }
         SegmentSlices s = (SegmentSlices) o;
-        return sameShape(s) && Arrays.equals(named, s.named) && Arrays.equals(missing, s.missing)
+        return sameShape(s)
+                && Arrays.equals(named, s.named)
+                && Arrays.equals(missing, s.missing)
                 && Arrays.equals(other, s.other);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(Arrays.hashCode(fields), maxValues, Arrays.hashCode(named), Arrays.hashCode(missing),
+        return Objects.hash(
+                Arrays.hashCode(fields),
+                maxValues,
+                Arrays.hashCode(named),
+                Arrays.hashCode(missing),
                 Arrays.hashCode(other));
     }
 
@@ -303,6 +310,7 @@ public final class SegmentSlices {
         long scored;
         /** Per candidate: SCORED events where live and candidate were both valid. */
         final long[] compared;
+
         final long[] flips;
         final double[] absDiffSum;
         /** Per model: LABELLED events where this model was valid. */
@@ -369,18 +377,37 @@ public final class SegmentSlices {
             return new Slice(this);
         }
 
-        public long scored() { return scored; }
-        public long compared(int candidate) { return compared[candidate]; }
-        public long flips(int candidate) { return flips[candidate]; }
+        public long scored() {
+            return scored;
+        }
+
+        public long compared(int candidate) {
+            return compared[candidate];
+        }
+
+        public long flips(int candidate) {
+            return flips[candidate];
+        }
         /** flips / compared; NaN if nothing compared. */
-        public double flipRate(int candidate) { return MetricsIO.ratio(flips[candidate], compared[candidate]); }
+        public double flipRate(int candidate) {
+            return MetricsIO.ratio(flips[candidate], compared[candidate]);
+        }
         /** Mean |difference| (as in {@link DisagreementAccumulator}); NaN if nothing compared. */
-        public double absDiffMean(int candidate) { return MetricsIO.mean(absDiffSum[candidate], compared[candidate]); }
-        public long labelled(int model) { return labelled[model]; }
+        public double absDiffMean(int candidate) {
+            return MetricsIO.mean(absDiffSum[candidate], compared[candidate]);
+        }
+
+        public long labelled(int model) {
+            return labelled[model];
+        }
         /** Classification: correct / labelled; NaN if nothing labelled. */
-        public double accuracy(int model) { return MetricsIO.ratio(correct[model], labelled[model]); }
+        public double accuracy(int model) {
+            return MetricsIO.ratio(correct[model], labelled[model]);
+        }
         /** Regression: mean |prediction − label|; NaN if nothing labelled. */
-        public double mae(int model) { return MetricsIO.mean(absErrorSum[model], labelled[model]); }
+        public double mae(int model) {
+            return MetricsIO.mean(absErrorSum[model], labelled[model]);
+        }
 
         void writeTo(DataOutput out) throws IOException {
             MetricsIO.writeVarLong(out, scored);
@@ -443,15 +470,25 @@ public final class SegmentSlices {
                 return false;
             }
             Slice s = (Slice) o;
-            return scored == s.scored && Arrays.equals(compared, s.compared) && Arrays.equals(flips, s.flips)
-                    && Arrays.equals(absDiffSum, s.absDiffSum) && Arrays.equals(labelled, s.labelled)
-                    && Arrays.equals(correct, s.correct) && Arrays.equals(absErrorSum, s.absErrorSum);
+            return scored == s.scored
+                    && Arrays.equals(compared, s.compared)
+                    && Arrays.equals(flips, s.flips)
+                    && Arrays.equals(absDiffSum, s.absDiffSum)
+                    && Arrays.equals(labelled, s.labelled)
+                    && Arrays.equals(correct, s.correct)
+                    && Arrays.equals(absErrorSum, s.absErrorSum);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(scored, Arrays.hashCode(compared), Arrays.hashCode(flips), Arrays.hashCode(absDiffSum),
-                    Arrays.hashCode(labelled), Arrays.hashCode(correct), Arrays.hashCode(absErrorSum));
+            return Objects.hash(
+                    scored,
+                    Arrays.hashCode(compared),
+                    Arrays.hashCode(flips),
+                    Arrays.hashCode(absDiffSum),
+                    Arrays.hashCode(labelled),
+                    Arrays.hashCode(correct),
+                    Arrays.hashCode(absErrorSum));
         }
 
         @Override

@@ -87,7 +87,8 @@ public final class SegmentSpec implements Serializable {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof SegmentSpec && ((SegmentSpec) o).maxValues == maxValues
+        return o instanceof SegmentSpec
+                && ((SegmentSpec) o).maxValues == maxValues
                 && Arrays.equals(((SegmentSpec) o).fields, fields);
     }
 

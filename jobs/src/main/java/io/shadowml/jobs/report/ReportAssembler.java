@@ -45,6 +45,7 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private transient ValueState<Long> firstWindowStart;
     /** Latest figures for the gauges: "model/metric" -> value. */
     private transient Map<String, Double> gaugeValues;
+
     private transient MetricGroup metricGroup;
 
     public ReportAssembler(ModelLayout layout, VerdictPolicy policy) {
@@ -56,7 +57,8 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     public void open(OpenContext openContext) {
         TypeInformation<ExperimentAccumulator> accType = TypeInformation.of(ExperimentAccumulator.class);
         windows = getRuntimeContext().getMapState(new MapStateDescriptor<>("windows", Types.LONG, accType));
-        windowStarts = getRuntimeContext().getMapState(new MapStateDescriptor<>("window-starts", Types.LONG, Types.LONG));
+        windowStarts =
+                getRuntimeContext().getMapState(new MapStateDescriptor<>("window-starts", Types.LONG, Types.LONG));
         cumulative = getRuntimeContext().getState(new ValueStateDescriptor<>("cumulative", accType));
         firstWindowStart = getRuntimeContext().getState(new ValueStateDescriptor<>("first-window-start", Types.LONG));
         gaugeValues = new HashMap<>();
@@ -129,14 +131,31 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private void publishGauges(String experimentId, ExperimentAccumulator total) {
         publish(experimentId, null, "label_coverage", total.labelCoverage());
         for (int m = 0; m < layout.models(); m++) {
-            for (Map.Entry<String, Double> q : ReportFactory.qualityMetrics(total, m).entrySet()) {
+            for (Map.Entry<String, Double> q :
+                    ReportFactory.qualityMetrics(total, m).entrySet()) {
                 publish(experimentId, layout.modelId(m), "quality_" + q.getKey(), q.getValue());
             }
             if (m > 0) {
-                publish(experimentId, layout.modelId(m), "disagreement_flip_rate", total.disagreement(m).flipRate());
-                publish(experimentId, layout.modelId(m), "disagreement_abs_diff_p99", total.disagreement(m).absDifferenceQuantile(0.99));
-                publish(experimentId, layout.modelId(m), "paired_mcnemar_p_value", total.paired(m).mcnemarPValue());
-                publish(experimentId, layout.modelId(m), "paired_loss_diff_mean", total.paired(m).meanLossDifference());
+                publish(
+                        experimentId,
+                        layout.modelId(m),
+                        "disagreement_flip_rate",
+                        total.disagreement(m).flipRate());
+                publish(
+                        experimentId,
+                        layout.modelId(m),
+                        "disagreement_abs_diff_p99",
+                        total.disagreement(m).absDifferenceQuantile(0.99));
+                publish(
+                        experimentId,
+                        layout.modelId(m),
+                        "paired_mcnemar_p_value",
+                        total.paired(m).mcnemarPValue());
+                publish(
+                        experimentId,
+                        layout.modelId(m),
+                        "paired_loss_diff_mean",
+                        total.paired(m).meanLossDifference());
             }
         }
     }

@@ -24,8 +24,8 @@ import io.shadowml.models.ModelDescriptor.Task;
 public final class ReportFactory {
     private ReportFactory() {}
 
-    public static ComparisonReport report(String experimentId, WindowKind kind, long start, long end,
-                                          ExperimentAccumulator acc, ModelLayout layout) {
+    public static ComparisonReport report(
+            String experimentId, WindowKind kind, long start, long end, ExperimentAccumulator acc, ModelLayout layout) {
         List<Disagreement> disagreement = new ArrayList<>();
         List<PairedTest> paired = new ArrayList<>();
         List<ModelQuality> quality = new ArrayList<>();
@@ -75,8 +75,10 @@ public final class ReportFactory {
         experiment.put("label_coverage", acc.labelCoverage());
         if (segments != null) {
             for (int f = 0; f < segments.fields(); f++) {
-                for (Map.Entry<String, SegmentSlices.Slice> e : segments.slices(f).entrySet()) {
-                    experiment.put(key("scored", segments.field(f), e.getKey()), (double) e.getValue().scored());
+                for (Map.Entry<String, SegmentSlices.Slice> e :
+                        segments.slices(f).entrySet()) {
+                    experiment.put(key("scored", segments.field(f), e.getKey()), (double)
+                            e.getValue().scored());
                 }
             }
         }

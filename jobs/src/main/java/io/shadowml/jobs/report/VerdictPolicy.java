@@ -34,7 +34,8 @@ public final class VerdictPolicy implements Serializable {
         this.config = config;
     }
 
-    public Verdict decide(String experimentId, long decidedAt, ExperimentAccumulator cumulative, ModelLayout layout, int c) {
+    public Verdict decide(
+            String experimentId, long decidedAt, ExperimentAccumulator cumulative, ModelLayout layout, int c) {
         List<String> reasons = new ArrayList<>();
         Decision decision = decision(cumulative, layout, c, reasons);
         return Verdict.newBuilder()
@@ -61,8 +62,10 @@ public final class VerdictPolicy implements Serializable {
         String loss = layout.task() == Task.REGRESSION ? "squared error" : "log loss";
         boolean classification = layout.task() != Task.REGRESSION;
         double mcnemar = p.mcnemarPValue();
-        boolean mcnemarWorse = classification && mcnemar < config.alpha && p.liveOnlyCorrect() > p.candidateOnlyCorrect();
-        boolean mcnemarBetter = classification && mcnemar < config.alpha && p.candidateOnlyCorrect() > p.liveOnlyCorrect();
+        boolean mcnemarWorse =
+                classification && mcnemar < config.alpha && p.liveOnlyCorrect() > p.candidateOnlyCorrect();
+        boolean mcnemarBetter =
+                classification && mcnemar < config.alpha && p.candidateOnlyCorrect() > p.liveOnlyCorrect();
         String ciText = format("%s difference %.5f, 95%% CI [%.5f, %.5f]", loss, p.meanLossDifference(), ci[0], ci[1]);
         String mcText = format("McNemar b=%d c=%d p=%.4g", p.liveOnlyCorrect(), p.candidateOnlyCorrect(), mcnemar);
         if (ci[0] > 0 || mcnemarWorse) {

@@ -59,12 +59,19 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient String[] errors;
     /** Per candidate (index 0 unused), of the row being emitted: reused, so nothing is allocated per row. */
     private transient boolean[] flipped;
+
     private transient double[] absDifference;
     private transient ScoringMetrics metrics;
     private transient ScoredEventBuilder scoredEvents;
 
-    public MicroBatchScoringOperator(String experimentId, List<ModelDescriptor> models, int maxBatchSize,
-                                     long maxWaitMillis, int intraOpThreads, double sampleRate, SegmentSpec segments) {
+    public MicroBatchScoringOperator(
+            String experimentId,
+            List<ModelDescriptor> models,
+            int maxBatchSize,
+            long maxWaitMillis,
+            int intraOpThreads,
+            double sampleRate,
+            SegmentSpec segments) {
         this.experimentId = experimentId;
         this.descriptors = new ArrayList<>(models);
         this.layout = new ModelLayout(models);
@@ -82,7 +89,8 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         models = new OnnxModel[n];
         inputs = new InputBatch[n];
         extractors = new FeatureExtractor[n];
-        ModelOptions options = ModelOptions.defaults().withIntraOpThreads(intraOpThreads).withMaxBatchSize(maxBatchSize);
+        ModelOptions options =
+                ModelOptions.defaults().withIntraOpThreads(intraOpThreads).withMaxBatchSize(maxBatchSize);
         for (int m = 0; m < n; m++) {
             models[m] = OnnxModel.load(descriptors.get(m), options);
             inputs[m] = models[m].newInputBatch();
@@ -219,12 +227,17 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 metrics.compared(c, flipped[c], absDifference[c]);
             }
         }
-        MetricEvent event = MetricEvent.scored(request.getRequestId(), request.getEventTime().toEpochMilli(),
-                outputs, errorMask, latencyShare, segments.extract(request.getSegments()));
+        MetricEvent event = MetricEvent.scored(
+                request.getRequestId(),
+                request.getEventTime().toEpochMilli(),
+                outputs,
+                errorMask,
+                latencyShare,
+                segments.extract(request.getSegments()));
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
-            ScoredEvent scored = scoredEvents.build(request, outputs, errorMask, latencyShare, errors, flipped,
-                    absDifference);
+            ScoredEvent scored =
+                    scoredEvents.build(request, outputs, errorMask, latencyShare, errors, flipped, absDifference);
             output.collect(SCORED_EVENTS, new StreamRecord<>(scored, timestamp));
         }
     }

@@ -41,8 +41,14 @@ final class ScoredEventBuilder {
      *     model's; read only where neither model errored
      * @param absDifference per candidate, likewise: |difference| as defined by {@link ModelLayout}
      */
-    ScoredEvent build(Request request, float[] outputs, long errorMask, int[] latencyMicros,
-                      String[] inferenceErrors, boolean[] flipped, double[] absDifference) {
+    ScoredEvent build(
+            Request request,
+            float[] outputs,
+            long errorMask,
+            int[] latencyMicros,
+            String[] inferenceErrors,
+            boolean[] flipped,
+            double[] absDifference) {
         int n = layout.models();
         List<ModelOutput> out = new ArrayList<>(n);
         for (int m = 0; m < n; m++) {

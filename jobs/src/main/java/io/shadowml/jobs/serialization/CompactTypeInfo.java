@@ -16,20 +16,58 @@ public final class CompactTypeInfo<T> extends TypeInformation<T> {
         this.serializer = serializer;
     }
 
-    @Override public boolean isBasicType() { return false; }
-    @Override public boolean isTupleType() { return false; }
-    @Override public int getArity() { return 1; }
-    @Override public int getTotalFields() { return 1; }
-    @Override public Class<T> getTypeClass() { return type; }
-    @Override public boolean isKeyType() { return false; }
+    @Override
+    public boolean isBasicType() {
+        return false;
+    }
+
+    @Override
+    public boolean isTupleType() {
+        return false;
+    }
+
+    @Override
+    public int getArity() {
+        return 1;
+    }
+
+    @Override
+    public int getTotalFields() {
+        return 1;
+    }
+
+    @Override
+    public Class<T> getTypeClass() {
+        return type;
+    }
+
+    @Override
+    public boolean isKeyType() {
+        return false;
+    }
 
     @Override
     public TypeSerializer<T> createSerializer(SerializerConfig config) {
         return serializer;
     }
 
-    @Override public String toString() { return type.getSimpleName(); }
-    @Override public boolean equals(Object o) { return o instanceof CompactTypeInfo && ((CompactTypeInfo<?>) o).type == type; }
-    @Override public int hashCode() { return type.hashCode(); }
-    @Override public boolean canEqual(Object o) { return o instanceof CompactTypeInfo; }
+    @Override
+    public String toString() {
+        return type.getSimpleName();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof CompactTypeInfo && ((CompactTypeInfo<?>) o).type == type;
+    }
+
+    @Override
+    public int hashCode() {
+        return type.hashCode();
+    }
+
+    @Override
+    public boolean canEqual(Object o) {
+        return o instanceof CompactTypeInfo;
+    }
 }

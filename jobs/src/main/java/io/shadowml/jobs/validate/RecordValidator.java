@@ -26,8 +26,10 @@ public abstract class RecordValidator<T> extends ProcessFunction<Decoded<T>, T> 
 
     @Override
     public void open(OpenContext openContext) {
-        deadLettered = getRuntimeContext().getMetricGroup()
-                .addGroup("experiment", experimentId).counter(counterName);
+        deadLettered = getRuntimeContext()
+                .getMetricGroup()
+                .addGroup("experiment", experimentId)
+                .counter(counterName);
     }
 
     @Override

@@ -44,7 +44,8 @@ public class RequestValidator extends RecordValidator<Request> {
         if (!requiredFeatures.isEmpty()) {
             Map<String, Double> features = r.getFeatures();
             if (features == null) {
-                return "missing features (model " + requiredFeatures.values().iterator().next() + " needs named features)";
+                return "missing features (model "
+                        + requiredFeatures.values().iterator().next() + " needs named features)";
             }
             for (Map.Entry<String, String> need : requiredFeatures.entrySet()) {
                 Double v = features.get(need.getKey());
@@ -63,7 +64,8 @@ public class RequestValidator extends RecordValidator<Request> {
                     return "missing vector (model " + need.getValue() + " needs " + need.getKey() + " values)";
                 }
                 if (vector.size() != need.getKey()) {
-                    return "vector has " + vector.size() + " values, model " + need.getValue() + " expects " + need.getKey();
+                    return "vector has " + vector.size() + " values, model " + need.getValue() + " expects "
+                            + need.getKey();
                 }
             }
             if (vector != null) {

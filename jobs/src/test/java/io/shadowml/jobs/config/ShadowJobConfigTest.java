@@ -18,16 +18,21 @@ import org.junit.jupiter.api.io.TempDir;
 import io.shadowml.models.ModelDescriptor.Task;
 
 class ShadowJobConfigTest {
-    private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
-    private static final String FRAUD_LIVE = SHIPPED.resolve("fraud/live/model.json").toString();
-    private static final String FRAUD_CANDIDATE = SHIPPED.resolve("fraud/candidate/model.json").toString();
-    private static final String FASHION_CANDIDATE = SHIPPED.resolve("fashion/candidate/model.json").toString();
+    private static final Path SHIPPED =
+            Path.of("../models/shipped").toAbsolutePath().normalize();
+    private static final String FRAUD_LIVE =
+            SHIPPED.resolve("fraud/live/model.json").toString();
+    private static final String FRAUD_CANDIDATE =
+            SHIPPED.resolve("fraud/candidate/model.json").toString();
+    private static final String FASHION_CANDIDATE =
+            SHIPPED.resolve("fashion/candidate/model.json").toString();
 
     @TempDir
     Path dir;
 
     private static String complete() {
-        return String.join("\n",
+        return String.join(
+                "\n",
                 "experiment_id: fraud-mlp-vs-logreg",
                 "kafka:",
                 "  bootstrap_servers: broker-1:9092,broker-2:9092",
@@ -116,7 +121,9 @@ class ShadowJobConfigTest {
         assertEquals(1, c.candidateModels.size());
         assertEquals("fraud-mlp", c.candidateModels.get(0).name());
         assertEquals(Task.BINARY, c.liveModel.task());
-        assertEquals(List.of("fraud-logreg", "fraud-mlp"), c.allModels().stream().map(m -> m.name()).toList());
+        assertEquals(
+                List.of("fraud-logreg", "fraud-mlp"),
+                c.allModels().stream().map(m -> m.name()).toList());
         assertEquals(2, c.modelThreads);
         assertEquals(Duration.ofDays(7), c.labelHorizon);
         assertEquals(Duration.ofMinutes(30), c.reportWindow);
@@ -136,7 +143,8 @@ class ShadowJobConfigTest {
     @Test
     void relativeModelPathsResolveAgainstTheConfigFolder() throws IOException {
         String rel = dir.toAbsolutePath().relativize(Path.of(FRAUD_LIVE)).toString();
-        String relCandidate = dir.toAbsolutePath().relativize(Path.of(FRAUD_CANDIDATE)).toString();
+        String relCandidate =
+                dir.toAbsolutePath().relativize(Path.of(FRAUD_CANDIDATE)).toString();
         String yaml = replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + rel);
         yaml = replaceLine(yaml, "    - " + FRAUD_CANDIDATE, "    - " + relCandidate);
         ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
@@ -167,7 +175,9 @@ class ShadowJobConfigTest {
 
     @Test
     void unknownNestedKey() throws IOException {
-        assertFails(replaceLine(complete(), "  max_wait: 20ms", "  max_wait_ms: 20"), "batching.max_wait_ms",
+        assertFails(
+                replaceLine(complete(), "  max_wait: 20ms", "  max_wait_ms: 20"),
+                "batching.max_wait_ms",
                 "not a known setting");
     }
 
@@ -178,13 +188,17 @@ class ShadowJobConfigTest {
 
     @Test
     void timestampStartWithoutTimestamp() throws IOException {
-        assertFails(replaceLine(complete(), "  start_timestamp_ms: 1767571200000", ""), "kafka.start_timestamp_ms",
+        assertFails(
+                replaceLine(complete(), "  start_timestamp_ms: 1767571200000", ""),
+                "kafka.start_timestamp_ms",
                 "required");
     }
 
     @Test
     void badDuration() throws IOException {
-        assertFails(replaceLine(complete(), "report_window: 30m", "report_window: 5 parsecs"), "report_window",
+        assertFails(
+                replaceLine(complete(), "report_window: 30m", "report_window: 5 parsecs"),
+                "report_window",
                 "5 parsecs");
     }
 
@@ -195,29 +209,41 @@ class ShadowJobConfigTest {
 
     @Test
     void candidateForAnotherTask() throws IOException {
-        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FASHION_CANDIDATE),
-                "models.candidates[0]", "MULTICLASS", "BINARY");
+        assertFails(
+                replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FASHION_CANDIDATE),
+                "models.candidates[0]",
+                "MULTICLASS",
+                "BINARY");
     }
 
     @Test
     void candidateIdenticalToLive() throws IOException {
-        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FRAUD_LIVE),
-                "models.candidates[0]", "live model's name and version");
+        assertFails(
+                replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + FRAUD_LIVE),
+                "models.candidates[0]",
+                "live model's name and version");
     }
 
     @Test
     void descriptorThatDoesNotExist() throws IOException {
         String missing = dir.resolve("nope/model.json").toString();
-        assertFails(replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + missing), "models.live",
-                missing, "does not exist");
-        assertFails(replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + missing),
-                "models.candidates[0]", "does not exist");
+        assertFails(
+                replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + missing),
+                "models.live",
+                missing,
+                "does not exist");
+        assertFails(
+                replaceLine(complete(), "    - " + FRAUD_CANDIDATE, "    - " + missing),
+                "models.candidates[0]",
+                "does not exist");
     }
 
     @Test
     void sampleRateAboveOne() throws IOException {
-        assertFails(replaceLine(complete(), "scored_events_sample_rate: 0.25", "scored_events_sample_rate: 1.5"),
-                "scored_events_sample_rate", "1.5");
+        assertFails(
+                replaceLine(complete(), "scored_events_sample_rate: 0.25", "scored_events_sample_rate: 1.5"),
+                "scored_events_sample_rate",
+                "1.5");
     }
 
     @Test
@@ -236,13 +262,17 @@ class ShadowJobConfigTest {
 
     @Test
     void clientPropertyTheJobSetsItself() throws IOException {
-        assertFails(replaceLine(complete(), "    sasl.mechanism: PLAIN", "    bootstrap.servers: elsewhere:9092"),
-                "kafka.properties.bootstrap.servers", "set by the job");
+        assertFails(
+                replaceLine(complete(), "    sasl.mechanism: PLAIN", "    bootstrap.servers: elsewhere:9092"),
+                "kafka.properties.bootstrap.servers",
+                "set by the job");
     }
 
     @Test
     void sampleRateWithoutScoredEventsTopic() throws IOException {
-        assertFails(replaceLine(complete(), "  scored_events: sco", ""), "scored_events_sample_rate",
+        assertFails(
+                replaceLine(complete(), "  scored_events: sco", ""),
+                "scored_events_sample_rate",
                 "topics.scored_events is not set");
     }
 
@@ -253,7 +283,8 @@ class ShadowJobConfigTest {
         Files.copy(shipped.resolve("model.onnx"), copy.resolve("model.onnx"));
         String descriptor = Files.readString(shipped.resolve("model.json"));
         assertTrue(descriptor.contains("\"vector_field\": \"vector\""), descriptor);
-        Files.writeString(copy.resolve("model.json"),
+        Files.writeString(
+                copy.resolve("model.json"),
                 descriptor.replace("\"vector_field\": \"vector\"", "\"vector_field\": \"embedding\""));
         String live = SHIPPED.resolve("fashion/live/model.json").toString();
         String yaml = replaceLine(complete(), "  live: " + FRAUD_LIVE, "  live: " + live);
@@ -272,12 +303,18 @@ class ShadowJobConfigTest {
     @Test
     void writerSchemasAreCheckedAtStart() throws IOException {
         Path evolved = dir.resolve("request-v2.avsc");
-        Files.writeString(evolved, io.shadowml.jobs.io.AvroDecodingDeserializerTest.evolvedRequestSchema().toString(true));
+        Files.writeString(
+                evolved,
+                io.shadowml.jobs.io.AvroDecodingDeserializerTest.evolvedRequestSchema()
+                        .toString(true));
         ShadowJobConfig ok = ShadowJobConfig.load(write(complete() + "writer_schemas: [" + evolved + "]\n"));
         assertEquals(1, ok.writerSchemas.size());
         assertTrue(ok.writerSchemas.get(0).contains("device_type"));
 
-        assertFails(complete() + "writer_schemas: [" + dir.resolve("missing.avsc") + "]\n", "writer_schemas[0]", "cannot read");
+        assertFails(
+                complete() + "writer_schemas: [" + dir.resolve("missing.avsc") + "]\n",
+                "writer_schemas[0]",
+                "cannot read");
         Path notAvro = dir.resolve("broken.avsc");
         Files.writeString(notAvro, "{\"type\": \"record\"");
         assertFails(complete() + "writer_schemas: [" + notAvro + "]\n", "writer_schemas[0]", "not an Avro schema");
@@ -286,8 +323,11 @@ class ShadowJobConfigTest {
         assertFails(complete() + "writer_schemas: [" + other + "]\n", "writer_schemas[0]", "not a version of");
         // A Request whose request_id became an int cannot be resolved to the job's string field.
         Path incompatible = dir.resolve("request-int-id.avsc");
-        Files.writeString(incompatible, "{\"type\": \"record\", \"name\": \"Request\", \"namespace\": \"io.shadowml.avro\","
-                + " \"fields\": [{\"name\": \"request_id\", \"type\": \"int\"}]}");
-        assertFails(complete() + "writer_schemas: [" + incompatible + "]\n", "writer_schemas[0]", "cannot read records");
+        Files.writeString(
+                incompatible,
+                "{\"type\": \"record\", \"name\": \"Request\", \"namespace\": \"io.shadowml.avro\","
+                        + " \"fields\": [{\"name\": \"request_id\", \"type\": \"int\"}]}");
+        assertFails(
+                complete() + "writer_schemas: [" + incompatible + "]\n", "writer_schemas[0]", "cannot read records");
     }
 }

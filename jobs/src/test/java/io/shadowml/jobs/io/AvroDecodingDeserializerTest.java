@@ -21,8 +21,8 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -110,8 +110,13 @@ public class AvroDecodingDeserializerTest {
 
     @Test
     void validLabelDecodes() throws Exception {
-        AvroDecodingDeserializer<Label> labels = new AvroDecodingDeserializer<>(Label.class, KafkaIO.DECODED_LABEL, List.of());
-        Label l = Label.newBuilder().setRequestId("txn-1").setLabelTime(Instant.ofEpochMilli(5)).setValue(1.0).build();
+        AvroDecodingDeserializer<Label> labels =
+                new AvroDecodingDeserializer<>(Label.class, KafkaIO.DECODED_LABEL, List.of());
+        Label l = Label.newBuilder()
+                .setRequestId("txn-1")
+                .setLabelTime(Instant.ofEpochMilli(5))
+                .setValue(1.0)
+                .build();
         Decoded<Label> d = labels.decode(encode(l, Label.class), null, "labels", 0, 1, 2);
         assertNull(d.deadLetter);
         assertEquals(l, d.value);
@@ -161,8 +166,19 @@ public class AvroDecodingDeserializerTest {
 
     @Test
     void kafkaRecordPathUsesTheRecordsCoordinates() throws Exception {
-        byte[] garbage = {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
-                (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF};
+        byte[] garbage = {
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF,
+            (byte) 0xFF
+        };
         byte[] good = encode(request(), Request.class);
         List<Decoded<Request>> out = new ArrayList<>();
         Collector<Decoded<Request>> c = new Collector<>() {
@@ -192,9 +208,11 @@ public class AvroDecodingDeserializerTest {
         for (Schema.Field f : current.getFields()) {
             fields.add(new Schema.Field(f, f.schema()));
         }
-        fields.add(new Schema.Field("device_type",
+        fields.add(new Schema.Field(
+                "device_type",
                 Schema.createUnion(Schema.create(Schema.Type.NULL), Schema.create(Schema.Type.STRING)),
-                "added later", org.apache.avro.JsonProperties.NULL_VALUE));
+                "added later",
+                org.apache.avro.JsonProperties.NULL_VALUE));
         return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
     }
 

@@ -16,29 +16,33 @@ import io.shadowml.jobs.config.ShadowJobConfig;
 
 /** Which sinks the job gets from its config (building them does not contact a broker). */
 class KafkaIOTest {
-    private static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
+    private static final Path SHIPPED =
+            Path.of("../models/shipped").toAbsolutePath().normalize();
 
     @TempDir
     Path dir;
 
     private ShadowJobConfig config(String scoredEventsLine) throws IOException {
         Path f = dir.resolve("shadow-job.yaml");
-        Files.writeString(f, String.join("\n",
-                "experiment_id: exp",
-                "kafka:",
-                "  bootstrap_servers: localhost:9092",
-                "topics:",
-                "  requests: req",
-                "  labels: lab",
-                "  reports: rep",
-                "  verdicts: ver",
-                "  dead_letter: dlq",
-                scoredEventsLine,
-                "models:",
-                "  live: " + SHIPPED.resolve("fraud/live/model.json"),
-                "  candidates:",
-                "    - " + SHIPPED.resolve("fraud/candidate/model.json"),
-                ""));
+        Files.writeString(
+                f,
+                String.join(
+                        "\n",
+                        "experiment_id: exp",
+                        "kafka:",
+                        "  bootstrap_servers: localhost:9092",
+                        "topics:",
+                        "  requests: req",
+                        "  labels: lab",
+                        "  reports: rep",
+                        "  verdicts: ver",
+                        "  dead_letter: dlq",
+                        scoredEventsLine,
+                        "models:",
+                        "  live: " + SHIPPED.resolve("fraud/live/model.json"),
+                        "  candidates:",
+                        "    - " + SHIPPED.resolve("fraud/candidate/model.json"),
+                        ""));
         return ShadowJobConfig.load(f);
     }
 
@@ -53,6 +57,7 @@ class KafkaIOTest {
 
     @Test
     void scoredEventsWithATopicGoToKafka() throws IOException {
-        assertInstanceOf(KafkaSink.class, KafkaIO.sinks(config("  scored_events: sco")).scoredEvents());
+        assertInstanceOf(
+                KafkaSink.class, KafkaIO.sinks(config("  scored_events: sco")).scoredEvents());
     }
 }

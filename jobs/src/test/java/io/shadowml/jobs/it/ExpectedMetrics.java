@@ -93,7 +93,8 @@ final class ExpectedMetrics {
             return 1.0;
         }
         if (n < 25) {
-            return Math.min(1.0, 2 * new BinomialDistribution(null, (int) n, 0.5).cumulativeProbability((int) Math.min(b, c)));
+            return Math.min(
+                    1.0, 2 * new BinomialDistribution(null, (int) n, 0.5).cumulativeProbability((int) Math.min(b, c)));
         }
         double stat = Math.pow(Math.max(Math.abs(b - c) - 1, 0), 2) / n;
         return 1 - new ChiSquaredDistribution(1).cumulativeProbability(stat);

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Decision;
@@ -44,15 +45,14 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.jobs.ShadowJob;
-import io.shadowml.jobs.config.ShadowJobConfig;
-import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.models.ModelDescriptor;
-import io.shadowml.avro.AvroCodec;
 import io.shadowml.embedded.EmbeddedKafkaExtension;
 import io.shadowml.embedded.ReferenceScores;
 import io.shadowml.embedded.scenario.LabelledRequest;
 import io.shadowml.embedded.scenario.ScenarioData;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.models.ModelDescriptor;
 
 /**
  * The whole job on real components: a Flink MiniCluster and a real KRaft broker. Both shipped
@@ -63,14 +63,15 @@ class ShadowJobIntegrationTest {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
 
     @RegisterExtension
     static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     @TempDir
     Path tmp;
-
 
     /** A bad record the test produced, and the words its dead letter's reason must contain. */
     record ExpectedDeadLetter(String topic, int partition, long offset, byte[] raw, String reasonContains) {}
@@ -137,8 +138,13 @@ class ShadowJobIntegrationTest {
         double badLabel;
         String badLabelReason;
 
-        Scenario(String name, Path modelDir, List<LabelledRequest> events, String window, String horizon,
-                 List<String> segmentFields) {
+        Scenario(
+                String name,
+                Path modelDir,
+                List<LabelledRequest> events,
+                String window,
+                String horizon,
+                List<String> segmentFields) {
             this.name = name;
             this.modelDir = modelDir;
             this.events = events;
@@ -173,7 +179,8 @@ class ShadowJobIntegrationTest {
             env.setParallelism(2);
             ShadowJobConfig cfg = ShadowJobConfig.load(config);
             ShadowJob.enableCheckpointing(env, cfg);
-            new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg)).build(env);
+            new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg))
+                    .build(env);
             env.execute("shadow-" + name);
 
             verify(sent, cfg);
@@ -195,13 +202,24 @@ class ShadowJobIntegrationTest {
                 sent.valid.add(e);
                 if (e.labelled()) {
                     sent.firstLabel.put(e.request().getRequestId(), e.label().getValue());
-                    labels.add(record(labelsTopic, e.request().getRequestId(), AvroCodec.encode(e.label()),
+                    labels.add(record(
+                            labelsTopic,
+                            e.request().getRequestId(),
+                            AvroCodec.encode(e.label()),
                             e.label().getLabelTime().toEpochMilli()));
                     badLabelReasons.add(null);
                     if (i % 400 == 7) { // a second, contradicting label: the first must win
-                        Label dup = Label.newBuilder(e.label()).setValue(name.equals("fraud") ? 1 - e.label().getValue() : (e.label().getValue() + 1) % 10)
-                                .setLabelTime(e.label().getLabelTime().plusSeconds(60)).build();
-                        labels.add(record(labelsTopic, e.request().getRequestId(), AvroCodec.encode(dup),
+                        Label dup = Label.newBuilder(e.label())
+                                .setValue(
+                                        name.equals("fraud")
+                                                ? 1 - e.label().getValue()
+                                                : (e.label().getValue() + 1) % 10)
+                                .setLabelTime(e.label().getLabelTime().plusSeconds(60))
+                                .build();
+                        labels.add(record(
+                                labelsTopic,
+                                e.request().getRequestId(),
+                                AvroCodec.encode(dup),
                                 dup.getLabelTime().toEpochMilli()));
                         badLabelReasons.add(null);
                         sent.duplicateLabels++;
@@ -230,12 +248,19 @@ class ShadowJobIntegrationTest {
                         requests.add(record(requestsTopic, r.getRequestId(), AvroCodec.encode(r), t));
                         badReasons.add((String) bad[1]);
                     }
-                    Label ghost = Label.newBuilder().setRequestId("never-scored").setLabelTime(Instant.ofEpochMilli(t)).setValue(1).build();
+                    Label ghost = Label.newBuilder()
+                            .setRequestId("never-scored")
+                            .setLabelTime(Instant.ofEpochMilli(t))
+                            .setValue(1)
+                            .build();
                     labels.add(record(labelsTopic, "never-scored", AvroCodec.encode(ghost), t));
                     badLabelReasons.add(null);
                     sent.unknownLabels++;
-                    Label invalid = Label.newBuilder().setRequestId(e.request().getRequestId() + "-x")
-                            .setLabelTime(Instant.ofEpochMilli(t)).setValue(badLabel).build();
+                    Label invalid = Label.newBuilder()
+                            .setRequestId(e.request().getRequestId() + "-x")
+                            .setLabelTime(Instant.ofEpochMilli(t))
+                            .setValue(badLabel)
+                            .build();
                     labels.add(record(labelsTopic, "invalid", AvroCodec.encode(invalid), t));
                     badLabelReasons.add(badLabelReason);
                     labels.add(record(labelsTopic, "garbage", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, t));
@@ -256,17 +281,21 @@ class ShadowJobIntegrationTest {
                 sortedLabelReasons.add(badLabelReasons.get(k));
             }
             collectDeadLetters(sent, requests, badReasons, KAFKA.kafka().produce(requests));
-            collectDeadLetters(sent, sortedLabels, sortedLabelReasons, KAFKA.kafka().produce(sortedLabels));
+            collectDeadLetters(
+                    sent, sortedLabels, sortedLabelReasons, KAFKA.kafka().produce(sortedLabels));
             return sent;
         }
 
-        void collectDeadLetters(Sent sent, List<ProducerRecord<byte[], byte[]>> records, List<String> reasons,
-                                List<RecordMetadata> metadata) {
+        void collectDeadLetters(
+                Sent sent,
+                List<ProducerRecord<byte[], byte[]>> records,
+                List<String> reasons,
+                List<RecordMetadata> metadata) {
             for (int k = 0; k < records.size(); k++) {
                 if (reasons.get(k) != null) {
                     RecordMetadata m = metadata.get(k);
-                    sent.deadLetters.add(new ExpectedDeadLetter(m.topic(), m.partition(), m.offset(),
-                            records.get(k).value(), reasons.get(k)));
+                    sent.deadLetters.add(new ExpectedDeadLetter(
+                            m.topic(), m.partition(), m.offset(), records.get(k).value(), reasons.get(k)));
                 }
             }
         }
@@ -276,7 +305,8 @@ class ShadowJobIntegrationTest {
         }
 
         Path writeConfig() throws Exception {
-            String yaml = String.join("\n",
+            String yaml = String.join(
+                    "\n",
                     "experiment_id: it-" + name,
                     "kafka:",
                     "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
@@ -317,23 +347,30 @@ class ShadowJobIntegrationTest {
         void verify(Sent sent, ShadowJobConfig cfg) throws Exception {
             ModelDescriptor liveD = cfg.liveModel;
             ModelDescriptor candD = cfg.candidateModels.get(0);
-            List<Request> validRequests = sent.valid.stream().map(LabelledRequest::request).toList();
+            List<Request> validRequests =
+                    sent.valid.stream().map(LabelledRequest::request).toList();
             float[][] live = ReferenceScores.score(liveD, validRequests);
             float[][] cand = ReferenceScores.score(candD, validRequests);
             boolean binary = liveD.task() == ModelDescriptor.Task.BINARY;
 
             // --- reports ---
             List<ComparisonReport> reports = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll(topic("reports"), true, Duration.ofSeconds(30))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.kafka().readAll(topic("reports"), true, Duration.ofSeconds(30))) {
                 reports.add(AvroCodec.decode(r.value(), ComparisonReport.class));
             }
             ComparisonReport cumulative = reports.stream()
                     .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElseThrow();
-            long tumblingScored = reports.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
-                    .mapToLong(r -> r.getCounts().getScored()).sum();
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .orElseThrow();
+            long tumblingScored = reports.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                    .mapToLong(r -> r.getCounts().getScored())
+                    .sum();
 
-            long labelled = sent.valid.stream().filter(e -> sent.firstLabel.containsKey(e.request().getRequestId())).count();
+            long labelled = sent.valid.stream()
+                    .filter(e -> sent.firstLabel.containsKey(e.request().getRequestId()))
+                    .count();
             assertEquals(sent.valid.size(), cumulative.getCounts().getScored(), "scored");
             assertEquals(sent.valid.size(), tumblingScored, "tumbling windows add up to the cumulative count");
             assertEquals(labelled, cumulative.getCounts().getLabelled(), "labelled");
@@ -368,9 +405,15 @@ class ShadowJobIntegrationTest {
             assertEquals(Arrays.stream(sortedDiffs).average().orElseThrow(), d.getAbsDiffMean(), 1e-9);
             assertEquals(sortedDiffs[sortedDiffs.length - 1], d.getAbsDiffMax(), 1e-12);
             double eps = KllSketch.getNormalizedRankError(200, false);
-            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.5, d.getAbsDiffP50(), eps), "p50 " + d.getAbsDiffP50());
-            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.9, d.getAbsDiffP90(), eps), "p90 " + d.getAbsDiffP90());
-            assertTrue(ExpectedMetrics.quantileWithin(sortedDiffs, 0.99, d.getAbsDiffP99(), eps), "p99 " + d.getAbsDiffP99());
+            assertTrue(
+                    ExpectedMetrics.quantileWithin(sortedDiffs, 0.5, d.getAbsDiffP50(), eps),
+                    "p50 " + d.getAbsDiffP50());
+            assertTrue(
+                    ExpectedMetrics.quantileWithin(sortedDiffs, 0.9, d.getAbsDiffP90(), eps),
+                    "p90 " + d.getAbsDiffP90());
+            assertTrue(
+                    ExpectedMetrics.quantileWithin(sortedDiffs, 0.99, d.getAbsDiffP99(), eps),
+                    "p99 " + d.getAbsDiffP99());
 
             // --- quality and paired test, over labelled events with the first label ---
             List<Integer> idx = new ArrayList<>();
@@ -382,7 +425,8 @@ class ShadowJobIntegrationTest {
             int n = idx.size();
             int[] y = new int[n];
             for (int j = 0; j < n; j++) {
-                y[j] = (int) (double) sent.firstLabel.get(sent.valid.get(idx.get(j)).request().getRequestId());
+                y[j] = (int) (double)
+                        sent.firstLabel.get(sent.valid.get(idx.get(j)).request().getRequestId());
             }
             ModelQuality liveQ = cumulative.getQuality().get(0);
             ModelQuality candQ = cumulative.getQuality().get(1);
@@ -410,19 +454,30 @@ class ShadowJobIntegrationTest {
             assertEquals(ci[0], p.getLossDiffMean(), 1e-9);
             assertEquals(ci[1], p.getLossDiffCiLow(), 1e-9);
             assertEquals(ci[2], p.getLossDiffCiHigh(), 1e-9);
-            assertEquals((double) n / (n + (sent.valid.size() - n)), cumulative.getMetrics().get("label_coverage"), 1e-12);
+            assertEquals(
+                    (double) n / (n + (sent.valid.size() - n)),
+                    cumulative.getMetrics().get("label_coverage"),
+                    1e-12);
 
             checkSegments(sent, reports, cumulative, liveD, candD, live, cand, binary);
 
             // --- verdicts: one per candidate per window; the last follows the paired evidence ---
             List<Verdict> verdicts = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
+            for (ConsumerRecord<byte[], byte[]> r :
+                    KAFKA.kafka().readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
                 verdicts.add(AvroCodec.decode(r.value(), Verdict.class));
             }
-            assertEquals(reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE).count(), verdicts.size());
-            Verdict last = verdicts.stream().max(Comparator.comparing(Verdict::getDecidedAt)).orElseThrow();
+            assertEquals(
+                    reports.stream()
+                            .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                            .count(),
+                    verdicts.size());
+            Verdict last = verdicts.stream()
+                    .max(Comparator.comparing(Verdict::getDecidedAt))
+                    .orElseThrow();
             boolean mcnemarWorse = ExpectedMetrics.mcnemar(b, c) < 0.05 && b > c;
-            Decision expected = ci[1] > 0 || mcnemarWorse ? Decision.REJECT : ci[2] < 0 ? Decision.PROMOTE : Decision.CONTINUE;
+            Decision expected =
+                    ci[1] > 0 || mcnemarWorse ? Decision.REJECT : ci[2] < 0 ? Decision.PROMOTE : Decision.CONTINUE;
             assertEquals(expected, last.getDecision(), String.valueOf(last.getReasons()));
             assertFalse(last.getReasons().isEmpty());
 
@@ -431,7 +486,8 @@ class ShadowJobIntegrationTest {
             for (int i = 0; i < sent.valid.size(); i++) {
                 position.put(sent.valid.get(i).request().getRequestId(), i);
             }
-            List<ConsumerRecord<byte[], byte[]>> scored = KAFKA.kafka().readAll(topic("scored"), false, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> scored =
+                    KAFKA.kafka().readAll(topic("scored"), false, Duration.ofSeconds(30));
             assertEquals(sent.valid.size(), scored.size());
             for (ConsumerRecord<byte[], byte[]> r : scored) {
                 ScoredEvent e = AvroCodec.decode(r.value(), ScoredEvent.class);
@@ -449,7 +505,8 @@ class ShadowJobIntegrationTest {
             }
 
             // --- dead letters: exactly the bad records, with their bytes and a reason ---
-            List<ConsumerRecord<byte[], byte[]>> dl = KAFKA.kafka().readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
+            List<ConsumerRecord<byte[], byte[]>> dl =
+                    KAFKA.kafka().readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
             assertEquals(sent.deadLetters.size(), dl.size(), "dead letters");
             Map<String, DeadLetter> byOrigin = new HashMap<>();
             for (ConsumerRecord<byte[], byte[]> r : dl) {
@@ -459,7 +516,9 @@ class ShadowJobIntegrationTest {
             for (ExpectedDeadLetter e : sent.deadLetters) {
                 DeadLetter letter = byOrigin.get(e.topic() + "/" + e.partition() + "/" + e.offset());
                 assertNotNull(letter, "no dead letter for " + e);
-                assertTrue(letter.getReason().contains(e.reasonContains()), letter.getReason() + " should contain " + e.reasonContains());
+                assertTrue(
+                        letter.getReason().contains(e.reasonContains()),
+                        letter.getReason() + " should contain " + e.reasonContains());
                 assertArrayEquals(e.raw(), bytes(letter.getRaw()));
                 assertEquals("it-" + name, letter.getExperimentId());
             }
@@ -471,18 +530,28 @@ class ShadowJobIntegrationTest {
          * mean |difference| of the candidate, labelled and accuracy of each model. Counts exact, rates
          * and means to 1e-9. The scenarios have fewer than 50 values per field, so nothing is "(other)".
          */
-        void checkSegments(Sent sent, List<ComparisonReport> reports, ComparisonReport cumulative,
-                           ModelDescriptor liveD, ModelDescriptor candD, float[][] live, float[][] cand, boolean binary) {
+        void checkSegments(
+                Sent sent,
+                List<ComparisonReport> reports,
+                ComparisonReport cumulative,
+                ModelDescriptor liveD,
+                ModelDescriptor candD,
+                float[][] live,
+                float[][] cand,
+                boolean binary) {
             Map<String, Double> experiment = cumulative.getMetrics();
-            Map<String, Double> disagreement = cumulative.getDisagreement().get(0).getMetrics();
-            List<Map<String, Double>> quality = List.of(cumulative.getQuality().get(0).getMetrics(),
+            Map<String, Double> disagreement =
+                    cumulative.getDisagreement().get(0).getMetrics();
+            List<Map<String, Double>> quality = List.of(
+                    cumulative.getQuality().get(0).getMetrics(),
                     cumulative.getQuality().get(1).getMetrics());
             List<String> expectedKeys = new ArrayList<>();
             for (String field : segmentFields) {
                 Map<String, List<Integer>> byValue = new HashMap<>();
                 for (int i = 0; i < sent.valid.size(); i++) {
                     String v = sent.valid.get(i).request().getSegments().get(field);
-                    byValue.computeIfAbsent(v == null ? "(none)" : v, k -> new ArrayList<>()).add(i);
+                    byValue.computeIfAbsent(v == null ? "(none)" : v, k -> new ArrayList<>())
+                            .add(i);
                 }
                 assertTrue(byValue.size() > (field.equals("device") ? 0 : 1), field + " has values");
                 for (Map.Entry<String, List<Integer>> e : byValue.entrySet()) {
@@ -504,7 +573,8 @@ class ShadowJobIntegrationTest {
                             }
                             diffSum += l1 / 2;
                         }
-                        Double y = sent.firstLabel.get(sent.valid.get(i).request().getRequestId());
+                        Double y =
+                                sent.firstLabel.get(sent.valid.get(i).request().getRequestId());
                         if (y != null) {
                             labelled++;
                             correct[0] += decision(liveD, live[i]) == (int) (double) y ? 1 : 0;
@@ -513,16 +583,24 @@ class ShadowJobIntegrationTest {
                     }
                     assertEquals((double) rows.size(), experiment.get("scored" + s), "scored" + s);
                     assertEquals((double) rows.size(), disagreement.get("compared" + s), "compared" + s);
-                    assertEquals((double) flips / rows.size(), disagreement.get("flip_rate" + s), 1e-9, "flip_rate" + s);
-                    assertEquals(diffSum / rows.size(), disagreement.get("abs_diff_mean" + s), 1e-9, "abs_diff_mean" + s);
+                    assertEquals(
+                            (double) flips / rows.size(), disagreement.get("flip_rate" + s), 1e-9, "flip_rate" + s);
+                    assertEquals(
+                            diffSum / rows.size(), disagreement.get("abs_diff_mean" + s), 1e-9, "abs_diff_mean" + s);
                     for (int m = 0; m < 2; m++) {
-                        assertEquals((double) labelled, quality.get(m).get("labelled" + s), "labelled" + s + " model " + m);
-                        assertEquals((double) correct[m] / labelled, quality.get(m).get("accuracy" + s), 1e-9,
+                        assertEquals(
+                                (double) labelled, quality.get(m).get("labelled" + s), "labelled" + s + " model " + m);
+                        assertEquals(
+                                (double) correct[m] / labelled,
+                                quality.get(m).get("accuracy" + s),
+                                1e-9,
                                 "accuracy" + s + " model " + m);
                     }
                     // The tumbling windows' scored slices add up to the cumulative one.
-                    double tumbling = reports.stream().filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
-                            .mapToDouble(r -> r.getMetrics().getOrDefault("scored" + s, 0.0)).sum();
+                    double tumbling = reports.stream()
+                            .filter(r -> r.getWindowKind() == WindowKind.TUMBLING)
+                            .mapToDouble(r -> r.getMetrics().getOrDefault("scored" + s, 0.0))
+                            .sum();
                     assertEquals((double) rows.size(), tumbling, "tumbling scored" + s);
                 }
             }
@@ -538,7 +616,8 @@ class ShadowJobIntegrationTest {
         }
 
         /** Checks one model's quality figures and returns its per-event losses (for the paired test). */
-        double[] checkQuality(ModelDescriptor m, float[][] out, List<Integer> idx, int[] y, ModelQuality q, boolean binary) {
+        double[] checkQuality(
+                ModelDescriptor m, float[][] out, List<Integer> idx, int[] y, ModelQuality q, boolean binary) {
             int n = idx.size();
             double[] loss = new double[n];
             Map<String, Double> metrics = q.getMetrics();
@@ -562,11 +641,16 @@ class ShadowJobIntegrationTest {
                 assertEquals((double) tp / (tp + fp), metrics.get("precision"), 1e-12, m.id() + " precision");
                 assertEquals((double) tp / (tp + fn), metrics.get("recall"), 1e-12, m.id() + " recall");
                 assertEquals(2.0 * tp / (2.0 * tp + fp + fn), metrics.get("f1"), 1e-12, m.id() + " f1");
-                assertEquals(Arrays.stream(loss).average().orElseThrow(), metrics.get("log_loss"), 1e-9, m.id() + " log loss");
+                assertEquals(
+                        Arrays.stream(loss).average().orElseThrow(),
+                        metrics.get("log_loss"),
+                        1e-9,
+                        m.id() + " log loss");
                 assertEquals(brier / n, metrics.get("brier"), 1e-9, m.id() + " brier");
                 double exact = ExpectedMetrics.exactAuc(scores, y);
                 double bound = ExpectedMetrics.binnedAucBound(scores, y, 1000);
-                assertTrue(Math.abs(exact - metrics.get("roc_auc")) <= bound + 1e-12,
+                assertTrue(
+                        Math.abs(exact - metrics.get("roc_auc")) <= bound + 1e-12,
                         m.id() + " AUC " + metrics.get("roc_auc") + " vs exact " + exact + " bound " + bound);
             } else {
                 int[] predicted = new int[n];
@@ -578,8 +662,16 @@ class ShadowJobIntegrationTest {
                     loss[j] = -Math.log(clip(probs[y[j]]));
                 }
                 assertEquals((double) correct / n, metrics.get("accuracy"), 1e-12, m.id() + " accuracy");
-                assertEquals(ExpectedMetrics.macroF1(y, predicted, m.numClasses()), metrics.get("macro_f1"), 1e-12, m.id() + " macro F1");
-                assertEquals(Arrays.stream(loss).average().orElseThrow(), metrics.get("log_loss"), 1e-9, m.id() + " log loss");
+                assertEquals(
+                        ExpectedMetrics.macroF1(y, predicted, m.numClasses()),
+                        metrics.get("macro_f1"),
+                        1e-12,
+                        m.id() + " macro F1");
+                assertEquals(
+                        Arrays.stream(loss).average().orElseThrow(),
+                        metrics.get("log_loss"),
+                        1e-9,
+                        m.id() + " log loss");
             }
             return loss;
         }

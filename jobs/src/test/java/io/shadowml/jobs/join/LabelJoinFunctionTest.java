@@ -48,7 +48,9 @@ class LabelJoinFunctionTest {
         // forKeyedCoProcessFunction wraps the function in a KeyedCoProcessOperator and opens the harness.
         return ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(
                 new LabelJoinFunction("exp-1", Duration.ofMillis(H)),
-                e -> e.requestId, Label::getRequestId, Types.STRING);
+                e -> e.requestId,
+                Label::getRequestId,
+                Types.STRING);
     }
 
     // ------------------------------------------------------------------ inputs
@@ -57,21 +59,34 @@ class LabelJoinFunctionTest {
         return MetricEvent.scored(id, eventTime, outputs, errorMask, new int[] {7, 9}, null); // no segment fields
     }
 
-    private static void prediction(KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
-                                   String id, long eventTime, float... outputs) throws Exception {
+    private static void prediction(
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            String id,
+            long eventTime,
+            float... outputs)
+            throws Exception {
         // The scoring operator emits a request at its event time, so the record timestamp is the event time.
         h.processElement1(new StreamRecord<>(scored(id, eventTime, outputs, 0L), eventTime));
     }
 
-    private static void label(KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
-                              String id, long labelTime, double value) throws Exception {
+    private static void label(
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            String id,
+            long labelTime,
+            double value)
+            throws Exception {
         // The label source assigns label_time as the record timestamp.
-        Label l = Label.newBuilder().setRequestId(id).setLabelTime(Instant.ofEpochMilli(labelTime)).setValue(value).build();
+        Label l = Label.newBuilder()
+                .setRequestId(id)
+                .setLabelTime(Instant.ofEpochMilli(labelTime))
+                .setValue(value)
+                .build();
         h.processElement2(new StreamRecord<>(l, labelTime));
     }
 
-    private static void watermark(KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
-                                  long t) throws Exception {
+    private static void watermark(
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h, long t)
+            throws Exception {
         h.processBothWatermarks(new Watermark(t));
     }
 
@@ -305,8 +320,8 @@ class LabelJoinFunctionTest {
         }
         // By the documented rule: the request expires at 11 000 and the label, matching no live request,
         // is an unknown label at 12 000 + H.
-        List<String> expected = List.of(MetricEvent.EXPIRED + "@" + (eventTime + H),
-                MetricEvent.UNKNOWN_LABEL + "@" + (labelTime + H));
+        List<String> expected =
+                List.of(MetricEvent.EXPIRED + "@" + (eventTime + H), MetricEvent.UNKNOWN_LABEL + "@" + (labelTime + H));
         assertEquals(List.of(expected, expected, expected), outcomes);
     }
 
@@ -330,7 +345,9 @@ class LabelJoinFunctionTest {
         label(harness, "r1", 2_000, 1.0);
         label(harness, "r2", 2_500, 0.0); // label first
         harness.processElement1(new StreamRecord<>(
-                MetricEvent.scored("r2", 2_200, new float[] {0.3f, 0.4f}, 0L, new int[] {7, 9}, new String[] {"NA", "web"}), 2_200));
+                MetricEvent.scored(
+                        "r2", 2_200, new float[] {0.3f, 0.4f}, 0L, new int[] {7, 9}, new String[] {"NA", "web"}),
+                2_200));
         watermark(harness, 3_000);
         List<StreamRecord<? extends MetricEvent>> out = drain(harness);
         assertEquals(2, out.size());
@@ -359,12 +376,12 @@ class LabelJoinFunctionTest {
 
         long t = 1_767_571_203_509L;
         int fraud = serializedSize(serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, null));
-        int fraudSegments = serializedSize(serializer,
-                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"}));
-        int fraudLongest = serializedSize(serializer,
-                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"LATAM", "app"}));
-        int fraudMissing = serializedSize(serializer,
-                new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {null, "web"}));
+        int fraudSegments = serializedSize(
+                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"}));
+        int fraudLongest = serializedSize(
+                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"LATAM", "app"}));
+        int fraudMissing = serializedSize(
+                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {null, "web"}));
         float[] twenty = new float[20];
         for (int i = 0; i < 20; i++) {
             twenty[i] = i / 20f;
@@ -376,9 +393,10 @@ class LabelJoinFunctionTest {
         assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 5) + (1 + 3)), fraudLongest);
         assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + 1 + (1 + 3)), fraudMissing);
         assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 20 * 4) + 1, fashion);
-        System.out.println("bytes per pending event (PendingPrediction value, PojoSerializer): fraud (2 binary models) = "
-                + fraud + " without segments, " + fraudSegments + " with [region, channel] = [EU, web], "
-                + fraudLongest + " with [LATAM, app]; fashion (2 x 10-class models) = " + fashion);
+        System.out.println(
+                "bytes per pending event (PendingPrediction value, PojoSerializer): fraud (2 binary models) = "
+                        + fraud + " without segments, " + fraudSegments + " with [region, channel] = [EU, web], "
+                        + fraudLongest + " with [LATAM, app]; fashion (2 x 10-class models) = " + fashion);
 
         TypeSerializer<EarlyLabel> labelSerializer =
                 TypeInformation.of(EarlyLabel.class).createSerializer(new SerializerConfigImpl());

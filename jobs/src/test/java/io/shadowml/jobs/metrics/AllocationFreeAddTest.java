@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.lang.management.ManagementFactory;
+
 import org.junit.jupiter.api.Test;
 
 /** add() must not allocate per event (no boxing, no per-event objects). */
@@ -52,8 +53,9 @@ class AllocationFreeAddTest {
     /** The window accumulator's path: each model's slots are read in place, without a copy per event. */
     @Test
     void addLabelledDoesNotAllocate() {
-        QualityAccumulator[] q = {new BinaryQualityAccumulator(0.5), new MulticlassQualityAccumulator(4),
-                new RegressionQualityAccumulator()};
+        QualityAccumulator[] q = {
+            new BinaryQualityAccumulator(0.5), new MulticlassQualityAccumulator(4), new RegressionQualityAccumulator()
+        };
         float[] outputs = {0.3f, 0.1f, 0.2f, 0.3f, 0.4f};
         long bytes = allocatedBy(() -> {
             for (int i = 0; i < N; i++) {

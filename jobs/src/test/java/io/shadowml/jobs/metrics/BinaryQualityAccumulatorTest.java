@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Random;
+
 import org.junit.jupiter.api.Test;
 
 class BinaryQualityAccumulatorTest {
@@ -113,8 +114,7 @@ class BinaryQualityAccumulatorTest {
             double exact = exactAuc(e);
             double binned = a.rocAuc();
             double bound = a.rocAucMaxError();
-            assertTrue(Math.abs(binned - exact) <= bound + 1e-12,
-                    "|" + binned + " - " + exact + "| > bound " + bound);
+            assertTrue(Math.abs(binned - exact) <= bound + 1e-12, "|" + binned + " - " + exact + "| > bound " + bound);
             assertTrue(Math.abs(binned - exact) <= 0.002, "binned " + binned + " vs exact " + exact);
             assertTrue(bound <= 0.002, "bound " + bound);
         }
@@ -179,8 +179,8 @@ class BinaryQualityAccumulatorTest {
         assertTrue(Math.abs(a.rocAuc() - 7.0 / 9) <= a.rocAucMaxError() + 1e-15);
         // Brier: (0.1^2 + 0.55^2 + 0.5^2 + 0.41^2 + 0.2^2 + 0.7^2) / 6 = 1.0906 / 6
         assertEquals((0.01 + 0.3025 + 0.25 + 0.1681 + 0.04 + 0.49) / 6, a.brier(), 1e-12);
-        double ll = -(Math.log(0.9) + Math.log(0.45) + Math.log(0.5) + Math.log(0.59) + Math.log(0.8)
-                + Math.log(0.3)) / 6;
+        double ll =
+                -(Math.log(0.9) + Math.log(0.45) + Math.log(0.5) + Math.log(0.59) + Math.log(0.8) + Math.log(0.3)) / 6;
         assertEquals(ll, a.logLoss(), 1e-12);
     }
 
@@ -215,9 +215,11 @@ class BinaryQualityAccumulatorTest {
 
     @Test
     void mergeRejectsDifferentConfig() {
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new BinaryQualityAccumulator(0.5).merge(new BinaryQualityAccumulator(0.6)));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new BinaryQualityAccumulator(0.5, 100).merge(new BinaryQualityAccumulator(0.5, 200)));
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Random;
+
 import org.apache.datasketches.kll.KllSketch;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +26,8 @@ class DisagreementAccumulatorTest {
         int atOrBelow = upperBound(sorted, v);
         double rLo = (double) below / n;
         double rHi = (double) atOrBelow / n;
-        assertTrue(rLo <= q + eps && rHi >= q - eps,
+        assertTrue(
+                rLo <= q + eps && rHi >= q - eps,
                 "q=" + q + " v=" + v + " has rank [" + rLo + ", " + rHi + "], eps=" + eps);
     }
 
@@ -44,7 +46,9 @@ class DisagreementAccumulatorTest {
     private static double[] randomDiffs(Random rnd, int n) {
         double[] d = new double[n];
         for (int i = 0; i < n; i++) {
-            d[i] = rnd.nextDouble() < 0.2 ? 0.0 : Math.abs(0.05 * rnd.nextGaussian()) + (rnd.nextDouble() < 0.02 ? 0.5 : 0);
+            d[i] = rnd.nextDouble() < 0.2
+                    ? 0.0
+                    : Math.abs(0.05 * rnd.nextGaussian()) + (rnd.nextDouble() < 0.02 ? 0.5 : 0);
         }
         return d;
     }
@@ -132,8 +136,8 @@ class DisagreementAccumulatorTest {
             assertClose(all.meanAbsDifference(), merged.meanAbsDifference(), 1e-12, "mean");
             assertEquals(all.maxAbsDifference(), merged.maxAbsDifference(), 0.0);
             for (double q : QS) {
-                assertQuantileWithinRankError(sorted, q, merged.absDifferenceQuantile(q),
-                        merged.absDifferenceRankError());
+                assertQuantileWithinRankError(
+                        sorted, q, merged.absDifferenceQuantile(q), merged.absDifferenceRankError());
             }
         }
     }
@@ -167,7 +171,8 @@ class DisagreementAccumulatorTest {
         assertEquals(0, e2.count());
 
         byte[] bytes = TestSupport.bytes(a::writeTo);
-        assertThrows(IOException.class,
+        assertThrows(
+                IOException.class,
                 () -> TestSupport.read(Arrays.copyOf(bytes, bytes.length - 3), DisagreementAccumulator::readFrom));
     }
 

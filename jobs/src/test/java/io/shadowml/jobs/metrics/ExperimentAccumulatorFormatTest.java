@@ -32,17 +32,23 @@ class ExperimentAccumulatorFormatTest {
 
     static ModelLayout layout(String name) {
         switch (name) {
-            case "binary": return SegmentSlicesTest.binaryLayout();
-            case "multiclass": return SegmentSlicesTest.multiclassLayout();
-            default: return SegmentSlicesTest.regressionLayout();
+            case "binary":
+                return SegmentSlicesTest.binaryLayout();
+            case "multiclass":
+                return SegmentSlicesTest.multiclassLayout();
+            default:
+                return SegmentSlicesTest.regressionLayout();
         }
     }
 
     static SegmentSpec segments(String name) {
         switch (name) {
-            case "binary": return new SegmentSpec(List.of("region", "channel"));
-            case "multiclass": return new SegmentSpec(List.of("region"));
-            default: return SegmentSpec.NONE; // also covers the format without slices
+            case "binary":
+                return new SegmentSpec(List.of("region", "channel"));
+            case "multiclass":
+                return new SegmentSpec(List.of("region"));
+            default:
+                return SegmentSpec.NONE; // also covers the format without slices
         }
     }
 
@@ -78,9 +84,12 @@ class ExperimentAccumulatorFormatTest {
                     errorMask |= 1L << m;
                 }
             }
-            String[] values = spec.isEmpty() ? null
-                    : spec.fields().size() == 1 ? new String[] {regions[rnd.nextInt(regions.length)]}
-                    : new String[] {regions[rnd.nextInt(regions.length)], channels[rnd.nextInt(channels.length)]};
+            String[] values = spec.isEmpty()
+                    ? null
+                    : spec.fields().size() == 1
+                            ? new String[] {regions[rnd.nextInt(regions.length)]}
+                            : new String[] {regions[rnd.nextInt(regions.length)], channels[rnd.nextInt(channels.length)]
+                            };
             int[] latency = new int[layout.models()];
             for (int m = 0; m < latency.length; m++) {
                 latency[m] = rnd.nextInt(1000);
@@ -89,7 +98,8 @@ class ExperimentAccumulatorFormatTest {
             if (rnd.nextBoolean()) {
                 out.add(MetricEvent.scored(id, 1_000 + i, outputs, errorMask, latency, values));
             } else {
-                double label = layout.task() == Task.BINARY ? rnd.nextInt(2)
+                double label = layout.task() == Task.BINARY
+                        ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 5;
                 out.add(MetricEvent.labelled(id, 1_000 + i, outputs, errorMask, label, values));
             }
@@ -113,8 +123,8 @@ class ExperimentAccumulatorFormatTest {
     }
 
     static byte[] golden(String name) throws IOException {
-        try (InputStream in = ExperimentAccumulatorFormatTest.class.getResourceAsStream(
-                "experiment-accumulator-" + name + ".b64")) {
+        try (InputStream in =
+                ExperimentAccumulatorFormatTest.class.getResourceAsStream("experiment-accumulator-" + name + ".b64")) {
             assertNotNull(in, "resource for " + name);
             return Base64.getMimeDecoder().decode(new String(in.readAllBytes(), StandardCharsets.US_ASCII).trim());
         }
@@ -133,7 +143,9 @@ class ExperimentAccumulatorFormatTest {
         ExperimentAccumulator read = TestSupport.read(golden, ExperimentAccumulator::readFrom);
         assertArrayEquals(golden, TestSupport.bytes(read::writeTo), "written again unchanged");
         ModelLayout layout = layout(name);
-        assertEquals(ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
-                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout), "the same report");
+        assertEquals(
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout),
+                "the same report");
     }
 }

@@ -15,10 +15,14 @@ import org.junit.jupiter.api.Test;
 import io.shadowml.models.ModelDescriptor;
 
 class ModelLayoutTest {
-    private static final ModelDescriptor FRAUD_LIVE = ModelDescriptor.load(Path.of("../models/shipped/fraud/live/model.json"));
-    private static final ModelDescriptor FRAUD_CAND = ModelDescriptor.load(Path.of("../models/shipped/fraud/candidate/model.json"));
-    private static final ModelDescriptor FASHION_LIVE = ModelDescriptor.load(Path.of("../models/shipped/fashion/live/model.json"));
-    private static final ModelDescriptor FASHION_CAND = ModelDescriptor.load(Path.of("../models/shipped/fashion/candidate/model.json"));
+    private static final ModelDescriptor FRAUD_LIVE =
+            ModelDescriptor.load(Path.of("../models/shipped/fraud/live/model.json"));
+    private static final ModelDescriptor FRAUD_CAND =
+            ModelDescriptor.load(Path.of("../models/shipped/fraud/candidate/model.json"));
+    private static final ModelDescriptor FASHION_LIVE =
+            ModelDescriptor.load(Path.of("../models/shipped/fashion/live/model.json"));
+    private static final ModelDescriptor FASHION_CAND =
+            ModelDescriptor.load(Path.of("../models/shipped/fashion/candidate/model.json"));
 
     private static final ModelLayout BINARY = new ModelLayout(List.of(FRAUD_LIVE, FRAUD_CAND));
     private static final ModelLayout MULTI = new ModelLayout(List.of(FASHION_LIVE, FASHION_CAND));

@@ -10,6 +10,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.MathContext;
 import java.util.Random;
+
 import org.apache.commons.math3.distribution.ChiSquaredDistribution;
 import org.apache.commons.math3.distribution.TDistribution;
 import org.junit.jupiter.api.Test;
@@ -35,8 +36,8 @@ class PairedComparisonAccumulatorTest {
             sum = sum.add(binom);
             binom = binom.multiply(BigInteger.valueOf(n - k)).divide(BigInteger.valueOf(k + 1));
         }
-        BigDecimal p = new BigDecimal(sum.shiftLeft(1)).divide(new BigDecimal(BigInteger.ONE.shiftLeft(n)),
-                MathContext.DECIMAL64);
+        BigDecimal p = new BigDecimal(sum.shiftLeft(1))
+                .divide(new BigDecimal(BigInteger.ONE.shiftLeft(n)), MathContext.DECIMAL64);
         return Math.min(1.0, p.doubleValue());
     }
 

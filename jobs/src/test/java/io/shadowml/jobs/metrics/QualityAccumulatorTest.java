@@ -22,12 +22,26 @@ class QualityAccumulatorTest {
     @Test
     void forModelPicksTheTaskAndTheModelsSettings() {
         ModelLayout binary = SegmentSlicesTest.binaryLayout(); // thresholds 0.5, 0.3, 0.7
-        assertEquals(0.3, assertInstanceOf(BinaryQualityAccumulator.class, QualityAccumulator.forModel(binary, 1)).threshold());
-        assertEquals(0.7, assertInstanceOf(BinaryQualityAccumulator.class, QualityAccumulator.forModel(binary, 2)).threshold());
-        assertEquals(BinaryQualityAccumulator.DEFAULT_BINS, ((BinaryQualityAccumulator) QualityAccumulator.forModel(binary, 0)).bins());
-        assertEquals(3, assertInstanceOf(MulticlassQualityAccumulator.class,
-                QualityAccumulator.forModel(SegmentSlicesTest.multiclassLayout(), 1)).numClasses());
-        assertInstanceOf(RegressionQualityAccumulator.class, QualityAccumulator.forModel(SegmentSlicesTest.regressionLayout(), 0));
+        assertEquals(
+                0.3,
+                assertInstanceOf(BinaryQualityAccumulator.class, QualityAccumulator.forModel(binary, 1))
+                        .threshold());
+        assertEquals(
+                0.7,
+                assertInstanceOf(BinaryQualityAccumulator.class, QualityAccumulator.forModel(binary, 2))
+                        .threshold());
+        assertEquals(
+                BinaryQualityAccumulator.DEFAULT_BINS,
+                ((BinaryQualityAccumulator) QualityAccumulator.forModel(binary, 0)).bins());
+        assertEquals(
+                3,
+                assertInstanceOf(
+                                MulticlassQualityAccumulator.class,
+                                QualityAccumulator.forModel(SegmentSlicesTest.multiclassLayout(), 1))
+                        .numClasses());
+        assertInstanceOf(
+                RegressionQualityAccumulator.class,
+                QualityAccumulator.forModel(SegmentSlicesTest.regressionLayout(), 0));
     }
 
     @Test
@@ -77,8 +91,25 @@ class QualityAccumulatorTest {
         b.add(0.1, false);
         Map<String, Double> q = new TreeMap<>();
         b.putMetrics(q);
-        assertEquals(Map.of("accuracy", b.accuracy(), "precision", b.precision(), "recall", b.recall(), "f1", b.f1(),
-                "roc_auc", b.rocAuc(), "log_loss", b.logLoss(), "brier", b.brier(), "positives", 1.0), q);
+        assertEquals(
+                Map.of(
+                        "accuracy",
+                        b.accuracy(),
+                        "precision",
+                        b.precision(),
+                        "recall",
+                        b.recall(),
+                        "f1",
+                        b.f1(),
+                        "roc_auc",
+                        b.rocAuc(),
+                        "log_loss",
+                        b.logLoss(),
+                        "brier",
+                        b.brier(),
+                        "positives",
+                        1.0),
+                q);
 
         MulticlassQualityAccumulator m = new MulticlassQualityAccumulator(3);
         m.add(new float[] {0.5f, 0.3f, 0.2f}, 0, 1);
@@ -127,7 +158,9 @@ class QualityAccumulatorTest {
      */
     @Test
     void pairedLossDifferenceIsTheDifferenceOfTheReportedLosses() {
-        for (ModelLayout layout : List.of(SegmentSlicesTest.binaryLayout(), SegmentSlicesTest.multiclassLayout(),
+        for (ModelLayout layout : List.of(
+                SegmentSlicesTest.binaryLayout(),
+                SegmentSlicesTest.multiclassLayout(),
                 SegmentSlicesTest.regressionLayout())) {
             Random rnd = new Random(7);
             ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
@@ -170,7 +203,9 @@ class QualityAccumulatorTest {
                     o[m] = (float) rnd.nextGaussian();
                 }
             }
-            double label = layout.task() == Task.REGRESSION ? rnd.nextGaussian() : rnd.nextInt(Math.max(2, layout.numClasses()));
+            double label = layout.task() == Task.REGRESSION
+                    ? rnd.nextGaussian()
+                    : rnd.nextInt(Math.max(2, layout.numClasses()));
             out.add(MetricEvent.labelled("r" + i, 1_000 + i, o, 0L, label, null));
         }
         return out;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.Random;
+
 import org.junit.jupiter.api.Test;
 
 class RegressionQualityAccumulatorTest {

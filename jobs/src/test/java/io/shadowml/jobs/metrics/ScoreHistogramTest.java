@@ -26,7 +26,8 @@ class ScoreHistogramTest {
         }
         java.util.Arrays.sort(scores);
         for (int i = 1; i < scores.length; i++) {
-            assertTrue(ScoreHistogram.binOf(scores[i - 1]) <= ScoreHistogram.binOf(scores[i]),
+            assertTrue(
+                    ScoreHistogram.binOf(scores[i - 1]) <= ScoreHistogram.binOf(scores[i]),
                     scores[i - 1] + " vs " + scores[i]);
         }
         assertTrue(ScoreHistogram.binOf(0.5f) < ScoreHistogram.binOf(Math.nextUp(0.5f)));
@@ -140,7 +141,8 @@ class ScoreHistogramTest {
         assertEquals(all.auc(), a.auc(), 1e-15);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         all.writeTo(new DataOutputStream(bytes));
-        ScoreHistogram back = ScoreHistogram.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+        ScoreHistogram back =
+                ScoreHistogram.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
         assertEquals(all, back);
         assertEquals(all.positives(), back.positives());
         assertEquals(all.copy(), all);

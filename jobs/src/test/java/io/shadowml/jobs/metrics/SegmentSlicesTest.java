@@ -59,12 +59,14 @@ class SegmentSlicesTest {
     }
 
     static ModelLayout multiclassLayout() {
-        return new ModelLayout(List.of(descriptor("mc0", "multiclass", "{\"tensor\":\"p\",\"num_classes\":3}", ""),
+        return new ModelLayout(List.of(
+                descriptor("mc0", "multiclass", "{\"tensor\":\"p\",\"num_classes\":3}", ""),
                 descriptor("mc1", "multiclass", "{\"tensor\":\"p\",\"num_classes\":3}", "")));
     }
 
     static ModelLayout regressionLayout() {
-        return new ModelLayout(List.of(descriptor("reg0", "regression", "{\"tensor\":\"y\"}", ""),
+        return new ModelLayout(List.of(
+                descriptor("reg0", "regression", "{\"tensor\":\"y\"}", ""),
                 descriptor("reg1", "regression", "{\"tensor\":\"y\"}", "")));
     }
 
@@ -97,14 +99,16 @@ class SegmentSlicesTest {
                     errorMask |= 1L << m;
                 }
             }
-            String[] segments = rnd.nextInt(20) == 0 ? null
+            String[] segments = rnd.nextInt(20) == 0
+                    ? null
                     : new String[] {REGIONS[rnd.nextInt(REGIONS.length)], CHANNELS[rnd.nextInt(CHANNELS.length)]};
             int[] latency = new int[layout.models()];
             MetricEvent scored = MetricEvent.scored("r" + i, 1_000 + i, outputs, errorMask, latency, segments);
             if (rnd.nextBoolean()) {
                 out.add(scored);
             } else {
-                double label = layout.task() == Task.BINARY ? rnd.nextInt(2)
+                double label = layout.task() == Task.BINARY
+                        ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 10;
                 out.add(MetricEvent.labelled(scored.requestId, scored.eventTime, outputs, errorMask, label, segments));
             }
@@ -161,7 +165,8 @@ class SegmentSlicesTest {
     }
 
     /** field -> value ("(none)" for missing) -> expected figures, with no cap. */
-    static Map<String, Map<String, Expected>> bruteForce(ModelLayout layout, List<String> fields, List<MetricEvent> events) {
+    static Map<String, Map<String, Expected>> bruteForce(
+            ModelLayout layout, List<String> fields, List<MetricEvent> events) {
         Map<String, Map<String, Expected>> out = new HashMap<>();
         for (String f : fields) {
             out.put(f, new TreeMap<>());
@@ -177,7 +182,8 @@ class SegmentSlicesTest {
                     for (int c = 1; c < models; c++) {
                         if (liveOk && (e.errorMask & (1L << c)) == 0) {
                             x.compared[c]++;
-                            if (layout.task() != Task.REGRESSION && decision(layout, e.outputs, 0) != decision(layout, e.outputs, c)) {
+                            if (layout.task() != Task.REGRESSION
+                                    && decision(layout, e.outputs, 0) != decision(layout, e.outputs, c)) {
                                 x.flips[c]++;
                             }
                             x.absDiff[c] += difference(layout, e.outputs, c);
@@ -206,8 +212,8 @@ class SegmentSlicesTest {
     }
 
     /** The report's per-segment keys must be exactly the expected ones, with the expected values. */
-    static void assertReportMatches(ModelLayout layout, Map<String, Map<String, Expected>> expected,
-                                    ExperimentAccumulator acc) {
+    static void assertReportMatches(
+            ModelLayout layout, Map<String, Map<String, Expected>> expected, ExperimentAccumulator acc) {
         ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout);
         Set<String> reportKeys = new HashSet<>();
         for (Map.Entry<String, Map<String, Expected>> f : expected.entrySet()) {
@@ -220,7 +226,8 @@ class SegmentSlicesTest {
                     Map<String, Double> d = r.getDisagreement().get(c - 1).getMetrics();
                     assertEquals((double) x.compared[c], d.get("compared" + s), "compared" + s + " candidate " + c);
                     assertEquals(ratio(x.flips[c], x.compared[c]), d.get("flip_rate" + s), 1e-12, "flip_rate" + s);
-                    assertEquals(ratio(x.absDiff[c], x.compared[c]), d.get("abs_diff_mean" + s), 1e-9, "abs_diff_mean" + s);
+                    assertEquals(
+                            ratio(x.absDiff[c], x.compared[c]), d.get("abs_diff_mean" + s), 1e-9, "abs_diff_mean" + s);
                 }
                 for (int m = 0; m < layout.models(); m++) {
                     Map<String, Double> q = r.getQuality().get(m).getMetrics();
@@ -244,10 +251,14 @@ class SegmentSlicesTest {
         }
         assertEquals(reportKeys, scoredKeys);
         for (int c = 1; c < layout.models(); c++) {
-            assertEquals(3 * reportKeys.size(), r.getDisagreement().get(c - 1).getMetrics().size());
+            assertEquals(
+                    3 * reportKeys.size(),
+                    r.getDisagreement().get(c - 1).getMetrics().size());
         }
         for (int m = 0; m < layout.models(); m++) {
-            long sliced = r.getQuality().get(m).getMetrics().keySet().stream().filter(k -> k.contains("[")).count();
+            long sliced = r.getQuality().get(m).getMetrics().keySet().stream()
+                    .filter(k -> k.contains("["))
+                    .count();
             assertEquals(2 * reportKeys.size(), sliced);
         }
     }
@@ -350,9 +361,13 @@ class SegmentSlicesTest {
     void mergeRefusesDifferentSegmentFields() {
         ModelLayout layout = binaryLayout();
         ExperimentAccumulator a = new ExperimentAccumulator(layout, new SegmentSpec(List.of("region")));
-        assertThrows(IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout, new SegmentSpec(List.of("channel")))));
-        assertThrows(IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout, SegmentSpec.NONE)));
-        assertThrows(IllegalArgumentException.class, () -> new ExperimentAccumulator(layout, SegmentSpec.NONE).merge(a));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> a.merge(new ExperimentAccumulator(layout, new SegmentSpec(List.of("channel")))));
+        assertThrows(
+                IllegalArgumentException.class, () -> a.merge(new ExperimentAccumulator(layout, SegmentSpec.NONE)));
+        assertThrows(
+                IllegalArgumentException.class, () -> new ExperimentAccumulator(layout, SegmentSpec.NONE).merge(a));
     }
 
     @Test
@@ -393,8 +408,9 @@ class SegmentSlicesTest {
         for (ModelLayout layout : List.of(binaryLayout(), multiclassLayout(), regressionLayout())) {
             List<MetricEvent> events = randomEvents(layout, 1_500, new Random(7));
             // Plus a value beyond ASCII and an empty string, and a capped field.
-            events.add(MetricEvent.scored("u", 1, new float[layout.width()], 0, new int[layout.models()],
-                    new String[] {"Zürich ☃ \uD83D\uDE00", ""}));
+            events.add(MetricEvent.scored("u", 1, new float[layout.width()], 0, new int[layout.models()], new String[] {
+                "Zürich ☃ \uD83D\uDE00", ""
+            }));
             ExperimentAccumulator acc = accumulate(layout, spec, events);
             ExperimentAccumulator back = TestSupport.roundTrip(acc::writeTo, ExperimentAccumulator::readFrom);
             assertNotNull(back.segments());
@@ -407,8 +423,8 @@ class SegmentSlicesTest {
             // The same through the Flink serializer the window and report state use.
             DataOutputSerializer out = new DataOutputSerializer(256);
             ExperimentAccumulatorSerializer.INSTANCE.serialize(acc, out);
-            ExperimentAccumulator viaFlink = ExperimentAccumulatorSerializer.INSTANCE
-                    .deserialize(new DataInputDeserializer(out.getCopyOfBuffer()));
+            ExperimentAccumulator viaFlink = ExperimentAccumulatorSerializer.INSTANCE.deserialize(
+                    new DataInputDeserializer(out.getCopyOfBuffer()));
             assertEquals(acc.segments(), viaFlink.segments());
 
             // And a round-tripped accumulator keeps accumulating like the original.
@@ -419,14 +435,15 @@ class SegmentSlicesTest {
         }
         ModelLayout layout = binaryLayout();
         ExperimentAccumulator plain = accumulate(layout, SegmentSpec.NONE, randomEvents(layout, 100, new Random(9)));
-        assertNull(TestSupport.roundTrip(plain::writeTo, ExperimentAccumulator::readFrom).segments());
+        assertNull(TestSupport.roundTrip(plain::writeTo, ExperimentAccumulator::readFrom)
+                .segments());
     }
 
     @Test
     void corruptOrTruncatedInputIsAnIOException() throws IOException {
         ModelLayout layout = binaryLayout();
-        ExperimentAccumulator acc = accumulate(layout, new SegmentSpec(List.of("region", "channel")),
-                randomEvents(layout, 300, new Random(11)));
+        ExperimentAccumulator acc = accumulate(
+                layout, new SegmentSpec(List.of("region", "channel")), randomEvents(layout, 300, new Random(11)));
         SegmentSlices s = acc.segments();
         byte[] b = TestSupport.bytes(s::writeTo);
         TestSupport.Reader<SegmentSlices> reader = in -> SegmentSlices.readFrom(in, Task.BINARY, 3);
@@ -555,7 +572,8 @@ class SegmentSlicesTest {
             String r = REGIONS[rnd.nextInt(REGIONS.length)];
             values[i] = new String[] {r == null ? null : new String(r), CHANNELS[rnd.nextInt(CHANNELS.length)]};
         }
-        com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean bean =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         org.junit.jupiter.api.Assumptions.assumeTrue(bean.isThreadAllocatedMemorySupported());
         bean.setThreadAllocatedMemoryEnabled(true);
         Runnable run = () -> {

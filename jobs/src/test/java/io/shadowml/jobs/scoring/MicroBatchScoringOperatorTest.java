@@ -43,6 +43,7 @@ class MicroBatchScoringOperatorTest {
     private static ModelDescriptor candidate;
     /** Reference models, used one row at a time, independently of the operator. */
     private static OnnxModel liveRef;
+
     private static OnnxModel candidateRef;
     private static List<Request> holdout;
 
@@ -92,8 +93,11 @@ class MicroBatchScoringOperatorTest {
         for (String f : live.featureNames()) {
             features.put(f, 3e38);
         }
-        return Request.newBuilder().setRequestId("poison").setEventTime(Instant.ofEpochMilli(1_767_571_300_000L))
-                .setFeatures(features).build();
+        return Request.newBuilder()
+                .setRequestId("poison")
+                .setEventTime(Instant.ofEpochMilli(1_767_571_300_000L))
+                .setFeatures(features)
+                .build();
     }
 
     /** P(positive) of one request scored alone (a batch of one row). */
@@ -110,8 +114,9 @@ class MicroBatchScoringOperatorTest {
 
     private static OneInputStreamOperatorTestHarness<Request, MetricEvent> harness(
             List<ModelDescriptor> models, int maxSize, long maxWaitMillis, double sampleRate) throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", models, maxSize, maxWaitMillis, 1, sampleRate, SegmentSpec.NONE));
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
+                new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                        "exp-1", models, maxSize, maxWaitMillis, 1, sampleRate, SegmentSpec.NONE));
         h.setProcessingTime(0);
         h.open();
         return h;
@@ -356,13 +361,18 @@ class MicroBatchScoringOperatorTest {
         for (int i = 0; i < 6; i++) {
             MetricEvent e = both.get(i);
             boolean isPoison = inputs.get(i) == poison;
-            assertEquals(Float.floatToIntBits(liveOnly.get(i).outputs[0]), Float.floatToIntBits(e.outputs[0]),
+            assertEquals(
+                    Float.floatToIntBits(liveOnly.get(i).outputs[0]),
+                    Float.floatToIntBits(e.outputs[0]),
                     "live output identical with and without the failing candidate, row " + i);
             assertFalse(e.failed(0), "live never fails");
             assertEquals(isPoison, e.failed(1), "candidate fails exactly on the poison row, row " + i);
             assertEquals(isPoison ? 2L : 0L, e.errorMask);
             if (!isPoison) {
-                assertEquals(reference(candidateRef, inputs.get(i)), e.outputs[1], 1e-6,
+                assertEquals(
+                        reference(candidateRef, inputs.get(i)),
+                        e.outputs[1],
+                        1e-6,
                         "other rows of the same batch keep their candidate output");
             }
         }
@@ -375,20 +385,31 @@ class MicroBatchScoringOperatorTest {
         assertNull(s.getOutputs().get(1).getScore());
         assertNull(s.getOutputs().get(1).getPredictedClass());
         assertNotNull(s.getOutputs().get(1).getError());
-        assertTrue(s.getOutputs().get(1).getError().contains("non-finite"), s.getOutputs().get(1).getError());
+        assertTrue(
+                s.getOutputs().get(1).getError().contains("non-finite"),
+                s.getOutputs().get(1).getError());
     }
 
     // ------------------------------------------------------------------ segments
 
     @Test
     void scoredEventsCarryTheConfiguredSegmentValuesInConfigOrder() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 8, 10_000, 1, 0,
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
+                new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                        "exp-1",
+                        List.of(live, candidate),
+                        8,
+                        10_000,
+                        1,
+                        0,
                         new SegmentSpec(List.of("channel", "tier", "region"))));
         h.setProcessingTime(0);
         h.open();
         try {
-            Request noSegments = Request.newBuilder(holdout.get(1)).setRequestId("no-segments").setSegments(Map.of()).build();
+            Request noSegments = Request.newBuilder(holdout.get(1))
+                    .setRequestId("no-segments")
+                    .setSegments(Map.of())
+                    .build();
             feed(h, holdout.get(0));
             feed(h, noSegments);
             h.processWatermark(new Watermark(Long.MAX_VALUE - 1));

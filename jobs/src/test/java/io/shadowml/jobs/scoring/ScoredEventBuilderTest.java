@@ -54,7 +54,11 @@ class ScoredEventBuilderTest {
     }
 
     private static ModelOutput.Builder output(String name, ModelRole role, long latency) {
-        return ModelOutput.newBuilder().setModelName(name).setModelVersion("1.0.0").setRole(role).setLatencyMicros(latency);
+        return ModelOutput.newBuilder()
+                .setModelName(name)
+                .setModelVersion("1.0.0")
+                .setRole(role)
+                .setLatencyMicros(latency);
     }
 
     @Test
@@ -64,47 +68,98 @@ class ScoredEventBuilderTest {
                 descriptor("cand", "binary", "{\"tensor\":\"p\"}", ",\"threshold\":0.3")));
         // live 0.4 < 0.5: class 0; candidate 0.35 >= its own threshold 0.3: class 1. Flip and
         // difference are taken as given (computed once by the operator), not recomputed.
-        ScoredEvent e = b.build(REQUEST, new float[] {0.4f, 0.35f}, 0L, new int[] {12, 30}, new String[2],
-                new boolean[] {false, true}, new double[] {0, 0.05});
-        assertEquals(expected(List.of(
-                        output("live", ModelRole.LIVE, 12).setScore((double) 0.4f).setPredictedClass(0).build(),
-                        output("cand", ModelRole.CANDIDATE, 30).setScore((double) 0.35f).setPredictedClass(1).build()),
-                List.of(new EventDisagreement("cand:1.0.0", true, 0.05))), e);
+        ScoredEvent e = b.build(
+                REQUEST,
+                new float[] {0.4f, 0.35f},
+                0L,
+                new int[] {12, 30},
+                new String[2],
+                new boolean[] {false, true},
+                new double[] {0, 0.05});
+        assertEquals(
+                expected(
+                        List.of(
+                                output("live", ModelRole.LIVE, 12)
+                                        .setScore((double) 0.4f)
+                                        .setPredictedClass(0)
+                                        .build(),
+                                output("cand", ModelRole.CANDIDATE, 30)
+                                        .setScore((double) 0.35f)
+                                        .setPredictedClass(1)
+                                        .build()),
+                        List.of(new EventDisagreement("cand:1.0.0", true, 0.05))),
+                e);
     }
 
     @Test
     void multiclassWithACandidateWhoseInferenceFailed() {
         String out = "{\"tensor\":\"p\",\"num_classes\":3}";
-        ScoredEventBuilder b = builder(List.of(descriptor("live", "multiclass", out, ""),
-                descriptor("cand", "multiclass", out, ""), descriptor("broken", "multiclass", out, "")));
+        ScoredEventBuilder b = builder(List.of(
+                descriptor("live", "multiclass", out, ""),
+                descriptor("cand", "multiclass", out, ""),
+                descriptor("broken", "multiclass", out, "")));
         // live (0.2, 0.5, 0.3): class 1 at 0.5; cand (0.6, 0.3, 0.1): class 0 at 0.6; broken threw for the batch.
         float[] outputs = {0.2f, 0.5f, 0.3f, 0.6f, 0.3f, 0.1f, 0f, 0f, 0f};
-        ScoredEvent e = b.build(REQUEST, outputs, 0b100L, new int[] {5, 6, 7},
+        ScoredEvent e = b.build(
+                REQUEST,
+                outputs,
+                0b100L,
+                new int[] {5, 6, 7},
                 new String[] {null, null, "inference failed: java.lang.IllegalStateException: boom"},
-                new boolean[] {false, true, false}, new double[] {0, 0.4, 0});
-        assertEquals(expected(List.of(
-                        output("live", ModelRole.LIVE, 5).setScore((double) 0.5f)
-                                .setProbabilities(List.of(0.2f, 0.5f, 0.3f)).setPredictedClass(1).build(),
-                        output("cand", ModelRole.CANDIDATE, 6).setScore((double) 0.6f)
-                                .setProbabilities(List.of(0.6f, 0.3f, 0.1f)).setPredictedClass(0).build(),
-                        output("broken", ModelRole.CANDIDATE, 7)
-                                .setError("inference failed: java.lang.IllegalStateException: boom").build()),
-                List.of(new EventDisagreement("cand:1.0.0", true, 0.4))), e);
+                new boolean[] {false, true, false},
+                new double[] {0, 0.4, 0});
+        assertEquals(
+                expected(
+                        List.of(
+                                output("live", ModelRole.LIVE, 5)
+                                        .setScore((double) 0.5f)
+                                        .setProbabilities(List.of(0.2f, 0.5f, 0.3f))
+                                        .setPredictedClass(1)
+                                        .build(),
+                                output("cand", ModelRole.CANDIDATE, 6)
+                                        .setScore((double) 0.6f)
+                                        .setProbabilities(List.of(0.6f, 0.3f, 0.1f))
+                                        .setPredictedClass(0)
+                                        .build(),
+                                output("broken", ModelRole.CANDIDATE, 7)
+                                        .setError("inference failed: java.lang.IllegalStateException: boom")
+                                        .build()),
+                        List.of(new EventDisagreement("cand:1.0.0", true, 0.4))),
+                e);
     }
 
     @Test
     void regressionWithACandidateWhoseOutputWasNotFinite() {
         String out = "{\"tensor\":\"y\"}";
-        ScoredEventBuilder b = builder(List.of(descriptor("live", "regression", out, ""),
-                descriptor("nan", "regression", out, ""), descriptor("cand", "regression", out, "")));
+        ScoredEventBuilder b = builder(List.of(
+                descriptor("live", "regression", out, ""),
+                descriptor("nan", "regression", out, ""),
+                descriptor("cand", "regression", out, "")));
         // The batch call of "nan" returned (no inference error) but its value for this row is NaN.
-        ScoredEvent e = b.build(REQUEST, new float[] {2.5f, Float.NaN, 4.0f}, 0b010L, new int[] {1, 2, 3},
-                new String[3], new boolean[3], new double[] {0, 0, 1.5});
-        assertEquals(expected(List.of(
-                        output("live", ModelRole.LIVE, 1).setScore(2.5).setPredictedValue(2.5).build(),
-                        output("nan", ModelRole.CANDIDATE, 2).setError("non-finite or out-of-range model output").build(),
-                        output("cand", ModelRole.CANDIDATE, 3).setScore(4.0).setPredictedValue(4.0).build()),
-                List.of(new EventDisagreement("cand:1.0.0", false, 1.5))), e);
+        ScoredEvent e = b.build(
+                REQUEST,
+                new float[] {2.5f, Float.NaN, 4.0f},
+                0b010L,
+                new int[] {1, 2, 3},
+                new String[3],
+                new boolean[3],
+                new double[] {0, 0, 1.5});
+        assertEquals(
+                expected(
+                        List.of(
+                                output("live", ModelRole.LIVE, 1)
+                                        .setScore(2.5)
+                                        .setPredictedValue(2.5)
+                                        .build(),
+                                output("nan", ModelRole.CANDIDATE, 2)
+                                        .setError("non-finite or out-of-range model output")
+                                        .build(),
+                                output("cand", ModelRole.CANDIDATE, 3)
+                                        .setScore(4.0)
+                                        .setPredictedValue(4.0)
+                                        .build()),
+                        List.of(new EventDisagreement("cand:1.0.0", false, 1.5))),
+                e);
     }
 
     @Test
@@ -112,11 +167,25 @@ class ScoredEventBuilderTest {
         ScoredEventBuilder b = builder(List.of(
                 descriptor("live", "binary", "{\"tensor\":\"p\"}", ",\"threshold\":0.5"),
                 descriptor("cand", "binary", "{\"tensor\":\"p\"}", ",\"threshold\":0.5")));
-        ScoredEvent e = b.build(REQUEST, new float[] {1.5f, 0.7f}, 0b01L, new int[] {4, 4}, new String[2],
-                new boolean[2], new double[2]);
-        assertEquals(expected(List.of(
-                        output("live", ModelRole.LIVE, 4).setError("non-finite or out-of-range model output").build(),
-                        output("cand", ModelRole.CANDIDATE, 4).setScore((double) 0.7f).setPredictedClass(1).build()),
-                List.of()), e);
+        ScoredEvent e = b.build(
+                REQUEST,
+                new float[] {1.5f, 0.7f},
+                0b01L,
+                new int[] {4, 4},
+                new String[2],
+                new boolean[2],
+                new double[2]);
+        assertEquals(
+                expected(
+                        List.of(
+                                output("live", ModelRole.LIVE, 4)
+                                        .setError("non-finite or out-of-range model output")
+                                        .build(),
+                                output("cand", ModelRole.CANDIDATE, 4)
+                                        .setScore((double) 0.7f)
+                                        .setPredictedClass(1)
+                                        .build()),
+                        List.of()),
+                e);
     }
 }

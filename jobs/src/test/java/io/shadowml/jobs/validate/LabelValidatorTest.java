@@ -33,7 +33,11 @@ class LabelValidatorTest {
             ModelDescriptor.load(Path.of("../models/shipped/fashion/candidate/model.json"))));
 
     private static Label label(String id, Long time, double value) {
-        Label l = Label.newBuilder().setRequestId("x").setLabelTime(Instant.ofEpochMilli(1)).setValue(value).build();
+        Label l = Label.newBuilder()
+                .setRequestId("x")
+                .setLabelTime(Instant.ofEpochMilli(1))
+                .setValue(value)
+                .build();
         l.setRequestId(id);
         l.setLabelTime(time == null ? null : Instant.ofEpochMilli(time));
         return l;
@@ -95,8 +99,8 @@ class LabelValidatorTest {
     @Test
     void undecodableLabel() throws Exception {
         List<DeadLetter> dead = new ArrayList<>();
-        List<Object> out = run(BINARY,
-                Decoded.failed("undecodable Label: bad", TOPIC, 2, 5, KAFKA_TS, null, RAW), dead);
+        List<Object> out =
+                run(BINARY, Decoded.failed("undecodable Label: bad", TOPIC, 2, 5, KAFKA_TS, null, RAW), dead);
         assertEquals(List.of(), out);
         assertEquals(1, dead.size());
         assertEquals("undecodable Label: bad", dead.get(0).getReason());

@@ -39,8 +39,16 @@ class RequestValidatorTest {
     private static final List<ModelDescriptor> FASHION = List.of(
             ModelDescriptor.load(Path.of("../models/shipped/fashion/live/model.json")),
             ModelDescriptor.load(Path.of("../models/shipped/fashion/candidate/model.json")));
-    private static final List<String> FRAUD_FEATURES = List.of("amount", "hour", "merchant_risk", "txn_count_1h",
-            "txn_count_24h", "amount_to_avg_ratio", "distance_from_home_km", "is_foreign", "card_age_days");
+    private static final List<String> FRAUD_FEATURES = List.of(
+            "amount",
+            "hour",
+            "merchant_risk",
+            "txn_count_1h",
+            "txn_count_24h",
+            "amount_to_avg_ratio",
+            "distance_from_home_km",
+            "is_foreign",
+            "card_age_days");
 
     static Request fraudRequest(Consumer<Map<String, Double>> edit) {
         Map<String, Double> f = new LinkedHashMap<>();
@@ -48,13 +56,19 @@ class RequestValidatorTest {
             f.put(FRAUD_FEATURES.get(i), 1.0 + i);
         }
         edit.accept(f);
-        return Request.newBuilder().setRequestId("r-1").setEventTime(Instant.ofEpochMilli(KAFKA_TS - 5))
-                .setFeatures(f).build();
+        return Request.newBuilder()
+                .setRequestId("r-1")
+                .setEventTime(Instant.ofEpochMilli(KAFKA_TS - 5))
+                .setFeatures(f)
+                .build();
     }
 
     static Request fashionRequest(List<Float> vector) {
-        return Request.newBuilder().setRequestId("img-1").setEventTime(Instant.ofEpochMilli(KAFKA_TS - 5))
-                .setVector(vector).build();
+        return Request.newBuilder()
+                .setRequestId("img-1")
+                .setEventTime(Instant.ofEpochMilli(KAFKA_TS - 5))
+                .setVector(vector)
+                .build();
     }
 
     static List<Float> vector(int n) {
@@ -94,7 +108,8 @@ class RequestValidatorTest {
     }
 
     /** Rejected, with a reason containing all {@code words}, where it came from, and the raw bytes. */
-    private static DeadLetter assertRejected(List<ModelDescriptor> models, Request r, String... words) throws Exception {
+    private static DeadLetter assertRejected(List<ModelDescriptor> models, Request r, String... words)
+            throws Exception {
         Result res = run(models, ok(r));
         assertEquals(List.of(), res.passed, "nothing passes");
         assertEquals(1, res.dead.size(), "one dead letter");
@@ -136,9 +151,11 @@ class RequestValidatorTest {
         assertEquals(expected.getRequestId(), actual.getRequestId());
         assertEquals(expected.getEventTime(), actual.getEventTime());
         assertEquals(expected.getEntityId(), actual.getEntityId());
-        assertEquals(expected.getSegments() == null ? null : new HashMap<>(expected.getSegments()),
+        assertEquals(
+                expected.getSegments() == null ? null : new HashMap<>(expected.getSegments()),
                 actual.getSegments() == null ? null : new HashMap<>(actual.getSegments()));
-        assertEquals(expected.getFeatures() == null ? null : new HashMap<>(expected.getFeatures()),
+        assertEquals(
+                expected.getFeatures() == null ? null : new HashMap<>(expected.getFeatures()),
                 actual.getFeatures() == null ? null : new HashMap<>(actual.getFeatures()));
         assertEquals(expected.getVector(), actual.getVector());
         assertEquals(expected.getServedBy(), actual.getServedBy());
@@ -163,7 +180,8 @@ class RequestValidatorTest {
     void undecodableRecordIsPassedOnAsADeadLetter() throws Exception {
         byte[] garbage = {1, 2, 3};
         byte[] key = {9};
-        Decoded<Request> in = Decoded.failed("undecodable Request: boom", TOPIC, PARTITION, OFFSET, KAFKA_TS, key, garbage);
+        Decoded<Request> in =
+                Decoded.failed("undecodable Request: boom", TOPIC, PARTITION, OFFSET, KAFKA_TS, key, garbage);
         Result res = run(FRAUD, in);
         assertEquals(List.of(), res.passed);
         assertEquals(1, res.dead.size());
@@ -209,8 +227,11 @@ class RequestValidatorTest {
     @Test
     void nonFiniteFeature() throws Exception {
         assertRejected(FRAUD, fraudRequest(f -> f.put("amount", Double.NaN)), "'amount'", "NaN");
-        assertRejected(FRAUD, fraudRequest(f -> f.put("card_age_days", Double.POSITIVE_INFINITY)),
-                "'card_age_days'", "Infinity");
+        assertRejected(
+                FRAUD,
+                fraudRequest(f -> f.put("card_age_days", Double.POSITIVE_INFINITY)),
+                "'card_age_days'",
+                "Infinity");
         assertRejected(FRAUD, fraudRequest(f -> f.put("hour", Double.NEGATIVE_INFINITY)), "'hour'", "-Infinity");
     }
 

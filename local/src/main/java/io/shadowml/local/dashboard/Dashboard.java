@@ -53,12 +53,20 @@ public final class Dashboard implements AutoCloseable {
         return start(bootstrapServers, "reports", "verdicts", "scored-events", "dead-letters", preferredPort);
     }
 
-    public static Dashboard start(String bootstrapServers, String reportsTopic, String verdictsTopic,
-                                  String scoredEventsTopic, String deadLettersTopic, int preferredPort) throws IOException {
+    public static Dashboard start(
+            String bootstrapServers,
+            String reportsTopic,
+            String verdictsTopic,
+            String scoredEventsTopic,
+            String deadLettersTopic,
+            int preferredPort)
+            throws IOException {
         DashboardState state = new DashboardState();
         HttpServer server = bind(preferredPort);
-        DashboardFeed feed = new DashboardFeed(bootstrapServers,
-                new DashboardFeed.Topics(reportsTopic, verdictsTopic, scoredEventsTopic, deadLettersTopic), state);
+        DashboardFeed feed = new DashboardFeed(
+                bootstrapServers,
+                new DashboardFeed.Topics(reportsTopic, verdictsTopic, scoredEventsTopic, deadLettersTopic),
+                state);
         return serve(state, server, feed);
     }
 
@@ -115,7 +123,11 @@ public final class Dashboard implements AutoCloseable {
                 return;
             }
             if (path.equals("/api/summary")) {
-                send(ex, 200, "application/json; charset=utf-8", state.summaryJson().getBytes(StandardCharsets.UTF_8));
+                send(
+                        ex,
+                        200,
+                        "application/json; charset=utf-8",
+                        state.summaryJson().getBytes(StandardCharsets.UTF_8));
                 return;
             }
             String resource = STATIC.get(path);
@@ -125,7 +137,11 @@ public final class Dashboard implements AutoCloseable {
             }
             try (InputStream in = Dashboard.class.getResourceAsStream(RESOURCES + resource)) {
                 if (in == null) {
-                    send(ex, 500, "text/plain", ("missing resource " + resource + "\n").getBytes(StandardCharsets.UTF_8));
+                    send(
+                            ex,
+                            500,
+                            "text/plain",
+                            ("missing resource " + resource + "\n").getBytes(StandardCharsets.UTF_8));
                     return;
                 }
                 send(ex, 200, contentType(resource), in.readAllBytes());

@@ -10,11 +10,11 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
-import io.shadowml.avro.AvroCodec;
 
 /**
  * Follows the four output topics of the job from the beginning and feeds {@link DashboardState}. The job

@@ -39,8 +39,18 @@ public final class DashboardState {
     public static final int MAX_VERDICT_HISTORY = 200;
 
     /** Quality metrics charted over time, in display order, when the reports carry them. */
-    static final List<String> QUALITY_METRICS = List.of("accuracy", "roc_auc", "macro_f1", "f1", "precision", "recall",
-            "log_loss", "brier", "mae", "rmse", "error_rate");
+    static final List<String> QUALITY_METRICS = List.of(
+            "accuracy",
+            "roc_auc",
+            "macro_f1",
+            "f1",
+            "precision",
+            "recall",
+            "log_loss",
+            "brier",
+            "mae",
+            "rmse",
+            "error_rate");
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -64,6 +74,7 @@ public final class DashboardState {
             return size() > 20_000;
         }
     });
+
     private long undecodable;
     private String experimentId;
     private long updatedAt;
@@ -71,7 +82,8 @@ public final class DashboardState {
     public synchronized void addReport(ComparisonReport r) {
         reportsReceived++;
         experimentId = r.getExperimentId();
-        NavigableMap<Long, ComparisonReport> target = r.getWindowKind() == WindowKind.CUMULATIVE ? cumulative : tumbling;
+        NavigableMap<Long, ComparisonReport> target =
+                r.getWindowKind() == WindowKind.CUMULATIVE ? cumulative : tumbling;
         target.put(r.getWindowEnd().toEpochMilli(), r);
         while (target.size() > MAX_WINDOWS) {
             target.pollFirstEntry();
@@ -110,7 +122,9 @@ public final class DashboardState {
         scoredEventsReceived++;
         for (ModelOutput o : e.getOutputs()) {
             String model = o.getModelName() + ":" + o.getModelVersion();
-            scoredLatency.computeIfAbsent(model, m -> new LatencyRing(MAX_LATENCIES)).add(o.getLatencyMicros());
+            scoredLatency
+                    .computeIfAbsent(model, m -> new LatencyRing(MAX_LATENCIES))
+                    .add(o.getLatencyMicros());
             if (o.getError() != null) {
                 scoredErrors.merge(model, 1L, Long::sum);
             }
@@ -142,7 +156,8 @@ public final class DashboardState {
 
     public synchronized ObjectNode summary() {
         ObjectNode root = MAPPER.createObjectNode();
-        ComparisonReport latest = cumulative.isEmpty() ? (tumbling.isEmpty() ? null : tumbling.lastEntry().getValue())
+        ComparisonReport latest = cumulative.isEmpty()
+                ? (tumbling.isEmpty() ? null : tumbling.lastEntry().getValue())
                 : cumulative.lastEntry().getValue();
         root.put("experiment_id", experimentId);
         root.put("updated_at", updatedAt == 0 ? null : updatedAt);
@@ -222,7 +237,9 @@ public final class DashboardState {
             Map<String, ModelQuality> byModel = byModel(r);
             for (String m : models) {
                 ModelQuality q = byModel.get(m);
-                add((ArrayNode) latency.get(m), q == null ? Double.NaN : q.getMetrics().getOrDefault("latency_mean_micros", Double.NaN));
+                add(
+                        (ArrayNode) latency.get(m),
+                        q == null ? Double.NaN : q.getMetrics().getOrDefault("latency_mean_micros", Double.NaN));
             }
         }
 
@@ -250,7 +267,9 @@ public final class DashboardState {
             for (String k : qualityMetrics) {
                 for (String m : models) {
                     ModelQuality q = byModel.get(m);
-                    add((ArrayNode) quality.get(k).get(m), q == null ? Double.NaN : q.getMetrics().getOrDefault(k, Double.NaN));
+                    add(
+                            (ArrayNode) quality.get(k).get(m),
+                            q == null ? Double.NaN : q.getMetrics().getOrDefault(k, Double.NaN));
                 }
             }
         }
@@ -304,7 +323,9 @@ public final class DashboardState {
             o.put("candidate", v.getCandidate());
             o.put("decision", v.getDecision().toString());
             o.put("decided_at", v.getDecidedAt().toEpochMilli());
-            putStrings(o.putArray("reasons"), v.getReasons().stream().map(CharSequence::toString).toList());
+            putStrings(
+                    o.putArray("reasons"),
+                    v.getReasons().stream().map(CharSequence::toString).toList());
         }
         ArrayNode history = root.putArray("verdict_history");
         for (Verdict v : verdictHistory) {
@@ -350,7 +371,8 @@ public final class DashboardState {
     /** Live model first, then the candidates, in the order the reports list them. */
     private List<String> models() {
         Set<String> models = new LinkedHashSet<>();
-        ComparisonReport latest = !cumulative.isEmpty() ? cumulative.lastEntry().getValue()
+        ComparisonReport latest = !cumulative.isEmpty()
+                ? cumulative.lastEntry().getValue()
                 : !tumbling.isEmpty() ? tumbling.lastEntry().getValue() : null;
         if (latest != null) {
             models.add(latest.getLiveModel());

@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Decision;
@@ -49,7 +50,6 @@ import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
-import io.shadowml.avro.AvroCodec;
 import io.shadowml.embedded.EmbeddedKafka;
 
 /**
@@ -74,6 +74,7 @@ class DashboardBrowserTest {
     static HttpClient http = HttpClient.newHttpClient();
     /** What the test wrote, the values the page must show. */
     static final Map<String, Double> expected = new LinkedHashMap<>();
+
     static final List<String> deadLetterReasons = List.of(
             "not Avro: Malformed data. Length is negative: -41",
             "invalid request: feature 'amount' is NaN",
@@ -84,15 +85,41 @@ class DashboardBrowserTest {
         return 0.0125 + 0.00107 * i + 0.004 * Math.sin(i * 0.9);
     }
 
-    static double p50(int i) { return 0.006 + 0.0004 * i; }
-    static double p90(int i) { return 0.041 + 0.002 * i + 0.006 * Math.cos(i); }
-    static double p99(int i) { return 0.118 + 0.004 * i + 0.015 * Math.sin(i * 1.3); }
-    static double latency(int model, int i) { return model == 0 ? 182.5 + 6 * Math.sin(i) : 241.25 + 9 * Math.cos(i * 0.7); }
-    static int deadLettered(int i) { return i == 4 ? 2 : i == 9 ? 1 : 0; }
-    static double coverage(int i) { return Math.min(0.86, 0.078 * i); }
-    static double accuracy(int model, int i) { return model == 0 ? 0.9612 + 0.0011 * (i % 4) : 0.9547 + 0.0009 * (i % 3); }
-    static double rocAuc(int model, int i) { return model == 0 ? 0.9134 + 0.002 * Math.sin(i) : 0.8812 + 0.003 * Math.cos(i); }
-    static double logLoss(int model, int i) { return model == 0 ? 0.1093 - 0.001 * i : 0.1321 - 0.0008 * i; }
+    static double p50(int i) {
+        return 0.006 + 0.0004 * i;
+    }
+
+    static double p90(int i) {
+        return 0.041 + 0.002 * i + 0.006 * Math.cos(i);
+    }
+
+    static double p99(int i) {
+        return 0.118 + 0.004 * i + 0.015 * Math.sin(i * 1.3);
+    }
+
+    static double latency(int model, int i) {
+        return model == 0 ? 182.5 + 6 * Math.sin(i) : 241.25 + 9 * Math.cos(i * 0.7);
+    }
+
+    static int deadLettered(int i) {
+        return i == 4 ? 2 : i == 9 ? 1 : 0;
+    }
+
+    static double coverage(int i) {
+        return Math.min(0.86, 0.078 * i);
+    }
+
+    static double accuracy(int model, int i) {
+        return model == 0 ? 0.9612 + 0.0011 * (i % 4) : 0.9547 + 0.0009 * (i % 3);
+    }
+
+    static double rocAuc(int model, int i) {
+        return model == 0 ? 0.9134 + 0.002 * Math.sin(i) : 0.8812 + 0.003 * Math.cos(i);
+    }
+
+    static double logLoss(int model, int i) {
+        return model == 0 ? 0.1093 - 0.001 * i : 0.1321 - 0.0008 * i;
+    }
 
     static Map<String, Double> quality(int model, int i, boolean labelled, boolean tumbling) {
         Map<String, Double> m = new HashMap<>();
@@ -120,32 +147,68 @@ class DashboardBrowserTest {
             deadCumulative += deadLettered(k);
         }
         List<Disagreement> disagreement = List.of(Disagreement.newBuilder()
-                .setCandidate(CAND).setCompared(scored).setFlips(Math.round(scored * flipRate(i)))
-                .setFlipRate(flipRate(i)).setAbsDiffMean(p50(i) * 1.4).setAbsDiffP50(p50(i)).setAbsDiffP90(p90(i))
-                .setAbsDiffP99(p99(i)).setAbsDiffMax(p99(i) * 1.9).build());
+                .setCandidate(CAND)
+                .setCompared(scored)
+                .setFlips(Math.round(scored * flipRate(i)))
+                .setFlipRate(flipRate(i))
+                .setAbsDiffMean(p50(i) * 1.4)
+                .setAbsDiffP50(p50(i))
+                .setAbsDiffP90(p90(i))
+                .setAbsDiffP99(p99(i))
+                .setAbsDiffMax(p99(i) * 1.9)
+                .build());
         List<ModelQuality> quality = List.of(
-                ModelQuality.newBuilder().setModel(LIVE).setRole(ModelRole.LIVE).setLabelled(labelled)
-                        .setMetrics(quality(0, i, !tumbling, tumbling)).build(),
-                ModelQuality.newBuilder().setModel(CAND).setRole(ModelRole.CANDIDATE).setLabelled(labelled)
-                        .setMetrics(quality(1, i, !tumbling, tumbling)).build());
-        List<PairedTest> paired = tumbling ? List.of() : List.of(PairedTest.newBuilder().setCandidate(CAND)
-                .setPairs(labelled).setLiveOnlyCorrect(41).setCandidateOnlyCorrect(19).setMcnemarPValue(0.0061)
-                .setLossDiffMean(0.0228).setLossDiffCiLow(0.0131).setLossDiffCiHigh(0.0325).build());
+                ModelQuality.newBuilder()
+                        .setModel(LIVE)
+                        .setRole(ModelRole.LIVE)
+                        .setLabelled(labelled)
+                        .setMetrics(quality(0, i, !tumbling, tumbling))
+                        .build(),
+                ModelQuality.newBuilder()
+                        .setModel(CAND)
+                        .setRole(ModelRole.CANDIDATE)
+                        .setLabelled(labelled)
+                        .setMetrics(quality(1, i, !tumbling, tumbling))
+                        .build());
+        List<PairedTest> paired = tumbling
+                ? List.of()
+                : List.of(PairedTest.newBuilder()
+                        .setCandidate(CAND)
+                        .setPairs(labelled)
+                        .setLiveOnlyCorrect(41)
+                        .setCandidateOnlyCorrect(19)
+                        .setMcnemarPValue(0.0061)
+                        .setLossDiffMean(0.0228)
+                        .setLossDiffCiLow(0.0131)
+                        .setLossDiffCiHigh(0.0325)
+                        .build());
         return ComparisonReport.newBuilder()
-                .setExperimentId(EXPERIMENT).setWindowKind(kind)
-                .setWindowStart(tumbling ? end.minusMillis(6 * HOUR) : START).setWindowEnd(end)
+                .setExperimentId(EXPERIMENT)
+                .setWindowKind(kind)
+                .setWindowStart(tumbling ? end.minusMillis(6 * HOUR) : START)
+                .setWindowEnd(end)
                 .setLiveModel(LIVE)
-                .setCounts(ReportCounts.newBuilder().setScored(scored).setLabelled(labelled)
-                        .setExpiredUnlabeled(tumbling ? 0 : i * 3L).setDeadLettered(tumbling ? deadLettered(i) : deadCumulative)
+                .setCounts(ReportCounts.newBuilder()
+                        .setScored(scored)
+                        .setLabelled(labelled)
+                        .setExpiredUnlabeled(tumbling ? 0 : i * 3L)
+                        .setDeadLettered(tumbling ? deadLettered(i) : deadCumulative)
                         .build())
-                .setDisagreement(disagreement).setQuality(quality).setPaired(paired)
+                .setDisagreement(disagreement)
+                .setQuality(quality)
+                .setPaired(paired)
                 .setMetrics(new HashMap<>(Map.of("label_coverage", tumbling ? Double.NaN : coverage(i))))
                 .build();
     }
 
     static Verdict verdict(int window, Decision d, List<String> reasons) {
-        return Verdict.newBuilder().setExperimentId(EXPERIMENT).setCandidate(CAND)
-                .setDecidedAt(START.plusMillis((window + 1) * 6 * HOUR)).setDecision(d).setReasons(reasons).build();
+        return Verdict.newBuilder()
+                .setExperimentId(EXPERIMENT)
+                .setCandidate(CAND)
+                .setDecidedAt(START.plusMillis((window + 1) * 6 * HOUR))
+                .setDecision(d)
+                .setReasons(reasons)
+                .build();
     }
 
     static final List<String> REJECT_REASONS = List.of(
@@ -160,38 +223,54 @@ class DashboardBrowserTest {
             kafka.createTopic(t, 1);
         }
         // Reports and verdicts as the job writes them: in Kafka transactions.
-        try (KafkaProducer<byte[], byte[]> tx = new KafkaProducer<>(kafka.transactionalProducerProps("dashboard-test"))) {
+        try (KafkaProducer<byte[], byte[]> tx =
+                new KafkaProducer<>(kafka.transactionalProducerProps("dashboard-test"))) {
             tx.initTransactions();
             tx.beginTransaction();
             for (int i = 0; i < WINDOWS; i++) {
                 for (WindowKind kind : WindowKind.values()) {
                     ComparisonReport r = report(i, kind);
-                    tx.send(new ProducerRecord<>("reports", null, r.getWindowEnd().toEpochMilli(), null, AvroCodec.encode(r)));
+                    tx.send(new ProducerRecord<>(
+                            "reports", null, r.getWindowEnd().toEpochMilli(), null, AvroCodec.encode(r)));
                 }
                 if (i == 6) {
-                    tx.send(new ProducerRecord<>("verdicts", AvroCodec.encode(verdict(i, Decision.CONTINUE,
-                            List.<String>of("only 640 labelled pairs, 1000 needed")))));
+                    tx.send(new ProducerRecord<>(
+                            "verdicts",
+                            AvroCodec.encode(verdict(
+                                    i, Decision.CONTINUE, List.<String>of("only 640 labelled pairs, 1000 needed")))));
                 }
             }
-            tx.send(new ProducerRecord<>("verdicts", AvroCodec.encode(verdict(WINDOWS - 1, Decision.REJECT, REJECT_REASONS))));
+            tx.send(new ProducerRecord<>(
+                    "verdicts", AvroCodec.encode(verdict(WINDOWS - 1, Decision.REJECT, REJECT_REASONS))));
             tx.commitTransaction();
             // An aborted transaction: a later window and a PROMOTE verdict the dashboard must never show.
             tx.beginTransaction();
-            ComparisonReport ghost = ComparisonReport.newBuilder(report(WINDOWS + 5, WindowKind.TUMBLING)).build();
+            ComparisonReport ghost = ComparisonReport.newBuilder(report(WINDOWS + 5, WindowKind.TUMBLING))
+                    .build();
             ghost.getDisagreement().get(0).setFlipRate(0.99);
             tx.send(new ProducerRecord<>("reports", AvroCodec.encode(ghost)));
-            tx.send(new ProducerRecord<>("verdicts", AvroCodec.encode(verdict(WINDOWS + 5, Decision.PROMOTE, List.<String>of("aborted")))));
+            tx.send(new ProducerRecord<>(
+                    "verdicts", AvroCodec.encode(verdict(WINDOWS + 5, Decision.PROMOTE, List.<String>of("aborted")))));
             tx.flush();
             tx.abortTransaction();
         }
         for (int i = 0; i < deadLetterReasons.size(); i++) {
-            DeadLetter d = DeadLetter.newBuilder().setSourceTopic("requests").setPartition(i % 2).setOffset(500 + 997L * i)
-                    .setReason(deadLetterReasons.get(i)).setFailedAt(START.plusMillis(i * 20 * HOUR)).setExperimentId(EXPERIMENT).build();
-            kafka.produce("dead-letters", null, AvroCodec.encode(d), d.getFailedAt().toEpochMilli());
+            DeadLetter d = DeadLetter.newBuilder()
+                    .setSourceTopic("requests")
+                    .setPartition(i % 2)
+                    .setOffset(500 + 997L * i)
+                    .setReason(deadLetterReasons.get(i))
+                    .setFailedAt(START.plusMillis(i * 20 * HOUR))
+                    .setExperimentId(EXPERIMENT)
+                    .build();
+            kafka.produce(
+                    "dead-letters", null, AvroCodec.encode(d), d.getFailedAt().toEpochMilli());
         }
         List<ProducerRecord<byte[], byte[]>> scored = new ArrayList<>();
         for (int i = 0; i < SCORED_EVENTS; i++) {
-            ScoredEvent e = ScoredEvent.newBuilder().setExperimentId(EXPERIMENT).setRequestId("r-" + i)
+            ScoredEvent e = ScoredEvent.newBuilder()
+                    .setExperimentId(EXPERIMENT)
+                    .setRequestId("r-" + i)
                     .setEventTime(START.plusSeconds(i * 600L))
                     .setOutputs(List.of(
                             output("fraud-gbm", "1", ModelRole.LIVE, 150 + 3L * i),
@@ -227,18 +306,27 @@ class DashboardBrowserTest {
         dashboard = Dashboard.start(kafka.bootstrapServers(), 0);
         long deadline = System.currentTimeMillis() + 60_000;
         JsonNode s = summary();
-        while (!(s.at("/received/reports").asLong() == 2L * WINDOWS && s.at("/received/verdicts").asLong() == 2
+        while (!(s.at("/received/reports").asLong() == 2L * WINDOWS
+                && s.at("/received/verdicts").asLong() == 2
                 && s.at("/received/dead_letters").asLong() == deadLetterReasons.size()
                 && s.at("/received/scored_events").asLong() == SCORED_EVENTS)) {
-            assertTrue(System.currentTimeMillis() < deadline, "the dashboard did not read every record: " + s.get("received"));
+            assertTrue(
+                    System.currentTimeMillis() < deadline,
+                    "the dashboard did not read every record: " + s.get("received"));
             Thread.sleep(200);
             s = summary();
         }
     }
 
     static ModelOutput output(String name, String version, ModelRole role, long latencyMicros) {
-        return ModelOutput.newBuilder().setModelName(name).setModelVersion(version).setRole(role).setScore(0.12)
-                .setPredictedClass(0).setLatencyMicros(latencyMicros).build();
+        return ModelOutput.newBuilder()
+                .setModelName(name)
+                .setModelVersion(version)
+                .setRole(role)
+                .setScore(0.12)
+                .setPredictedClass(0)
+                .setLatencyMicros(latencyMicros)
+                .build();
     }
 
     @AfterAll
@@ -252,8 +340,11 @@ class DashboardBrowserTest {
     }
 
     static JsonNode summary() throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + "/api/summary"))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + "/api/summary"))
+                        .timeout(Duration.ofSeconds(10))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("application/json"));
         return JSON.readTree(r.body());
@@ -283,14 +374,19 @@ class DashboardBrowserTest {
         assertEquals(EXPERIMENT, s.get("experiment_id").asText());
         assertEquals(LIVE, s.get("live_model").asText());
         assertEquals(List.of(CAND), JSON.convertValue(s.get("candidates"), List.class));
-        assertEquals(List.of("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "brier", "error_rate"),
+        assertEquals(
+                List.of("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "brier", "error_rate"),
                 JSON.convertValue(s.get("quality_metrics"), List.class));
         JsonNode t = s.get("tumbling");
         assertEquals(WINDOWS, t.get("window_end").size(), "the aborted report must not be read");
-        assertEquals(START.plusMillis(WINDOWS * 6 * HOUR).toEpochMilli(), t.get("window_end").get(WINDOWS - 1).asLong());
+        assertEquals(
+                START.plusMillis(WINDOWS * 6 * HOUR).toEpochMilli(),
+                t.get("window_end").get(WINDOWS - 1).asLong());
         assertEquals(expected.get("flip_rate"), last(t.at("/flip_rate/" + CAND.replace("/", "~1"))));
         assertEquals(expected.get("p99"), last(t.get("abs_diff_p99").get(CAND)));
-        assertEquals(expected.get("latency:" + CAND), last(t.get("latency_mean_micros").get(CAND)));
+        assertEquals(
+                expected.get("latency:" + CAND),
+                last(t.get("latency_mean_micros").get(CAND)));
         // Before labels the quality metrics are NaN in the reports and null in the JSON.
         JsonNode acc = s.at("/cumulative/quality/accuracy").get(LIVE);
         assertEquals(WINDOWS, acc.size());
@@ -299,27 +395,43 @@ class DashboardBrowserTest {
         assertEquals(expected.get("accuracy:" + LIVE), last(acc));
         JsonNode verdicts = s.get("verdicts");
         assertEquals(1, verdicts.size());
-        assertEquals("REJECT", verdicts.get(0).get("decision").asText(), "latest committed verdict; the PROMOTE was aborted");
+        assertEquals(
+                "REJECT",
+                verdicts.get(0).get("decision").asText(),
+                "latest committed verdict; the PROMOTE was aborted");
         assertEquals(REJECT_REASONS.size(), verdicts.get(0).get("reasons").size());
         assertEquals(deadLetterReasons.size(), s.at("/dead_letters/count").asInt());
-        assertEquals(deadLetterReasons.get(2), s.at("/dead_letters/recent/0/reason").asText(), "newest first");
-        assertEquals(expected.get("scored_latency:" + LIVE), s.at("/scored_events/latency_micros").get(LIVE).get("mean").asDouble());
+        assertEquals(
+                deadLetterReasons.get(2), s.at("/dead_letters/recent/0/reason").asText(), "newest first");
+        assertEquals(
+                expected.get("scored_latency:" + LIVE),
+                s.at("/scored_events/latency_micros").get(LIVE).get("mean").asDouble());
         assertEquals(0.0061, s.at("/latest/paired/0/mcnemar_p_value").asDouble());
-        assertEquals(expected.get("label_coverage"), s.at("/counts/label_coverage").asDouble());
+        assertEquals(
+                expected.get("label_coverage"), s.at("/counts/label_coverage").asDouble());
     }
 
     @Test
     void servesThePageAndItsAssetsFromTheJar() throws Exception {
-        for (String[] p : List.of(new String[] {"/", "text/html"}, new String[] {"/app.js", "text/javascript"},
-                new String[] {"/style.css", "text/css"})) {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + p[0])).build(),
+        for (String[] p :
+                List.of(new String[] {"/", "text/html"}, new String[] {"/app.js", "text/javascript"}, new String[] {
+                    "/style.css", "text/css"
+                })) {
+            HttpResponse<String> r = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + p[0]))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), p[0]);
             assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith(p[1]), p[0]);
-            String body = r.body().replace("http://www.w3.org/2000/svg", "");  // the SVG namespace is a name, not a download
-            assertFalse(body.contains("http://") || body.contains("https://"), p[0] + " must not load anything from the internet");
+            String body =
+                    r.body().replace("http://www.w3.org/2000/svg", ""); // the SVG namespace is a name, not a download
+            assertFalse(
+                    body.contains("http://") || body.contains("https://"),
+                    p[0] + " must not load anything from the internet");
         }
-        HttpResponse<String> missing = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + "/nope")).build(),
+        HttpResponse<String> missing = http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + dashboard.port() + "/nope"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         assertEquals(404, missing.statusCode());
     }
@@ -327,8 +439,10 @@ class DashboardBrowserTest {
     // ---------------------------------------------------------------------------------- real browser
     @Test
     void aRealBrowserRendersTheChartsWithTheValuesWritten() throws Exception {
-        assumeTrue(Files.isExecutable(Paths.get(CHROMIUM)),
-                CHROMIUM + " is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test");
+        assumeTrue(
+                Files.isExecutable(Paths.get(CHROMIUM)),
+                CHROMIUM
+                        + " is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test");
         String url = "http://127.0.0.1:" + dashboard.port() + "/";
         Path target = Paths.get("target");
         Files.createDirectories(target);
@@ -350,7 +464,11 @@ class DashboardBrowserTest {
         assertEquals(CAND, diff.get("data-candidate"));
         assertEquals("3", diff.get("data-lines"));
         for (String q : List.of("p50", "p90", "p99")) {
-            assertValue(expected.get(q), last(t.get("abs_diff_" + q).get(CAND)), line(dom, "abs_diff", q).get("data-last"), q);
+            assertValue(
+                    expected.get(q),
+                    last(t.get("abs_diff_" + q).get(CAND)),
+                    line(dom, "abs_diff", q).get("data-last"),
+                    q);
             assertLine(dom, "abs_diff", q, WINDOWS, expected.get(q));
         }
 
@@ -361,48 +479,75 @@ class DashboardBrowserTest {
             assertEquals(String.valueOf(WINDOWS - UNLABELLED_WINDOWS), chart.get("data-points"), metric);
             for (String model : List.of(LIVE, CAND)) {
                 double fromJson = last(cu.get("quality").get(metric).get(model));
-                assertValue(expected.get(metric + ":" + model), fromJson, line(dom, "quality:" + metric, model).get("data-last"),
+                assertValue(
+                        expected.get(metric + ":" + model),
+                        fromJson,
+                        line(dom, "quality:" + metric, model).get("data-last"),
                         metric + " " + model);
-                assertLine(dom, "quality:" + metric, model, WINDOWS - UNLABELLED_WINDOWS, expected.get(metric + ":" + model));
+                assertLine(
+                        dom,
+                        "quality:" + metric,
+                        model,
+                        WINDOWS - UNLABELLED_WINDOWS,
+                        expected.get(metric + ":" + model));
             }
         }
         assertFalse(dom.contains("data-series=\"quality:macro_f1\""), "a binary task has no macro F1 chart");
 
         Map<String, String> coverage = svg(dom, "label_coverage");
         assertEquals(String.valueOf(WINDOWS), coverage.get("data-points"));
-        assertValue(expected.get("label_coverage"), last(cu.get("label_coverage")), coverage.get("data-last"), "label_coverage");
+        assertValue(
+                expected.get("label_coverage"),
+                last(cu.get("label_coverage")),
+                coverage.get("data-last"),
+                "label_coverage");
 
         // Latency per model, from the reports and from the sampled scored events.
         for (String model : List.of(LIVE, CAND)) {
-            assertValue(expected.get("latency:" + model), last(t.get("latency_mean_micros").get(model)),
-                    line(dom, "latency", model).get("data-last"), "latency " + model);
+            assertValue(
+                    expected.get("latency:" + model),
+                    last(t.get("latency_mean_micros").get(model)),
+                    line(dom, "latency", model).get("data-last"),
+                    "latency " + model);
         }
         Map<String, String> scoredLatency = svg(dom, "scored_latency");
         assertEquals("2", scoredLatency.get("data-points"));
         for (String model : List.of(LIVE, CAND)) {
-            Matcher bar = Pattern.compile("<rect[^>]*data-name=\"" + Pattern.quote(model) + "\"[^>]*data-value=\"([^\"]+)\"")
+            Matcher bar = Pattern.compile(
+                            "<rect[^>]*data-name=\"" + Pattern.quote(model) + "\"[^>]*data-value=\"([^\"]+)\"")
                     .matcher(section(dom, "scored_latency"));
             assertTrue(bar.find(), "bar of " + model);
-            assertValue(expected.get("scored_latency:" + model), s.at("/scored_events/latency_micros").get(model).get("mean").asDouble(),
-                    bar.group(1), "scored latency " + model);
+            assertValue(
+                    expected.get("scored_latency:" + model),
+                    s.at("/scored_events/latency_micros").get(model).get("mean").asDouble(),
+                    bar.group(1),
+                    "scored latency " + model);
         }
 
         // Dead letters: bars per window, the count and the reasons.
         Map<String, String> dead = svg(dom, "dead_letters");
         assertEquals(String.valueOf(WINDOWS), dead.get("data-points"));
-        assertValue(expected.get("dead_lettered"), last(t.get("dead_lettered")), dead.get("data-last"), "dead_lettered");
+        assertValue(
+                expected.get("dead_lettered"), last(t.get("dead_lettered")), dead.get("data-last"), "dead_lettered");
         String deadCard = dom.substring(dom.indexOf("data-chart=\"dead_letters\""));
-        assertTrue(Pattern.compile("<rect[^>]*height=\"[1-9]").matcher(section(dom, "dead_letters")).find(), "dead-letter bars");
+        assertTrue(
+                Pattern.compile("<rect[^>]*height=\"[1-9]")
+                        .matcher(section(dom, "dead_letters"))
+                        .find(),
+                "dead-letter bars");
         assertTrue(deadCard.contains("data-count=\"" + deadLetterReasons.size() + "\""));
         for (String reason : deadLetterReasons) {
             assertTrue(deadCard.contains(html(reason)), "dead-letter reason shown: " + reason);
         }
 
         // The verdict badge and its reasons.
-        Matcher badge = Pattern.compile("<span class=\"badge ([A-Z]+)\" data-verdict=\"([A-Z]+)\" data-candidate=\"([^\"]+)\">([A-Z]+)</span>")
+        Matcher badge = Pattern.compile(
+                        "<span class=\"badge ([A-Z]+)\" data-verdict=\"([A-Z]+)\" data-candidate=\"([^\"]+)\">([A-Z]+)</span>")
                 .matcher(dom);
         assertTrue(badge.find(), "verdict badge");
-        assertEquals(List.of("REJECT", "REJECT", CAND, "REJECT"), List.of(badge.group(1), badge.group(2), badge.group(3), badge.group(4)));
+        assertEquals(
+                List.of("REJECT", "REJECT", CAND, "REJECT"),
+                List.of(badge.group(1), badge.group(2), badge.group(3), badge.group(4)));
         assertFalse(badge.find(), "one badge per candidate");
         for (String reason : REJECT_REASONS) {
             assertTrue(dom.contains("<li>" + html(reason.toString()) + "</li>"), "verdict reason shown: " + reason);
@@ -412,16 +557,24 @@ class DashboardBrowserTest {
         // A screenshot a person can look at.
         Path png = target.resolve("dashboard-screenshot.png").toAbsolutePath();
         Files.deleteIfExists(png);
-        chromium(target.resolve("chromium-screenshot.log"), "--screenshot=" + png, "--window-size=1400,1000",
-                "--hide-scrollbars", url);
+        chromium(
+                target.resolve("chromium-screenshot.log"),
+                "--screenshot=" + png,
+                "--window-size=1400,1000",
+                "--hide-scrollbars",
+                url);
         assertTrue(Files.exists(png), "screenshot written");
         byte[] bytes = Files.readAllBytes(png);
         assertEquals((byte) 0x89, bytes[0]);
         assertEquals('P', bytes[1]);
         assertTrue(bytes.length > 10_000, "a non-trivial screenshot, was " + bytes.length + " bytes");
         // And the whole page, for a person reviewing the build artifacts.
-        chromium(target.resolve("chromium-screenshot.log"), "--screenshot=" + target.resolve("dashboard-full-page.png").toAbsolutePath(),
-                "--window-size=1400,2700", "--hide-scrollbars", url);
+        chromium(
+                target.resolve("chromium-screenshot.log"),
+                "--screenshot=" + target.resolve("dashboard-full-page.png").toAbsolutePath(),
+                "--window-size=1400,2700",
+                "--hide-scrollbars",
+                url);
     }
 
     /** Text as the DOM serialises it. */
@@ -441,19 +594,22 @@ class DashboardBrowserTest {
         assertEquals(String.valueOf(points), l.get("data-points"), series + " " + name);
         assertEquals(last, Double.parseDouble(l.get("data-last")), series + " " + name);
         String d = l.get("d");
-        assertTrue(d != null && d.startsWith("M") && d.split("L").length == points, series + " " + name + " path: " + d);
+        assertTrue(
+                d != null && d.startsWith("M") && d.split("L").length == points, series + " " + name + " path: " + d);
     }
 
     /** The attributes of the {@code <svg>} with this data-series. */
     static Map<String, String> svg(String dom, String series) {
-        Matcher m = Pattern.compile("<svg[^>]*data-series=\"" + Pattern.quote(series) + "\"[^>]*>").matcher(dom);
+        Matcher m = Pattern.compile("<svg[^>]*data-series=\"" + Pattern.quote(series) + "\"[^>]*>")
+                .matcher(dom);
         assertTrue(m.find(), "no chart " + series + " in the rendered page");
         return attributes(m.group());
     }
 
     /** The markup of the {@code <svg>} with this data-series. */
     static String section(String dom, String series) {
-        Matcher m = Pattern.compile("<svg[^>]*data-series=\"" + Pattern.quote(series) + "\"[^>]*>").matcher(dom);
+        Matcher m = Pattern.compile("<svg[^>]*data-series=\"" + Pattern.quote(series) + "\"[^>]*>")
+                .matcher(dom);
         assertTrue(m.find(), "no chart " + series);
         return dom.substring(m.start(), dom.indexOf("</svg>", m.start()));
     }
@@ -470,7 +626,9 @@ class DashboardBrowserTest {
         Map<String, String> a = new HashMap<>();
         Matcher m = Pattern.compile("([a-zA-Z:-]+)=\"([^\"]*)\"").matcher(tag);
         while (m.find()) {
-            a.put(m.group(1), m.group(2).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"));
+            a.put(
+                    m.group(1),
+                    m.group(2).replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"));
         }
         return a;
     }
@@ -479,12 +637,24 @@ class DashboardBrowserTest {
     static String chromium(Path log, String... args) throws Exception {
         Path profile = Files.createTempDirectory("shadowml-chromium");
         try {
-            List<String> cmd = new ArrayList<>(List.of(CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--user-data-dir=" + profile, "--virtual-time-budget=15000"));
+            List<String> cmd = new ArrayList<>(List.of(
+                    CHROMIUM,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--user-data-dir=" + profile,
+                    "--virtual-time-budget=15000"));
             cmd.addAll(List.of(args));
             Path out = Files.createTempFile("chromium", ".out");
-            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(log.toFile()).start();
+            Process p = new ProcessBuilder(cmd)
+                    .redirectOutput(out.toFile())
+                    .redirectError(log.toFile())
+                    .start();
             if (!p.waitFor(120, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("chromium did not finish in 120 s: " + cmd);

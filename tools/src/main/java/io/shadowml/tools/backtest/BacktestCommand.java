@@ -1,6 +1,5 @@
 package io.shadowml.tools.backtest;
 
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -20,10 +19,10 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
@@ -34,7 +33,6 @@ import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.ShadowSinks;
-import io.shadowml.jobs.config.ConfigException;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.tools.cli.ColumnOptions;
@@ -50,7 +48,10 @@ import io.shadowml.tools.io.RowSpec;
  *
  * <p>Exit codes: 0 done, 1 the job failed, 2 usage or configuration error.
  */
-@Command(name = "backtest", sortOptions = false, usageHelpAutoWidth = true,
+@Command(
+        name = "backtest",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
         description = "Runs the shadow job in Flink BATCH mode over history files and writes its reports, verdicts "
                 + "and dead letters to files.",
         footer = {"", "Exit codes: 0 done, 1 the job failed, 2 usage or configuration error."})
@@ -58,20 +59,31 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE",
+    @Option(
+            names = "--config",
+            required = true,
+            paramLabel = "FILE",
             description = "the job's YAML config (its kafka and topics parts must be present but are ignored)")
     Path configFile;
 
-    @Option(names = "--requests", required = true, paramLabel = "FILE",
+    @Option(
+            names = "--requests",
+            required = true,
+            paramLabel = "FILE",
             description = "CSV with a header (column options below), or an Avro container of Requests")
     Path requests;
 
-    @Option(names = "--labels", paramLabel = "FILE",
+    @Option(
+            names = "--labels",
+            paramLabel = "FILE",
             description = "Avro container of Labels (with Avro requests); with CSV requests the labels come from "
                     + "the same rows (--label-column ...), --labels may then only name that file")
     Path labels;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--out",
+            required = true,
+            paramLabel = "DIR",
             description = "reports.{avro,jsonl}, verdicts.{avro,jsonl}, dead-letters.{avro,jsonl}"
                     + "[, scored-events.{avro,jsonl}] (overwritten)")
     Path out;
@@ -79,13 +91,18 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
     @Option(names = "--parallelism", paramLabel = "N", description = "Flink parallelism (default: min(4, processors))")
     Integer parallelism;
 
-    @Option(names = "--scored-events", description = "also write scored events (at the config's scored_events_sample_rate)")
+    @Option(
+            names = "--scored-events",
+            description = "also write scored events (at the config's scored_events_sample_rate)")
     boolean scoredEvents;
 
     @Mixin
     ColumnOptions columns;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     public static void main(String[] argv) {
@@ -119,12 +136,17 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
     }
 
     /** What the backtest wrote, in file order. */
-    public record Result(List<ComparisonReport> reports, List<Verdict> verdicts, List<DeadLetter> deadLetters,
-                         List<ScoredEvent> scoredEvents) {
+    public record Result(
+            List<ComparisonReport> reports,
+            List<Verdict> verdicts,
+            List<DeadLetter> deadLetters,
+            List<ScoredEvent> scoredEvents) {
         /** The cumulative report of the last window, or null when nothing was reported. */
         public ComparisonReport finalCumulative() {
-            return reports.stream().filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .max(Comparator.comparing(ComparisonReport::getWindowEnd)).orElse(null);
+            return reports.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .orElse(null);
         }
     }
 
@@ -132,7 +154,8 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
         PrintWriter err = spec.commandLine().getErr();
         existing("--config", configFile);
         existing("--requests", requests);
-        int parallelism = this.parallelism != null ? this.parallelism
+        int parallelism = this.parallelism != null
+                ? this.parallelism
                 : Math.min(4, Runtime.getRuntime().availableProcessors());
         if (parallelism < 1) {
             throw new ParameterException(spec.commandLine(), "option --parallelism must be >= 1");
@@ -143,21 +166,24 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
         Source<Decoded<Label>, ?, ?> labelSource;
         if (HistoryReader.detect(requests) == HistoryReader.Format.AVRO) {
             if (columns.anyGiven()) {
-                throw new UsageException(requests + " is an Avro file of Requests: the column options apply to CSV input only");
+                throw new UsageException(
+                        requests + " is an Avro file of Requests: the column options apply to CSV input only");
             }
             requestSource = HistorySources.requests(requests, null);
-            labelSource = labels != null ? HistorySources.avroLabels(existing("--labels", labels))
+            labelSource = labels != null
+                    ? HistorySources.avroLabels(existing("--labels", labels))
                     : HistorySources.noLabels(requests);
         } else {
             RowSpec rows = columns.toRowSpec();
             if (labels != null && !Files.isSameFile(existing("--labels", labels), requests)) {
-                throw new UsageException("with CSV requests the labels come from the same rows; --labels "
-                        + labels + " is another file");
+                throw new UsageException("with CSV requests the labels come from the same rows; --labels " + labels
+                        + " is another file");
             }
             // Fail on a bad header now, not inside the job.
             HistoryReader.open(requests, rows).close();
             requestSource = HistorySources.requests(requests, rows);
-            labelSource = rows.labelColumn != null ? HistorySources.csvLabels(requests, rows)
+            labelSource = rows.labelColumn != null
+                    ? HistorySources.csvLabels(requests, rows)
                     : HistorySources.noLabels(requests);
         }
 
@@ -189,15 +215,33 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
         double secs = (System.nanoTime() - t0) / 1e9;
 
         Result result = new Result(
-                RecordFiles.finish(out, "reports", ComparisonReport.class,
-                        Comparator.comparing(ComparisonReport::getWindowEnd).thenComparing(ComparisonReport::getWindowKind)),
-                RecordFiles.finish(out, "verdicts", Verdict.class,
-                        Comparator.comparing(Verdict::getDecidedAt).thenComparing(v -> v.getCandidate().toString())),
-                RecordFiles.finish(out, "dead-letters", DeadLetter.class,
-                        Comparator.comparing((DeadLetter d) -> d.getSourceTopic().toString())
-                                .thenComparingInt(DeadLetter::getPartition).thenComparingLong(DeadLetter::getOffset)),
-                scored ? RecordFiles.finish(out, "scored-events", ScoredEvent.class,
-                        Comparator.comparing(ScoredEvent::getEventTime).thenComparing(e -> e.getRequestId().toString()))
+                RecordFiles.finish(
+                        out,
+                        "reports",
+                        ComparisonReport.class,
+                        Comparator.comparing(ComparisonReport::getWindowEnd)
+                                .thenComparing(ComparisonReport::getWindowKind)),
+                RecordFiles.finish(
+                        out,
+                        "verdicts",
+                        Verdict.class,
+                        Comparator.comparing(Verdict::getDecidedAt)
+                                .thenComparing(v -> v.getCandidate().toString())),
+                RecordFiles.finish(
+                        out,
+                        "dead-letters",
+                        DeadLetter.class,
+                        Comparator.comparing(
+                                        (DeadLetter d) -> d.getSourceTopic().toString())
+                                .thenComparingInt(DeadLetter::getPartition)
+                                .thenComparingLong(DeadLetter::getOffset)),
+                scored
+                        ? RecordFiles.finish(
+                                out,
+                                "scored-events",
+                                ScoredEvent.class,
+                                Comparator.comparing(ScoredEvent::getEventTime)
+                                        .thenComparing(e -> e.getRequestId().toString()))
                         : List.of());
         summary(err, out, secs, result);
         return result;
@@ -211,18 +255,34 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
     }
 
     private static void summary(PrintWriter err, Path out, double secs, Result r) {
-        err.printf(Locale.ROOT, "backtest done in %.1f s: %d reports, %d verdicts, %d dead letters%s in %s%n", secs,
-                r.reports().size(), r.verdicts().size(), r.deadLetters().size(),
-                r.scoredEvents().isEmpty() ? "" : ", " + r.scoredEvents().size() + " scored events", out);
+        err.printf(
+                Locale.ROOT,
+                "backtest done in %.1f s: %d reports, %d verdicts, %d dead letters%s in %s%n",
+                secs,
+                r.reports().size(),
+                r.verdicts().size(),
+                r.deadLetters().size(),
+                r.scoredEvents().isEmpty() ? "" : ", " + r.scoredEvents().size() + " scored events",
+                out);
         ComparisonReport c = r.finalCumulative();
         if (c != null) {
             var n = c.getCounts();
-            err.printf(Locale.ROOT, "cumulative to %s: scored %d, labelled %d, expired unlabelled %d, dead-lettered %d,"
-                            + " duplicate labels %d, unknown labels %d, errors %d%n", c.getWindowEnd(), n.getScored(),
-                    n.getLabelled(), n.getExpiredUnlabeled(), n.getDeadLettered(), n.getDuplicateLabels(),
-                    n.getUnknownLabels(), n.getErrors());
+            err.printf(
+                    Locale.ROOT,
+                    "cumulative to %s: scored %d, labelled %d, expired unlabelled %d, dead-lettered %d,"
+                            + " duplicate labels %d, unknown labels %d, errors %d%n",
+                    c.getWindowEnd(),
+                    n.getScored(),
+                    n.getLabelled(),
+                    n.getExpiredUnlabeled(),
+                    n.getDeadLettered(),
+                    n.getDuplicateLabels(),
+                    n.getUnknownLabels(),
+                    n.getErrors());
         }
-        r.verdicts().stream().filter(v -> c != null && v.getDecidedAt().equals(c.getWindowEnd()))
-                .forEach(v -> err.println("verdict " + v.getCandidate() + ": " + v.getDecision() + " " + v.getReasons()));
+        r.verdicts().stream()
+                .filter(v -> c != null && v.getDecidedAt().equals(c.getWindowEnd()))
+                .forEach(v ->
+                        err.println("verdict " + v.getCandidate() + ": " + v.getDecision() + " " + v.getReasons()));
     }
 }

@@ -60,8 +60,13 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
     private final Class<T> type;
     private final TypeInformation<Decoded<T>> producedType;
 
-    private HistoryFormat(Kind kind, String path, String fileName, RowSpec spec, Class<T> type,
-                          TypeInformation<Decoded<T>> producedType) {
+    private HistoryFormat(
+            Kind kind,
+            String path,
+            String fileName,
+            RowSpec spec,
+            Class<T> type,
+            TypeInformation<Decoded<T>> producedType) {
         this.kind = kind;
         this.path = path;
         this.fileName = fileName;
@@ -84,11 +89,13 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
     }
 
     @Override
-    public StreamFormat.Reader<Decoded<T>> createReader(Configuration config, FSDataInputStream stream) throws IOException {
+    public StreamFormat.Reader<Decoded<T>> createReader(Configuration config, FSDataInputStream stream)
+            throws IOException {
         AvroDecodingDeserializer<T> decoder = new AvroDecodingDeserializer<>(type, producedType, List.of());
         switch (kind) {
             case REQUESTS: {
-                HistoryReader rows = spec == null ? new AvroHistoryReader(path, fileName, stream, 0)
+                HistoryReader rows = spec == null
+                        ? new AvroHistoryReader(path, fileName, stream, 0)
                         : new CsvHistoryReader(path, fileName, stream, 0, spec);
                 return reader(rows, () -> {
                     if (!rows.hasNext()) {
@@ -97,8 +104,13 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
                     HistoryRecord r = rows.next();
                     return r.isBad()
                             ? Decoded.failed(r.reason(), fileName, 0, r.position, r.timestamp, null, r.raw)
-                            : decoder.decode(AvroCodec.encode(r.request), key(r.request.getRequestId()), fileName, 0,
-                                    r.position, r.timestamp);
+                            : decoder.decode(
+                                    AvroCodec.encode(r.request),
+                                    key(r.request.getRequestId()),
+                                    fileName,
+                                    0,
+                                    r.position,
+                                    r.timestamp);
                 });
             }
             case CSV_LABELS: {
@@ -107,8 +119,13 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
                     while (rows.hasNext()) {
                         HistoryRecord r = rows.next();
                         if (!r.isBad() && r.label != null) {
-                            return decoder.decode(AvroCodec.encode(r.label), key(r.label.getRequestId()), fileName, 0,
-                                    r.position, r.label.getLabelTime().toEpochMilli());
+                            return decoder.decode(
+                                    AvroCodec.encode(r.label),
+                                    key(r.label.getRequestId()),
+                                    fileName,
+                                    0,
+                                    r.position,
+                                    r.label.getLabelTime().toEpochMilli());
                         }
                     }
                     return null;
@@ -125,8 +142,13 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
                     if (l.label().getLabelTime() != null) {
                         lastTime[0] = l.label().getLabelTime().toEpochMilli();
                     }
-                    return decoder.decode(AvroCodec.encode(l.label()), key(l.label().getRequestId()), fileName, 0,
-                            l.index(), lastTime[0]);
+                    return decoder.decode(
+                            AvroCodec.encode(l.label()),
+                            key(l.label().getRequestId()),
+                            fileName,
+                            0,
+                            l.index(),
+                            lastTime[0]);
                 });
             }
             default:

@@ -36,7 +36,8 @@ final class HistorySources {
 
     /** No labels: the requests file opened and not read, since a file source needs a file. */
     static FileSource<Decoded<Label>> noLabels(Path requestsFile) {
-        return source(HistoryFormat.labels(HistoryFormat.Kind.NONE, requestsFile.toString(), name(requestsFile), null),
+        return source(
+                HistoryFormat.labels(HistoryFormat.Kind.NONE, requestsFile.toString(), name(requestsFile), null),
                 requestsFile);
     }
 

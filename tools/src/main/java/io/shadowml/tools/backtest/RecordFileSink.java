@@ -31,7 +31,8 @@ public final class RecordFileSink<T extends SpecificRecord> implements Sink<T> {
 
     @Override
     public SinkWriter<T> createWriter(WriterInitContext context) throws IOException {
-        Path file = Path.of(dir, RecordFiles.partPrefix(name) + context.getTaskInfo().getIndexOfThisSubtask() + ".avro");
+        Path file = Path.of(
+                dir, RecordFiles.partPrefix(name) + context.getTaskInfo().getIndexOfThisSubtask() + ".avro");
         Files.createDirectories(file.getParent());
         DataFileWriter<T> writer = new DataFileWriter<>(new SpecificDatumWriter<>(type));
         writer.create(RecordFiles.schemaOf(type), file.toFile());

@@ -4,6 +4,7 @@ import java.io.BufferedWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -14,10 +15,6 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.nio.ByteBuffer;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileReader;
@@ -31,6 +28,9 @@ import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The backtest's output files. For each output NAME there are two files with the same records in the same
@@ -136,7 +136,7 @@ public final class RecordFiles {
             }
             case MAP: {
                 Map<String, Object> m = new LinkedHashMap<>();
-                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext();) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
                     Map.Entry<String, JsonNode> e = it.next();
                     m.put(e.getKey(), fromJson(e.getValue(), s.getValueType()));
                 }
@@ -148,7 +148,8 @@ public final class RecordFiles {
                 }
                 Map.Entry<String, JsonNode> e = n.fields().next();
                 for (Schema branch : s.getTypes()) {
-                    if (branch.getFullName().equals(e.getKey()) || branch.getName().equals(e.getKey())) {
+                    if (branch.getFullName().equals(e.getKey())
+                            || branch.getName().equals(e.getKey())) {
                         return fromJson(e.getValue(), branch);
                     }
                 }

@@ -52,7 +52,8 @@ public final class ToolCommandLine {
      * before missing required options (picocli checks those first; a misspelt option is the likelier cause).
      */
     static String message(ParameterException e) {
-        List<String> unmatched = e instanceof UnmatchedArgumentException u ? u.getUnmatched()
+        List<String> unmatched = e instanceof UnmatchedArgumentException u
+                ? u.getUnmatched()
                 : e.getCommandLine().getUnmatchedArguments();
         if (!unmatched.isEmpty()) {
             String first = unmatched.get(0);

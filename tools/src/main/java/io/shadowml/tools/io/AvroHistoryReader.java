@@ -43,10 +43,12 @@ public final class AvroHistoryReader implements HistoryReader {
         this.size = Math.max(1, size);
         this.counting = new CountingInputStream(stream);
         try {
-            this.in = new DataFileStream<>(new BufferedInputStream(counting, 1 << 16), new SpecificDatumReader<>(Request.class));
+            this.in = new DataFileStream<>(
+                    new BufferedInputStream(counting, 1 << 16), new SpecificDatumReader<>(Request.class));
         } catch (IOException | RuntimeException e) {
             stream.close();
-            throw new UsageException(where + ": not a readable Avro container file of Request records: " + e.getMessage());
+            throw new UsageException(
+                    where + ": not a readable Avro container file of Request records: " + e.getMessage());
         }
         if (!in.getSchema().getFullName().equals(Request.getClassSchema().getFullName())) {
             in.close();

@@ -34,6 +34,7 @@ public final class CsvHistoryReader implements HistoryReader {
     private final RowSpec.Bound cols;
     /** Lines read ahead to find the first event time (see {@link #lookAhead}). */
     private final ArrayDeque<Line> ahead = new ArrayDeque<>();
+
     private boolean firstTimeKnown;
     private long line = 1;
     private long lastTime;
@@ -158,11 +159,16 @@ public final class CsvHistoryReader implements HistoryReader {
         byte[] raw = text.getBytes(StandardCharsets.UTF_8);
         List<String> v = split(text);
         if (v == null) {
-            return HistoryRecord.bad(lineNo, Problem.MALFORMED_CSV, "a quoted field does not end on this line", raw, lastTime);
+            return HistoryRecord.bad(
+                    lineNo, Problem.MALFORMED_CSV, "a quoted field does not end on this line", raw, lastTime);
         }
         if (v.size() != cols.columns) {
-            return HistoryRecord.bad(lineNo, Problem.WRONG_COLUMN_COUNT,
-                    "expected " + cols.columns + ", found " + v.size(), raw, lastTime);
+            return HistoryRecord.bad(
+                    lineNo,
+                    Problem.WRONG_COLUMN_COUNT,
+                    "expected " + cols.columns + ", found " + v.size(),
+                    raw,
+                    lastTime);
         }
         String timeText = v.get(cols.time);
         long time;
@@ -184,9 +190,15 @@ public final class CsvHistoryReader implements HistoryReader {
         }
         if (!timeOk) {
             return timeText.isBlank()
-                    ? HistoryRecord.bad(lineNo, Problem.MISSING_EVENT_TIME, "column '" + spec.timeColumn + "' is empty", raw, time)
-                    : HistoryRecord.bad(lineNo, Problem.BAD_EVENT_TIME, "column '" + spec.timeColumn + "': '" + timeText
-                            + "' is neither epoch milliseconds nor an ISO-8601 instant", raw, time);
+                    ? HistoryRecord.bad(
+                            lineNo, Problem.MISSING_EVENT_TIME, "column '" + spec.timeColumn + "' is empty", raw, time)
+                    : HistoryRecord.bad(
+                            lineNo,
+                            Problem.BAD_EVENT_TIME,
+                            "column '" + spec.timeColumn + "': '" + timeText
+                                    + "' is neither epoch milliseconds nor an ISO-8601 instant",
+                            raw,
+                            time);
         }
         Request.Builder request = Request.newBuilder().setRequestId(id).setEventTime(Instant.ofEpochMilli(time));
         if (cols.entity >= 0 && !v.get(cols.entity).isEmpty()) {
@@ -206,12 +218,14 @@ public final class CsvHistoryReader implements HistoryReader {
                 String s = v.get(cols.features[i]).trim();
                 String column = cols.featureNames[i];
                 if (s.isEmpty()) {
-                    return HistoryRecord.bad(lineNo, Problem.MISSING_VALUE, "column '" + column + "' is empty", raw, time);
+                    return HistoryRecord.bad(
+                            lineNo, Problem.MISSING_VALUE, "column '" + column + "' is empty", raw, time);
                 }
                 try {
                     features.put(column, Double.parseDouble(s));
                 } catch (NumberFormatException e) {
-                    return HistoryRecord.bad(lineNo, Problem.BAD_NUMBER, "column '" + column + "': '" + s + "'", raw, time);
+                    return HistoryRecord.bad(
+                            lineNo, Problem.BAD_NUMBER, "column '" + column + "': '" + s + "'", raw, time);
                 }
             }
             request.setFeatures(features);
@@ -220,12 +234,14 @@ public final class CsvHistoryReader implements HistoryReader {
             for (int c : cols.vector) {
                 String s = v.get(c).trim();
                 if (s.isEmpty()) {
-                    return HistoryRecord.bad(lineNo, Problem.MISSING_VALUE, "column '" + header(c) + "' is empty", raw, time);
+                    return HistoryRecord.bad(
+                            lineNo, Problem.MISSING_VALUE, "column '" + header(c) + "' is empty", raw, time);
                 }
                 try {
                     vector.add(Float.parseFloat(s));
                 } catch (NumberFormatException e) {
-                    return HistoryRecord.bad(lineNo, Problem.BAD_NUMBER, "column '" + header(c) + "': '" + s + "'", raw, time);
+                    return HistoryRecord.bad(
+                            lineNo, Problem.BAD_NUMBER, "column '" + header(c) + "': '" + s + "'", raw, time);
                 }
             }
             request.setVector(vector);
@@ -238,7 +254,8 @@ public final class CsvHistoryReader implements HistoryReader {
                 try {
                     value = Double.parseDouble(lv);
                 } catch (NumberFormatException e) {
-                    return HistoryRecord.bad(lineNo, Problem.BAD_LABEL, "column '" + spec.labelColumn + "': '" + lv + "'", raw, time);
+                    return HistoryRecord.bad(
+                            lineNo, Problem.BAD_LABEL, "column '" + spec.labelColumn + "': '" + lv + "'", raw, time);
                 }
                 long labelTime = Long.MIN_VALUE;
                 if (cols.labelTime >= 0) {
@@ -247,8 +264,12 @@ public final class CsvHistoryReader implements HistoryReader {
                         try {
                             labelTime = RowSpec.parseTime(lt);
                         } catch (IllegalArgumentException e) {
-                            return HistoryRecord.bad(lineNo, Problem.BAD_LABEL_TIME, "column '" + spec.labelTimeColumn
-                                    + "': " + e.getMessage(), raw, time);
+                            return HistoryRecord.bad(
+                                    lineNo,
+                                    Problem.BAD_LABEL_TIME,
+                                    "column '" + spec.labelTimeColumn + "': " + e.getMessage(),
+                                    raw,
+                                    time);
                         }
                     }
                 } else if (cols.labelDelayCol >= 0) {
@@ -258,12 +279,21 @@ public final class CsvHistoryReader implements HistoryReader {
                         try {
                             delay = RowSpec.parseDelay(ld);
                         } catch (IllegalArgumentException e) {
-                            return HistoryRecord.bad(lineNo, Problem.BAD_LABEL_TIME, "column '" + spec.labelDelayColumn
-                                    + "': '" + ld + "' is not milliseconds or a duration", raw, time);
+                            return HistoryRecord.bad(
+                                    lineNo,
+                                    Problem.BAD_LABEL_TIME,
+                                    "column '" + spec.labelDelayColumn + "': '" + ld
+                                            + "' is not milliseconds or a duration",
+                                    raw,
+                                    time);
                         }
                         if (delay < 0) {
-                            return HistoryRecord.bad(lineNo, Problem.BAD_LABEL_TIME, "column '" + spec.labelDelayColumn
-                                    + "': negative delay " + ld, raw, time);
+                            return HistoryRecord.bad(
+                                    lineNo,
+                                    Problem.BAD_LABEL_TIME,
+                                    "column '" + spec.labelDelayColumn + "': negative delay " + ld,
+                                    raw,
+                                    time);
                         }
                         labelTime = time + delay;
                     }
@@ -274,7 +304,11 @@ public final class CsvHistoryReader implements HistoryReader {
                     }
                 }
                 if (labelTime != Long.MIN_VALUE) {
-                    label = Label.newBuilder().setRequestId(id).setLabelTime(Instant.ofEpochMilli(labelTime)).setValue(value).build();
+                    label = Label.newBuilder()
+                            .setRequestId(id)
+                            .setLabelTime(Instant.ofEpochMilli(labelTime))
+                            .setValue(value)
+                            .build();
                 }
             }
         }

@@ -67,14 +67,17 @@ public final class DelayDistribution implements Serializable {
                 double sigma = Double.parseDouble(p.remove("sigma"));
                 double never = p.containsKey("never") ? Double.parseDouble(p.remove("never")) : 0.0;
                 if (!(sigma >= 0) || !(never >= 0 && never < 1) || !p.isEmpty()) {
-                    throw new IllegalArgumentException("sigma must be >= 0, never in [0, 1), no other keys; unknown: " + p.keySet());
+                    throw new IllegalArgumentException(
+                            "sigma must be >= 0, never in [0, 1), no other keys; unknown: " + p.keySet());
                 }
                 return new DelayDistribution(t, false, median, sigma, never);
             }
             throw new IllegalArgumentException("unknown distribution '" + kind + "'");
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("'" + text + "': " + e.getMessage()
-                    + " (use fixed:7d or lognormal:median=3d,sigma=0.8[,never=0.05])", e);
+            throw new IllegalArgumentException(
+                    "'" + text + "': " + e.getMessage()
+                            + " (use fixed:7d or lognormal:median=3d,sigma=0.8[,never=0.05])",
+                    e);
         }
     }
 
@@ -90,7 +93,8 @@ public final class DelayDistribution implements Serializable {
         if (fixed) {
             return medianMillis;
         }
-        SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ requestId.hashCode() * 0xC2B2AE3D27D4EB4FL ^ requestId.length());
+        SplittableRandom r = new SplittableRandom(
+                seed * 0x9E3779B97F4A7C15L ^ requestId.hashCode() * 0xC2B2AE3D27D4EB4FL ^ requestId.length());
         double u = r.nextDouble();
         double z = gaussian(r);
         if (u < never) {

@@ -21,7 +21,10 @@ import io.shadowml.tools.cli.UsageException;
  */
 public interface HistoryReader extends Iterator<HistoryRecord>, Closeable {
 
-    enum Format { CSV, AVRO }
+    enum Format {
+        CSV,
+        AVRO
+    }
 
     /** Fraction of the input consumed, in [0, 1]. */
     double progress();
@@ -34,7 +37,8 @@ public interface HistoryReader extends Iterator<HistoryRecord>, Closeable {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] magic = in.readNBytes(4);
             return magic.length == 4 && magic[0] == 'O' && magic[1] == 'b' && magic[2] == 'j' && magic[3] == 1
-                    ? Format.AVRO : Format.CSV;
+                    ? Format.AVRO
+                    : Format.CSV;
         } catch (IOException e) {
             throw new UsageException("cannot read " + file + ": " + e.getMessage());
         }

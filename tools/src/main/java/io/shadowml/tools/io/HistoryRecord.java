@@ -16,6 +16,7 @@ public final class HistoryRecord {
     public final Request request;
     /** Null when the request is never labelled (and for a bad row). */
     public final Label label;
+
     public final Problem problem;
     public final String message;
     /** The row's raw bytes (a bad row's UTF-8 line). */
@@ -26,8 +27,8 @@ public final class HistoryRecord {
      */
     public final long timestamp;
 
-    private HistoryRecord(long position, Request request, Label label, Problem problem, String message, byte[] raw,
-                          long timestamp) {
+    private HistoryRecord(
+            long position, Request request, Label label, Problem problem, String message, byte[] raw, long timestamp) {
         this.position = position;
         this.request = request;
         this.label = label;

@@ -43,10 +43,12 @@ public final class LabelFileReader implements Iterator<LabelFileReader.Indexed>,
     public LabelFileReader(String where, String name, InputStream stream) throws IOException {
         this.name = name;
         try {
-            this.in = new DataFileStream<>(new BufferedInputStream(stream, 1 << 16), new SpecificDatumReader<>(Label.class));
+            this.in = new DataFileStream<>(
+                    new BufferedInputStream(stream, 1 << 16), new SpecificDatumReader<>(Label.class));
         } catch (IOException | RuntimeException e) {
             stream.close();
-            throw new UsageException(where + ": not a readable Avro container file of Label records: " + e.getMessage());
+            throw new UsageException(
+                    where + ": not a readable Avro container file of Label records: " + e.getMessage());
         }
         if (!in.getSchema().getFullName().equals(Label.getClassSchema().getFullName())) {
             in.close();

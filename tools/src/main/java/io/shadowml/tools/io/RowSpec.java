@@ -24,15 +24,25 @@ public final class RowSpec implements Serializable {
     public final List<String> featureColumns;
     /** A prefix ending in '*' (or an exact column name), for a dense vector in header order. */
     public final String vectorColumn;
+
     public final String labelColumn;
     public final String labelTimeColumn;
     public final String labelDelayColumn;
     public final DelayDistribution labelDelay;
     public final long seed;
 
-    public RowSpec(String idColumn, String timeColumn, String entityColumn, List<String> segmentColumns,
-                   List<String> featureColumns, String vectorColumn, String labelColumn, String labelTimeColumn,
-                   String labelDelayColumn, DelayDistribution labelDelay, long seed) {
+    public RowSpec(
+            String idColumn,
+            String timeColumn,
+            String entityColumn,
+            List<String> segmentColumns,
+            List<String> featureColumns,
+            String vectorColumn,
+            String labelColumn,
+            String labelTimeColumn,
+            String labelDelayColumn,
+            DelayDistribution labelDelay,
+            long seed) {
         this.idColumn = idColumn;
         this.timeColumn = timeColumn;
         this.entityColumn = entityColumn;
@@ -47,9 +57,11 @@ public final class RowSpec implements Serializable {
         if (featureColumns.isEmpty() == (vectorColumn == null)) {
             throw new UsageException("give exactly one of --feature-columns and --vector-column");
         }
-        int labelTimes = (labelTimeColumn != null ? 1 : 0) + (labelDelayColumn != null ? 1 : 0) + (labelDelay != null ? 1 : 0);
+        int labelTimes =
+                (labelTimeColumn != null ? 1 : 0) + (labelDelayColumn != null ? 1 : 0) + (labelDelay != null ? 1 : 0);
         if (labelColumn != null && labelTimes != 1) {
-            throw new UsageException("with --label-column give exactly one of --label-time-column, --label-delay-column, --label-delay");
+            throw new UsageException(
+                    "with --label-column give exactly one of --label-time-column, --label-delay-column, --label-delay");
         }
         if (labelColumn == null && labelTimes != 0) {
             throw new UsageException("--label-time-column / --label-delay-column / --label-delay need --label-column");
@@ -90,8 +102,11 @@ public final class RowSpec implements Serializable {
             for (int i = 0; i < features.length; i++) {
                 featureNames[i] = header.get(features[i]);
             }
-            vector = vectorColumn == null ? new int[0]
-                    : matching(file, header, vectorColumn, "vector-column").stream().mapToInt(Integer::intValue).toArray();
+            vector = vectorColumn == null
+                    ? new int[0]
+                    : matching(file, header, vectorColumn, "vector-column").stream()
+                            .mapToInt(Integer::intValue)
+                            .toArray();
             label = labelColumn == null ? -1 : index(file, header, labelColumn, "label-column");
             labelTime = labelTimeColumn == null ? -1 : index(file, header, labelTimeColumn, "label-time-column");
             labelDelayCol = labelDelayColumn == null ? -1 : index(file, header, labelDelayColumn, "label-delay-column");
@@ -101,8 +116,8 @@ public final class RowSpec implements Serializable {
     private static int index(String file, List<String> header, String column, String option) {
         int i = header.indexOf(column);
         if (i < 0) {
-            throw new UsageException(file + ": no column '" + column + "' (option --" + option + "); the header has "
-                    + header);
+            throw new UsageException(
+                    file + ": no column '" + column + "' (option --" + option + "); the header has " + header);
         }
         return i;
     }
@@ -119,8 +134,8 @@ public final class RowSpec implements Serializable {
             }
         }
         if (out.isEmpty()) {
-            throw new UsageException(file + ": no column matches '" + pattern + "' (option --" + option
-                    + "); the header has " + header);
+            throw new UsageException(
+                    file + ": no column matches '" + pattern + "' (option --" + option + "); the header has " + header);
         }
         return out;
     }

@@ -34,9 +34,19 @@ final class Progress {
         double rate = sent / secs;
         int width = 30;
         int filled = (int) Math.round(Math.max(0, Math.min(1, fraction)) * width);
-        String eta = fraction > 0.001 && fraction < 1 ? clock(secs / fraction - secs) : fraction >= 1 ? "0:00:00" : "--:--:--";
-        String line = String.format(Locale.ROOT, "[%s%s] %5.1f%%  %,d rows  %,.0f records/s  ETA %s  skipped %,d",
-                "#".repeat(filled), ".".repeat(width - filled), fraction * 100, rows, rate, eta, skipped);
+        String eta = fraction > 0.001 && fraction < 1
+                ? clock(secs / fraction - secs)
+                : fraction >= 1 ? "0:00:00" : "--:--:--";
+        String line = String.format(
+                Locale.ROOT,
+                "[%s%s] %5.1f%%  %,d rows  %,.0f records/s  ETA %s  skipped %,d",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                fraction * 100,
+                rows,
+                rate,
+                eta,
+                skipped);
         if (terminal) {
             out.print("\r" + line);
         } else {

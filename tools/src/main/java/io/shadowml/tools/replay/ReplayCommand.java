@@ -27,10 +27,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.Label;
@@ -52,9 +52,15 @@ import io.shadowml.tools.io.RowSpec;
  *
  * <p>Exit codes: 0 done (also with skipped rows), 1 failed while running (Kafka, I/O), 2 usage error.
  */
-@Command(name = "replay", sortOptions = false, usageHelpAutoWidth = true,
+@Command(
+        name = "replay",
+        sortOptions = false,
+        usageHelpAutoWidth = true,
         description = "Replays labelled history (CSV or Avro) into the request and label topics of a Kafka cluster.",
-        footer = {"", "Exit codes: 0 done (also with skipped rows), 1 failed while running, 2 usage or configuration error."})
+        footer = {
+            "",
+            "Exit codes: 0 done (also with skipped rows), 1 failed while running, 2 usage or configuration error."
+        })
 public final class ReplayCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -65,14 +71,22 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--requests-topic", required = true, paramLabel = "T", description = "topic of the requests")
     String requestsTopic;
 
-    @Option(names = "--labels-topic", paramLabel = "T", description = "topic of the labels (required when there are labels)")
+    @Option(
+            names = "--labels-topic",
+            paramLabel = "T",
+            description = "topic of the labels (required when there are labels)")
     String labelsTopic;
 
-    @Option(names = "--input", required = true, paramLabel = "FILE",
+    @Option(
+            names = "--input",
+            required = true,
+            paramLabel = "FILE",
             description = "CSV with a header, or an Avro container file of io.shadowml.avro.Request")
     Path input;
 
-    @Option(names = "--labels-input", paramLabel = "FILE",
+    @Option(
+            names = "--labels-input",
+            paramLabel = "FILE",
             description = "with Avro input: an Avro container file of io.shadowml.avro.Label")
     Path labelsInput;
 
@@ -82,16 +96,22 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "N", description = "at most N records/s (requests + labels)")
     Double rate;
 
-    @Option(names = "--speed", paramLabel = "X",
-            description = "X ms of event time per wall ms (e.g. 86400 = a day per second); labels wait for the clock too")
+    @Option(
+            names = "--speed",
+            paramLabel = "X",
+            description =
+                    "X ms of event time per wall ms (e.g. 86400 = a day per second); labels wait for the clock too")
     Double speed;
 
-    @Option(names = "--producer-property", paramLabel = "K=V",
+    @Option(
+            names = "--producer-property",
+            paramLabel = "K=V",
             description = "Kafka producer setting (repeatable; security settings go here). Defaults: acks=all, "
                     + "idempotence on, linger.ms=5")
     Map<String, String> producerProperties = new LinkedHashMap<>();
 
-    @Option(names = "--forward-bad-rows",
+    @Option(
+            names = "--forward-bad-rows",
             description = "also send each bad row's raw line to the requests topic (the job dead-letters it as it "
                     + "would in a backtest); default: skip it")
     boolean forwardBadRows;
@@ -99,12 +119,17 @@ public final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress bar")
     boolean quiet;
 
-    @Option(names = "--summary", paramLabel = "FILE",
+    @Option(
+            names = "--summary",
+            paramLabel = "FILE",
             description = "also write the counts of the summary to FILE (Java properties: rows, requests_sent, "
                     + "labels_sent, bad_rows, bad_rows_forwarded, ...), for scripts and tests")
     Path summaryFile;
 
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "print this help and exit")
     boolean help;
 
     public static void main(String[] argv) {
@@ -146,10 +171,12 @@ public final class ReplayCommand implements Callable<Integer> {
         public long badRowsForwarded;
         /** Timestamps of the first and the last record sent (Long.MIN_VALUE when none was). */
         public long firstTime = Long.MIN_VALUE;
+
         public long lastTime = Long.MIN_VALUE;
         public final Map<Problem, Long> skipped = new EnumMap<>(Problem.class);
         /** Every skipped row's message, "file:line N: problem: detail". */
         public final List<String> errors = new ArrayList<>();
+
         public double seconds;
 
         public long skippedTotal() {
@@ -168,12 +195,14 @@ public final class ReplayCommand implements Callable<Integer> {
         RowSpec rows = null;
         if (avro) {
             if (columns.anyGiven()) {
-                throw new UsageException(input + " is an Avro file of Requests: the column options apply to CSV input only");
+                throw new UsageException(
+                        input + " is an Avro file of Requests: the column options apply to CSV input only");
             }
         } else {
             rows = columns.toRowSpec();
             if (labelsInput != null) {
-                throw new UsageException("--labels-input applies to Avro input; a CSV file's labels come from --label-column");
+                throw new UsageException(
+                        "--labels-input applies to Avro input; a CSV file's labels come from --label-column");
             }
         }
         boolean labels = avro ? labelsInput != null : rows.labelColumn != null;
@@ -188,7 +217,8 @@ public final class ReplayCommand implements Callable<Integer> {
         props.put(ProducerConfig.CLIENT_ID_CONFIG, "shadowml-replay");
         producerProperties.forEach((k, v) -> {
             if (k.isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "option --producer-property must be key=value, was '=" + v + "'");
+                throw new ParameterException(
+                        spec.commandLine(), "option --producer-property must be key=value, was '=" + v + "'");
             }
             props.put(k, v);
         });
@@ -205,9 +235,18 @@ public final class ReplayCommand implements Callable<Integer> {
             }
         }
         try (HistoryReader reader = HistoryReader.open(input, rows);
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
-            Replay replay = new Replay(reader, producer, requestsTopic, labelsTopic, pending, rate == null ? 0 : rate,
-                    speed == null ? 0 : speed, forwardBadRows, new Progress(err, !quiet), err);
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props)) {
+            Replay replay = new Replay(
+                    reader,
+                    producer,
+                    requestsTopic,
+                    labelsTopic,
+                    pending,
+                    rate == null ? 0 : rate,
+                    speed == null ? 0 : speed,
+                    forwardBadRows,
+                    new Progress(err, !quiet),
+                    err);
             Result result = replay.run();
             summary(err, input, requestsTopic, labelsTopic, result);
             if (summaryFile != null) {
@@ -219,8 +258,8 @@ public final class ReplayCommand implements Callable<Integer> {
 
     private void positive(String option, Double value) {
         if (value != null && (!(value > 0) || Double.isInfinite(value))) {
-            throw new ParameterException(spec.commandLine(), "option " + option + " must be a positive number, was '"
-                    + value + "'");
+            throw new ParameterException(
+                    spec.commandLine(), "option " + option + " must be a positive number, was '" + value + "'");
         }
     }
 
@@ -229,12 +268,23 @@ public final class ReplayCommand implements Callable<Integer> {
     }
 
     private static void summary(PrintWriter err, Path input, String requestsTopic, String labelsTopic, Result r) {
-        err.printf(Locale.ROOT, "replayed %s: %,d rows -> %,d requests to %s, %,d labels to %s in %.1f s%n",
-                input, r.rows, r.requestsSent, requestsTopic, r.labelsSent, labelsTopic, r.seconds);
+        err.printf(
+                Locale.ROOT,
+                "replayed %s: %,d rows -> %,d requests to %s, %,d labels to %s in %.1f s%n",
+                input,
+                r.rows,
+                r.requestsSent,
+                requestsTopic,
+                r.labelsSent,
+                labelsTopic,
+                r.seconds);
         if (r.skippedTotal() == 0) {
             err.println("skipped rows: none");
         } else {
-            err.printf(Locale.ROOT, "skipped rows: %,d%s%n", r.skippedTotal(),
+            err.printf(
+                    Locale.ROOT,
+                    "skipped rows: %,d%s%n",
+                    r.skippedTotal(),
                     r.badRowsForwarded > 0 ? " (raw lines forwarded to " + requestsTopic + ")" : "");
             r.skipped.forEach((p, n) -> err.printf(Locale.ROOT, "  %-45s %,d%n", p.text, n));
         }
@@ -259,9 +309,17 @@ public final class ReplayCommand implements Callable<Integer> {
         private long t0 = Long.MIN_VALUE;
         private long sent;
 
-        Replay(HistoryReader reader, KafkaProducer<byte[], byte[]> producer, String requestsTopic, String labelsTopic,
-               PriorityQueue<Label> pending, double rate, double speed, boolean forwardBad, Progress progress,
-               PrintWriter err) {
+        Replay(
+                HistoryReader reader,
+                KafkaProducer<byte[], byte[]> producer,
+                String requestsTopic,
+                String labelsTopic,
+                PriorityQueue<Label> pending,
+                double rate,
+                double speed,
+                boolean forwardBad,
+                Progress progress,
+                PrintWriter err) {
             this.reader = reader;
             this.producer = producer;
             this.requestsTopic = requestsTopic;
@@ -305,8 +363,11 @@ public final class ReplayCommand implements Callable<Integer> {
                     sendDueLabels(clock);
                     pace(t);
                     String id = r.request.getRequestId();
-                    send(requestsTopic, id == null ? null : id.getBytes(StandardCharsets.UTF_8),
-                            AvroCodec.encode(r.request), t);
+                    send(
+                            requestsTopic,
+                            id == null ? null : id.getBytes(StandardCharsets.UTF_8),
+                            AvroCodec.encode(r.request),
+                            t);
                     result.requestsSent++;
                     if (r.label != null) {
                         pending.add(r.label);
@@ -329,7 +390,10 @@ public final class ReplayCommand implements Callable<Integer> {
                 long t = labelTime(l);
                 pace(t);
                 String id = l.getRequestId();
-                send(labelsTopic, id == null ? null : id.getBytes(StandardCharsets.UTF_8), AvroCodec.encode(l),
+                send(
+                        labelsTopic,
+                        id == null ? null : id.getBytes(StandardCharsets.UTF_8),
+                        AvroCodec.encode(l),
                         t == Long.MIN_VALUE ? System.currentTimeMillis() : t);
                 result.labelsSent++;
             }

@@ -37,19 +37,24 @@ class HistoryFormatTest {
     @TempDir
     Path tmp;
 
-    static final RowSpec SPEC = new RowSpec("request_id", "event_time", null, List.of(), List.of("a"), null, "label",
-            null, "delay", null, 0);
+    static final RowSpec SPEC = new RowSpec(
+            "request_id", "event_time", null, List.of(), List.of("a"), null, "label", null, "delay", null, 0);
 
     @Test
     void csvRowsAndLabelsWithTheReplayToolsTimestamps() throws Exception {
         Path csv = tmp.resolve("_history.csv");
-        Files.writeString(csv, String.join("\n", "request_id,event_time,a,label,delay",
-                "r0,1000,x,1,5",          // line 2: bad number, before any good row: the first event time (1000)
-                "",
-                "r1,2000,1.5,1,50",       // line 4
-                "only,two",               // line 5: wrong column count, the last event time (2000)
-                "r2,3000,2.5,,",          // line 6: never labelled
-                "r3,2500,3.5,0,100", ""));  // line 7
+        Files.writeString(
+                csv,
+                String.join(
+                        "\n",
+                        "request_id,event_time,a,label,delay",
+                        "r0,1000,x,1,5", // line 2: bad number, before any good row: the first event time (1000)
+                        "",
+                        "r1,2000,1.5,1,50", // line 4
+                        "only,two", // line 5: wrong column count, the last event time (2000)
+                        "r2,3000,2.5,,", // line 6: never labelled
+                        "r3,2500,3.5,0,100",
+                        "")); // line 7
         List<Decoded<Request>> requests = read(HistoryFormat.requests(csv.toString(), "_history.csv", SPEC), csv);
         assertEquals(5, requests.size());
         assertDeadLetter(requests.get(0), 2, 1000, "line 2: unparseable number", "r0,1000");
@@ -58,8 +63,8 @@ class HistoryFormatTest {
         assertRequest(requests.get(3), "r2", 6, 3000);
         assertRequest(requests.get(4), "r3", 7, 2500);
 
-        List<Decoded<Label>> labels = read(HistoryFormat.labels(HistoryFormat.Kind.CSV_LABELS, csv.toString(),
-                "_history.csv", SPEC), csv);
+        List<Decoded<Label>> labels =
+                read(HistoryFormat.labels(HistoryFormat.Kind.CSV_LABELS, csv.toString(), "_history.csv", SPEC), csv);
         assertEquals(2, labels.size());
         assertEquals("r1", labels.get(0).value.getRequestId());
         assertEquals(2050, labels.get(0).kafkaTimestamp);
@@ -68,16 +73,21 @@ class HistoryFormatTest {
         assertEquals(2600, labels.get(1).kafkaTimestamp);
         assertEquals(0.0, labels.get(1).value.getValue());
 
-        assertTrue(read(HistoryFormat.labels(HistoryFormat.Kind.NONE, csv.toString(), "_history.csv", null), csv).isEmpty());
+        assertTrue(read(HistoryFormat.labels(HistoryFormat.Kind.NONE, csv.toString(), "_history.csv", null), csv)
+                .isEmpty());
     }
 
     @Test
     void badRowsBeforeAnyGoodOneTakeTheFirstEventTime() throws Exception {
         Path csv = tmp.resolve("late-start.csv");
-        Files.writeString(csv, String.join("\n", "request_id,event_time,a,label,delay",
-                "bad,row",                // line 2: no event time anywhere on it
-                ",,,,",                   // line 3: missing id
-                "r1,5000,1.5,1,50"));     // line 4: the first event time
+        Files.writeString(
+                csv,
+                String.join(
+                        "\n",
+                        "request_id,event_time,a,label,delay",
+                        "bad,row", // line 2: no event time anywhere on it
+                        ",,,,", // line 3: missing id
+                        "r1,5000,1.5,1,50")); // line 4: the first event time
         List<Decoded<Request>> requests = read(HistoryFormat.requests(csv.toString(), "late-start.csv", SPEC), csv);
         assertEquals(3, requests.size());
         assertEquals(5000, requests.get(0).kafkaTimestamp);
@@ -90,21 +100,45 @@ class HistoryFormatTest {
     @Test
     void avroRequestsAndLabelsByRecordIndex() throws Exception {
         Path requestsFile = tmp.resolve("requests.avro");
-        write(requestsFile, Request.class, List.of(
-                Request.newBuilder().setRequestId("q0").setEventTime(Instant.ofEpochMilli(7000)).setFeatures(Map.of("a", 1.0)).build(),
-                Request.newBuilder().setRequestId("q1").setEventTime(null).setFeatures(Map.of("a", 2.0)).build()));
-        List<Decoded<Request>> requests = read(HistoryFormat.requests(requestsFile.toString(), "requests.avro", null), requestsFile);
+        write(
+                requestsFile,
+                Request.class,
+                List.of(
+                        Request.newBuilder()
+                                .setRequestId("q0")
+                                .setEventTime(Instant.ofEpochMilli(7000))
+                                .setFeatures(Map.of("a", 1.0))
+                                .build(),
+                        Request.newBuilder()
+                                .setRequestId("q1")
+                                .setEventTime(null)
+                                .setFeatures(Map.of("a", 2.0))
+                                .build()));
+        List<Decoded<Request>> requests =
+                read(HistoryFormat.requests(requestsFile.toString(), "requests.avro", null), requestsFile);
         assertEquals(2, requests.size());
         assertRequest(requests.get(0), "q0", 0, 7000);
         // No event time: the previous record's, as the replay tool stamps it (the job dead-letters the request).
         assertRequest(requests.get(1), "q1", 1, 7000);
 
         Path labelsFile = tmp.resolve("labels.avro");
-        write(labelsFile, Label.class, List.of(
-                Label.newBuilder().setRequestId("q0").setLabelTime(Instant.ofEpochMilli(9000)).setValue(1.0).build(),
-                Label.newBuilder().setRequestId("q1").setLabelTime(null).setValue(0.0).build()));
-        List<Decoded<Label>> labels = read(HistoryFormat.labels(HistoryFormat.Kind.AVRO_LABELS, labelsFile.toString(),
-                "labels.avro", null), labelsFile);
+        write(
+                labelsFile,
+                Label.class,
+                List.of(
+                        Label.newBuilder()
+                                .setRequestId("q0")
+                                .setLabelTime(Instant.ofEpochMilli(9000))
+                                .setValue(1.0)
+                                .build(),
+                        Label.newBuilder()
+                                .setRequestId("q1")
+                                .setLabelTime(null)
+                                .setValue(0.0)
+                                .build()));
+        List<Decoded<Label>> labels = read(
+                HistoryFormat.labels(HistoryFormat.Kind.AVRO_LABELS, labelsFile.toString(), "labels.avro", null),
+                labelsFile);
         assertEquals(2, labels.size());
         assertEquals(9000, labels.get(0).kafkaTimestamp);
         assertEquals(1, labels.get(1).offset);
@@ -120,7 +154,8 @@ class HistoryFormatTest {
         assertEquals(timestamp, d.kafkaTimestamp);
     }
 
-    private static void assertDeadLetter(Decoded<Request> d, long line, long timestamp, String reason, String rawStart) {
+    private static void assertDeadLetter(
+            Decoded<Request> d, long line, long timestamp, String reason, String rawStart) {
         assertNull(d.value);
         assertEquals("_history.csv", d.deadLetter.getSourceTopic());
         assertEquals(0, d.deadLetter.getPartition());
@@ -137,8 +172,11 @@ class HistoryFormatTest {
         FileSystem fs = FileSystem.getLocalFileSystem();
         List<T> out = new ArrayList<>();
         @SuppressWarnings("unchecked")
-        StreamFormat.Reader<T> reader = (StreamFormat.Reader<T>) format.createReader(new Configuration(),
-                fs.open(new org.apache.flink.core.fs.Path(file.toUri())), Files.size(file), Files.size(file));
+        StreamFormat.Reader<T> reader = (StreamFormat.Reader<T>) format.createReader(
+                new Configuration(),
+                fs.open(new org.apache.flink.core.fs.Path(file.toUri())),
+                Files.size(file),
+                Files.size(file));
         try (reader) {
             T t;
             while ((t = reader.read()) != null) {
