@@ -7,41 +7,12 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Mergeable quality metrics of a binary classifier: confusion counts at a fixed threshold, log loss,
- * Brier score and a binned ROC AUC.
+ * Mergeable quality metrics of a binary classifier from events {@code (score, positive)}, score =
+ * P(positive): confusion counts at the model's threshold, log loss, Brier score and a binned ROC AUC
+ * with its error bound. Definitions, NaN cases and the bound: jobs/METRICS.md, "Binary classification".
  *
- * <p>Each event is {@code (score, positive)} where {@code score} is the model's P(positive) in
- * [0, 1]. An event is <em>predicted positive</em> iff {@code score >= threshold} (a score exactly at
- * the threshold is positive).
- *
- * <p><b>Metric definitions</b> (n = count, P = positives, N = negatives):
- *
- * <ul>
- *   <li>{@code accuracy = (tp + tn) / n}; NaN when n = 0.
- *   <li>{@code precision = tp / (tp + fp)}; NaN when nothing was predicted positive.
- *   <li>{@code recall = tp / (tp + fn)}; NaN when there are no positives.
- *   <li>{@code f1 = 2tp / (2tp + fp + fn)} (the harmonic mean of precision and recall where both are
- *       defined, and 0 when tp = 0 but fp + fn &gt; 0); NaN only when 2tp + fp + fn = 0, i.e. no
- *       positives and no positive predictions.
- *   <li>{@code logLoss = mean(-[y ln p + (1 - y) ln(1 - p)])} with p clipped to
- *       [1e-15, 1 - 1e-15] ({@link Loss}); NaN when n = 0.
- *   <li>{@code brier = mean((score - y)^2)} (unclipped); NaN when n = 0.
- *   <li>{@code rocAuc}: the Mann–Whitney statistic over a fixed histogram of {@code bins} equal-width
- *       bins on [0, 1] (bin = floor(score * bins), score 1.0 in the last bin), kept separately for
- *       positives and negatives: a (positive, negative) pair counts 1 when the positive's bin is
- *       higher, 1/2 when they share a bin, 0 otherwise; divided by P·N. NaN when P = 0 or N = 0.
- * </ul>
- *
- * <p><b>AUC error bound.</b> Binning is monotone in the score, so pairs in different bins are
- * ordered exactly as by the raw scores; only pairs sharing a bin can differ from the exact
- * (tie-as-1/2) AUC, each by at most 1/2. Hence {@code |rocAuc() - exactAuc| <= rocAucMaxError()}
- * where {@code rocAucMaxError() = (1/2) · Σ_bins pos[i]·neg[i] / (P·N)}, half the fraction of
- * positive/negative pairs sharing a bin. For continuous scores spread over [0, 1] and 1000 bins it is
- * typically of order 1e-3 or less.
- *
- * <p>{@link #add} does not allocate. Sums of doubles are plain sums, so a merged accumulator equals
- * the one-shot accumulator exactly in all counts and up to floating-point rounding in log loss and
- * Brier score. Not thread-safe.
+ * <p>{@link #add} does not allocate. A merged accumulator equals the one-shot one exactly in all counts
+ * and up to floating-point rounding in the sums. Not thread-safe.
  */
 public final class BinaryQualityAccumulator implements QualityAccumulator {
 

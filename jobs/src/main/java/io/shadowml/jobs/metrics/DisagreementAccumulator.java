@@ -10,26 +10,12 @@ import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
 
 /**
- * Mergeable live-vs-candidate disagreement on the same events (no labels needed).
+ * Mergeable live-vs-candidate disagreement on the same events, no labels needed: flip count, mean and
+ * maximum absolute difference, and quantiles of the difference from an Apache DataSketches KLL sketch.
+ * Definitions and the sketch's rank error: jobs/METRICS.md, "Disagreement".
  *
- * <p>Each event is {@code (decisionFlipped, absScoreDifference)}: whether the two models' decisions
- * differ, and |score_candidate − score_live|.
- *
- * <ul>
- *   <li>{@code flipRate = flips / count}; NaN when count = 0.
- *   <li>{@code meanAbsDifference = mean(absScoreDifference)}, {@code maxAbsDifference = max(...)}
- *       (exact); NaN when count = 0.
- *   <li>{@code absDifferenceQuantile(q)}: approximate quantile from an Apache DataSketches
- *       {@link KllDoublesSketch} (default k = 200), with the library's inclusive rule (the smallest
- *       retained value whose estimated normalised rank, fraction of values ≤ it, is ≥ q). NaN when
- *       empty. Its rank error is {@link #absDifferenceRankError()} =
- *       {@code getNormalizedRankError(false)}: for k = 200 about 0.0133, i.e. the returned value's
- *       true rank is within ±1.33% of q with 99% confidence (and exact while count &lt;= k).
- * </ul>
- *
- * <p>{@link #add} creates no per-event objects; the sketch's internal arrays grow only O(log n)
- * times overall. Merge: counts, sum and max are exact; the sketch uses KLL merge, whose result obeys
- * the same rank-error bound (but is not bit-identical to a one-shot sketch). Not thread-safe.
+ * <p>{@link #add} creates no per-event objects (the sketch's arrays grow O(log n) times overall). Merge:
+ * counts, sum and max are exact; the sketch merges within the same rank-error bound. Not thread-safe.
  */
 public final class DisagreementAccumulator {
 

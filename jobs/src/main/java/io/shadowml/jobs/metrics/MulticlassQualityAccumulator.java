@@ -7,24 +7,9 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Mergeable quality metrics of a K-class classifier: K×K confusion matrix (row = true class, column =
- * predicted class), accuracy, macro F1 and log loss.
- *
- * <p><b>Definitions</b> (n = count):
- *
- * <ul>
- *   <li>{@code accuracy = trace(C) / n}; NaN when n = 0.
- *   <li>per-class {@code F1_k = 2·tp_k / (2·tp_k + fp_k + fn_k)}, which equals the harmonic mean of
- *       precision and recall, and 0 when tp_k = 0.
- *   <li>{@code macroF1} = unweighted mean of F1_k over the classes <em>present</em>, i.e. those that
- *       occur as a true or as a predicted class at least once. Classes that occur in neither are
- *       left out (not averaged in as 0). This is exactly scikit-learn's
- *       {@code f1_score(y_true, y_pred, average='macro', zero_division=0)} with the default
- *       {@code labels=None} (labels = union of y_true and y_pred); for a present class the F1
- *       denominator is never 0, so zero_division never actually applies. NaN when n = 0.
- *   <li>{@code logLoss = mean(-ln clip(p[trueClass], 1e-15, 1 - 1e-15))} ({@link Loss}); the
- *       probability vector is <em>not</em> renormalised. NaN when n = 0.
- * </ul>
+ * Mergeable quality metrics of a K-class classifier: the K×K confusion matrix (row = true class,
+ * column = predicted class), accuracy, macro F1 and log loss. Definitions and NaN cases:
+ * jobs/METRICS.md, "Multiclass classification".
  *
  * <p>{@link #add} does not allocate. State: K² + 1 longs and one double; serialised with only the
  * non-zero cells. Not thread-safe.

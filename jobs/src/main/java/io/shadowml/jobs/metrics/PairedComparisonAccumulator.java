@@ -9,31 +9,10 @@ import org.apache.commons.math3.distribution.TDistribution;
 import org.apache.commons.math3.special.Gamma;
 
 /**
- * Mergeable paired comparison of the live and the candidate model on the same labelled events.
- *
- * <p>Each event is {@code (liveCorrect, candidateCorrect, liveLoss, candidateLoss)} for one request
- * that both models scored. Counts: a = both correct, b = {@link #liveOnlyCorrect()} (live right,
- * candidate wrong), c = {@link #candidateOnlyCorrect()}, d = both wrong.
- *
- * <p><b>McNemar test</b> ({@link #mcnemarPValue()}), two-sided, H0: b and c equally likely:
- *
- * <ul>
- *   <li>b + c = 0: 1.0.
- *   <li>b + c &lt; 25: exact binomial, {@code p = min(1, 2·P[X ≤ min(b, c)])}, X ~ Binomial(b + c,
- *       1/2).
- *   <li>b + c ≥ 25: chi-square with continuity correction, {@code stat = max(|b − c| − 1, 0)² / (b +
- *       c)}, {@code p = P[χ²₁ > stat]}. The max(…, 0) only matters when b = c, where it gives p = 1
- *       (statsmodels' {@code mcnemar(exact=False)} would use stat = 1/(b+c) there). The upper tail is
- *       evaluated as the regularised upper incomplete gamma Q(1/2, stat/2), which is the χ²₁
- *       survival function without the cancellation of {@code 1 − cdf}, so very small p-values do not
- *       collapse to 0.
- * </ul>
- *
- * <p><b>Loss difference</b> d_i = candidateLoss_i − liveLoss_i (negative = candidate better):
- * {@link #meanLossDifference()} = mean(d) (NaN when n = 0), {@link #lossDifferenceCi95()} = mean ±
- * t_{0.975, n−1} · s / √n with s the sample standard deviation (n − 1 denominator); {NaN, NaN} when
- * n &lt; 2. Mean and M2 = Σ(d − mean)² are kept in Welford form and merged with Chan et al.'s
- * parallel formula, so merges are numerically stable (equal to one-shot up to rounding).
+ * Mergeable paired comparison of the live and a candidate model on the same labelled events: the
+ * agreement counts (a both right, b live only, c candidate only, d both wrong) behind McNemar's test,
+ * and the mean and M2 of the per-event loss difference (Welford, merged with Chan et al.'s formula).
+ * Tests and intervals: jobs/METRICS.md, "Paired comparison".
  *
  * <p>{@link #add} does not allocate. Non-finite losses are rejected with IllegalArgumentException
  * (state unchanged). Not thread-safe.

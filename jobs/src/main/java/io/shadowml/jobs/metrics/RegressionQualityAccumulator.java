@@ -6,19 +6,10 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * Mergeable regression error metrics.
- *
- * <ul>
- *   <li>{@code mae = mean(|predicted - actual|)}
- *   <li>{@code rmse = sqrt(mean((predicted - actual)^2))} (the squared error of {@link Loss}, the
- *       regression loss of the paired comparison too)
- *   <li>{@code meanError = mean(predicted - actual)} (bias; positive = over-prediction)
- * </ul>
- *
- * All NaN when count = 0. Non-finite inputs are rejected with IllegalArgumentException (state
- * unchanged), so one bad event cannot poison the window. State: a count and three double sums
- * (sums of non-negative terms for MAE/RMSE, so no cancellation); merge is exact in the count and
- * equal up to floating-point rounding in the sums. {@link #add} does not allocate. Not thread-safe.
+ * Mergeable regression error metrics (MAE, RMSE, mean error) from a count and three double sums; see
+ * jobs/METRICS.md, "Regression". Non-finite inputs are rejected with IllegalArgumentException (state
+ * unchanged), so one bad event cannot poison the window. {@link #add} does not allocate. Not
+ * thread-safe.
  */
 public final class RegressionQualityAccumulator implements QualityAccumulator {
 
