@@ -44,6 +44,14 @@ public final class ShadowmlTool implements Callable<Integer> {
         return ToolCommandLine.of(new ShadowmlTool(), err).execute(argv);
     }
 
+    /** {@code command} followed by {@code argv}. */
+    public static String[] withCommand(String command, String[] argv) {
+        String[] all = new String[argv.length + 1];
+        all[0] = command;
+        System.arraycopy(argv, 0, all, 1, argv.length);
+        return all;
+    }
+
     /** Without a subcommand there is nothing to do: a usage error. */
     @Override
     public Integer call() {

@@ -205,7 +205,11 @@ class ReplayCommandTest {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         PrintStream err = new PrintStream(b, true, StandardCharsets.UTF_8);
 
-        assertEquals(2, ReplayCommand.run(fraudOptions(csv.toString(), "x", "y", "--bogus", "1"), err));
+        assertEquals(
+                2,
+                ShadowmlTool.run(
+                        ShadowmlTool.withCommand("replay", fraudOptions(csv.toString(), "x", "y", "--bogus", "1")),
+                        err));
         assertTrue(b.toString(StandardCharsets.UTF_8).contains("unknown option --bogus"));
 
         b.reset();
@@ -215,15 +219,16 @@ class ReplayCommandTest {
                 missingColumn[i] = "region,country";
             }
         }
-        assertEquals(2, ReplayCommand.run(missingColumn, err));
+        assertEquals(2, ShadowmlTool.run(ShadowmlTool.withCommand("replay", missingColumn), err));
         String msg = b.toString(StandardCharsets.UTF_8);
         assertTrue(msg.contains(csv + ": no column 'country' (option --segment-columns)"), msg);
 
         b.reset();
         assertEquals(
                 2,
-                ReplayCommand.run(
+                ShadowmlTool.run(
                         new String[] {
+                            "replay",
                             "--bootstrap",
                             "x:1",
                             "--requests-topic",

@@ -35,6 +35,7 @@ import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.ShadowSinks;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.tools.ShadowmlTool;
 import io.shadowml.tools.cli.ColumnOptions;
 import io.shadowml.tools.cli.ToolCommandLine;
 import io.shadowml.tools.cli.UsageException;
@@ -105,12 +106,9 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
             description = "print this help and exit")
     boolean help;
 
+    /** Kept for callers of the class itself: the same as {@code shadowml-tool backtest ...}. */
     public static void main(String[] argv) {
-        System.exit(run(argv, System.err));
-    }
-
-    public static int run(String[] argv, PrintStream err) {
-        return ToolCommandLine.of(new BacktestCommand(), err).execute(argv);
+        System.exit(ShadowmlTool.run(ShadowmlTool.withCommand("backtest", argv), System.err));
     }
 
     /**

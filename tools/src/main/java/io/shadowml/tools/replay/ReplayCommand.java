@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
 
 import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.Label;
+import io.shadowml.tools.ShadowmlTool;
 import io.shadowml.tools.cli.ColumnOptions;
 import io.shadowml.tools.cli.ToolCommandLine;
 import io.shadowml.tools.cli.UsageException;
@@ -132,13 +133,9 @@ public final class ReplayCommand implements Callable<Integer> {
             description = "print this help and exit")
     boolean help;
 
+    /** Kept for callers of the class itself: the same as {@code shadowml-tool replay ...}. */
     public static void main(String[] argv) {
-        System.exit(run(argv, System.err));
-    }
-
-    /** Runs the replay and returns the process exit code. */
-    public static int run(String[] argv, PrintStream err) {
-        return ToolCommandLine.of(new ReplayCommand(), err).execute(argv);
+        System.exit(ShadowmlTool.run(ShadowmlTool.withCommand("replay", argv), System.err));
     }
 
     /**
