@@ -185,6 +185,13 @@ final class ConfigNode {
         return out;
     }
 
+    /** The keys of this mapping, in file order (for mappings whose keys are data, such as guardrails). */
+    List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        node.fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
     void rejectUnknownKeys() {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String k = it.next();

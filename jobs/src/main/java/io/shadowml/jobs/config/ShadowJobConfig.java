@@ -166,7 +166,7 @@ public final class ShadowJobConfig implements Serializable {
                             + " but topics.scored_events is not set, so sampled events would go nowhere");
         }
         this.metricShards = root.positiveInt("metric_shards", 4);
-        this.verdict = new VerdictPolicyConfig(root.optionalChild("verdict"));
+        this.verdict = VerdictPolicyConfig.read(root.optionalChild("verdict"), liveModel.task());
         this.writerSchemas =
                 readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
@@ -294,20 +294,5 @@ public final class ShadowJobConfig implements Serializable {
             throw new ConfigException(source + ": the config must be a YAML mapping", null);
         }
         return new ShadowJobConfig(source, new ConfigNode(source, "", root));
-    }
-
-    /** When to decide on a candidate, from the paired evidence. */
-    public static final class VerdictPolicyConfig implements Serializable {
-        private static final long serialVersionUID = 1L;
-        public final long minLabelledPairs;
-        public final double alpha;
-        public final double maxCandidateErrorRate;
-
-        VerdictPolicyConfig(ConfigNode node) {
-            this.minLabelledPairs = node.positiveInt("min_labelled_pairs", 500);
-            this.alpha = node.doubleIn("alpha", 0.05, 1e-9, 0.5);
-            this.maxCandidateErrorRate = node.doubleIn("max_candidate_error_rate", 0.01, 0.0, 1.0);
-            node.rejectUnknownKeys();
-        }
     }
 }

@@ -8,7 +8,7 @@ import java.util.Locale;
 
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.Verdict;
-import io.shadowml.jobs.config.ShadowJobConfig.VerdictPolicyConfig;
+import io.shadowml.jobs.config.VerdictPolicyConfig;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
@@ -49,13 +49,13 @@ public final class VerdictPolicy implements Serializable {
 
     private Decision decision(ExperimentAccumulator acc, ModelLayout layout, int c, List<String> reasons) {
         double errorRate = acc.scored() == 0 ? 0 : (double) acc.errors(c) / acc.scored();
-        if (errorRate > config.maxCandidateErrorRate) {
-            reasons.add(format("error rate %.4f above the allowed %.4f", errorRate, config.maxCandidateErrorRate));
+        if (errorRate > config.maxCandidateErrorRate()) {
+            reasons.add(format("error rate %.4f above the allowed %.4f", errorRate, config.maxCandidateErrorRate()));
             return Decision.REJECT;
         }
         PairedComparisonAccumulator p = acc.paired(c);
-        if (p.count() < config.minLabelledPairs) {
-            reasons.add(format("%d labelled pairs, %d needed", p.count(), config.minLabelledPairs));
+        if (p.count() < config.minLabelledPairs()) {
+            reasons.add(format("%d labelled pairs, %d needed", p.count(), config.minLabelledPairs()));
             return Decision.CONTINUE;
         }
         double[] ci = p.lossDifferenceCi95();
@@ -63,9 +63,9 @@ public final class VerdictPolicy implements Serializable {
         boolean classification = layout.task() != Task.REGRESSION;
         double mcnemar = p.mcnemarPValue();
         boolean mcnemarWorse =
-                classification && mcnemar < config.alpha && p.liveOnlyCorrect() > p.candidateOnlyCorrect();
+                classification && mcnemar < config.alpha() && p.liveOnlyCorrect() > p.candidateOnlyCorrect();
         boolean mcnemarBetter =
-                classification && mcnemar < config.alpha && p.candidateOnlyCorrect() > p.liveOnlyCorrect();
+                classification && mcnemar < config.alpha() && p.candidateOnlyCorrect() > p.liveOnlyCorrect();
         String ciText = format("%s difference %.5f, 95%% CI [%.5f, %.5f]", loss, p.meanLossDifference(), ci[0], ci[1]);
         String mcText = format("McNemar b=%d c=%d p=%.4g", p.liveOnlyCorrect(), p.candidateOnlyCorrect(), mcnemar);
         if (ci[0] > 0 || mcnemarWorse) {

@@ -72,6 +72,11 @@ class ShadowJobConfigTest {
                 "  min_labelled_pairs: 1000",
                 "  alpha: 0.01",
                 "  max_candidate_error_rate: 0.02",
+                "  tuning_pairs: 5000",
+                "  primary_metric: accuracy",
+                "  guardrails:",
+                "    recall: 0.02",
+                "    log_loss: 0.05",
                 "");
     }
 
@@ -135,9 +140,58 @@ class ShadowJobConfigTest {
         assertEquals(Duration.ofMinutes(1), c.checkpointInterval);
         assertEquals(0.25, c.scoredEventsSampleRate);
         assertEquals(8, c.metricShards);
-        assertEquals(1000, c.verdict.minLabelledPairs);
-        assertEquals(0.01, c.verdict.alpha);
-        assertEquals(0.02, c.verdict.maxCandidateErrorRate);
+        assertEquals(1000, c.verdict.minLabelledPairs());
+        assertEquals(0.01, c.verdict.alpha());
+        assertEquals(0.02, c.verdict.maxCandidateErrorRate());
+        assertEquals(5000, c.verdict.tuningPairs());
+        assertEquals(VerdictMetric.ACCURACY, c.verdict.primaryMetric());
+        assertEquals(Map.of(VerdictMetric.RECALL, 0.02, VerdictMetric.LOG_LOSS, 0.05), c.verdict.guardrails());
+    }
+
+    @Test
+    void verdictDefaultsFollowTheTask() throws IOException {
+        String yaml = complete();
+        yaml = yaml.substring(0, yaml.indexOf("verdict:\n"));
+        ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
+        assertEquals(VerdictMetric.LOG_LOSS, c.verdict.primaryMetric());
+        assertEquals(Map.of(), c.verdict.guardrails());
+        assertEquals(10_000, c.verdict.tuningPairs());
+        assertEquals(500, c.verdict.minLabelledPairs());
+        assertEquals(0.05, c.verdict.alpha());
+    }
+
+    @Test
+    void unknownGuardrailMetric() throws IOException {
+        assertFails(
+                replaceLine(complete(), "    recall: 0.02", "    recal: 0.02"),
+                "verdict.guardrails.recal",
+                "not a metric of a binary model",
+                "recall",
+                "segment_accuracy");
+    }
+
+    @Test
+    void guardrailMarginOutOfRange() throws IOException {
+        assertFails(
+                replaceLine(complete(), "    recall: 0.02", "    recall: 2"),
+                "verdict.guardrails.recall",
+                "[0.0, 1.0]");
+    }
+
+    @Test
+    void primaryMetricThatCanOnlyBeAGuardrail() throws IOException {
+        assertFails(
+                replaceLine(complete(), "  primary_metric: accuracy", "  primary_metric: recall"),
+                "verdict.primary_metric",
+                "guardrail only");
+    }
+
+    @Test
+    void primaryMetricOfAnotherTask() throws IOException {
+        assertFails(
+                replaceLine(complete(), "  primary_metric: accuracy", "  primary_metric: squared_error"),
+                "verdict.primary_metric",
+                "not a metric of a binary model");
     }
 
     @Test
