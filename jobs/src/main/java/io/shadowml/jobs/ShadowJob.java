@@ -160,7 +160,7 @@ public class ShadowJob {
                 .name("count-late-events")
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
-                .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict)))
+                .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict, layout.models() - 1)))
                 .name("assemble-reports")
                 .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");

@@ -66,7 +66,7 @@ public final class ExperimentAccumulator {
             quality[m] = QualityAccumulator.forModel(layout, m);
             if (m > 0) {
                 disagreement[m] = new DisagreementAccumulator();
-                paired[m] = new PairedComparisonAccumulator();
+                paired[m] = new PairedComparisonAccumulator(task == Task.REGRESSION ? 0 : layout.numClasses());
             }
         }
     }
@@ -146,16 +146,34 @@ public final class ExperimentAccumulator {
             }
             quality[m].addLabelled(e.outputs, off, e.label);
         }
-        if (e.failed(0)) {
+        for (int c = 1; c < models; c++) {
+            addPair(e, layout, c, slices);
+        }
+    }
+
+    /**
+     * A classification pair counts when at least one of the two models answered: a model that failed
+     * on the request is wrong on it, at the worst loss ({@link Loss#worst}), so that failing on hard
+     * requests cannot make a candidate look better. Regression has no worst loss: its pairs need both.
+     */
+    private void addPair(MetricEvent e, ModelLayout layout, int c, SegmentSlices.Slice[] slices) {
+        boolean liveFailed = e.failed(0);
+        boolean candidateFailed = e.failed(c);
+        if (liveFailed && candidateFailed || task == Task.REGRESSION && (liveFailed || candidateFailed)) {
             return;
         }
-        for (int c = 1; c < models; c++) {
-            if (!e.failed(c)) {
-                paired[c].add(
-                        layout.correct(e.outputs, 0, e.label),
-                        layout.correct(e.outputs, c, e.label),
-                        layout.loss(e.outputs, 0, e.label),
-                        layout.loss(e.outputs, c, e.label));
+        boolean liveCorrect = !liveFailed && layout.correct(e.outputs, 0, e.label);
+        boolean candidateCorrect = !candidateFailed && layout.correct(e.outputs, c, e.label);
+        double liveLoss = liveFailed ? Loss.worst(task) : layout.loss(e.outputs, 0, e.label);
+        double candidateLoss = candidateFailed ? Loss.worst(task) : layout.loss(e.outputs, c, e.label);
+        if (task == Task.REGRESSION) {
+            paired[c].add(liveCorrect, candidateCorrect, liveLoss, candidateLoss);
+        } else {
+            paired[c].add((int) e.label, liveCorrect, candidateCorrect, liveLoss, candidateLoss);
+        }
+        if (slices != null && task != Task.REGRESSION) {
+            for (SegmentSlices.Slice s : slices) {
+                s.addPair(c, liveCorrect, candidateCorrect);
             }
         }
     }

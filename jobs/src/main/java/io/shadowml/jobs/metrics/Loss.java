@@ -49,6 +49,17 @@ public final class Loss {
         return e * e;
     }
 
+    /**
+     * The loss charged to a model that failed on a labelled request in the paired comparison: the
+     * largest log loss the clipping allows, −ln EPS (classification only; regression has no bound).
+     */
+    public static double worst(Task task) {
+        if (task == Task.REGRESSION) {
+            throw new IllegalArgumentException("squared error has no worst value");
+        }
+        return -Math.log(EPS);
+    }
+
     private static double clip(double p) {
         return Math.min(Math.max(p, EPS), 1.0 - EPS);
     }

@@ -3,6 +3,7 @@ package io.shadowml.jobs.metrics;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Arrays;
 
 import org.apache.commons.math3.distribution.BinomialDistribution;
 import org.apache.commons.math3.distribution.TDistribution;
@@ -12,7 +13,9 @@ import org.apache.commons.math3.special.Gamma;
  * Mergeable paired comparison of the live and a candidate model on the same labelled events: the
  * agreement counts (a both right, b live only, c candidate only, d both wrong) behind McNemar's test,
  * and the mean and M2 of the per-event loss difference (Welford, merged with Chan et al.'s formula).
- * Tests and intervals: jobs/METRICS.md, "Paired comparison".
+ * Classification also keeps the agreement counts per true class, from which the verdict derives the
+ * paired recall and precision differences (a rare positive class hides in overall accuracy).
+ * Tests and intervals: jobs/METRICS.md, "Paired comparison" and "Verdict".
  *
  * <p>{@link #add} does not allocate. Non-finite losses are rejected with IllegalArgumentException
  * (state unchanged). Not thread-safe.
@@ -22,7 +25,10 @@ public final class PairedComparisonAccumulator {
     /** Below this many discordant pairs (b + c) the exact binomial test is used. */
     public static final int EXACT_BELOW = 25;
 
-    private static final int FORMAT_VERSION = 1;
+    /** 2: version 1 followed by the per-class agreement counts. Version 1 is read with none. */
+    private static final int FORMAT_VERSION = 2;
+
+    private static final int MAX_CLASSES = 1 << 16;
 
     private long bothCorrect;
     private long liveOnly;
@@ -31,8 +37,40 @@ public final class PairedComparisonAccumulator {
     private double mean;
     private double m2;
 
-    public PairedComparisonAccumulator() {}
+    /**
+     * Agreement counts by true class: {@code byClass[4·y + 2·liveCorrect + candidateCorrect]}. Empty
+     * for regression, and for state restored from format 1 (the per-class figures then count from the
+     * upgrade on).
+     */
+    private long[] byClass;
 
+    /** Without per-class counts (regression). */
+    public PairedComparisonAccumulator() {
+        this(0);
+    }
+
+    /** With agreement counts for {@code classes} true classes (0 for regression). */
+    public PairedComparisonAccumulator(int classes) {
+        if (classes < 0 || classes > MAX_CLASSES) {
+            throw new IllegalArgumentException("classes must be in [0, " + MAX_CLASSES + "], was " + classes);
+        }
+        byClass = new long[4 * classes];
+    }
+
+    /**
+     * Adds a labelled pair of true class {@code trueClass} (in [0, classes)); see {@link #add(boolean,
+     * boolean, double, double)}.
+     */
+    public void add(
+            int trueClass, boolean liveCorrect, boolean candidateCorrect, double liveLoss, double candidateLoss) {
+        if (trueClass < 0 || 4 * trueClass >= byClass.length) {
+            throw new IllegalArgumentException("class " + trueClass + " outside [0, " + classes() + ")");
+        }
+        add(liveCorrect, candidateCorrect, liveLoss, candidateLoss);
+        byClass[4 * trueClass + (liveCorrect ? 2 : 0) + (candidateCorrect ? 1 : 0)]++;
+    }
+
+    /** Adds a labelled pair without a class (regression, or counts kept overall only). */
     public void add(boolean liveCorrect, boolean candidateCorrect, double liveLoss, double candidateLoss) {
         double d = candidateLoss - liveLoss;
         if (!Double.isFinite(d) || !Double.isFinite(liveLoss) || !Double.isFinite(candidateLoss)) {
@@ -64,6 +102,12 @@ public final class PairedComparisonAccumulator {
         liveOnly += other.liveOnly;
         candidateOnly += other.candidateOnly;
         bothWrong += other.bothWrong;
+        if (other.byClass.length > byClass.length) {
+            byClass = Arrays.copyOf(byClass, other.byClass.length);
+        }
+        for (int i = 0; i < other.byClass.length; i++) {
+            byClass[i] += other.byClass[i];
+        }
         if (nb == 0) {
             return;
         }
@@ -80,6 +124,7 @@ public final class PairedComparisonAccumulator {
 
     public PairedComparisonAccumulator copy() {
         PairedComparisonAccumulator c = new PairedComparisonAccumulator();
+        c.byClass = byClass.clone();
         c.bothCorrect = bothCorrect;
         c.liveOnly = liveOnly;
         c.candidateOnly = candidateOnly;
@@ -111,6 +156,25 @@ public final class PairedComparisonAccumulator {
 
     public long bothWrong() {
         return bothWrong;
+    }
+
+    /** Classes with agreement counts (0 for regression). */
+    public int classes() {
+        return byClass.length / 4;
+    }
+
+    /**
+     * Pairs of true class {@code y} where live was {@code liveCorrect} and the candidate
+     * {@code candidateCorrect}; 0 for a class without counts.
+     */
+    public long count(int y, boolean liveCorrect, boolean candidateCorrect) {
+        int i = 4 * y + (liveCorrect ? 2 : 0) + (candidateCorrect ? 1 : 0);
+        return y < 0 || i >= byClass.length ? 0 : byClass[i];
+    }
+
+    /** Pairs of true class {@code y}. */
+    public long classCount(int y) {
+        return count(y, true, true) + count(y, true, false) + count(y, false, true) + count(y, false, false);
     }
 
     public double liveAccuracy() {
@@ -168,7 +232,10 @@ public final class PairedComparisonAccumulator {
 
     // ---------------------------------------------------------------- serialisation
 
-    /** Format: version byte, a, b, c, d (varints), mean and M2 (doubles). */
+    /**
+     * Format 2: version byte, a, b, c, d (varints), mean and M2 (doubles), the number of classes and
+     * their 4 agreement counts each (varints).
+     */
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         MetricsIO.writeVarLong(out, bothCorrect);
@@ -177,10 +244,17 @@ public final class PairedComparisonAccumulator {
         MetricsIO.writeVarLong(out, bothWrong);
         out.writeDouble(mean);
         out.writeDouble(m2);
+        MetricsIO.writeVarLong(out, classes());
+        for (long k : byClass) {
+            MetricsIO.writeVarLong(out, k);
+        }
     }
 
     public static PairedComparisonAccumulator readFrom(DataInput in) throws IOException {
-        MetricsIO.checkVersion(in, FORMAT_VERSION, "PairedComparisonAccumulator");
+        int version = in.readUnsignedByte();
+        if (version != 1 && version != FORMAT_VERSION) {
+            throw new IOException("unknown PairedComparisonAccumulator format " + version);
+        }
         PairedComparisonAccumulator a = new PairedComparisonAccumulator();
         a.bothCorrect = MetricsIO.readNonNegativeVarLong(in, "bothCorrect");
         a.liveOnly = MetricsIO.readNonNegativeVarLong(in, "liveOnly");
@@ -188,6 +262,22 @@ public final class PairedComparisonAccumulator {
         a.bothWrong = MetricsIO.readNonNegativeVarLong(in, "bothWrong");
         a.mean = in.readDouble();
         a.m2 = in.readDouble();
+        if (version == 1) {
+            return a;
+        }
+        long classes = MetricsIO.readVarLong(in);
+        if (classes < 0 || classes > MAX_CLASSES) {
+            throw new IOException("corrupt PairedComparisonAccumulator: " + classes + " classes");
+        }
+        a.byClass = new long[4 * (int) classes];
+        long total = 0;
+        for (int i = 0; i < a.byClass.length; i++) {
+            a.byClass[i] = MetricsIO.readNonNegativeVarLong(in, "class agreement count");
+            total += a.byClass[i];
+        }
+        if (total > a.count()) {
+            throw new IOException("corrupt PairedComparisonAccumulator: " + total + " class pairs of " + a.count());
+        }
         return a;
     }
 
@@ -206,7 +296,8 @@ public final class PairedComparisonAccumulator {
                 && candidateOnly == that.candidateOnly
                 && bothWrong == that.bothWrong
                 && Double.compare(mean, that.mean) == 0
-                && Double.compare(m2, that.m2) == 0;
+                && Double.compare(m2, that.m2) == 0
+                && Arrays.equals(byClass, that.byClass);
     }
 
     @Override
@@ -216,6 +307,7 @@ public final class PairedComparisonAccumulator {
         h = 31 * h + Long.hashCode(candidateOnly);
         h = 31 * h + Long.hashCode(bothWrong);
         h = 31 * h + Double.hashCode(mean);
+        h = 31 * h + Arrays.hashCode(byClass);
         return 31 * h + Double.hashCode(m2);
     }
 

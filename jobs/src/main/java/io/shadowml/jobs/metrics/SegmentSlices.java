@@ -30,7 +30,8 @@ import io.shadowml.models.ModelDescriptor.Task;
  */
 public final class SegmentSlices {
     /** Own format, written inside {@link ExperimentAccumulator}'s (which carries the task and model count). */
-    private static final int FORMAT_VERSION = 1;
+    /** 2: each slice also keeps the paired agreement counts per candidate. Version 1 is read with none. */
+    private static final int FORMAT_VERSION = 2;
 
     private static final int MAX_FIELDS = 1 << 16;
     private static final int MAX_VALUES = 1 << 20;
@@ -202,7 +203,10 @@ public final class SegmentSlices {
     }
 
     static SegmentSlices readFrom(DataInput in, Task task, int models) throws IOException {
-        MetricsIO.checkVersion(in, FORMAT_VERSION, "SegmentSlices");
+        int version = in.readUnsignedByte();
+        if (version != 1 && version != FORMAT_VERSION) {
+            throw new IOException("unknown SegmentSlices format " + version);
+        }
         long maxValues = MetricsIO.readVarLong(in);
         if (maxValues < 1 || maxValues > MAX_VALUES) {
             throw new IOException("corrupt SegmentSlices: max values " + maxValues);
@@ -234,15 +238,15 @@ public final class SegmentSlices {
                 if (key.equals(SegmentSpec.MISSING) || key.equals(SegmentSpec.OTHER)) {
                     throw new IOException("corrupt SegmentSlices: named value " + key);
                 }
-                named[f].put(key, Slice.readFrom(in, task, models));
+                named[f].put(key, Slice.readFrom(in, task, models, version));
                 prev = key;
             }
             int flags = in.readUnsignedByte();
             if ((flags & ~3) != 0) {
                 throw new IOException("corrupt SegmentSlices: flags " + flags);
             }
-            extra[f][0] = (flags & 1) != 0 ? Slice.readFrom(in, task, models) : null;
-            extra[f][1] = (flags & 2) != 0 ? Slice.readFrom(in, task, models) : null;
+            extra[f][0] = (flags & 1) != 0 ? Slice.readFrom(in, task, models, version) : null;
+            extra[f][1] = (flags & 2) != 0 ? Slice.readFrom(in, task, models, version) : null;
         }
         if (new HashSet<>(Arrays.asList(fields)).size() != fields.length) {
             throw new IOException("corrupt SegmentSlices: duplicate field names");
@@ -319,6 +323,15 @@ public final class SegmentSlices {
         final long[] correct;
         /** Regression only: sum of |prediction − label| over those. */
         final double[] absErrorSum;
+        /**
+         * Classification, per candidate: the labelled pairs of the paired comparison (see
+         * {@link ExperimentAccumulator}), and of those the ones only live (b) or only the candidate (c)
+         * got right: the per-segment paired accuracy test. Null for regression.
+         */
+        final long[] pairs;
+
+        final long[] liveOnly;
+        final long[] candidateOnly;
 
         Slice(Task task, int models) {
             compared = new long[models];
@@ -327,6 +340,9 @@ public final class SegmentSlices {
             labelled = new long[models];
             correct = task == Task.REGRESSION ? null : new long[models];
             absErrorSum = task == Task.REGRESSION ? new double[models] : null;
+            pairs = task == Task.REGRESSION ? null : new long[models];
+            liveOnly = task == Task.REGRESSION ? null : new long[models];
+            candidateOnly = task == Task.REGRESSION ? null : new long[models];
         }
 
         private Slice(Slice o) {
@@ -337,6 +353,18 @@ public final class SegmentSlices {
             labelled = o.labelled.clone();
             correct = o.correct == null ? null : o.correct.clone();
             absErrorSum = o.absErrorSum == null ? null : o.absErrorSum.clone();
+            pairs = o.pairs == null ? null : o.pairs.clone();
+            liveOnly = o.liveOnly == null ? null : o.liveOnly.clone();
+            candidateOnly = o.candidateOnly == null ? null : o.candidateOnly.clone();
+        }
+
+        void addPair(int candidate, boolean liveCorrect, boolean candidateCorrect) {
+            pairs[candidate]++;
+            if (liveCorrect && !candidateCorrect) {
+                liveOnly[candidate]++;
+            } else if (candidateCorrect && !liveCorrect) {
+                candidateOnly[candidate]++;
+            }
         }
 
         void addCompared(int candidate, boolean flipped, double absDifference) {
@@ -367,6 +395,9 @@ public final class SegmentSlices {
                 labelled[m] += o.labelled[m];
                 if (correct != null) {
                     correct[m] += o.correct[m];
+                    pairs[m] += o.pairs[m];
+                    liveOnly[m] += o.liveOnly[m];
+                    candidateOnly[m] += o.candidateOnly[m];
                 } else {
                     absErrorSum[m] += o.absErrorSum[m];
                 }
@@ -404,6 +435,21 @@ public final class SegmentSlices {
         public double accuracy(int model) {
             return MetricsIO.ratio(correct[model], labelled[model]);
         }
+        /** Classification: labelled pairs of live and the candidate (0 for regression). */
+        public long pairs(int candidate) {
+            return pairs == null ? 0 : pairs[candidate];
+        }
+
+        /** Of {@link #pairs}, those only live got right (b). */
+        public long liveOnlyCorrect(int candidate) {
+            return liveOnly == null ? 0 : liveOnly[candidate];
+        }
+
+        /** Of {@link #pairs}, those only the candidate got right (c). */
+        public long candidateOnlyCorrect(int candidate) {
+            return candidateOnly == null ? 0 : candidateOnly[candidate];
+        }
+
         /** Regression: mean |prediction − label|; NaN if nothing labelled. */
         public double mae(int model) {
             return MetricsIO.mean(absErrorSum[model], labelled[model]);
@@ -428,9 +474,18 @@ public final class SegmentSlices {
                     }
                 }
             }
+            if (pairs != null) {
+                for (int c = 1; c < pairs.length; c++) {
+                    MetricsIO.writeVarLong(out, pairs[c]);
+                    if (pairs[c] > 0) {
+                        MetricsIO.writeVarLong(out, liveOnly[c]);
+                        MetricsIO.writeVarLong(out, candidateOnly[c]);
+                    }
+                }
+            }
         }
 
-        static Slice readFrom(DataInput in, Task task, int models) throws IOException {
+        static Slice readFrom(DataInput in, Task task, int models, int version) throws IOException {
             Slice s = new Slice(task, models);
             s.scored = MetricsIO.readNonNegativeVarLong(in, "segment scored count");
             for (int c = 1; c < models; c++) {
@@ -461,6 +516,19 @@ public final class SegmentSlices {
                     }
                 }
             }
+            if (s.pairs != null && version >= 2) {
+                for (int c = 1; c < models; c++) {
+                    s.pairs[c] = MetricsIO.readNonNegativeVarLong(in, "segment pair count");
+                    if (s.pairs[c] > 0) {
+                        s.liveOnly[c] = MetricsIO.readNonNegativeVarLong(in, "segment live-only count");
+                        s.candidateOnly[c] = MetricsIO.readNonNegativeVarLong(in, "segment candidate-only count");
+                        if (s.liveOnly[c] + s.candidateOnly[c] > s.pairs[c]) {
+                            throw new IOException("corrupt segment slice: " + s.liveOnly[c] + " + " + s.candidateOnly[c]
+                                    + " discordant of " + s.pairs[c] + " pairs");
+                        }
+                    }
+                }
+            }
             return s;
         }
 
@@ -476,7 +544,10 @@ public final class SegmentSlices {
                     && Arrays.equals(absDiffSum, s.absDiffSum)
                     && Arrays.equals(labelled, s.labelled)
                     && Arrays.equals(correct, s.correct)
-                    && Arrays.equals(absErrorSum, s.absErrorSum);
+                    && Arrays.equals(absErrorSum, s.absErrorSum)
+                    && Arrays.equals(pairs, s.pairs)
+                    && Arrays.equals(liveOnly, s.liveOnly)
+                    && Arrays.equals(candidateOnly, s.candidateOnly);
         }
 
         @Override
@@ -488,7 +559,8 @@ public final class SegmentSlices {
                     Arrays.hashCode(absDiffSum),
                     Arrays.hashCode(labelled),
                     Arrays.hashCode(correct),
-                    Arrays.hashCode(absErrorSum));
+                    Arrays.hashCode(absErrorSum),
+                    Arrays.hashCode(pairs));
         }
 
         @Override

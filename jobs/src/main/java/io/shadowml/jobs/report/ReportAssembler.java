@@ -1,6 +1,8 @@
 package io.shadowml.jobs.report;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.functions.OpenContext;
@@ -43,6 +45,7 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private transient MapState<Long, Long> windowStarts;
     private transient ValueState<ExperimentAccumulator> cumulative;
     private transient ValueState<Long> firstWindowStart;
+    private transient ValueState<VerdictMemory> verdictMemory;
     /** Latest figures for the gauges: "model/metric" -> value. */
     private transient Map<String, Double> gaugeValues;
 
@@ -61,6 +64,8 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
                 getRuntimeContext().getMapState(new MapStateDescriptor<>("window-starts", Types.LONG, Types.LONG));
         cumulative = getRuntimeContext().getState(new ValueStateDescriptor<>("cumulative", accType));
         firstWindowStart = getRuntimeContext().getState(new ValueStateDescriptor<>("first-window-start", Types.LONG));
+        verdictMemory = getRuntimeContext()
+                .getState(new ValueStateDescriptor<>("verdict-memory", TypeInformation.of(VerdictMemory.class)));
         gaugeValues = new HashMap<>();
         metricGroup = getRuntimeContext().getMetricGroup();
     }
@@ -89,7 +94,11 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         windows.remove(end);
         windowStarts.remove(end);
         String experimentId = ctx.getCurrentKey();
-        out.collect(ReportFactory.report(experimentId, WindowKind.TUMBLING, start, end, window, layout));
+        List<VerdictPolicy.Assessment> windowTests = new ArrayList<>();
+        for (int c = 1; c < layout.models(); c++) {
+            windowTests.add(policy.assess(VerdictPolicy.Evidence.of(window, c), null, end, Double.NaN));
+        }
+        out.collect(ReportFactory.report(experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests));
 
         ExperimentAccumulator total = cumulative.value();
         if (total == null) {
@@ -103,13 +112,37 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
             first = start;
             firstWindowStart.update(first);
         }
-        out.collect(ReportFactory.report(experimentId, WindowKind.CUMULATIVE, first, end, total, layout));
+        VerdictMemory memory = verdictMemory.value();
+        if (memory == null) {
+            memory = new VerdictMemory();
+        }
+        List<VerdictPolicy.Assessment> assessments = new ArrayList<>();
         for (int c = 1; c < layout.models(); c++) {
-            Verdict verdict = policy.decide(experimentId, end, total, layout, c);
-            ctx.output(VERDICTS, verdict);
-            publish(experimentId, layout.modelId(c), "verdict", verdictCode(verdict.getDecision()));
+            double pairsPerHour = total.paired(c).count() / ((end - first) / 3_600_000.0);
+            assessments.add(policy.assess(
+                    VerdictPolicy.Evidence.of(total, c), memory.candidate(layout.modelId(c)), end, pairsPerHour));
+        }
+        verdictMemory.update(memory);
+        out.collect(ReportFactory.report(experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments));
+        for (int c = 1; c < layout.models(); c++) {
+            VerdictPolicy.Assessment a = assessments.get(c - 1);
+            ctx.output(VERDICTS, policy.verdict(experimentId, layout.modelId(c), end, a));
+            publishVerdict(experimentId, layout.modelId(c), a);
         }
         publishGauges(experimentId, total);
+    }
+
+    /** The verdict and its evidence as gauges (names in jobs/README.md). */
+    private void publishVerdict(String experimentId, String model, VerdictPolicy.Assessment a) {
+        publish(experimentId, model, "verdict", verdictCode(a.decision()));
+        publish(experimentId, model, "verdict_primary_estimate", a.primary().getEstimate());
+        publish(experimentId, model, "verdict_primary_cs_low", a.primary().getLow());
+        publish(experimentId, model, "verdict_primary_cs_high", a.primary().getHigh());
+        publish(experimentId, model, "verdict_mcnemar_e_value", a.mcnemarEValue());
+        publish(experimentId, model, "verdict_min_detectable_effect", a.minDetectableEffect());
+        publish(experimentId, model, "verdict_pairs_needed", a.pairsNeeded());
+        publish(experimentId, model, "verdict_hours_needed", a.hoursNeeded());
+        publish(experimentId, model, "verdict_first_decided_at", a.firstDecidedAt());
     }
 
     /**

@@ -24,8 +24,24 @@ import io.shadowml.models.ModelDescriptor.Task;
 public final class ReportFactory {
     private ReportFactory() {}
 
+    /** A report without the verdict's tests (their fields keep the contract's defaults). */
     public static ComparisonReport report(
             String experimentId, WindowKind kind, long start, long end, ExperimentAccumulator acc, ModelLayout layout) {
+        return report(experimentId, kind, start, end, acc, layout, List.of());
+    }
+
+    /**
+     * A report whose paired section carries each candidate's anytime-valid tests: {@code assessments}
+     * holds one per candidate in layout order (candidate c at c − 1), or is empty.
+     */
+    public static ComparisonReport report(
+            String experimentId,
+            WindowKind kind,
+            long start,
+            long end,
+            ExperimentAccumulator acc,
+            ModelLayout layout,
+            List<VerdictPolicy.Assessment> assessments) {
         List<Disagreement> disagreement = new ArrayList<>();
         List<PairedTest> paired = new ArrayList<>();
         List<ModelQuality> quality = new ArrayList<>();
@@ -59,7 +75,7 @@ public final class ReportFactory {
                     .build());
             PairedComparisonAccumulator p = acc.paired(c);
             double[] ci = p.lossDifferenceCi95();
-            paired.add(PairedTest.newBuilder()
+            PairedTest.Builder test = PairedTest.newBuilder()
                     .setCandidate(layout.modelId(c))
                     .setPairs(p.count())
                     .setLiveOnlyCorrect(p.liveOnlyCorrect())
@@ -68,8 +84,11 @@ public final class ReportFactory {
                     .setLossDiffMean(p.meanLossDifference())
                     .setLossDiffCiLow(ci[0])
                     .setLossDiffCiHigh(ci[1])
-                    .setMetrics(new HashMap<>())
-                    .build());
+                    .setMetrics(new HashMap<>());
+            if (!assessments.isEmpty()) {
+                setTests(test, assessments.get(c - 1));
+            }
+            paired.add(test.build());
         }
         Map<String, Double> experiment = new HashMap<>();
         experiment.put("label_coverage", acc.labelCoverage());
@@ -102,6 +121,19 @@ public final class ReportFactory {
                 .setPaired(paired)
                 .setMetrics(experiment)
                 .build();
+    }
+
+    private static void setTests(PairedTest.Builder test, VerdictPolicy.Assessment a) {
+        test.setPrimaryMetric(a.primary().getMetric())
+                .setPrimaryEstimate(a.primary().getEstimate())
+                .setPrimaryCsLow(a.primary().getLow())
+                .setPrimaryCsHigh(a.primary().getHigh())
+                .setMcnemarEValue(a.mcnemarEValue())
+                .setMcnemarAlwaysValidP(a.mcnemarAlwaysValidP())
+                .setMinDetectableEffect(a.minDetectableEffect())
+                .setPairsNeeded(a.pairsNeeded())
+                .setHoursNeeded(a.hoursNeeded())
+                .setTests(new ArrayList<>(a.tests()));
     }
 
     /** {@code name[field=value]}, the key of a per-segment figure in the reports' metric maps. */

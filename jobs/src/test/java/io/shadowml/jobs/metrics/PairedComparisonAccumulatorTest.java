@@ -233,4 +233,62 @@ class PairedComparisonAccumulatorTest {
         assertThrows(IllegalArgumentException.class, () -> a.add(true, true, 0, Double.NEGATIVE_INFINITY));
         assertEquals(2, a.count());
     }
+
+    @Test
+    void perClassCountsMatchACountByHandAndSurviveMergeAndSerialisation() throws IOException {
+        Random rnd = new Random(5);
+        int classes = 3;
+        long[][][] expected = new long[classes][2][2];
+        PairedComparisonAccumulator left = new PairedComparisonAccumulator(classes);
+        PairedComparisonAccumulator right = new PairedComparisonAccumulator(classes);
+        for (int i = 0; i < 2000; i++) {
+            int y = rnd.nextInt(classes);
+            boolean lc = rnd.nextInt(10) < 8;
+            boolean cc = rnd.nextInt(10) < 7;
+            expected[y][lc ? 1 : 0][cc ? 1 : 0]++;
+            (i % 3 == 0 ? left : right).add(y, lc, cc, 0.1, 0.2);
+        }
+        PairedComparisonAccumulator all = TestSupport.roundTrip(left::writeTo, PairedComparisonAccumulator::readFrom);
+        all.merge(right.copy());
+        long b = 0;
+        for (int y = 0; y < classes; y++) {
+            long classTotal = 0;
+            for (int lc = 0; lc < 2; lc++) {
+                for (int cc = 0; cc < 2; cc++) {
+                    assertEquals(expected[y][lc][cc], all.count(y, lc == 1, cc == 1), y + "/" + lc + "/" + cc);
+                    classTotal += expected[y][lc][cc];
+                }
+            }
+            assertEquals(classTotal, all.classCount(y));
+            b += expected[y][1][0];
+        }
+        assertEquals(b, all.liveOnlyCorrect(), "the overall counts are the sums over classes");
+        assertEquals(2000, all.count());
+        assertThrows(IllegalArgumentException.class, () -> all.add(3, true, true, 0, 0));
+    }
+
+    /** Format 1 (release 0.1.0: no per-class counts) is read; its pairs count overall only. */
+    @Test
+    void readsFormat1() throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeByte(1);
+        for (int k : new int[] {5, 2, 3, 1}) {
+            out.writeByte(k); // a varint below 128 is its own byte
+        }
+        out.writeDouble(0.25);
+        out.writeDouble(4.0);
+        PairedComparisonAccumulator a = TestSupport.read(bytes.toByteArray(), PairedComparisonAccumulator::readFrom);
+        assertEquals(11, a.count());
+        assertEquals(2, a.liveOnlyCorrect());
+        assertEquals(3, a.candidateOnlyCorrect());
+        assertEquals(0.25, a.meanLossDifference(), 0.0);
+        assertEquals(0.4, a.lossDifferenceVariance(), 1e-15);
+        assertEquals(0, a.classes());
+        PairedComparisonAccumulator now = new PairedComparisonAccumulator(2);
+        now.add(1, false, true, 0.5, 0.1);
+        a.merge(now);
+        assertEquals(12, a.count());
+        assertEquals(1, a.count(1, false, true), "per-class counts start with the upgrade");
+    }
 }

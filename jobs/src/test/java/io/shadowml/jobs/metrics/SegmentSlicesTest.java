@@ -127,8 +127,16 @@ class SegmentSlicesTest {
         final long[] labelled;
         final long[] correct;
         final double[] absError;
+        /** Paired counts per candidate: a failed model is wrong; a pair needs one model that answered. */
+        final long[] pairs;
+
+        final long[] liveOnly;
+        final long[] candidateOnly;
 
         Expected(int models) {
+            pairs = new long[models];
+            liveOnly = new long[models];
+            candidateOnly = new long[models];
             compared = new long[models];
             flips = new long[models];
             absDiff = new double[models];
@@ -201,6 +209,17 @@ class SegmentSlicesTest {
                             x.correct[m]++;
                         }
                     }
+                    for (int c = 1; c < models && layout.task() != Task.REGRESSION; c++) {
+                        boolean candidateOk = (e.errorMask & (1L << c)) == 0;
+                        if (!liveOk && !candidateOk) {
+                            continue;
+                        }
+                        boolean liveRight = liveOk && decision(layout, e.outputs, 0) == (int) e.label;
+                        boolean candidateRight = candidateOk && decision(layout, e.outputs, c) == (int) e.label;
+                        x.pairs[c]++;
+                        x.liveOnly[c] += liveRight && !candidateRight ? 1 : 0;
+                        x.candidateOnly[c] += candidateRight && !liveRight ? 1 : 0;
+                    }
                 }
             }
         }
@@ -215,6 +234,19 @@ class SegmentSlicesTest {
     static void assertReportMatches(
             ModelLayout layout, Map<String, Map<String, Expected>> expected, ExperimentAccumulator acc) {
         ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout);
+        for (int f = 0; f < acc.segments().fields(); f++) {
+            Map<String, Expected> values = expected.get(acc.segments().field(f));
+            for (Map.Entry<String, SegmentSlices.Slice> e :
+                    acc.segments().slices(f).entrySet()) {
+                Expected x = values.get(e.getKey());
+                for (int c = 1; c < layout.models(); c++) {
+                    String what = e.getKey() + " candidate " + c;
+                    assertEquals(x.pairs[c], e.getValue().pairs(c), "pairs " + what);
+                    assertEquals(x.liveOnly[c], e.getValue().liveOnlyCorrect(c), "b " + what);
+                    assertEquals(x.candidateOnly[c], e.getValue().candidateOnlyCorrect(c), "c " + what);
+                }
+            }
+        }
         Set<String> reportKeys = new HashSet<>();
         for (Map.Entry<String, Map<String, Expected>> f : expected.entrySet()) {
             for (Map.Entry<String, Expected> v : f.getValue().entrySet()) {
@@ -499,6 +531,9 @@ class SegmentSlicesTest {
                     other.absDiff[m] += x.absDiff[m];
                     other.labelled[m] += x.labelled[m];
                     other.correct[m] += x.correct[m];
+                    other.pairs[m] += x.pairs[m];
+                    other.liveOnly[m] += x.liveOnly[m];
+                    other.candidateOnly[m] += x.candidateOnly[m];
                 }
             }
         }
