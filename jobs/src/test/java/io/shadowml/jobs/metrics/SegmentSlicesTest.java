@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -44,10 +43,7 @@ class SegmentSlicesTest {
     // ------------------------------------------------------------------ fixtures
 
     private static ModelDescriptor descriptor(String name, String task, String output, String extra) {
-        String json = "{\"name\":\"" + name + "\",\"version\":\"1.0.0\",\"path\":\"model.onnx\","
-                + "\"sha256\":\"" + "0".repeat(64) + "\",\"task\":\"" + task + "\","
-                + "\"input\":{\"tensor\":\"x\",\"features\":[\"a\"]},\"output\":" + output + extra + "}";
-        return ModelDescriptor.fromJson(json, Path.of("/nonexistent/" + name + "/model.json"));
+        return TestLayouts.descriptor(name, task, output, extra);
     }
 
     static ModelLayout binaryLayout() {
