@@ -9,9 +9,14 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Disagreement;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 
-/** The end-of-scenario summary: per-model quality, disagreement, paired test, coverage, verdict. */
+/**
+ * The end-of-scenario summary: per-model quality, disagreement, paired test with its anytime-valid evidence,
+ * coverage, verdict. ASCII only (the console's charset is not known); "n/a" for what the reports do not carry
+ * yet (Avro defaults).
+ */
 final class SummaryTable {
     private SummaryTable() {}
 
@@ -68,12 +73,14 @@ final class SummaryTable {
         List<String> keys = List.of(
                 "accuracy",
                 "roc_auc",
+                "roc_auc_max_error",
                 "f1",
                 "precision",
                 "recall",
                 "macro_f1",
                 "log_loss",
                 "brier",
+                "ece",
                 "mae",
                 "rmse",
                 "latency_mean_micros");
@@ -85,7 +92,9 @@ final class SummaryTable {
         }
         StringBuilder header = new StringBuilder(String.format("%-28s %-9s %9s", "model", "role", "labelled"));
         for (String k : present) {
-            header.append(String.format(" %12s", k.equals("latency_mean_micros") ? "latency_us" : k));
+            header.append(String.format(
+                    " %12s",
+                    k.equals("latency_mean_micros") ? "latency_us" : k.equals("roc_auc_max_error") ? "roc_auc+-" : k));
         }
         lines.add(header.toString());
         for (ModelQuality q : r.getQuality()) {
@@ -114,7 +123,7 @@ final class SummaryTable {
         for (PairedTest p : r.getPaired()) {
             lines.add(String.format(
                     Locale.ROOT,
-                    "Paired test %s: %d pairs, live-only right %d, candidate-only right %d, McNemar p=%.3g, loss diff %.5f [95%% CI %.5f, %.5f]",
+                    "Paired test %s: %d pairs, live-only right %d, candidate-only right %d, McNemar p=%.3g, loss diff %.5f [95%% t CI %.5f, %.5f, descriptive]",
                     p.getCandidate(),
                     p.getPairs(),
                     p.getLiveOnlyCorrect(),
@@ -123,11 +132,83 @@ final class SummaryTable {
                     p.getLossDiffMean(),
                     p.getLossDiffCiLow(),
                     p.getLossDiffCiHigh()));
+            lines.add("  " + anytimeValid(p));
+            for (TestResult t : p.getTests()) {
+                lines.add("    " + test(t));
+            }
         }
         for (Verdict v : verdicts.values()) {
-            lines.add("Verdict " + v.getCandidate() + ": " + v.getDecision() + " (" + String.join("; ", v.getReasons())
-                    + ")");
+            lines.add("Verdict " + v.getCandidate() + ": " + v.getDecision()
+                    + ", first decided "
+                    + (v.getFirstDecidedAt() == null
+                            ? "n/a"
+                            : v.getFirstDecidedAt().toString())
+                    + (v.getAlpha() > 0 ? String.format(Locale.ROOT, ", alpha %.4g", v.getAlpha()) : "")
+                    + " (" + String.join("; ", v.getReasons()) + ")");
+            if (!v.getEvidence().isEmpty()) {
+                lines.add("  evidence:");
+                for (TestResult t : v.getEvidence()) {
+                    lines.add("    " + test(t));
+                }
+            }
         }
         return String.join("\n", lines);
+    }
+
+    /** The primary metric's anytime-valid interval, the McNemar e-value and what is still needed. */
+    static String anytimeValid(PairedTest p) {
+        // [0, 0] is the Avro default: a job that does not fill the interval; no confidence sequence gives it.
+        boolean reported = !(p.getPrimaryCsLow() == 0.0 && p.getPrimaryCsHigh() == 0.0);
+        String needed = p.getPairsNeeded() == 0
+                ? "decided"
+                : p.getPairsNeeded() < 0
+                        ? "n/a"
+                        : p.getPairsNeeded() + " pairs"
+                                + (p.getHoursNeeded() < 0
+                                        ? ""
+                                        : String.format(Locale.ROOT, " (%.1f h)", p.getHoursNeeded()));
+        return String.format(
+                Locale.ROOT,
+                "Anytime-valid: %s candidate - live %s %s, min detectable effect %s, McNemar e-value %s (always-valid p %s), still needed %s",
+                p.getPrimaryMetric(),
+                reported ? signed(p.getPrimaryEstimate()) : "n/a",
+                reported ? interval(p.getPrimaryCsLow(), p.getPrimaryCsHigh()) : "[n/a]",
+                reported ? num(p.getMinDetectableEffect()) : "n/a",
+                num(p.getMcnemarEValue()),
+                num(p.getMcnemarAlwaysValidP()),
+                needed);
+    }
+
+    static String test(TestResult t) {
+        return String.format(
+                Locale.ROOT,
+                "%-10s %-13s %-16s %s %s%s%s, %d pairs -> %s",
+                t.getTest(),
+                t.getMetric(),
+                t.getSegment() == null ? "-" : t.getSegment(),
+                signed(t.getEstimate()),
+                interval(t.getLow(), t.getHigh()),
+                t.getMargin() != 0 ? ", margin " + num(t.getMargin()) : "",
+                t.getEValue() == null ? "" : ", e-value " + num(t.getEValue()),
+                t.getPairs(),
+                t.getOutcome());
+    }
+
+    static String interval(double low, double high) {
+        return "[" + num(low) + ", " + num(high) + "]";
+    }
+
+    static String signed(double v) {
+        return Double.isFinite(v) && v > 0 ? "+" + num(v) : num(v);
+    }
+
+    static String num(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        if (Double.isInfinite(v)) {
+            return v > 0 ? "+inf" : "-inf";
+        }
+        return String.format(Locale.ROOT, "%.4g", v);
     }
 }

@@ -22,7 +22,9 @@ import io.shadowml.avro.Disagreement;
 import io.shadowml.avro.ModelOutput;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.ReliabilityBin;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 
@@ -50,7 +52,8 @@ public final class DashboardState {
             "brier",
             "mae",
             "rmse",
-            "error_rate");
+            "error_rate",
+            "ece");
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -251,6 +254,16 @@ public final class DashboardState {
         ArrayNode cScored = cu.putArray("scored");
         ArrayNode cDead = cu.putArray("dead_lettered");
         ObjectNode quality = cu.putObject("quality");
+        ObjectNode primary = cu.putObject("primary");
+        ObjectNode eValue = cu.putObject("mcnemar_e_value");
+        for (String c : candidates) {
+            ObjectNode o = primary.putObject(c);
+            o.putArray("estimate");
+            o.putArray("low");
+            o.putArray("high");
+            o.putArray("metric");
+            eValue.putArray(c);
+        }
         for (String k : qualityMetrics) {
             ObjectNode perModel = quality.putObject(k);
             for (String m : models) {
@@ -263,6 +276,20 @@ public final class DashboardState {
             cLabelled.add(r.getCounts().getLabelled());
             cScored.add(r.getCounts().getScored());
             cDead.add(r.getCounts().getDeadLettered());
+            Map<String, PairedTest> byCandidate = new LinkedHashMap<>();
+            for (PairedTest p : r.getPaired()) {
+                byCandidate.put(p.getCandidate(), p);
+            }
+            for (String c : candidates) {
+                PairedTest p = byCandidate.get(c);
+                ObjectNode o = (ObjectNode) primary.get(c);
+                boolean has = p != null && primaryReported(p);
+                add((ArrayNode) o.get("estimate"), has ? p.getPrimaryEstimate() : Double.NaN);
+                add((ArrayNode) o.get("low"), has ? p.getPrimaryCsLow() : Double.NaN);
+                add((ArrayNode) o.get("high"), has ? p.getPrimaryCsHigh() : Double.NaN);
+                ((ArrayNode) o.get("metric")).add(p == null ? null : p.getPrimaryMetric());
+                add((ArrayNode) eValue.get(c), p == null ? Double.NaN : p.getMcnemarEValue());
+            }
             Map<String, ModelQuality> byModel = byModel(r);
             for (String k : qualityMetrics) {
                 for (String m : models) {
@@ -289,6 +316,15 @@ public final class DashboardState {
                 o.put("errors", q.getErrors());
                 ObjectNode ms = o.putObject("metrics");
                 new TreeMap<>(q.getMetrics()).forEach((k, v) -> num(ms, k, v));
+                ArrayNode bins = o.putArray("calibration");
+                for (ReliabilityBin b : q.getCalibration()) {
+                    ObjectNode bo = bins.addObject();
+                    num(bo, "lower", b.getLower());
+                    num(bo, "upper", b.getUpper());
+                    bo.put("count", b.getCount());
+                    num(bo, "mean_predicted", b.getMeanPredicted());
+                    num(bo, "observed", b.getObserved());
+                }
             }
             ArrayNode ds = l.putArray("disagreement");
             for (Disagreement d : latest.getDisagreement()) {
@@ -314,6 +350,22 @@ public final class DashboardState {
                 num(o, "loss_diff_mean", p.getLossDiffMean());
                 num(o, "loss_diff_ci_low", p.getLossDiffCiLow());
                 num(o, "loss_diff_ci_high", p.getLossDiffCiHigh());
+                o.put("primary_metric", p.getPrimaryMetric());
+                // Avro defaults (a job that does not fill the interval yet): [0, 0] is no interval at all.
+                boolean has = primaryReported(p);
+                num(o, "primary_estimate", has ? p.getPrimaryEstimate() : Double.NaN);
+                bound(o, "primary_cs_low", has ? p.getPrimaryCsLow() : Double.NaN);
+                bound(o, "primary_cs_high", has ? p.getPrimaryCsHigh() : Double.NaN);
+                num(o, "min_detectable_effect", has ? p.getMinDetectableEffect() : Double.NaN);
+                num(o, "mcnemar_e_value", p.getMcnemarEValue());
+                num(o, "mcnemar_always_valid_p", p.getMcnemarAlwaysValidP());
+                if (p.getPairsNeeded() < 0) {
+                    o.putNull("pairs_needed");
+                } else {
+                    o.put("pairs_needed", p.getPairsNeeded());
+                }
+                num(o, "hours_needed", p.getHoursNeeded() < 0 ? Double.NaN : p.getHoursNeeded());
+                tests(o.putArray("tests"), p.getTests());
             }
         }
 
@@ -323,9 +375,16 @@ public final class DashboardState {
             o.put("candidate", v.getCandidate());
             o.put("decision", v.getDecision().toString());
             o.put("decided_at", v.getDecidedAt().toEpochMilli());
+            if (v.getFirstDecidedAt() == null) {
+                o.putNull("first_decided_at");
+            } else {
+                o.put("first_decided_at", v.getFirstDecidedAt().toEpochMilli());
+            }
+            num(o, "alpha", v.getAlpha() > 0 ? v.getAlpha() : Double.NaN);
             putStrings(
                     o.putArray("reasons"),
                     v.getReasons().stream().map(CharSequence::toString).toList());
+            tests(o.putArray("evidence"), v.getEvidence());
         }
         ArrayNode history = root.putArray("verdict_history");
         for (Verdict v : verdictHistory) {
@@ -413,6 +472,40 @@ public final class DashboardState {
             byModel.put(q.getModel(), q);
         }
         return byModel;
+    }
+
+    /**
+     * Whether the job filled the primary interval: the Avro default is the degenerate [0, 0], which no
+     * confidence sequence produces (before any evidence it is (-Infinity, +Infinity)).
+     */
+    static boolean primaryReported(PairedTest p) {
+        return !(p.getPrimaryCsLow() == 0.0 && p.getPrimaryCsHigh() == 0.0);
+    }
+
+    private static void tests(ArrayNode a, List<TestResult> tests) {
+        for (TestResult t : tests) {
+            ObjectNode o = a.addObject();
+            o.put("test", t.getTest());
+            o.put("metric", t.getMetric());
+            o.put("segment", t.getSegment() == null ? null : t.getSegment().toString());
+            num(o, "estimate", t.getEstimate());
+            bound(o, "low", t.getLow());
+            bound(o, "high", t.getHigh());
+            num(o, "margin", t.getMargin());
+            num(o, "alpha", t.getAlpha());
+            num(o, "e_value", t.getEValue());
+            o.put("pairs", t.getPairs());
+            o.put("outcome", t.getOutcome().toString());
+        }
+    }
+
+    /** An interval end: infinities (no evidence yet) as the strings "Infinity" / "-Infinity", NaN as null. */
+    static void bound(ObjectNode o, String key, double v) {
+        if (Double.isInfinite(v)) {
+            o.put(key, v > 0 ? "Infinity" : "-Infinity");
+        } else {
+            num(o, key, v);
+        }
     }
 
     private static void putStrings(ArrayNode a, List<String> values) {

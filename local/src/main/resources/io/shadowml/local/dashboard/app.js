@@ -17,8 +17,12 @@ const METRIC_INFO = {
   brier: ['Brier score', 'lower is better', false],
   mae: ['Mean absolute error', 'lower is better', false],
   rmse: ['RMSE', 'lower is better', false],
+  ece: ['Expected calibration error', 'mean |predicted − observed| over the reliability bins, weighted by count; lower is better', false],
 };
-const CHARTED_QUALITY = ['accuracy', 'roc_auc', 'macro_f1', 'log_loss', 'mae', 'rmse'];
+const CHARTED_QUALITY = ['accuracy', 'roc_auc', 'macro_f1', 'log_loss', 'mae', 'rmse', 'ece'];
+/** Metrics where a negative candidate − live difference is an improvement. */
+const LOWER_BETTER = new Set(['log_loss', 'brier', 'mae', 'rmse', 'error_rate', 'squared_error', 'ece', 'latency_mean_micros']);
+const BAD_OUTCOMES = new Set(['CANDIDATE_WORSE', 'VIOLATED']);
 
 // ---------------------------------------------------------------------------------------------- helpers
 function el(tag, attrs, ...children) {
@@ -48,6 +52,17 @@ function fmt(v, digits) {
   if (a >= 1) return v.toFixed(3);
   return v.toFixed(4);
 }
+/** Interval ends arrive as numbers, null (unknown) or the strings "Infinity" / "-Infinity" (no evidence yet). */
+const bnd = v => v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v;
+function fmtBound(v) {
+  v = bnd(v);
+  if (v === Infinity) return '+∞';
+  if (v === -Infinity) return '−∞';
+  return fmt(v);
+}
+const signed = v => isNum(v) ? (v > 0 ? '+' : '') + fmt(v) : '–';
+const interval = (lo, hi) => (lo === null || lo === undefined) && (hi === null || hi === undefined)
+  ? '–' : '[' + fmtBound(lo) + ', ' + fmtBound(hi) + ']';
 const pct = (v, d = 2) => isNum(v) ? (100 * v).toFixed(d) + '%' : '–';
 const int = v => isNum(v) ? Math.round(v).toLocaleString('en-US') : '–';
 const micros = v => !isNum(v) ? '–' : v >= 1000 ? (v / 1000).toFixed(2) + ' ms' : v.toFixed(1) + ' µs';
@@ -281,6 +296,93 @@ function barChart(spec) {
   return card;
 }
 
+// ------------------------------------------------------------------------------------- interval bar
+// A horizontal axis centred on 0 (no difference), the anytime-valid interval as a bar, the estimate as a dot,
+// and the guardrail's margin as a dashed mark. spec: { estimate, low, high, margin, metric, outcome, w, h }
+function outcomeOf(metric, low, high) {
+  low = bnd(low); high = bnd(high);
+  if (!isNum(low) && !isNum(high)) return 'INCONCLUSIVE';
+  const lowerBetter = LOWER_BETTER.has(metric);
+  if (low > 0) return lowerBetter ? 'CANDIDATE_WORSE' : 'CANDIDATE_BETTER';
+  if (high < 0) return lowerBetter ? 'CANDIDATE_BETTER' : 'CANDIDATE_WORSE';
+  return 'INCONCLUSIVE';
+}
+function intervalBar(spec) {
+  const w = spec.w || 260, h = spec.h || 30, pad = 8, mid = h / 2;
+  const low = bnd(spec.low), high = bnd(spec.high), est = spec.estimate;
+  const margin = isNum(spec.margin) && spec.margin > 0
+    ? (LOWER_BETTER.has(spec.metric) ? 1 : -1) * Math.abs(spec.margin) : null;
+  const outcome = spec.outcome || 'INCONCLUSIVE';
+  const svg = sv('svg', { class: 'interval o-' + outcome, viewBox: `0 0 ${w} ${h}`, width: w, height: h,
+    'data-estimate': isNum(est) ? String(est) : '', 'data-low': low === null || low === undefined ? '' : String(low),
+    'data-high': high === null || high === undefined ? '' : String(high), 'data-outcome': outcome });
+  const finite = [low, high, est, margin].filter(isNum).map(Math.abs);
+  const r = finite.length ? Math.max(...finite) * 1.15 || 1 : 1;
+  const x = v => v === Infinity ? w - pad : v === -Infinity ? pad : w / 2 + v / r * (w / 2 - pad);
+  svg.append(sv('line', { class: 'axis', x1: pad, x2: w - pad, y1: mid, y2: mid }));
+  svg.append(sv('line', { class: 'zero', x1: w / 2, x2: w / 2, y1: 2, y2: h - 2 }));
+  if (margin !== null) svg.append(sv('line', { class: 'margin', x1: x(margin), x2: x(margin), y1: 2, y2: h - 2 }));
+  const hasLow = isNum(low) || low === -Infinity, hasHigh = isNum(high) || high === Infinity;
+  if (hasLow && hasHigh) {
+    svg.append(sv('rect', { class: 'ci', x: x(low), y: mid - 5, width: Math.max(2, x(high) - x(low)), height: 10, rx: 3 }));
+  }
+  if (isNum(est)) svg.append(sv('circle', { class: 'est', cx: x(est), cy: mid, r: 4 }));
+  const title = sv('title');
+  title.textContent = 'candidate − live ' + signed(est) + ' ' + interval(spec.low, spec.high)
+    + (margin !== null ? ', margin ' + fmt(margin) : '') + ' · 0 = no difference';
+  svg.append(title);
+  return svg;
+}
+
+// ------------------------------------------------------------------------------- reliability diagram
+function calibrationChart(s) {
+  const col = colorOf(s.models);
+  const quality = (s.latest && s.latest.quality) || [];
+  const card = el('div', { class: 'card', 'data-chart': 'calibration' });
+  card.append(el('h3', {}, 'Calibration — reliability diagram'),
+    el('div', { class: 'desc' }, 'observed rate vs mean predicted probability per bin (dot size: events); on the diagonal = calibrated'));
+  const withBins = quality.filter(q => q.calibration && q.calibration.length);
+  const h = 260, l = 50, r = W - 12, t = 10, b = h - 28;
+  const svg = sv('svg', { class: 'chart', viewBox: `0 0 ${W} ${h}`, role: 'img', 'aria-label': 'reliability diagram',
+    'data-series': 'calibration', 'data-lines': String(withBins.length) });
+  card.append(svg);
+  const x = v => l + v * (r - l), y = v => b - v * (b - t);
+  for (let v = 0; v <= 1.0001; v += 0.25) {
+    svg.append(sv('line', { class: 'gridline', x1: l, x2: r, y1: y(v), y2: y(v) }));
+    const ty = sv('text', { x: l - 6, y: y(v) + 3.5, 'text-anchor': 'end' }); ty.textContent = v.toFixed(2); svg.append(ty);
+    const tx = sv('text', { x: x(v), y: b + 15, 'text-anchor': 'middle' }); tx.textContent = v.toFixed(2); svg.append(tx);
+  }
+  svg.append(sv('line', { class: 'guide', x1: x(0), y1: y(0), x2: x(1), y2: y(1) }));
+  if (!withBins.length) {
+    const e = sv('text', { x: W / 2, y: h / 2, 'text-anchor': 'middle', class: 'empty' });
+    e.textContent = 'waiting for labels (no reliability bins in the reports yet)…';
+    svg.append(e);
+  }
+  const legend = el('div', { class: 'legend' });
+  for (const q of withBins) {
+    const bins = q.calibration.filter(k => isNum(k.mean_predicted) && isNum(k.observed));
+    const total = bins.reduce((a, k) => a + k.count, 0) || 1;
+    const d = bins.map((k, i) => (i ? 'L' : 'M') + x(k.mean_predicted).toFixed(1) + ' ' + y(k.observed).toFixed(1)).join(' ');
+    svg.append(sv('path', { class: 'line', d, stroke: col[q.model] || '#64748b', 'data-name': q.model,
+      'data-points': String(bins.length), 'data-ece': isNum(q.metrics.ece) ? String(q.metrics.ece) : '' }));
+    for (const k of bins) {
+      const c = sv('circle', { cx: x(k.mean_predicted), cy: y(k.observed), r: 2 + 6 * Math.sqrt(k.count / total),
+        fill: col[q.model] || '#64748b', 'fill-opacity': 0.55 });
+      const tt = sv('title');
+      tt.textContent = q.model + ' [' + fmt(k.lower, 2) + ', ' + fmt(k.upper, 2) + '): ' + int(k.count)
+        + ' events, predicted ' + fmt(k.mean_predicted, 3) + ', observed ' + fmt(k.observed, 3);
+      c.append(tt);
+      svg.append(c);
+    }
+  }
+  for (const q of quality) {
+    const sw = el('i'); sw.style.background = col[q.model] || '#64748b';
+    legend.append(el('span', { 'data-model': q.model }, sw, q.model + ' ECE ', el('b', { 'data-ece': q.model }, fmt(q.metrics.ece, 4))));
+  }
+  card.append(legend);
+  return card;
+}
+
 // --------------------------------------------------------------------------------------------- render
 function colorOf(models) {
   const c = {};
@@ -306,15 +408,87 @@ function renderVerdicts(s) {
       el('div', {}, el('div', { class: 'who' }, 'No verdict yet'), el('div', { class: 'when' }, 'the job publishes one per candidate as evidence accumulates'))));
     return;
   }
+  const paired = {};
+  for (const p of (s.latest && s.latest.paired) || []) paired[p.candidate] = p;
   for (const v of verdicts) {
     const d = v.decision || 'NONE';
+    const p = paired[v.candidate];
+    const first = isNum(v.first_decided_at) ? 'first decided ' + fullTime(v.first_decided_at)
+      : v.decision ? 'not decided yet' : '';
     box.append(el('div', { class: 'verdict v-' + d, 'data-candidate': v.candidate },
       el('span', { class: 'badge ' + d, 'data-verdict': d, 'data-candidate': v.candidate }, v.decision || 'PENDING'),
-      el('div', {},
+      el('div', { class: 'body' },
         el('div', { class: 'who' }, v.candidate + ' vs live ' + (s.live_model || '')),
-        el('div', { class: 'when' }, v.decided_at ? 'decided on the evidence up to ' + fullTime(v.decided_at) : ''),
-        el('ul', { class: 'verdict-reasons' }, ...v.reasons.map(r => el('li', {}, r))))));
+        el('div', { class: 'when' }, v.decided_at ? 'evidence up to ' + fullTime(v.decided_at) : '',
+          v.decided_at && first ? ' · ' : '',
+          el('span', { 'data-field': 'first_decided_at', 'data-value': isNum(v.first_decided_at) ? String(v.first_decided_at) : '' }, first),
+          isNum(v.alpha) ? ' · α ' + fmt(v.alpha) : ''),
+        el('ul', { class: 'verdict-reasons' }, ...(v.reasons || []).map(r => el('li', {}, r))),
+        evidenceBlock(v, p))));
   }
+}
+
+/** The primary interval, the McNemar e-value, what is still needed, and the tests behind the verdict. */
+function evidenceBlock(v, p) {
+  const box = el('div', { class: 'evidence', 'data-candidate': v.candidate });
+  if (p) {
+    const metric = p.primary_metric || 'primary metric';
+    const primaryTest = (p.tests || []).find(t => t.test === 'primary');
+    const outcome = primaryTest ? primaryTest.outcome : outcomeOf(metric, p.primary_cs_low, p.primary_cs_high);
+    box.append(el('div', { class: 'primary', 'data-field': 'primary' },
+      el('span', { class: 'k' }, metric + ' (candidate − live)'),
+      intervalBar({ estimate: p.primary_estimate, low: p.primary_cs_low, high: p.primary_cs_high, metric, outcome }),
+      el('span', { class: 'v' + (BAD_OUTCOMES.has(outcome) ? ' worse' : outcome === 'CANDIDATE_BETTER' ? ' better' : '') },
+        el('span', { 'data-field': 'primary_estimate' }, signed(p.primary_estimate)), ' ',
+        el('span', { 'data-field': 'primary_cs', title: 'anytime-valid interval: holds at every look' }, interval(p.primary_cs_low, p.primary_cs_high)))));
+    const mcnemar = (p.tests || []).find(t => t.test === 'mcnemar');
+    const threshold = mcnemar && isNum(mcnemar.alpha) && mcnemar.alpha > 0 ? 1 / mcnemar.alpha : null;
+    const needed = p.pairs_needed === 0 ? 'decided' : isNum(p.pairs_needed)
+      ? int(p.pairs_needed) + ' pairs' + (isNum(p.hours_needed) ? ' ≈ ' + fmt(p.hours_needed, 1) + ' h' : '') : '–';
+    box.append(el('div', { class: 'stats' },
+      stat('McNemar e-value', fmt(p.mcnemar_e_value), 'mcnemar_e_value', threshold ? 'rejects at 1/α = ' + fmt(threshold) : 'largest so far; 1/α rejects'),
+      stat('always-valid p', isNum(p.mcnemar_always_valid_p) ? p.mcnemar_always_valid_p.toPrecision(3) : '–', 'mcnemar_always_valid_p', 'min(1, 1/e)'),
+      stat('min detectable effect', isNum(p.min_detectable_effect) ? '±' + fmt(p.min_detectable_effect) : '–', 'min_detectable_effect', 'half-width of the interval'),
+      stat('still needed', needed, 'needed', 'labelled pairs (and hours at the current rate) until decided')));
+  }
+  // Every test the verdict weighs (the latest cumulative report); the ones it names as evidence marked ◆.
+  const evidence = v.evidence || [];
+  const key = t => t.test + '|' + t.metric + '|' + (t.segment || '');
+  const decisive = new Set(evidence.map(key));
+  const tests = p && p.tests && p.tests.length ? p.tests : evidence;
+  if (tests.length) {
+    box.append(el('div', { class: 'tests-title' }, 'Tests the verdict weighs',
+      evidence.length ? el('span', { class: 'muted' }, ' · ◆ evidence behind the decision') : ''),
+      testsTable(tests, v.candidate, t => decisive.has(key(t))));
+  } else if (!p) {
+    box.append(el('div', { class: 'when' }, 'no paired evidence in the reports yet'));
+  }
+  return box;
+}
+
+function stat(k, v, field, hint) {
+  return el('div', { class: 'stat', title: hint || '' }, el('div', { class: 'k' }, k), el('div', { class: 'v', 'data-field': field }, v));
+}
+
+function testsTable(tests, candidate, isDecisive) {
+  const t = el('table', { class: 'tests', 'data-candidate': candidate },
+    el('tr', {}, el('th', { class: 'l' }, 'test'), el('th', { class: 'l' }, 'metric'), el('th', { class: 'l' }, 'segment'),
+      el('th', {}, 'estimate'), el('th', {}, 'anytime-valid interval'), el('th', { class: 'l' }, ''), el('th', {}, 'margin'),
+      el('th', {}, 'α'), el('th', {}, 'e-value'), el('th', {}, 'pairs'), el('th', { class: 'l' }, 'outcome')));
+  for (const x of tests) {
+    const cls = BAD_OUTCOMES.has(x.outcome) ? 'bad' : x.outcome === 'CANDIDATE_BETTER' ? 'good' : '';
+    const decisive = isDecisive(x);
+    t.append(el('tr', { class: cls + (decisive ? ' decisive' : ''), 'data-test': x.test, 'data-metric': x.metric, 'data-segment': x.segment || '',
+      'data-outcome': x.outcome, 'data-decisive': String(decisive) },
+      el('td', { class: 'l' }, x.test + (decisive ? ' ◆' : '')), el('td', { class: 'l' }, x.metric), el('td', { class: 'l' }, x.segment || '–'),
+      el('td', {}, signed(x.estimate)), el('td', { class: 'ci-text' }, interval(x.low, x.high)),
+      el('td', { class: 'l' }, intervalBar({ estimate: x.estimate, low: x.low, high: x.high, margin: x.margin, metric: x.metric,
+        outcome: x.outcome, w: 140, h: 18 })),
+      el('td', {}, isNum(x.margin) && x.margin !== 0 ? fmt(x.margin) : '–'), el('td', {}, fmt(x.alpha)),
+      el('td', {}, fmt(x.e_value)), el('td', {}, int(x.pairs)),
+      el('td', { class: 'l outcome' }, x.outcome.toLowerCase().replace('_', ' '))));
+  }
+  return t;
 }
 
 function tile(k, v, h, warn) {
@@ -372,6 +546,23 @@ function renderQuality(s) {
       format: m === 'log_loss' || m === 'mae' || m === 'rmse' ? v => fmt(v, 4) : v => fmt(v, 4),
       tick: v => fmt(v, 3), clamp: upper ? [0, 1] : undefined }));
   }
+  const paired = (s.latest && s.latest.paired) || [];
+  for (const c of s.candidates) {
+    const pr = (cu.primary || {})[c];
+    if (!pr) continue;
+    const p = paired.find(x => x.candidate === c);
+    const metric = (p && p.primary_metric) || 'primary metric';
+    const lower = LOWER_BETTER.has(metric);
+    cards.push(lineChart({ series: 'primary:' + c, title: 'Primary metric: ' + metric + ' ' + c + ' − live',
+      desc: 'estimate and anytime-valid interval; the verdict decides once the interval leaves 0 ('
+        + (lower ? 'below' : 'above') + ' 0 = candidate better)',
+      times: cu.window_end, emptyText: 'waiting for the job to report the interval…',
+      lines: [{ name: 'estimate', label: 'estimate', values: pr.estimate, color: col[c] },
+        { name: 'low', label: 'interval low', values: pr.low, color: col[c], dash: '5 4', width: 1.4 },
+        { name: 'high', label: 'interval high', values: pr.high, color: col[c], dash: '5 4', width: 1.4 }],
+      format: signed, tick: v => fmt(v, 3), zero: true }));
+  }
+  cards.push(calibrationChart(s));
   grid.replaceChildren(...cards);
 }
 
@@ -406,18 +597,18 @@ function renderLatest(s) {
   const box = document.getElementById('latest');
   const l = s.latest;
   if (!l || !l.quality) { box.replaceChildren(el('div', { class: 'desc' }, 'waiting for the first report…')); return; }
-  const keys = ['accuracy', 'roc_auc', 'macro_f1', 'f1', 'precision', 'recall', 'log_loss', 'brier', 'mae', 'rmse', 'error_rate', 'latency_mean_micros']
+  const keys = ['accuracy', 'roc_auc', 'roc_auc_max_error', 'macro_f1', 'f1', 'precision', 'recall', 'log_loss', 'brier', 'ece', 'mae', 'rmse', 'error_rate', 'latency_mean_micros']
     .filter(k => l.quality.some(q => k in q.metrics));
-  const lowerBetter = new Set(['log_loss', 'brier', 'mae', 'rmse', 'error_rate', 'latency_mean_micros']);
+  const lowerBetter = LOWER_BETTER;
   const live = l.quality.find(q => q.role === 'LIVE');
   const table = el('table', {}, el('tr', {}, el('th', {}, 'model'), el('th', { class: 'l' }, 'role'), el('th', {}, 'labelled'),
-    ...keys.map(k => el('th', {}, k === 'latency_mean_micros' ? 'latency' : k))));
+    ...keys.map(k => el('th', {}, k === 'latency_mean_micros' ? 'latency' : k === 'roc_auc_max_error' ? 'roc_auc ±' : k))));
   for (const q of l.quality) {
     table.append(el('tr', { 'data-model': q.model }, el('td', {}, q.model), el('td', { class: 'l' }, q.role.toLowerCase()), el('td', {}, int(q.labelled)),
       ...keys.map(k => {
         const v = q.metrics[k];
         let cls = '';
-        if (live && q !== live && isNum(v) && isNum(live.metrics[k]) && v !== live.metrics[k] && k !== 'error_rate') {
+        if (live && q !== live && isNum(v) && isNum(live.metrics[k]) && v !== live.metrics[k] && k !== 'error_rate' && k !== 'roc_auc_max_error') {
           const better = lowerBetter.has(k) ? v < live.metrics[k] : v > live.metrics[k];
           cls = better ? 'better' : 'worse';
         }
@@ -427,13 +618,18 @@ function renderLatest(s) {
   const parts = [el('div', { class: 'desc' }, 'cumulative ' + fullTime(l.window_start) + ' … ' + fullTime(l.window_end) + ' (green: candidate better than live, red: worse)'), table];
   if (l.paired.length) {
     const p = el('table', {}, el('tr', {}, el('th', {}, 'candidate'), el('th', {}, 'pairs'), el('th', {}, 'live only right'),
-      el('th', {}, 'candidate only right'), el('th', {}, 'McNemar p'), el('th', {}, 'loss diff (cand − live)'), el('th', {}, '95% CI')));
+      el('th', {}, 'candidate only right'), el('th', { class: 'l' }, 'primary'), el('th', {}, 'cand − live'), el('th', {}, 'anytime-valid interval'),
+      el('th', {}, 'McNemar e'), el('th', {}, 'always-valid p'), el('th', {}, 'McNemar p (fixed n)'), el('th', {}, 'loss diff'),
+      el('th', {}, '95% t CI (descriptive)')));
     for (const x of l.paired) {
-      p.append(el('tr', {}, el('td', {}, x.candidate), el('td', {}, int(x.pairs)), el('td', {}, int(x.live_only_correct)),
-        el('td', {}, int(x.candidate_only_correct)), el('td', {}, isNum(x.mcnemar_p_value) ? x.mcnemar_p_value.toPrecision(3) : '–'),
+      p.append(el('tr', { 'data-candidate': x.candidate }, el('td', {}, x.candidate), el('td', {}, int(x.pairs)), el('td', {}, int(x.live_only_correct)),
+        el('td', {}, int(x.candidate_only_correct)), el('td', { class: 'l' }, x.primary_metric || '–'),
+        el('td', {}, signed(x.primary_estimate)), el('td', {}, interval(x.primary_cs_low, x.primary_cs_high)),
+        el('td', {}, fmt(x.mcnemar_e_value)), el('td', {}, isNum(x.mcnemar_always_valid_p) ? x.mcnemar_always_valid_p.toPrecision(3) : '–'),
+        el('td', {}, isNum(x.mcnemar_p_value) ? x.mcnemar_p_value.toPrecision(3) : '–'),
         el('td', {}, fmt(x.loss_diff_mean, 5)), el('td', {}, '[' + fmt(x.loss_diff_ci_low, 5) + ', ' + fmt(x.loss_diff_ci_high, 5) + ']')));
     }
-    parts.push(el('h4', {}, 'Paired test on labelled requests'), p);
+    parts.push(el('h4', {}, 'Paired tests on labelled requests'), p);
   }
   if (l.disagreement.length) {
     const d = el('table', {}, el('tr', {}, el('th', {}, 'candidate'), el('th', {}, 'compared'), el('th', {}, 'flips'), el('th', {}, 'flip rate'),

@@ -46,8 +46,11 @@ import io.shadowml.avro.ModelOutput;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.ReliabilityBin;
 import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.avro.TestOutcome;
+import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.embedded.EmbeddedKafka;
@@ -121,6 +124,82 @@ class DashboardBrowserTest {
         return model == 0 ? 0.1093 - 0.001 * i : 0.1321 - 0.0008 * i;
     }
 
+    // The anytime-valid figures (issue 9); the job fills them from window UNLABELLED_WINDOWS on, earlier cumulative
+    // reports keep the Avro defaults, which the page must show as missing rather than as an interval [0, 0].
+    static double primaryEstimate(int i) {
+        return 0.0200 + 0.0003 * i;
+    }
+
+    static double primaryHalfWidth(int i) {
+        return 0.03 / Math.sqrt(i - 2);
+    }
+
+    static final double E_VALUE = 57.25;
+    static final int FIRST_DECIDED_WINDOW = 9;
+
+    static double ece(int model) {
+        return model == 0 ? 0.0123 : 0.0871;
+    }
+
+    static TestResult test(
+            String test,
+            String metric,
+            String segment,
+            double est,
+            double low,
+            double high,
+            double margin,
+            TestOutcome outcome) {
+        return TestResult.newBuilder()
+                .setTest(test)
+                .setMetric(metric)
+                .setSegment(segment)
+                .setEstimate(est)
+                .setLow(low)
+                .setHigh(high)
+                .setMargin(margin)
+                .setAlpha(0.005)
+                .setEValue(test.equals("mcnemar") ? E_VALUE : null)
+                .setPairs(1234)
+                .setOutcome(outcome)
+                .build();
+    }
+
+    static List<TestResult> tests(int i) {
+        double est = primaryEstimate(i);
+        double half = primaryHalfWidth(i);
+        return List.of(
+                test("primary", "log_loss", null, est, est - half, est + half, 0, TestOutcome.CANDIDATE_WORSE),
+                test("mcnemar", "accuracy", null, -0.0073, -0.0110, -0.0021, 0, TestOutcome.CANDIDATE_WORSE),
+                test("guardrail", "recall", null, -0.031, -0.052, -0.024, 0.02, TestOutcome.VIOLATED),
+                test(
+                        "segment",
+                        "log_loss",
+                        "country=DE",
+                        0.0,
+                        Double.NEGATIVE_INFINITY,
+                        Double.POSITIVE_INFINITY,
+                        0,
+                        TestOutcome.INCONCLUSIVE),
+                test("error_rate", "error_rate", null, 0.002, 0.0, 0.004, 0.01, TestOutcome.INCONCLUSIVE));
+    }
+
+    /** Ten reliability bins: the live model on the diagonal, the candidate overconfident. */
+    static List<ReliabilityBin> calibration(int model) {
+        List<ReliabilityBin> bins = new ArrayList<>();
+        for (int b = 0; b < 10; b++) {
+            double mid = b / 10.0 + 0.05;
+            bins.add(ReliabilityBin.newBuilder()
+                    .setLower(b / 10.0)
+                    .setUpper((b + 1) / 10.0)
+                    .setCount(b == 0 ? 900 : 40 + b)
+                    .setMeanPredicted(mid)
+                    .setObserved(model == 0 ? mid + 0.004 : 0.5 + (mid - 0.5) * 0.6)
+                    .build());
+        }
+        return bins;
+    }
+
     static Map<String, Double> quality(int model, int i, boolean labelled, boolean tumbling) {
         Map<String, Double> m = new HashMap<>();
         boolean has = labelled && i >= UNLABELLED_WINDOWS;
@@ -131,6 +210,8 @@ class DashboardBrowserTest {
         m.put("recall", has ? 0.64 : Double.NaN);
         m.put("f1", has ? 0.67 : Double.NaN);
         m.put("brier", has ? 0.031 : Double.NaN);
+        m.put("ece", has ? ece(model) : Double.NaN);
+        m.put("roc_auc_max_error", has ? 0.0042 : Double.NaN);
         m.put("label_coverage", coverage(i));
         m.put("error_rate", 0.0);
         m.put("latency_mean_micros", tumbling ? latency(model, i) : (model == 0 ? 183.0 : 240.0));
@@ -163,25 +244,38 @@ class DashboardBrowserTest {
                         .setRole(ModelRole.LIVE)
                         .setLabelled(labelled)
                         .setMetrics(quality(0, i, !tumbling, tumbling))
+                        .setCalibration(!tumbling && i >= UNLABELLED_WINDOWS ? calibration(0) : List.of())
                         .build(),
                 ModelQuality.newBuilder()
                         .setModel(CAND)
                         .setRole(ModelRole.CANDIDATE)
                         .setLabelled(labelled)
                         .setMetrics(quality(1, i, !tumbling, tumbling))
+                        .setCalibration(!tumbling && i >= UNLABELLED_WINDOWS ? calibration(1) : List.of())
                         .build());
-        List<PairedTest> paired = tumbling
-                ? List.of()
-                : List.of(PairedTest.newBuilder()
-                        .setCandidate(CAND)
-                        .setPairs(labelled)
-                        .setLiveOnlyCorrect(41)
-                        .setCandidateOnlyCorrect(19)
-                        .setMcnemarPValue(0.0061)
-                        .setLossDiffMean(0.0228)
-                        .setLossDiffCiLow(0.0131)
-                        .setLossDiffCiHigh(0.0325)
-                        .build());
+        PairedTest.Builder pairedTest = PairedTest.newBuilder()
+                .setCandidate(CAND)
+                .setPairs(labelled)
+                .setLiveOnlyCorrect(41)
+                .setCandidateOnlyCorrect(19)
+                .setMcnemarPValue(0.0061)
+                .setLossDiffMean(0.0228)
+                .setLossDiffCiLow(0.0131)
+                .setLossDiffCiHigh(0.0325);
+        if (i >= UNLABELLED_WINDOWS) {
+            pairedTest
+                    .setPrimaryMetric("log_loss")
+                    .setPrimaryEstimate(primaryEstimate(i))
+                    .setPrimaryCsLow(primaryEstimate(i) - primaryHalfWidth(i))
+                    .setPrimaryCsHigh(primaryEstimate(i) + primaryHalfWidth(i))
+                    .setMcnemarEValue(E_VALUE)
+                    .setMcnemarAlwaysValidP(1 / E_VALUE)
+                    .setMinDetectableEffect(primaryHalfWidth(i))
+                    .setPairsNeeded(i >= FIRST_DECIDED_WINDOW ? 0 : 1200)
+                    .setHoursNeeded(i >= FIRST_DECIDED_WINDOW ? 0.0 : 5.25)
+                    .setTests(tests(i));
+        }
+        List<PairedTest> paired = tumbling ? List.of() : List.of(pairedTest.build());
         return ComparisonReport.newBuilder()
                 .setExperimentId(EXPERIMENT)
                 .setWindowKind(kind)
@@ -202,14 +296,20 @@ class DashboardBrowserTest {
     }
 
     static Verdict verdict(int window, Decision d, List<String> reasons) {
-        return Verdict.newBuilder()
+        Verdict.Builder v = Verdict.newBuilder()
                 .setExperimentId(EXPERIMENT)
                 .setCandidate(CAND)
                 .setDecidedAt(START.plusMillis((window + 1) * 6 * HOUR))
                 .setDecision(d)
-                .setReasons(reasons)
-                .build();
+                .setReasons(reasons);
+        if (d == Decision.REJECT) {
+            List<TestResult> all = tests(window);
+            v.setFirstDecidedAt(FIRST_DECIDED_AT).setAlpha(0.025).setEvidence(List.of(all.get(1), all.get(2)));
+        }
+        return v.build();
     }
+
+    static final Instant FIRST_DECIDED_AT = START.plusMillis((FIRST_DECIDED_WINDOW + 1) * 6 * HOUR);
 
     static final List<String> REJECT_REASONS = List.of(
             "roc_auc 0.8790 is below live 0.9152 by more than 0.005",
@@ -375,7 +475,7 @@ class DashboardBrowserTest {
         assertEquals(LIVE, s.get("live_model").asText());
         assertEquals(List.of(CAND), JSON.convertValue(s.get("candidates"), List.class));
         assertEquals(
-                List.of("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "brier", "error_rate"),
+                List.of("accuracy", "roc_auc", "f1", "precision", "recall", "log_loss", "brier", "error_rate", "ece"),
                 JSON.convertValue(s.get("quality_metrics"), List.class));
         JsonNode t = s.get("tumbling");
         assertEquals(WINDOWS, t.get("window_end").size(), "the aborted report must not be read");
@@ -409,6 +509,47 @@ class DashboardBrowserTest {
         assertEquals(0.0061, s.at("/latest/paired/0/mcnemar_p_value").asDouble());
         assertEquals(
                 expected.get("label_coverage"), s.at("/counts/label_coverage").asDouble());
+
+        // The anytime-valid figures: the latest report's, and the defaults of the early reports as null.
+        JsonNode p = s.at("/latest/paired/0");
+        int last = WINDOWS - 1;
+        assertEquals("log_loss", p.get("primary_metric").asText());
+        assertEquals(primaryEstimate(last), p.get("primary_estimate").asDouble());
+        assertEquals(
+                primaryEstimate(last) - primaryHalfWidth(last),
+                p.get("primary_cs_low").asDouble());
+        assertEquals(
+                primaryEstimate(last) + primaryHalfWidth(last),
+                p.get("primary_cs_high").asDouble());
+        assertEquals(E_VALUE, p.get("mcnemar_e_value").asDouble());
+        assertEquals(1 / E_VALUE, p.get("mcnemar_always_valid_p").asDouble());
+        assertEquals(primaryHalfWidth(last), p.get("min_detectable_effect").asDouble());
+        assertEquals(0, p.get("pairs_needed").asLong());
+        assertEquals(5, p.get("tests").size());
+        assertEquals("VIOLATED", p.at("/tests/2/outcome").asText());
+        assertEquals(0.02, p.at("/tests/2/margin").asDouble());
+        assertEquals("country=DE", p.at("/tests/3/segment").asText());
+        assertEquals("-Infinity", p.at("/tests/3/low").asText(), "no evidence yet: an unbounded interval");
+        assertEquals("Infinity", p.at("/tests/3/high").asText());
+        assertTrue(p.at("/tests/0/segment").isNull());
+        assertEquals(E_VALUE, p.at("/tests/1/e_value").asDouble());
+        assertTrue(p.at("/tests/0/e_value").isNull());
+        JsonNode primary = s.at("/cumulative/primary").get(CAND);
+        assertTrue(primary.get("estimate").get(0).isNull(), "Avro default [0, 0]: no interval reported yet");
+        assertTrue(primary.get("low").get(0).isNull());
+        assertEquals(WINDOWS - UNLABELLED_WINDOWS, nonNull(primary.get("estimate")));
+        assertEquals(primaryEstimate(last) + primaryHalfWidth(last), last(primary.get("high")));
+        assertEquals(E_VALUE, last(s.at("/cumulative/mcnemar_e_value").get(CAND)));
+        JsonNode v = verdicts.get(0);
+        assertEquals(FIRST_DECIDED_AT.toEpochMilli(), v.get("first_decided_at").asLong());
+        assertEquals(0.025, v.get("alpha").asDouble());
+        assertEquals(2, v.get("evidence").size());
+        assertEquals("guardrail", v.at("/evidence/1/test").asText());
+        JsonNode candQuality = s.at("/latest/quality/1");
+        assertEquals(10, candQuality.get("calibration").size());
+        assertEquals(900, candQuality.at("/calibration/0/count").asLong());
+        assertEquals(ece(1), candQuality.at("/metrics/ece").asDouble());
+        assertEquals(ece(1), last(s.at("/cumulative/quality/ece").get(CAND)));
     }
 
     @Test
@@ -552,6 +693,8 @@ class DashboardBrowserTest {
         for (String reason : REJECT_REASONS) {
             assertTrue(dom.contains("<li>" + html(reason.toString()) + "</li>"), "verdict reason shown: " + reason);
         }
+        verdictEvidenceIsRendered(dom, s);
+        calibrationIsRendered(dom);
         assertTrue(dom.contains("data-rendered=\"" + 2 * WINDOWS + "\""), "the page rendered the full summary");
 
         // A screenshot a person can look at.
@@ -575,6 +718,95 @@ class DashboardBrowserTest {
                 "--window-size=1400,2700",
                 "--hide-scrollbars",
                 url);
+    }
+
+    /** Per candidate: first decision, the primary interval, the e-value, what is still needed, the tests. */
+    static void verdictEvidenceIsRendered(String dom, JsonNode s) {
+        int last = WINDOWS - 1;
+        String card = dom.substring(dom.indexOf("<div class=\"evidence\" data-candidate=\"" + CAND + "\""));
+        card = card.substring(0, card.indexOf("</table>"));
+        assertTrue(
+                dom.contains("data-field=\"first_decided_at\" data-value=\"" + FIRST_DECIDED_AT.toEpochMilli()
+                        + "\">first decided 2026-01-07 12:00 UTC</span>"),
+                "first decision time");
+        assertEquals("+0.0233", field(card, "primary_estimate"));
+        assertEquals("[0.0133, 0.0333]", field(card, "primary_cs"));
+        Matcher bar =
+                Pattern.compile("<svg class=\"interval o-([A-Z_]+)\"[^>]*>").matcher(card);
+        assertTrue(bar.find(), "interval bar of the primary metric");
+        assertEquals("CANDIDATE_WORSE", bar.group(1));
+        Map<String, String> a = attributes(bar.group());
+        assertEquals(s.at("/latest/paired/0/primary_estimate").asDouble(), Double.parseDouble(a.get("data-estimate")));
+        assertEquals(primaryEstimate(last) - primaryHalfWidth(last), Double.parseDouble(a.get("data-low")));
+        assertEquals(primaryEstimate(last) + primaryHalfWidth(last), Double.parseDouble(a.get("data-high")));
+        assertEquals("57.250", field(card, "mcnemar_e_value"));
+        assertEquals("0.0175", field(card, "mcnemar_always_valid_p"));
+        assertEquals("±0.0100", field(card, "min_detectable_effect"));
+        assertEquals("decided", field(card, "needed"));
+        // The tests: every one of the report's, the verdict's evidence marked, violated / worse highlighted.
+        Matcher rows = Pattern.compile(
+                        "<tr class=\"([a-z ]*)\" data-test=\"([a-z_]+)\" data-metric=\"([a-z_]+)\""
+                                + " data-segment=\"([^\"]*)\" data-outcome=\"([A-Z_]+)\" data-decisive=\"(true|false)\">(.*?)</tr>")
+                .matcher(card);
+        List<String> seen = new ArrayList<>();
+        Map<String, String> rowHtml = new HashMap<>();
+        while (rows.find()) {
+            String id = rows.group(2) + "/" + rows.group(3) + "/" + rows.group(4);
+            seen.add(id + " " + rows.group(1).trim() + " " + rows.group(5) + " " + rows.group(6));
+            rowHtml.put(id, rows.group(7));
+        }
+        assertEquals(
+                List.of(
+                        "primary/log_loss/ bad CANDIDATE_WORSE false",
+                        "mcnemar/accuracy/ bad decisive CANDIDATE_WORSE true",
+                        "guardrail/recall/ bad decisive VIOLATED true",
+                        "segment/log_loss/country=DE  INCONCLUSIVE false",
+                        "error_rate/error_rate/  INCONCLUSIVE false"),
+                seen);
+        String guardrail = rowHtml.get("guardrail/recall/");
+        assertTrue(guardrail.contains("<td>-0.0310</td>"), "estimate: " + guardrail);
+        assertTrue(guardrail.contains("[-0.0520, -0.0240]"), "interval: " + guardrail);
+        assertTrue(guardrail.contains("<td>0.0200</td>"), "margin: " + guardrail);
+        assertTrue(guardrail.contains("violated"), "outcome: " + guardrail);
+        assertTrue(rowHtml.get("segment/log_loss/country=DE").contains("[−∞, +∞]"), "unbounded interval");
+        assertTrue(rowHtml.get("mcnemar/accuracy/").contains("<td>57.250</td>"), "e-value in the mcnemar row");
+        // The primary interval over time: gaps while the reports carried the defaults.
+        Map<String, String> chart = svg(dom, "primary:" + CAND);
+        assertEquals("3", chart.get("data-lines"));
+        assertEquals(String.valueOf(WINDOWS - UNLABELLED_WINDOWS), chart.get("data-points"));
+        assertEquals(primaryEstimate(last), Double.parseDouble(chart.get("data-last")));
+        assertEquals(
+                primaryEstimate(last) - primaryHalfWidth(last),
+                Double.parseDouble(line(dom, "primary:" + CAND, "low").get("data-last")));
+        // The latest report's paired table carries the interval and the e-value as well.
+        String pairedRow = dom.substring(dom.indexOf("<tr data-candidate=\"" + CAND + "\">"));
+        pairedRow = pairedRow.substring(0, pairedRow.indexOf("</tr>"));
+        assertTrue(pairedRow.contains("<td>[0.0133, 0.0333]</td><td>57.250</td><td>0.0175</td>"), pairedRow);
+    }
+
+    /** ECE per model and a reliability diagram with one line per model. */
+    static void calibrationIsRendered(String dom) {
+        Map<String, String> chart = svg(dom, "calibration");
+        assertEquals("2", chart.get("data-lines"));
+        for (int model = 0; model < 2; model++) {
+            String name = model == 0 ? LIVE : CAND;
+            Map<String, String> l = line(dom, "calibration", name);
+            assertEquals("10", l.get("data-points"), name);
+            assertEquals(ece(model), Double.parseDouble(l.get("data-ece")), name);
+            assertTrue(
+                    dom.contains("<b data-ece=\"" + name + "\">" + String.format("%.4f", ece(model)) + "</b>"),
+                    "ECE in the legend: " + name);
+            assertEquals(
+                    ece(model),
+                    Double.parseDouble(line(dom, "quality:ece", name).get("data-last")));
+        }
+    }
+
+    /** The text of the element with this data-field. */
+    static String field(String html, String name) {
+        Matcher m = Pattern.compile("data-field=\"" + name + "\"[^>]*>([^<]*)<").matcher(html);
+        assertTrue(m.find(), "no data-field " + name);
+        return m.group(1);
     }
 
     /** Text as the DOM serialises it. */
