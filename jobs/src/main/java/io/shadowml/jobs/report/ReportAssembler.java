@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Decision;
+import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
@@ -139,6 +140,7 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         publish(experimentId, model, "verdict_primary_cs_low", a.primary().getLow());
         publish(experimentId, model, "verdict_primary_cs_high", a.primary().getHigh());
         publish(experimentId, model, "verdict_mcnemar_e_value", a.mcnemarEValue());
+        publish(experimentId, model, "verdict_mcnemar_threshold", mcnemarThreshold(a));
         publish(experimentId, model, "verdict_min_detectable_effect", a.minDetectableEffect());
         publish(experimentId, model, "verdict_pairs_needed", a.pairsNeeded());
         publish(experimentId, model, "verdict_hours_needed", a.hoursNeeded());
@@ -154,6 +156,16 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         if (into.mergeReplacingSegments(other)) {
             LOG.warn("segment fields changed across a restore: per-segment report figures restart from here");
         }
+    }
+
+    /** The e-value at which McNemar rejects, 1 / its share of alpha; NaN without the test (regression). */
+    private static double mcnemarThreshold(VerdictPolicy.Assessment a) {
+        for (TestResult t : a.tests()) {
+            if (t.getTest().equals("mcnemar")) {
+                return 1 / t.getAlpha();
+            }
+        }
+        return Double.NaN;
     }
 
     private static double verdictCode(Decision d) {

@@ -112,6 +112,40 @@ final class ExpectedMetrics {
         return new double[] {mean, mean - t * se, mean + t * se};
     }
 
+    /**
+     * The anytime-valid interval {mean, low, high} of the mean of {@code d} at {@code alpha}, from the
+     * normal-mixture boundary written out here (Howard et al. 2021, eq. (14)): mean ± s·√(2(nρ²+1)/(n²ρ²)
+     * · ln(√(nρ²+1)/α)), with ρ² found by a golden-section search for the narrowest radius at
+     * {@code tuningPairs} (not by the closed form the job uses).
+     */
+    static double[] meanAndConfidenceSequence(double[] d, double alpha, long tuningPairs) {
+        double mean = Arrays.stream(d).average().orElse(Double.NaN);
+        double ss = 0;
+        for (double v : d) {
+            ss += (v - mean) * (v - mean);
+        }
+        double sd = Math.sqrt(ss / (d.length - 1));
+        double lo = Math.log(1e-12);
+        double hi = Math.log(1e3);
+        double g = (Math.sqrt(5) - 1) / 2;
+        for (int i = 0; i < 200; i++) {
+            double a = hi - g * (hi - lo);
+            double b = lo + g * (hi - lo);
+            if (unitRadius(tuningPairs, Math.exp(a), alpha) < unitRadius(tuningPairs, Math.exp(b), alpha)) {
+                hi = b;
+            } else {
+                lo = a;
+            }
+        }
+        double radius = sd * unitRadius(d.length, Math.exp((lo + hi) / 2), alpha);
+        return new double[] {mean, mean - radius, mean + radius};
+    }
+
+    private static double unitRadius(long n, double rho2, double alpha) {
+        double x = n * rho2 + 1;
+        return Math.sqrt(2 * x / ((double) n * n * rho2) * Math.log(Math.sqrt(x) / alpha));
+    }
+
     /** Whether {@code value} is a valid q-quantile of {@code sorted} within a rank error of {@code eps}. */
     static boolean quantileWithin(double[] sorted, double q, double value, double eps) {
         int n = sorted.length;
