@@ -62,7 +62,8 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         if (!(score >= 0.0 && score <= 1.0)) {
             throw new IllegalArgumentException("score must be in [0, 1]: " + score);
         }
-        boolean predictedPositive = score >= threshold;
+        // In the scores' float32 precision: a 0.7f score is at threshold 0.7 (as doubles it is below).
+        boolean predictedPositive = score >= (float) threshold;
         int bin = binOf(score);
         sumLogLoss += Loss.binaryLogLoss(score, positive);
         if (positive) {

@@ -629,7 +629,7 @@ class ShadowJobIntegrationTest {
                 for (int j = 0; j < n; j++) {
                     double s = out[idx.get(j)][0];
                     scores[j] = s;
-                    boolean predicted = s >= m.threshold();
+                    boolean predicted = s >= (float) m.threshold(); // in the score's float32 precision
                     if (predicted && y[j] == 1) tp++;
                     else if (predicted) fp++;
                     else if (y[j] == 1) fn++;
@@ -686,7 +686,7 @@ class ShadowJobIntegrationTest {
     /** Binary: class at the model's threshold; multiclass: top-1 (first maximum). */
     static int decision(ModelDescriptor m, float[] out) {
         if (m.task() == ModelDescriptor.Task.BINARY) {
-            return out[0] >= m.threshold() ? 1 : 0;
+            return out[0] >= (float) m.threshold() ? 1 : 0;
         }
         int best = 0;
         for (int k = 1; k < out.length; k++) {

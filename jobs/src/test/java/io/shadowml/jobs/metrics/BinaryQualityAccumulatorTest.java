@@ -82,7 +82,7 @@ class BinaryQualityAccumulatorTest {
             long tp = 0, fp = 0, tn = 0, fn = 0, pos = 0;
             double logLoss = 0, brier = 0;
             for (int i = 0; i < e.n(); i++) {
-                boolean pred = e.score[i] >= thr;
+                boolean pred = e.score[i] >= (float) thr;
                 double y = e.label[i] ? 1 : 0;
                 if (e.label[i]) {
                     pos++;
@@ -308,6 +308,20 @@ class BinaryQualityAccumulatorTest {
         a.add(0.5, true);
         a.add(0.5, false);
         a.add(Math.nextDown(0.5), true);
+        assertEquals(1, a.truePositives());
+        assertEquals(1, a.falsePositives());
+        assertEquals(1, a.falseNegatives());
+        assertEquals(0, a.trueNegatives());
+    }
+
+    /** 0.7f is 0.699999988 as a double, below the double 0.7; the model's float32 score is at the threshold. */
+    @Test
+    void float32ScoreEqualToTheThresholdIsPositive() {
+        assertTrue((double) 0.7f < 0.7, "the tie this test is about");
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.7);
+        a.addLabelled(new float[] {0.7f}, 0, 1.0);
+        a.addLabelled(new float[] {0.7f}, 0, 0.0);
+        a.addLabelled(new float[] {Math.nextDown(0.7f)}, 0, 1.0);
         assertEquals(1, a.truePositives());
         assertEquals(1, a.falsePositives());
         assertEquals(1, a.falseNegatives());

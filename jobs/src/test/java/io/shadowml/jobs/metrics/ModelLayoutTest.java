@@ -38,6 +38,25 @@ class ModelLayoutTest {
         assertEquals(0.5, BINARY.threshold(0)); // both shipped descriptors say threshold 0.5
     }
 
+    /** 0.7f is 0.699999988 as a double, below the double 0.7; compared in float32 it is at the threshold. */
+    @Test
+    void float32ScoreEqualToTheThresholdIsPositive() {
+        ModelLayout layout = SegmentSlicesTest.binaryLayout(); // thresholds 0.5, 0.3, 0.7
+        assertEquals(0.7, layout.threshold(2));
+        assertTrue((double) 0.7f < 0.7, "the tie this test is about");
+        float[] o = {0.5f, 0.29f, 0.7f};
+        assertEquals(1, layout.decision(o, 2));
+        assertTrue(layout.correct(o, 2, 1.0));
+        assertFalse(layout.correct(o, 2, 0.0));
+        assertEquals(0, layout.decision(new float[] {0.5f, 0.29f, Math.nextDown(0.7f)}, 2));
+        // live 0.5f at 0.5 is positive too: candidate 2 agrees (no flip), candidate 1 (0.29 < 0.3) flips
+        assertFalse(layout.flipped(o, 2));
+        assertTrue(layout.flipped(o, 1));
+        float[] below = {Math.nextDown(0.5f), 0.3f, 0.7f};
+        assertTrue(layout.flipped(below, 2));
+        assertEquals(1, layout.decision(below, 1), "0.3f at threshold 0.3");
+    }
+
     @Test
     void binaryFlipAndDifference() {
         // live 0.40 -> class 0, candidate 0.70 -> class 1: flipped, |0.70 - 0.40| = 0.30
