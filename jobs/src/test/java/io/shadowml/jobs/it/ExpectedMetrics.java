@@ -18,7 +18,7 @@ final class ExpectedMetrics {
     private ExpectedMetrics() {}
 
     static double clip(double p) {
-        return Math.min(1 - 1e-15, Math.max(1e-15, p));
+        return Math.min(1 - 0x1p-23, Math.max(0x1p-23, p)); // float32 epsilon, jobs/METRICS.md
     }
 
     static double binaryLogLoss(double p, int y) {

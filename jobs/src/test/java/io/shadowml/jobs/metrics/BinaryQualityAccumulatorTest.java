@@ -91,7 +91,7 @@ class BinaryQualityAccumulatorTest {
                 if (pred && !e.label[i]) fp++;
                 if (!pred && !e.label[i]) tn++;
                 if (!pred && e.label[i]) fn++;
-                double p = Math.min(Math.max(e.score[i], 1e-15), 1 - 1e-15);
+                double p = Math.min(Math.max(e.score[i], 0x1p-23), 1 - 0x1p-23);
                 logLoss += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
                 brier += (e.score[i] - y) * (e.score[i] - y);
             }
@@ -331,20 +331,21 @@ class BinaryQualityAccumulatorTest {
     @Test
     void logLossClipsZeroAndOne() {
         BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
-        a.add(0.0, true); // -ln(1e-15)
-        assertEquals(-Math.log(1e-15), a.logLoss(), 1e-12);
-        assertEquals(34.538776394910684, a.logLoss(), 1e-9);
+        a.add(0.0, true); // -ln(2^-23) = 23 ln 2
+        assertEquals(23 * Math.log(2), a.logLoss(), 1e-12);
+        assertEquals(15.942385152878742, a.logLoss(), 1e-9);
 
         BinaryQualityAccumulator b = new BinaryQualityAccumulator(0.5);
         b.add(1.0, true);
         b.add(0.0, false);
-        assertTrue(b.logLoss() >= 0 && b.logLoss() < 1e-14, "near-zero loss: " + b.logLoss());
+        // each costs -ln(1 - 2^-23) ~ 2^-23
+        assertEquals(0x1p-23, b.logLoss(), 1e-13);
         assertEquals(0.0, b.brier());
         assertEquals(1.0, b.rocAuc());
 
         BinaryQualityAccumulator c = new BinaryQualityAccumulator(0.5);
-        c.add(1.0, false); // -ln(1 - (1 - 1e-15)), about 34.5
-        assertEquals(34.5, c.logLoss(), 0.1);
+        c.add(1.0, false); // -ln(1 - (1 - 2^-23)) = 23 ln 2
+        assertEquals(23 * Math.log(2), c.logLoss(), 1e-12);
         assertTrue(Double.isFinite(c.logLoss()));
         assertTrue(Double.isNaN(c.rocAuc()), "only negatives");
     }

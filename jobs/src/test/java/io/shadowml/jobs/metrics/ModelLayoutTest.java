@@ -89,9 +89,9 @@ class ModelLayoutTest {
         assertFalse(BINARY.correct(o, 1, 1.0));
         assertFalse(BINARY.correct(o, 0, 0.0));
         assertTrue(BINARY.correct(o, 1, 0.0));
-        // p = 0 with label 1 is clipped to 1e-15: -ln(1e-15) = 34.5387764
+        // p = 0 with label 1 is clipped to 2^-23: -ln(2^-23) = 23 ln 2 = 15.9423852
         float[] zero = {0f, 1f};
-        assertEquals(34.5387764, BINARY.loss(zero, 0, 1.0), 1e-6);
+        assertEquals(15.9423852, BINARY.loss(zero, 0, 1.0), 1e-6);
         assertTrue(Double.isFinite(BINARY.loss(zero, 1, 0.0)));
         assertTrue(BINARY.loss(zero, 1, 0.0) > 30, "p = 1 with label 0 is clipped, not infinite");
     }
@@ -119,8 +119,8 @@ class ModelLayoutTest {
         // label 7: live -ln(0.4) = 0.91629073, candidate -ln(0.5) = 0.69314718
         assertEquals(0.91629073, MULTI.loss(o, 0, 7.0), 1e-6);
         assertEquals(0.69314718, MULTI.loss(o, 1, 7.0), 1e-6);
-        // label 5: probability 0, clipped to 1e-15
-        assertEquals(34.5387764, MULTI.loss(o, 0, 5.0), 1e-6);
+        // label 5: probability 0, clipped to 2^-23
+        assertEquals(15.9423852, MULTI.loss(o, 0, 5.0), 1e-6);
         assertFalse(MULTI.correct(o, 0, 7.0));
         assertTrue(MULTI.correct(o, 1, 7.0));
         assertTrue(MULTI.correct(o, 0, 3.0));

@@ -97,8 +97,8 @@ class MulticlassQualityAccumulatorTest {
             present[yTrue[i]] = true;
             present[yPred[i]] = true;
             if (yTrue[i] == yPred[i]) correct++;
-            double p = Math.max(probs[i][yTrue[i]], 1e-15);
-            ll -= Math.log(Math.min(p, 1 - 1e-15));
+            double p = Math.max(probs[i][yTrue[i]], 0x1p-23);
+            ll -= Math.log(Math.min(p, 1 - 0x1p-23));
         }
         double f1Sum = 0;
         int labels = 0;
@@ -182,8 +182,8 @@ class MulticlassQualityAccumulatorTest {
         assertTrue(Double.isNaN(a.macroF1()));
         assertTrue(Double.isNaN(a.logLoss()));
 
-        a.add(new float[] {0f, 1f, 0f}, 1, 0); // p[true] = 0 -> clipped to 1e-15
-        assertEquals(-Math.log(1e-15), a.logLoss(), 1e-12);
+        a.add(new float[] {0f, 1f, 0f}, 1, 0); // p[true] = 0 -> clipped to 2^-23
+        assertEquals(23 * Math.log(2), a.logLoss(), 1e-12);
         MulticlassQualityAccumulator b = new MulticlassQualityAccumulator(3);
         b.add(new float[] {1f, 0f, 0f}, 0, 0); // p[true] = 1 -> ~0 loss
         assertTrue(b.logLoss() >= 0 && b.logLoss() < 1e-14);
