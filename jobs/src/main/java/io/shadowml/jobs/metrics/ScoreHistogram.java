@@ -93,6 +93,18 @@ final class ScoreHistogram {
         }
     }
 
+    /** Adds {@code n} ≥ 0 events of one class at one score (restoring coarser histograms). */
+    void add(float score, boolean positive, long n) {
+        int slot = slotOf(binOf(score));
+        if (positive) {
+            pos[slot] += n;
+            positives += n;
+        } else {
+            neg[slot] += n;
+            negatives += n;
+        }
+    }
+
     private int slotOf(int key) {
         int mask = keys.length - 1;
         int h = key * 0x9E3779B9;

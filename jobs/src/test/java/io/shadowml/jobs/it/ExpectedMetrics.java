@@ -44,29 +44,6 @@ final class ExpectedMetrics {
         return wins / pairs;
     }
 
-    /** Half the share of (positive, negative) pairs that share one of {@code bins} equal-width bins. */
-    static double binnedAucBound(double[] scores, int[] labels, int bins) {
-        long[] pos = new long[bins];
-        long[] neg = new long[bins];
-        long p = 0;
-        long n = 0;
-        for (int i = 0; i < scores.length; i++) {
-            int b = Math.min(bins - 1, (int) Math.floor(scores[i] * bins));
-            if (labels[i] == 1) {
-                pos[b]++;
-                p++;
-            } else {
-                neg[b]++;
-                n++;
-            }
-        }
-        double shared = 0;
-        for (int b = 0; b < bins; b++) {
-            shared += (double) pos[b] * neg[b];
-        }
-        return 0.5 * shared / ((double) p * n);
-    }
-
     /** scikit-learn's macro F1: mean over classes present in y_true or y_pred. */
     static double macroF1(int[] truth, int[] predicted, int classes) {
         double sum = 0;
