@@ -11,7 +11,8 @@ import io.shadowml.models.ModelDescriptor.Task;
  *
  * <ul>
  *   <li>binary: {@link #score(int)} = P(positive class); {@link #predictedClass(int)} = 1 if
- *       {@code score >= threshold} else 0; {@link #probability(int, int)} with k = 0 (negative) or
+ *       {@code score >= (float) threshold} else 0 (compared in the score's float32 precision, so a
+ *       score of 0.7f counts as positive at threshold 0.7, although 0.7f &lt; 0.7 as doubles); {@link #probability(int, int)} with k = 0 (negative) or
  *       1 (positive), whichever output column holds the positive class;
  *   <li>multiclass: {@code score} = probability of the argmax class, {@code predictedClass} = the
  *       argmax (lowest index on ties), {@code probability(i, k)} = output column k;
@@ -24,7 +25,9 @@ public final class PredictionBatch {
     private final int columns;
     private final int positiveColumn;
     private final int numClasses;
-    private final double threshold;
+    /** The threshold rounded to float32, the precision of the scores it is compared with. */
+    private final float threshold;
+
     private final float[] values;
     private final int[] argmax;
     private int rows;
@@ -34,7 +37,7 @@ public final class PredictionBatch {
         this.columns = columns;
         this.positiveColumn = positiveColumn;
         this.numClasses = numClasses;
-        this.threshold = threshold;
+        this.threshold = (float) threshold;
         this.values = new float[Math.multiplyExact(capacity, columns)];
         this.argmax = task == Task.MULTICLASS ? new int[capacity] : null;
     }
@@ -89,7 +92,7 @@ public final class PredictionBatch {
         }
     }
 
-    /** binary: 1 if score >= threshold else 0; multiclass: argmax; regression: -1. */
+    /** binary: 1 if score >= (float) threshold else 0; multiclass: argmax; regression: -1. */
     public int predictedClass(int i) {
         checkRow(i);
         switch (task) {

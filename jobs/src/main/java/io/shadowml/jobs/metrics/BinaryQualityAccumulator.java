@@ -3,52 +3,46 @@ package io.shadowml.jobs.metrics;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
-import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Mergeable quality metrics of a binary classifier from events {@code (score, positive)}, score =
- * P(positive): confusion counts at the model's threshold, log loss, Brier score and a binned ROC AUC
- * with its error bound. Definitions, NaN cases and the bound: jobs/METRICS.md, "Binary classification".
+ * P(positive), a float32 model output: confusion counts at the model's threshold, log loss, Brier
+ * score, ROC AUC from tail-resolving score bins with its error bound and DeLong interval, and the
+ * reliability bins with the expected calibration error. Definitions, NaN cases and the bound:
+ * jobs/METRICS.md, "Binary classification".
  *
- * <p>{@link #add} does not allocate. A merged accumulator equals the one-shot one exactly in all counts
- * and up to floating-point rounding in the sums. Not thread-safe.
+ * <p>{@link #add} allocates only when the AUC histogram sees a score bin for the first time. A merged
+ * accumulator equals the one-shot one exactly in all counts and up to floating-point rounding in the
+ * sums. Not thread-safe.
  */
 public final class BinaryQualityAccumulator implements QualityAccumulator {
 
-    /** Default number of histogram bins on [0, 1]. */
-    public static final int DEFAULT_BINS = 1000;
-    /** Upper limit of {@code bins}, keeps the state bounded. */
-    public static final int MAX_BINS = 1 << 20;
+    /** 2: tail-resolving AUC bins and reliability bins. 1 (release 0.1.0): 1000 equal-width bins, still read. */
+    private static final int FORMAT_VERSION = 2;
 
-    private static final int FORMAT_VERSION = 1;
+    private static final int FORMAT_VERSION_EQUAL_WIDTH_BINS = 1;
+    /** Upper limit of the equal-width bin count a version-1 state may hold. */
+    private static final int V1_MAX_BINS = 1 << 20;
+    /** Two-sided 95 % normal quantile, for the DeLong interval. */
+    private static final double Z_975 = 1.959963984540054;
 
     private final double threshold;
-    private final int bins;
     private long tp;
     private long fp;
     private long tn;
     private long fn;
     private double sumLogLoss;
     private double sumBrier;
-    private final long[] posHist;
-    private final long[] negHist;
+    private ScoreHistogram roc = new ScoreHistogram();
+    private ReliabilityHistogram reliability = new ReliabilityHistogram();
 
     public BinaryQualityAccumulator(double threshold) {
-        this(threshold, DEFAULT_BINS);
-    }
-
-    public BinaryQualityAccumulator(double threshold, int bins) {
         if (Double.isNaN(threshold)) {
             throw new IllegalArgumentException("threshold is NaN");
         }
-        if (bins < 1 || bins > MAX_BINS) {
-            throw new IllegalArgumentException("bins must be in [1, " + MAX_BINS + "]: " + bins);
-        }
         this.threshold = threshold;
-        this.bins = bins;
-        this.posHist = new long[bins];
-        this.negHist = new long[bins];
     }
 
     /**
@@ -62,16 +56,18 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         if (!(score >= 0.0 && score <= 1.0)) {
             throw new IllegalArgumentException("score must be in [0, 1]: " + score);
         }
-        boolean predictedPositive = score >= threshold;
-        int bin = binOf(score);
+        // In the scores' float32 precision: a 0.7f score is at threshold 0.7 (as doubles it is below).
+        boolean predictedPositive = score >= (float) threshold;
+        float binned = (float) score; // the histograms bin float32 scores; model outputs already are
         sumLogLoss += Loss.binaryLogLoss(score, positive);
+        roc.add(binned, positive);
+        reliability.add(binned, positive);
         if (positive) {
             if (predictedPositive) {
                 tp++;
             } else {
                 fn++;
             }
-            posHist[bin]++;
             double d = score - 1.0;
             sumBrier += d * d;
         } else {
@@ -80,7 +76,6 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
             } else {
                 tn++;
             }
-            negHist[bin]++;
             sumBrier += score * score;
         }
     }
@@ -91,17 +86,11 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         add(outputs[offset], label == 1.0);
     }
 
-    /** The histogram bin of a score in [0, 1]: floor(score · bins), with 1.0 in the last bin. */
-    public int binOf(double score) {
-        int b = (int) (score * bins);
-        return b >= bins ? bins - 1 : Math.max(b, 0);
-    }
-
-    /** Adds all of {@code other}'s events to this one; threshold and bins must be equal. */
+    /** Adds all of {@code other}'s events to this one; the thresholds must be equal. */
     public void merge(BinaryQualityAccumulator other) {
-        if (Double.compare(threshold, other.threshold) != 0 || bins != other.bins) {
-            throw new IllegalArgumentException("cannot merge accumulators with threshold/bins " + threshold + "/" + bins
-                    + " and " + other.threshold + "/" + other.bins);
+        if (Double.compare(threshold, other.threshold) != 0) {
+            throw new IllegalArgumentException(
+                    "cannot merge accumulators with thresholds " + threshold + " and " + other.threshold);
         }
         tp += other.tp;
         fp += other.fp;
@@ -109,10 +98,8 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         fn += other.fn;
         sumLogLoss += other.sumLogLoss;
         sumBrier += other.sumBrier;
-        for (int i = 0; i < bins; i++) {
-            posHist[i] += other.posHist[i];
-            negHist[i] += other.negHist[i];
-        }
+        roc.merge(other.roc);
+        reliability.merge(other.reliability);
     }
 
     @Override
@@ -126,7 +113,7 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
 
     @Override
     public BinaryQualityAccumulator copy() {
-        BinaryQualityAccumulator c = new BinaryQualityAccumulator(threshold, bins);
+        BinaryQualityAccumulator c = new BinaryQualityAccumulator(threshold);
         c.merge(this);
         return c;
     }
@@ -135,10 +122,6 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
 
     public double threshold() {
         return threshold;
-    }
-
-    public int bins() {
-        return bins;
     }
 
     @Override
@@ -170,16 +153,6 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         return fn;
     }
 
-    /** Count of positives in histogram bin {@code i}. */
-    public long positiveBinCount(int i) {
-        return posHist[i];
-    }
-
-    /** Count of negatives in histogram bin {@code i}. */
-    public long negativeBinCount(int i) {
-        return negHist[i];
-    }
-
     public double accuracy() {
         return MetricsIO.ratio(tp + tn, count());
     }
@@ -204,41 +177,38 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         return MetricsIO.mean(sumBrier, count());
     }
 
-    /** Binned ROC AUC (Mann–Whitney over bins, shared bin = 1/2); NaN without both classes. */
+    /** ROC AUC over the score bins (Mann–Whitney, a shared bin counts ½); NaN without both classes. */
     public double rocAuc() {
-        long p = positives();
-        long n = negatives();
-        if (p == 0 || n == 0) {
-            return Double.NaN;
-        }
-        double wins = 0.0;
-        double negBelow = 0.0;
-        for (int i = 0; i < bins; i++) {
-            long pi = posHist[i];
-            long ni = negHist[i];
-            if (pi != 0) {
-                wins += pi * (negBelow + 0.5 * ni);
-            }
-            negBelow += ni;
-        }
-        return wins / ((double) p * (double) n);
+        return roc.auc();
+    }
+
+    /** Upper bound on |{@link #rocAuc()} − exact AUC| (jobs/METRICS.md); NaN when {@link #rocAuc()} is NaN. */
+    public double rocAucMaxError() {
+        return roc.aucMaxError();
     }
 
     /**
-     * Upper bound on |{@link #rocAuc()} − exact AUC|: half the fraction of positive/negative pairs
-     * that share a histogram bin. NaN when {@link #rocAuc()} is NaN.
+     * DeLong 95 % normal interval of the AUC, {low, high}, clipped to [0, 1]; {NaN, NaN} with fewer
+     * than two positives or two negatives.
      */
-    public double rocAucMaxError() {
-        long p = positives();
-        long n = negatives();
-        if (p == 0 || n == 0) {
-            return Double.NaN;
+    public double[] rocAucCi95() {
+        double half = Z_975 * Math.sqrt(roc.aucVariance());
+        double auc = roc.auc();
+        if (Double.isNaN(half)) {
+            return new double[] {Double.NaN, Double.NaN};
         }
-        double shared = 0.0;
-        for (int i = 0; i < bins; i++) {
-            shared += (double) posHist[i] * negHist[i];
-        }
-        return 0.5 * shared / ((double) p * (double) n);
+        return new double[] {Math.max(0.0, auc - half), Math.min(1.0, auc + half)};
+    }
+
+    /** Expected calibration error over the reliability bins; NaN before any event (since 0.1.0 state). */
+    public double ece() {
+        return reliability.ece();
+    }
+
+    /** Reliability bins of P(positive) against the share of positives. */
+    @Override
+    public List<ReliabilityHistogram.Bin> reliability() {
+        return reliability.bins();
     }
 
     @Override
@@ -248,54 +218,90 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         metrics.put("recall", recall());
         metrics.put("f1", f1());
         metrics.put("roc_auc", rocAuc());
+        metrics.put("roc_auc_max_error", rocAucMaxError());
+        double[] ci = rocAucCi95();
+        metrics.put("roc_auc_ci_low", ci[0]);
+        metrics.put("roc_auc_ci_high", ci[1]);
         metrics.put("log_loss", logLoss());
         metrics.put("brier", brier());
+        metrics.put("ece", ece());
         metrics.put("positives", (double) positives());
     }
 
     // ---------------------------------------------------------------- serialisation
 
     /**
-     * Format: version byte, threshold (double), bins (int), tp, fp, tn, fn (varints), sum of log loss
-     * and sum of squared errors (doubles), then the positive and negative histograms, each as only its
-     * non-zero bins (count, then gap-encoded index and count as varints).
+     * Format 2: version byte, threshold (double), tp, fp, tn, fn (varints), sum of log loss and sum of
+     * squared errors (doubles), the AUC histogram ({@link ScoreHistogram#writeTo}) and the reliability
+     * bins ({@link ReliabilityHistogram#writeTo}).
      */
     @Override
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         out.writeDouble(threshold);
-        out.writeInt(bins);
         MetricsIO.writeVarLong(out, tp);
         MetricsIO.writeVarLong(out, fp);
         MetricsIO.writeVarLong(out, tn);
         MetricsIO.writeVarLong(out, fn);
         out.writeDouble(sumLogLoss);
         out.writeDouble(sumBrier);
-        MetricsIO.writeSparseCounts(out, posHist);
-        MetricsIO.writeSparseCounts(out, negHist);
+        roc.writeTo(out);
+        reliability.writeTo(out);
     }
 
+    /**
+     * Reads format 2, or format 1 (release 0.1.0): there, after the sums, the bin count (int) and the
+     * positive and negative counts of equal-width bins; each bin's counts go into the AUC histogram at
+     * the bin's midpoint, so AUC and bound stay those of the old bins for the events already counted
+     * (jobs/METRICS.md). Format 1 has no reliability bins: they start empty.
+     */
     public static BinaryQualityAccumulator readFrom(DataInput in) throws IOException {
-        MetricsIO.checkVersion(in, FORMAT_VERSION, "BinaryQualityAccumulator");
-        double threshold = in.readDouble();
-        int bins = in.readInt();
-        BinaryQualityAccumulator a;
-        try {
-            a = new BinaryQualityAccumulator(threshold, bins);
-        } catch (IllegalArgumentException e) {
-            throw new IOException("corrupt BinaryQualityAccumulator: " + e.getMessage(), e);
+        int version = in.readUnsignedByte();
+        if (version != FORMAT_VERSION && version != FORMAT_VERSION_EQUAL_WIDTH_BINS) {
+            throw new IOException("unsupported BinaryQualityAccumulator format version " + version + " (expected "
+                    + FORMAT_VERSION + " or " + FORMAT_VERSION_EQUAL_WIDTH_BINS + ")");
         }
+        double threshold = in.readDouble();
+        if (Double.isNaN(threshold)) {
+            throw new IOException("corrupt BinaryQualityAccumulator: threshold is NaN");
+        }
+        int bins = version == FORMAT_VERSION_EQUAL_WIDTH_BINS ? in.readInt() : 0;
+        if (version == FORMAT_VERSION_EQUAL_WIDTH_BINS && (bins < 1 || bins > V1_MAX_BINS)) {
+            throw new IOException("corrupt BinaryQualityAccumulator: " + bins + " bins");
+        }
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(threshold);
         a.tp = MetricsIO.readNonNegativeVarLong(in, "tp");
         a.fp = MetricsIO.readNonNegativeVarLong(in, "fp");
         a.tn = MetricsIO.readNonNegativeVarLong(in, "tn");
         a.fn = MetricsIO.readNonNegativeVarLong(in, "fn");
         a.sumLogLoss = in.readDouble();
         a.sumBrier = in.readDouble();
-        long pos = MetricsIO.readSparseCounts(in, a.posHist);
-        long neg = MetricsIO.readSparseCounts(in, a.negHist);
-        if (pos != a.tp + a.fn || neg != a.tn + a.fp) {
-            throw new IOException("corrupt BinaryQualityAccumulator: histogram totals " + pos + "/" + neg
-                    + " do not match confusion counts " + (a.tp + a.fn) + "/" + (a.tn + a.fp));
+        if (version == FORMAT_VERSION_EQUAL_WIDTH_BINS) {
+            long[] posHist = new long[bins];
+            long[] negHist = new long[bins];
+            MetricsIO.readSparseCounts(in, posHist);
+            MetricsIO.readSparseCounts(in, negHist);
+            for (int i = 0; i < bins; i++) {
+                float midpoint = (float) ((i + 0.5) / bins);
+                if (posHist[i] > 0) {
+                    a.roc.add(midpoint, true, posHist[i]);
+                }
+                if (negHist[i] > 0) {
+                    a.roc.add(midpoint, false, negHist[i]);
+                }
+            }
+        } else {
+            a.roc = ScoreHistogram.readFrom(in);
+            a.reliability = ReliabilityHistogram.readFrom(in);
+            // fewer only if part of the events were restored from format 1
+            if (a.reliability.count() > a.count()) {
+                throw new IOException("corrupt BinaryQualityAccumulator: " + a.reliability.count()
+                        + " events in the reliability bins, " + a.count() + " counted");
+            }
+        }
+        if (a.roc.positives() != a.tp + a.fn || a.roc.negatives() != a.tn + a.fp) {
+            throw new IOException("corrupt BinaryQualityAccumulator: histogram totals " + a.roc.positives() + "/"
+                    + a.roc.negatives() + " do not match confusion counts " + (a.tp + a.fn) + "/" + (a.tn + a.fp));
         }
         return a;
     }
@@ -313,34 +319,32 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         }
         BinaryQualityAccumulator that = (BinaryQualityAccumulator) o;
         return Double.compare(threshold, that.threshold) == 0
-                && bins == that.bins
                 && tp == that.tp
                 && fp == that.fp
                 && tn == that.tn
                 && fn == that.fn
                 && Double.compare(sumLogLoss, that.sumLogLoss) == 0
                 && Double.compare(sumBrier, that.sumBrier) == 0
-                && Arrays.equals(posHist, that.posHist)
-                && Arrays.equals(negHist, that.negHist);
+                && roc.equals(that.roc)
+                && reliability.equals(that.reliability);
     }
 
     @Override
     public int hashCode() {
         int h = Double.hashCode(threshold);
-        h = 31 * h + bins;
         h = 31 * h + Long.hashCode(tp);
         h = 31 * h + Long.hashCode(fp);
         h = 31 * h + Long.hashCode(tn);
         h = 31 * h + Long.hashCode(fn);
         h = 31 * h + Double.hashCode(sumLogLoss);
         h = 31 * h + Double.hashCode(sumBrier);
-        h = 31 * h + Arrays.hashCode(posHist);
-        return 31 * h + Arrays.hashCode(negHist);
+        h = 31 * h + roc.hashCode();
+        return 31 * h + reliability.hashCode();
     }
 
     @Override
     public String toString() {
-        return "BinaryQualityAccumulator{threshold=" + threshold + ", bins=" + bins + ", n=" + count() + ", tp=" + tp
-                + ", fp=" + fp + ", tn=" + tn + ", fn=" + fn + "}";
+        return "BinaryQualityAccumulator{threshold=" + threshold + ", n=" + count() + ", tp=" + tp + ", fp=" + fp
+                + ", tn=" + tn + ", fn=" + fn + "}";
     }
 }

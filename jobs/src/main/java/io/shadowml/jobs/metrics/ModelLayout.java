@@ -82,11 +82,15 @@ public final class ModelLayout implements Serializable {
         return outputs[offset(model)];
     }
 
-    /** The decision: class at threshold (binary), top-1 class (multiclass), -1 for regression. */
+    /**
+     * The decision: class at threshold (binary), top-1 class (multiclass), -1 for regression. The
+     * binary score is compared in its own float32 precision, {@code score >= (float) threshold}, so a
+     * score 0.7f is positive at threshold 0.7 (as doubles 0.7f &lt; 0.7); jobs/METRICS.md.
+     */
     public int decision(float[] outputs, int model) {
         switch (task) {
             case BINARY:
-                return outputs[offset(model)] >= thresholds[model] ? 1 : 0;
+                return outputs[offset(model)] >= (float) thresholds[model] ? 1 : 0;
             case MULTICLASS:
                 return argmax(outputs, offset(model), numClasses);
             default:

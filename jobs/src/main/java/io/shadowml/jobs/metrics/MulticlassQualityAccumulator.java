@@ -4,22 +4,26 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Mergeable quality metrics of a K-class classifier: the K×K confusion matrix (row = true class,
- * column = predicted class), accuracy, macro F1 and log loss. Definitions and NaN cases:
- * jobs/METRICS.md, "Multiclass classification".
+ * column = predicted class), accuracy, macro F1, log loss, and the top-label reliability bins with the
+ * expected calibration error. Definitions and NaN cases: jobs/METRICS.md, "Multiclass classification".
  *
- * <p>{@link #add} does not allocate. State: K² + 1 longs and one double; serialised with only the
- * non-zero cells. Not thread-safe.
+ * <p>{@link #add} does not allocate. State: K² + 1 longs, one double and 10 reliability bins;
+ * serialised with only the non-zero cells. Not thread-safe.
  */
 public final class MulticlassQualityAccumulator implements QualityAccumulator {
 
     /** Upper limit of numClasses (the matrix is K²). */
     public static final int MAX_CLASSES = 4096;
 
-    private static final int FORMAT_VERSION = 1;
+    /** 2: with reliability bins. 1 (release 0.1.0): without, still read (the bins start empty). */
+    private static final int FORMAT_VERSION = 2;
+
+    private static final int FORMAT_VERSION_WITHOUT_RELIABILITY = 1;
 
     private final int numClasses;
     /** Row-major K×K, index = trueClass·K + predictedClass. */
@@ -27,6 +31,7 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
 
     private long count;
     private double sumLogLoss;
+    private ReliabilityHistogram reliability = new ReliabilityHistogram();
 
     public MulticlassQualityAccumulator(int numClasses) {
         if (numClasses < 2 || numClasses > MAX_CLASSES) {
@@ -40,7 +45,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
      * Adds one labelled event.
      *
      * @param probabilities the model's class probabilities, length numClasses; only
-     *     {@code probabilities[trueClass]} is read (for log loss), and it must not be NaN
+     *     {@code probabilities[trueClass]} (log loss, must not be NaN) and
+     *     {@code probabilities[predictedClass]} (the top-label confidence, clamped to [0, 1]) are read
      * @param predictedClass the class the model decided, in [0, numClasses)
      * @param trueClass the label, in [0, numClasses)
      * @throws IllegalArgumentException on bad input (the state is then unchanged)
@@ -79,6 +85,11 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         if (Double.isNaN(p)) {
             throw new IllegalArgumentException("probability of the true class is NaN");
         }
+        float confidence = outputs[offset + predictedClass];
+        if (!Float.isNaN(confidence)) {
+            // Softmax outputs may round a hair above 1; the bins are over [0, 1].
+            reliability.add(Math.min(Math.max(confidence, 0f), 1f), predictedClass == trueClass);
+        }
         confusion[trueClass * numClasses + predictedClass]++;
         count++;
         sumLogLoss += Loss.logLoss(p);
@@ -94,6 +105,7 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         }
         count += other.count;
         sumLogLoss += other.sumLogLoss;
+        reliability.merge(other.reliability);
     }
 
     @Override
@@ -157,18 +169,58 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         return MetricsIO.ratio(2 * tp, rowSum + colSum);
     }
 
-    /** Mean of {@link #f1(int)} over the classes present (true or predicted at least once). */
-    public double macroF1() {
-        double sum = 0.0;
-        int present = 0;
-        for (int k = 0; k < numClasses; k++) {
-            double f = f1(k);
-            if (!Double.isNaN(f)) {
-                sum += f;
-                present++;
+    /** The classes present: seen as a true or a predicted class at least once. */
+    public boolean[] presentClasses() {
+        boolean[] present = new boolean[numClasses];
+        for (int t = 0; t < numClasses; t++) {
+            for (int q = 0; q < numClasses; q++) {
+                if (confusion[t * numClasses + q] != 0) {
+                    present[t] = true;
+                    present[q] = true;
+                }
             }
         }
-        return present == 0 ? Double.NaN : sum / present;
+        return present;
+    }
+
+    /** Mean of {@link #f1(int)} over the classes present in this model's events (scikit-learn's default). */
+    public double macroF1() {
+        return macroF1(presentClasses());
+    }
+
+    /**
+     * Mean of F1 over the classes with {@code classes[k]} set, so that models can be compared over the
+     * same class set (the report passes the union over its models). A class in the set that this model
+     * neither saw nor predicted counts 1: it made no error on it. NaN if the set is empty or n = 0.
+     */
+    public double macroF1(boolean[] classes) {
+        if (classes.length != numClasses) {
+            throw new IllegalArgumentException("class set of " + classes.length + " for " + numClasses + " classes");
+        }
+        if (count == 0) {
+            return Double.NaN;
+        }
+        double sum = 0.0;
+        int n = 0;
+        for (int k = 0; k < numClasses; k++) {
+            if (classes[k]) {
+                double f = f1(k);
+                sum += Double.isNaN(f) ? 1.0 : f;
+                n++;
+            }
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    /** Expected calibration error of the top-label confidence; NaN before any event (since 0.1.0 state). */
+    public double ece() {
+        return reliability.ece();
+    }
+
+    /** Reliability bins of the top-label confidence against top-1 accuracy (Guo et al. 2017). */
+    @Override
+    public List<ReliabilityHistogram.Bin> reliability() {
+        return reliability.bins();
     }
 
     public double logLoss() {
@@ -180,21 +232,30 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         metrics.put("accuracy", accuracy());
         metrics.put("macro_f1", macroF1());
         metrics.put("log_loss", logLoss());
+        metrics.put("ece", ece());
     }
 
     // ---------------------------------------------------------------- serialisation
 
-    /** Format: version byte, numClasses (int), sum of log loss (double), non-zero confusion cells. */
+    /**
+     * Format 2: version byte, numClasses (int), sum of log loss (double), non-zero confusion cells, the
+     * reliability bins ({@link ReliabilityHistogram#writeTo}). Format 1 ends before the bins.
+     */
     @Override
     public void writeTo(DataOutput out) throws IOException {
         out.writeByte(FORMAT_VERSION);
         out.writeInt(numClasses);
         out.writeDouble(sumLogLoss);
         MetricsIO.writeSparseCounts(out, confusion);
+        reliability.writeTo(out);
     }
 
+    /** Reads format 2, or format 1 (release 0.1.0), whose state starts with empty reliability bins. */
     public static MulticlassQualityAccumulator readFrom(DataInput in) throws IOException {
-        MetricsIO.checkVersion(in, FORMAT_VERSION, "MulticlassQualityAccumulator");
+        int version = in.readUnsignedByte();
+        if (version != FORMAT_VERSION && version != FORMAT_VERSION_WITHOUT_RELIABILITY) {
+            throw new IOException("unsupported MulticlassQualityAccumulator format version " + version);
+        }
         int k = in.readInt();
         MulticlassQualityAccumulator a;
         try {
@@ -204,6 +265,13 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         }
         a.sumLogLoss = in.readDouble();
         a.count = MetricsIO.readSparseCounts(in, a.confusion);
+        if (version == FORMAT_VERSION) {
+            a.reliability = ReliabilityHistogram.readFrom(in);
+            if (a.reliability.count() > a.count) {
+                throw new IOException("corrupt MulticlassQualityAccumulator: " + a.reliability.count()
+                        + " events in the reliability bins, " + a.count + " counted");
+            }
+        }
         return a;
     }
 
@@ -220,7 +288,8 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         return numClasses == that.numClasses
                 && count == that.count
                 && Double.compare(sumLogLoss, that.sumLogLoss) == 0
-                && Arrays.equals(confusion, that.confusion);
+                && Arrays.equals(confusion, that.confusion)
+                && reliability.equals(that.reliability);
     }
 
     @Override
@@ -228,6 +297,7 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         int h = numClasses;
         h = 31 * h + Long.hashCode(count);
         h = 31 * h + Double.hashCode(sumLogLoss);
+        h = 31 * h + reliability.hashCode();
         return 31 * h + Arrays.hashCode(confusion);
     }
 

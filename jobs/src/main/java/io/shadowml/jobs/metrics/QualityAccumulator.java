@@ -3,6 +3,7 @@ package io.shadowml.jobs.metrics;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 import io.shadowml.models.ModelDescriptor.Task;
@@ -54,6 +55,14 @@ public interface QualityAccumulator {
 
     /** Number of labelled events added. */
     long count();
+
+    /**
+     * The reliability diagram's non-empty bins (binary: P(positive) against the share of positives;
+     * multiclass: top-label confidence against top-1 accuracy); empty for regression. jobs/METRICS.md.
+     */
+    default List<ReliabilityHistogram.Bin> reliability() {
+        return List.of();
+    }
 
     /** Puts this task's quality metrics into a report's metric map, under the keys of jobs/README.md §6.3. */
     void putMetrics(Map<String, Double> metrics);

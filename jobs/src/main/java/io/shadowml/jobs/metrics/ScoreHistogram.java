@@ -13,8 +13,8 @@ import java.util.Arrays;
  * exponent) of p, a score p &gt; ½ by those of 1 − p (exact in float32), mirrored; a bin therefore spans
  * 2<sup>−{@value #MANTISSA_BITS}</sup> (0.2 %) of its distance to the nearer end of [0, 1], whether the
  * scores pile up at 10⁻⁶ or at 1 − 10⁻⁶. Equal-width bins put every confident score in the first or last
- * bin, where its pairs become ties (an overconfident MLP on a credit data set: 0.7365 binned against
- * 0.7464 exact). Near ½ a bin is about 0.001 wide. Only the bins that occur are stored (a hash map of
+ * bin, where its pairs become ties (the overconfident credit MLP's holdout: 1000 equal-width bins give
+ * 0.7590 against the exact 0.7735; these bins 0.77348, SaturatedScoreAucTest). Near ½ a bin is about 0.001 wide. Only the bins that occur are stored (a hash map of
  * primitive arrays), so the state grows with the spread of the scores, not with the bin count.
  *
  * <p><b>Exactness.</b> Binning is monotone in the score, so pairs in different bins are ordered as their
@@ -90,6 +90,18 @@ final class ScoreHistogram {
         } else {
             neg[slot]++;
             negatives++;
+        }
+    }
+
+    /** Adds {@code n} ≥ 0 events of one class at one score (restoring coarser histograms). */
+    void add(float score, boolean positive, long n) {
+        int slot = slotOf(binOf(score));
+        if (positive) {
+            pos[slot] += n;
+            positives += n;
+        } else {
+            neg[slot] += n;
+            negatives += n;
         }
     }
 

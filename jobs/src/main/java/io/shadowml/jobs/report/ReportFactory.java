@@ -11,12 +11,15 @@ import io.shadowml.avro.Disagreement;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.ReliabilityBin;
 import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.metrics.DisagreementAccumulator;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.ModelLayout;
+import io.shadowml.jobs.metrics.MulticlassQualityAccumulator;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
+import io.shadowml.jobs.metrics.ReliabilityHistogram;
 import io.shadowml.jobs.metrics.SegmentSlices;
 import io.shadowml.models.ModelDescriptor.Task;
 
@@ -57,6 +60,7 @@ public final class ReportFactory {
                     .setLabelled(acc.quality(m).count())
                     .setErrors(acc.errors(m))
                     .setMetrics(q)
+                    .setCalibration(calibration(acc.quality(m).reliability()))
                     .build());
         }
         for (int c = 1; c < layout.models(); c++) {
@@ -173,10 +177,38 @@ public final class ReportFactory {
     static Map<String, Double> qualityMetrics(ExperimentAccumulator acc, int m) {
         Map<String, Double> q = new HashMap<>();
         acc.quality(m).putMetrics(q);
+        if (acc.task() == Task.MULTICLASS) {
+            // Every model over the same classes, or live and candidate F1 are not comparable.
+            q.put("macro_f1", ((MulticlassQualityAccumulator) acc.quality(m)).macroF1(classesOfAllModels(acc)));
+        }
         q.put("label_coverage", acc.labelCoverage());
         long attempts = acc.scored();
         q.put("error_rate", attempts == 0 ? Double.NaN : (double) acc.errors(m) / attempts);
         q.put("latency_mean_micros", acc.latencyMeanMicros(m));
         return q;
+    }
+
+    /** Union over the report's models of the classes each saw as true or predicted (jobs/METRICS.md). */
+    static boolean[] classesOfAllModels(ExperimentAccumulator acc) {
+        boolean[] union = null;
+        for (int m = 0; m < acc.models(); m++) {
+            boolean[] present = ((MulticlassQualityAccumulator) acc.quality(m)).presentClasses();
+            if (union == null) {
+                union = present;
+            } else {
+                for (int k = 0; k < union.length; k++) {
+                    union[k] |= present[k];
+                }
+            }
+        }
+        return union;
+    }
+
+    private static List<ReliabilityBin> calibration(List<ReliabilityHistogram.Bin> bins) {
+        List<ReliabilityBin> out = new ArrayList<>(bins.size());
+        for (ReliabilityHistogram.Bin b : bins) {
+            out.add(new ReliabilityBin(b.lower(), b.upper(), b.count(), b.meanPredicted(), b.observed()));
+        }
+        return out;
     }
 }

@@ -18,7 +18,7 @@ final class ExpectedMetrics {
     private ExpectedMetrics() {}
 
     static double clip(double p) {
-        return Math.min(1 - 1e-15, Math.max(1e-15, p));
+        return Math.min(1 - 0x1p-23, Math.max(0x1p-23, p)); // float32 epsilon, jobs/METRICS.md
     }
 
     static double binaryLogLoss(double p, int y) {
@@ -42,29 +42,6 @@ final class ExpectedMetrics {
             }
         }
         return wins / pairs;
-    }
-
-    /** Half the share of (positive, negative) pairs that share one of {@code bins} equal-width bins. */
-    static double binnedAucBound(double[] scores, int[] labels, int bins) {
-        long[] pos = new long[bins];
-        long[] neg = new long[bins];
-        long p = 0;
-        long n = 0;
-        for (int i = 0; i < scores.length; i++) {
-            int b = Math.min(bins - 1, (int) Math.floor(scores[i] * bins));
-            if (labels[i] == 1) {
-                pos[b]++;
-                p++;
-            } else {
-                neg[b]++;
-                n++;
-            }
-        }
-        double shared = 0;
-        for (int b = 0; b < bins; b++) {
-            shared += (double) pos[b] * neg[b];
-        }
-        return 0.5 * shared / ((double) p * n);
     }
 
     /** scikit-learn's macro F1: mean over classes present in y_true or y_pred. */

@@ -639,7 +639,7 @@ class ShadowJobIntegrationTest {
                 for (int j = 0; j < n; j++) {
                     double s = out[idx.get(j)][0];
                     scores[j] = s;
-                    boolean predicted = s >= m.threshold();
+                    boolean predicted = s >= (float) m.threshold(); // in the score's float32 precision
                     if (predicted && y[j] == 1) tp++;
                     else if (predicted) fp++;
                     else if (y[j] == 1) fn++;
@@ -658,9 +658,9 @@ class ShadowJobIntegrationTest {
                         m.id() + " log loss");
                 assertEquals(brier / n, metrics.get("brier"), 1e-9, m.id() + " brier");
                 double exact = ExpectedMetrics.exactAuc(scores, y);
-                double bound = ExpectedMetrics.binnedAucBound(scores, y, 1000);
+                double bound = metrics.get("roc_auc_max_error");
                 assertTrue(
-                        Math.abs(exact - metrics.get("roc_auc")) <= bound + 1e-12,
+                        Math.abs(exact - metrics.get("roc_auc")) <= bound + 1e-12 && bound <= 0.001,
                         m.id() + " AUC " + metrics.get("roc_auc") + " vs exact " + exact + " bound " + bound);
             } else {
                 int[] predicted = new int[n];
@@ -696,7 +696,7 @@ class ShadowJobIntegrationTest {
     /** Binary: class at the model's threshold; multiclass: top-1 (first maximum). */
     static int decision(ModelDescriptor m, float[] out) {
         if (m.task() == ModelDescriptor.Task.BINARY) {
-            return out[0] >= m.threshold() ? 1 : 0;
+            return out[0] >= (float) m.threshold() ? 1 : 0;
         }
         int best = 0;
         for (int k = 1; k < out.length; k++) {

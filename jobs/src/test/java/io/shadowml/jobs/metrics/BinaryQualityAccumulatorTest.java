@@ -1,13 +1,19 @@
 package io.shadowml.jobs.metrics;
 
 import static io.shadowml.jobs.metrics.TestSupport.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
@@ -36,7 +42,7 @@ class BinaryQualityAccumulatorTest {
         for (int i = 0; i < n; i++) {
             y[i] = rnd.nextDouble() < 0.3;
             double z = rnd.nextGaussian() + (y[i] ? separation : 0.0);
-            s[i] = 1.0 / (1.0 + Math.exp(-(z - separation / 2)));
+            s[i] = (float) (1.0 / (1.0 + Math.exp(-(z - separation / 2)))); // model scores are float32
         }
         return new Events(s, y);
     }
@@ -82,7 +88,7 @@ class BinaryQualityAccumulatorTest {
             long tp = 0, fp = 0, tn = 0, fn = 0, pos = 0;
             double logLoss = 0, brier = 0;
             for (int i = 0; i < e.n(); i++) {
-                boolean pred = e.score[i] >= thr;
+                boolean pred = e.score[i] >= (float) thr;
                 double y = e.label[i] ? 1 : 0;
                 if (e.label[i]) {
                     pos++;
@@ -91,7 +97,7 @@ class BinaryQualityAccumulatorTest {
                 if (pred && !e.label[i]) fp++;
                 if (!pred && !e.label[i]) tn++;
                 if (!pred && e.label[i]) fn++;
-                double p = Math.min(Math.max(e.score[i], 1e-15), 1 - 1e-15);
+                double p = Math.min(Math.max(e.score[i], 0x1p-23), 1 - 0x1p-23);
                 logLoss += -(y * Math.log(p) + (1 - y) * Math.log(1 - p));
                 brier += (e.score[i] - y) * (e.score[i] - y);
             }
@@ -120,41 +126,142 @@ class BinaryQualityAccumulatorTest {
         }
     }
 
-    /** The binned AUC equals the pairwise Mann–Whitney count over bin indices computed in the test. */
-    @Test
-    void binnedAucIsPairwiseCountOverBins() {
-        Events e = randomEvents(7, 1500, 1.5);
-        int bins = 50;
-        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5, bins);
+    /** DeLong variance from all (positive, negative) placements, O(P·N): V10, V01 and their sample variances. */
+    private static double bruteForceDeLongVariance(Events e) {
+        List<Double> pos = new ArrayList<>();
+        List<Double> neg = new ArrayList<>();
         for (int i = 0; i < e.n(); i++) {
-            a.add(e.score[i], e.label[i]);
+            (e.label[i] ? pos : neg).add(e.score[i]);
         }
-        double wins = 0, shared = 0;
-        long pairs = 0;
-        for (int i = 0; i < e.n(); i++) {
-            if (!e.label[i]) continue;
-            int bi = Math.min((int) Math.floor(e.score[i] * bins), bins - 1);
-            for (int j = 0; j < e.n(); j++) {
-                if (e.label[j]) continue;
-                int bj = Math.min((int) Math.floor(e.score[j] * bins), bins - 1);
-                pairs++;
-                if (bi > bj) wins += 1;
-                else if (bi == bj) {
-                    wins += 0.5;
-                    shared++;
-                }
+        double[] v10 = new double[pos.size()];
+        double[] v01 = new double[neg.size()];
+        for (int i = 0; i < pos.size(); i++) {
+            for (int j = 0; j < neg.size(); j++) {
+                double w = pos.get(i) > neg.get(j) ? 1 : pos.get(i).equals(neg.get(j)) ? 0.5 : 0;
+                v10[i] += w / neg.size();
+                v01[j] += w / pos.size();
             }
         }
-        assertClose(wins / pairs, a.rocAuc(), 1e-12, "auc over bins");
-        assertClose(0.5 * shared / pairs, a.rocAucMaxError(), 1e-12, "max error");
-        double exact = exactAuc(e);
-        assertTrue(Math.abs(a.rocAuc() - exact) <= a.rocAucMaxError() + 1e-12);
+        return sampleVariance(v10) / pos.size() + sampleVariance(v01) / neg.size();
     }
 
-    /** Worked by hand, 10 bins, threshold 0.5. */
+    private static double sampleVariance(double[] x) {
+        double mean = Arrays.stream(x).average().orElseThrow();
+        return Arrays.stream(x).map(v -> (v - mean) * (v - mean)).sum() / (x.length - 1);
+    }
+
+    @Test
+    void aucIntervalIsTheDeLongNormalInterval() {
+        Events e = randomEvents(7, 1500, 1.5);
+        BinaryQualityAccumulator a = accumulate(e, 0, e.n(), 0.5);
+        double exact = exactAuc(e);
+        double half = 1.959963984540054 * Math.sqrt(bruteForceDeLongVariance(e));
+        // the bins are fine enough here that AUC and placements are (near) exact
+        assertTrue(a.rocAucMaxError() < 1e-3, "bound " + a.rocAucMaxError());
+        double[] ci = a.rocAucCi95();
+        assertEquals(exact - half, ci[0], 2e-3);
+        assertEquals(exact + half, ci[1], 2e-3);
+        assertEquals(a.rocAuc(), (ci[0] + ci[1]) / 2, 1e-12, "symmetric around the AUC when not clipped");
+        Map<String, Double> m = new HashMap<>();
+        a.putMetrics(m);
+        assertEquals(ci[0], m.get("roc_auc_ci_low"));
+        assertEquals(ci[1], m.get("roc_auc_ci_high"));
+        assertEquals(a.rocAucMaxError(), m.get("roc_auc_max_error"));
+
+        // perfectly separated: AUC 1, variance 0, interval [1, 1]; one positive: no variance, NaN
+        BinaryQualityAccumulator sep = new BinaryQualityAccumulator(0.5);
+        sep.add(0.1, false);
+        sep.add(0.2, false);
+        sep.add(0.8, true);
+        sep.add(0.9, true);
+        assertArrayEquals(new double[] {1.0, 1.0}, sep.rocAucCi95());
+        BinaryQualityAccumulator onePos = new BinaryQualityAccumulator(0.5);
+        onePos.add(0.1, false);
+        onePos.add(0.2, false);
+        onePos.add(0.9, true);
+        assertTrue(Double.isNaN(onePos.rocAucCi95()[0]) && Double.isNaN(onePos.rocAucCi95()[1]));
+    }
+
+    /**
+     * Reliability bins and ECE by brute force: bin membership decided exactly with BigDecimal
+     * (i/10 ≤ p < (i+1)/10, 1.0 in the last bin), means and ECE summed per bin here.
+     */
+    @Test
+    void reliabilityBinsAndEceByBruteForce() {
+        Events e = randomEvents(11, 3000, 1.0);
+        BinaryQualityAccumulator a = accumulate(e, 0, e.n(), 0.5);
+        // scores on the bin edges, too
+        float[] edges = {0f, 0.1f, 0.3f, 0.7f, 0.9f, 1f, Math.nextDown(0.5f), 0.5f};
+        List<Double> scores = new ArrayList<>();
+        List<Boolean> labels = new ArrayList<>();
+        for (int i = 0; i < e.n(); i++) {
+            scores.add(e.score[i]);
+            labels.add(e.label[i]);
+        }
+        for (int i = 0; i < edges.length; i++) {
+            a.add(edges[i], i % 2 == 0);
+            scores.add((double) edges[i]);
+            labels.add(i % 2 == 0);
+        }
+        long[] count = new long[10];
+        double[] sumP = new double[10];
+        long[] pos = new long[10];
+        for (int i = 0; i < scores.size(); i++) {
+            BigDecimal p = new BigDecimal(scores.get(i));
+            int bin = 9;
+            for (int b = 0; b < 10; b++) {
+                if (p.compareTo(BigDecimal.valueOf(b + 1, 1)) < 0) {
+                    bin = b;
+                    break;
+                }
+            }
+            count[bin]++;
+            sumP[bin] += scores.get(i);
+            pos[bin] += labels.get(i) ? 1 : 0;
+        }
+        List<ReliabilityHistogram.Bin> bins = a.reliability();
+        int k = 0;
+        double ece = 0;
+        for (int b = 0; b < 10; b++) {
+            if (count[b] == 0) {
+                continue;
+            }
+            ReliabilityHistogram.Bin got = bins.get(k++);
+            assertEquals(b / 10.0, got.lower(), 1e-15);
+            assertEquals((b + 1) / 10.0, got.upper(), 1e-15);
+            assertEquals(count[b], got.count(), "bin " + b);
+            assertEquals(sumP[b] / count[b], got.meanPredicted(), 1e-12);
+            assertEquals((double) pos[b] / count[b], got.observed(), 1e-15);
+            ece += (double) count[b] / scores.size() * Math.abs((double) pos[b] / count[b] - sumP[b] / count[b]);
+        }
+        assertEquals(k, bins.size(), "only the non-empty bins");
+        assertEquals(ece, a.ece(), 1e-12);
+        Map<String, Double> m = new HashMap<>();
+        a.putMetrics(m);
+        assertEquals(a.ece(), m.get("ece"));
+    }
+
+    /** A tiny case worked by hand. */
+    @Test
+    void eceByHand() {
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
+        // bin 0: 0.05 (negative), 0.08 (positive) -> mean predicted 0.065, observed 0.5
+        // bin 9: 0.95 and 1.0, both positive -> mean predicted 0.975, observed 1
+        a.add(0.05f, false);
+        a.add(0.08f, true);
+        a.add(0.95f, true);
+        a.add(1.0f, true);
+        // ECE = 2/4 * |0.5 - 0.065| + 2/4 * |1 - 0.975| = 0.2175 + 0.0125 = 0.23
+        assertEquals(0.23, a.ece(), 1e-7);
+        assertEquals(2, a.reliability().size());
+        assertEquals(0.9, a.reliability().get(1).lower(), 1e-15);
+        assertTrue(Double.isNaN(new BinaryQualityAccumulator(0.5).ece()));
+    }
+
+    /** Worked by hand, threshold 0.5. */
     @Test
     void smallCaseByHand() {
-        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5, 10);
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
         // positives: 0.9 (bin 9), 0.45 (bin 4), 0.5 (bin 5, exactly at threshold -> predicted positive)
         // negatives: 0.41 (bin 4), 0.2 (bin 2), 0.7 (bin 7)
         a.add(0.9, true);
@@ -172,11 +279,16 @@ class BinaryQualityAccumulatorTest {
         assertEquals(2.0 / 3, a.precision(), 1e-15);
         assertEquals(2.0 / 3, a.recall(), 1e-15);
         assertEquals(2.0 / 3, a.f1(), 1e-15);
-        // exact pairs: 0.9 beats all 3; 0.45 beats 0.41, 0.2, loses to 0.7; 0.5 beats 0.41, 0.2 -> 7/9
-        // binned: 0.45 vs 0.41 share bin 4 -> 1/2 instead of 1 -> 6.5/9, bound = 0.5 * 1/9
-        assertEquals(6.5 / 9, a.rocAuc(), 1e-15);
-        assertEquals(0.5 / 9, a.rocAucMaxError(), 1e-15);
-        assertTrue(Math.abs(a.rocAuc() - 7.0 / 9) <= a.rocAucMaxError() + 1e-15);
+        // exact pairs: 0.9 beats all 3; 0.45 beats 0.41, 0.2, loses to 0.7; 0.5 beats 0.41, 0.2 -> 7/9.
+        // Bins in [1/4, 1/2) are 2^-11 wide, so 0.45 (bin 921) and 0.41 (bin 839) are apart: exact.
+        assertEquals(7.0 / 9, a.rocAuc(), 1e-15);
+        assertEquals(0.0, a.rocAucMaxError());
+        // A negative 0.4501 (floor(0.4501 * 2048) = 921) shares 0.45's bin. Exactly, 0.9 and 0.5 beat
+        // it and 0.45 does not: 9 of 12 pairs. Binned, the shared pair counts 1/2: 9.5/12, bound 0.5/12.
+        BinaryQualityAccumulator b = a.copy();
+        b.add(0.4501, false);
+        assertEquals(9.5 / 12, b.rocAuc(), 1e-15);
+        assertEquals(0.5 / 12, b.rocAucMaxError(), 1e-15);
         // Brier: (0.1^2 + 0.55^2 + 0.5^2 + 0.41^2 + 0.2^2 + 0.7^2) / 6 = 1.0906 / 6
         assertEquals((0.01 + 0.3025 + 0.25 + 0.1681 + 0.04 + 0.49) / 6, a.brier(), 1e-12);
         double ll =
@@ -205,11 +317,11 @@ class BinaryQualityAccumulatorTest {
                 }
             }
             assertSameMetrics(all, merged);
-            for (int b = 0; b < all.bins(); b++) {
-                assertEquals(all.positiveBinCount(b), merged.positiveBinCount(b));
-                assertEquals(all.negativeBinCount(b), merged.negativeBinCount(b));
-            }
             assertEquals(all.rocAuc(), merged.rocAuc(), 0.0);
+            assertEquals(all.rocAucMaxError(), merged.rocAucMaxError(), 0.0);
+            assertArrayEquals(all.rocAucCi95(), merged.rocAucCi95(), 1e-12);
+            assertEquals(all.ece(), merged.ece(), 1e-12);
+            assertEquals(all.reliability().size(), merged.reliability().size());
         }
     }
 
@@ -218,9 +330,6 @@ class BinaryQualityAccumulatorTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> new BinaryQualityAccumulator(0.5).merge(new BinaryQualityAccumulator(0.6)));
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> new BinaryQualityAccumulator(0.5, 100).merge(new BinaryQualityAccumulator(0.5, 200)));
     }
 
     @Test
@@ -237,13 +346,13 @@ class BinaryQualityAccumulatorTest {
         BinaryQualityAccumulator empty = new BinaryQualityAccumulator(0.5);
         assertEquals(empty, TestSupport.roundTrip(empty::writeTo, BinaryQualityAccumulator::readFrom));
 
-        // compact: only non-zero bins; 3 events -> far less than 2 * 1000 longs
+        // compact: 3 events -> 29 bytes of counts and sums, 3 AUC bins (~5 bytes each), 10 + 2 · 9 reliability
         BinaryQualityAccumulator small = new BinaryQualityAccumulator(0.5);
         small.add(0.1, false);
         small.add(0.9, true);
         small.add(0.95, true);
         byte[] bytes = TestSupport.bytes(small::writeTo);
-        assertTrue(bytes.length < 64, "serialised size " + bytes.length);
+        assertTrue(bytes.length < 96, "serialised size " + bytes.length);
         assertEquals(small, TestSupport.roundTrip(small::writeTo, BinaryQualityAccumulator::readFrom));
 
         // truncated input fails with IOException
@@ -314,23 +423,38 @@ class BinaryQualityAccumulatorTest {
         assertEquals(0, a.trueNegatives());
     }
 
+    /** 0.7f is 0.699999988 as a double, below the double 0.7; the model's float32 score is at the threshold. */
+    @Test
+    void float32ScoreEqualToTheThresholdIsPositive() {
+        assertTrue((double) 0.7f < 0.7, "the tie this test is about");
+        BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.7);
+        a.addLabelled(new float[] {0.7f}, 0, 1.0);
+        a.addLabelled(new float[] {0.7f}, 0, 0.0);
+        a.addLabelled(new float[] {Math.nextDown(0.7f)}, 0, 1.0);
+        assertEquals(1, a.truePositives());
+        assertEquals(1, a.falsePositives());
+        assertEquals(1, a.falseNegatives());
+        assertEquals(0, a.trueNegatives());
+    }
+
     @Test
     void logLossClipsZeroAndOne() {
         BinaryQualityAccumulator a = new BinaryQualityAccumulator(0.5);
-        a.add(0.0, true); // -ln(1e-15)
-        assertEquals(-Math.log(1e-15), a.logLoss(), 1e-12);
-        assertEquals(34.538776394910684, a.logLoss(), 1e-9);
+        a.add(0.0, true); // -ln(2^-23) = 23 ln 2
+        assertEquals(23 * Math.log(2), a.logLoss(), 1e-12);
+        assertEquals(15.942385152878742, a.logLoss(), 1e-9);
 
         BinaryQualityAccumulator b = new BinaryQualityAccumulator(0.5);
         b.add(1.0, true);
         b.add(0.0, false);
-        assertTrue(b.logLoss() >= 0 && b.logLoss() < 1e-14, "near-zero loss: " + b.logLoss());
+        // each costs -ln(1 - 2^-23) ~ 2^-23
+        assertEquals(0x1p-23, b.logLoss(), 1e-13);
         assertEquals(0.0, b.brier());
         assertEquals(1.0, b.rocAuc());
 
         BinaryQualityAccumulator c = new BinaryQualityAccumulator(0.5);
-        c.add(1.0, false); // -ln(1 - (1 - 1e-15)), about 34.5
-        assertEquals(34.5, c.logLoss(), 0.1);
+        c.add(1.0, false); // -ln(1 - (1 - 2^-23)) = 23 ln 2
+        assertEquals(23 * Math.log(2), c.logLoss(), 1e-12);
         assertTrue(Double.isFinite(c.logLoss()));
         assertTrue(Double.isNaN(c.rocAuc()), "only negatives");
     }

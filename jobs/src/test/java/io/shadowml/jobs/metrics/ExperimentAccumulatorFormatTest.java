@@ -3,6 +3,7 @@ package io.shadowml.jobs.metrics;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,21 +13,35 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.ModelQuality;
+import io.shadowml.avro.PairedTest;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.report.ReportFactory;
 import io.shadowml.models.ModelDescriptor.Task;
 
 /**
  * The on-disk format of {@link ExperimentAccumulator} (checkpoints, savepoints) must not change by
- * accident, and state of released versions must still be read. The resources
- * {@code experiment-accumulator-<case>.b64} hold the bytes the current format writes for the fixed
- * events below (regenerated, with a new format version, only when the format changes on purpose);
- * {@code experiment-accumulator-<case>-0.1.0.b64} hold what release 0.1.0 wrote for the same events.
+ * accident, and state of release 0.1.0 must stay readable.
+ *
+ * <ul>
+ *   <li>{@code experiment-accumulator-<case>.b64}: the bytes the code of commit cb25a60 (release 0.1.0
+ *       format) wrote for the fixed events below. The current code must read them; what it reports from
+ *       them is checked against the events themselves (figures whose definition changed since: against
+ *       the old definition, computed here).
+ *   <li>{@code experiment-accumulator-<case>-current.b64}: the bytes the current format writes for the
+ *       same events, a pin, not a correctness check: a deliberate format change regenerates them with
+ *       {@code -Dgolden.write=src/test/resources/io/shadowml/jobs/metrics} (and bumps a version byte and
+ *       keeps reading the old one).
+ * </ul>
+ *
  * Fewer than 200 events per accumulator keep the KLL sketches exact, hence deterministic.
  */
 class ExperimentAccumulatorFormatTest {
@@ -134,24 +149,18 @@ class ExperimentAccumulatorFormatTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"binary", "multiclass", "regression"})
-    void writesTheBytesThePreviousCodeWrote(String name) throws IOException {
-        byte[] now = TestSupport.bytes(accumulate(name)::writeTo);
-        if (Boolean.getBoolean("regenerate.golden")) {
-            // After an intended format change: mvn test -Dtest=ExperimentAccumulatorFormatTest -Dregenerate.golden=true
+    void writesThePinnedBytes(String name) throws IOException {
+        byte[] written = TestSupport.bytes(accumulate(name)::writeTo);
+        String dir = System.getProperty("golden.write");
+        if (dir != null) {
             Files.writeString(
-                    Path.of("src/test/resources/io/shadowml/jobs/metrics/experiment-accumulator-" + name + ".b64"),
-                    Base64.getMimeEncoder().encodeToString(now) + "\n");
+                    Path.of(dir, "experiment-accumulator-" + name + "-current.b64"),
+                    Base64.getMimeEncoder().encodeToString(written) + "\n");
             return;
         }
-        assertArrayEquals(golden(name), now);
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"binary", "multiclass", "regression"})
-    void readsTheBytesThePreviousCodeWrote(String name) throws IOException {
-        byte[] golden = golden(name);
-        ExperimentAccumulator read = TestSupport.read(golden, ExperimentAccumulator::readFrom);
-        assertArrayEquals(golden, TestSupport.bytes(read::writeTo), "written again unchanged");
+        assertArrayEquals(golden(name + "-current"), written);
+        ExperimentAccumulator read = TestSupport.read(written, ExperimentAccumulator::readFrom);
+        assertArrayEquals(written, TestSupport.bytes(read::writeTo), "written again unchanged");
         ModelLayout layout = layout(name);
         assertEquals(
                 ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
@@ -159,28 +168,157 @@ class ExperimentAccumulatorFormatTest {
                 "the same report");
     }
 
-    /**
-     * 0.1.0 state is read: its counters are those of the same events now (their meaning did not
-     * change), and it merges with and is written as the current format.
-     */
     @ParameterizedTest
     @ValueSource(strings = {"binary", "multiclass", "regression"})
-    void readsTheStateOfRelease010(String name) throws IOException {
-        byte[] old = golden(name + "-0.1.0");
-        ExperimentAccumulator read = TestSupport.read(old, ExperimentAccumulator::readFrom);
-        ExperimentAccumulator now = accumulate(name);
-        assertEquals(now.scored(), read.scored());
-        assertEquals(now.labelled(), read.labelled());
-        assertEquals(now.expired(), read.expired());
-        for (int m = 0; m < now.models(); m++) {
-            assertEquals(now.errors(m), read.errors(m), "errors of model " + m);
-            assertEquals(now.quality(m).count(), read.quality(m).count(), "labelled of model " + m);
+    void readsTheBytesOfRelease010(String name) throws IOException {
+        ExperimentAccumulator read = TestSupport.read(golden(name), ExperimentAccumulator::readFrom);
+        ModelLayout layout = layout(name);
+        ComparisonReport fresh = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout);
+        ComparisonReport restored = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout);
+        // Figures whose definition did not change are the same.
+        assertEquals(withoutChangedFigures(fresh), withoutChangedFigures(restored));
+        // The restored sums keep the loss of the events already counted, clipped at 1e-15 then.
+        List<MetricEvent> events = events(layout, segments(name));
+        for (int m = 0; m < layout.models(); m++) {
+            double expected = layout.task() == Task.REGRESSION ? Double.NaN : meanOldLoss(events, layout, m, -1);
+            Double got = restored.getQuality().get(m).getMetrics().get("log_loss");
+            if (got != null) {
+                assertEquals(expected, got, 1e-12 * Math.abs(expected), "log loss, model " + m);
+            }
         }
-        ExperimentAccumulator again =
-                TestSupport.read(TestSupport.bytes(read::writeTo), ExperimentAccumulator::readFrom);
-        assertArrayEquals(TestSupport.bytes(read::writeTo), TestSupport.bytes(again::writeTo), "rewritten stably");
-        long pairsBefore = read.paired(1).count();
-        read.merge(now);
-        assertEquals(pairsBefore + now.paired(1).count(), read.paired(1).count(), "merges with current state");
+        for (int c = 1; c < layout.models(); c++) {
+            // 0.1.0 paired only the requests both models answered.
+            long pairs = 0;
+            long b = 0;
+            long cc = 0;
+            for (MetricEvent e : events) {
+                if (e.kind == MetricEvent.LABELLED && !e.failed(0) && !e.failed(c)) {
+                    pairs++;
+                    boolean live = layout.correct(e.outputs, 0, e.label);
+                    boolean cand = layout.correct(e.outputs, c, e.label);
+                    b += live && !cand ? 1 : 0;
+                    cc += cand && !live ? 1 : 0;
+                }
+            }
+            PairedTest restoredPair = restored.getPaired().get(c - 1);
+            assertEquals(pairs, restoredPair.getPairs(), "0.1.0 pairs, candidate " + c);
+            assertEquals(b, restoredPair.getLiveOnlyCorrect());
+            assertEquals(cc, restoredPair.getCandidateOnlyCorrect());
+            double expected = meanOldLoss(events, layout, c, 0);
+            assertEquals(
+                    expected,
+                    restored.getPaired().get(c - 1).getLossDiffMean(),
+                    1e-12 * Math.max(1, Math.abs(expected)),
+                    "paired loss difference, candidate " + c);
+        }
+        if (layout.task() == Task.BINARY) {
+            for (int m = 0; m < layout.models(); m++) {
+                checkOldBinnedAuc(
+                        events, layout, m, restored.getQuality().get(m).getMetrics());
+            }
+        }
+        for (int m = 0; m < layout.models(); m++) {
+            assertEquals(List.of(), restored.getQuality().get(m).getCalibration(), "no calibration in 0.1.0 state");
+            Double ece = restored.getQuality().get(m).getMetrics().get("ece");
+            assertTrue(ece == null || ece.isNaN(), "ece unknown for 0.1.0 state: " + ece);
+        }
+    }
+
+    /** The 0.1.0 per-event loss: log loss with p clipped to [1e-15, 1 - 1e-15], squared error (unchanged). */
+    private static double oldLoss(ModelLayout layout, float[] o, int m, double label) {
+        int off = layout.offset(m);
+        switch (layout.task()) {
+            case BINARY:
+                double s = Math.min(Math.max(o[off], 1e-15), 1 - 1e-15);
+                return label == 1.0 ? -Math.log(s) : -Math.log(1 - s);
+            case MULTICLASS:
+                return -Math.log(Math.min(Math.max(o[off + (int) label], 1e-15), 1 - 1e-15));
+            default:
+                double e = o[off] - label;
+                return e * e;
+        }
+    }
+
+    /**
+     * Mean over labelled events of model m's old-clip loss (live < 0), or of m's minus live's over the
+     * events both scored (live = 0): what 0.1.0 summed into the quality and paired accumulators.
+     */
+    private static double meanOldLoss(List<MetricEvent> events, ModelLayout layout, int m, int live) {
+        double sum = 0;
+        long n = 0;
+        for (MetricEvent e : events) {
+            if (e.kind != MetricEvent.LABELLED || e.failed(m) || (live >= 0 && e.failed(live))) {
+                continue;
+            }
+            sum += oldLoss(layout, e.outputs, m, e.label) - (live >= 0 ? oldLoss(layout, e.outputs, live, e.label) : 0);
+            n++;
+        }
+        return sum / n;
+    }
+
+    /**
+     * 0.1.0 kept 1000 equal-width bins; restored, each bin's counts sit at its midpoint, so the AUC and
+     * its bound are the old binned ones, and the exact AUC is within that bound.
+     */
+    private static void checkOldBinnedAuc(List<MetricEvent> events, ModelLayout layout, int m, Map<String, Double> q) {
+        List<double[]> pos = new ArrayList<>();
+        List<double[]> neg = new ArrayList<>();
+        for (MetricEvent e : events) {
+            if (e.kind == MetricEvent.LABELLED && !e.failed(m)) {
+                double s = e.outputs[m];
+                double[] row = {s, Math.min(999, (int) Math.floor(s * 1000))};
+                (e.label == 1.0 ? pos : neg).add(row);
+            }
+        }
+        double binnedWins = 0, exactWins = 0, shared = 0;
+        for (double[] p : pos) {
+            for (double[] n : neg) {
+                binnedWins += p[1] > n[1] ? 1 : p[1] == n[1] ? 0.5 : 0;
+                exactWins += p[0] > n[0] ? 1 : p[0] == n[0] ? 0.5 : 0;
+                shared += p[1] == n[1] ? 1 : 0;
+            }
+        }
+        double pairs = (double) pos.size() * neg.size();
+        assertEquals(binnedWins / pairs, q.get("roc_auc"), 1e-12, "old binned AUC, model " + m);
+        if (q.containsKey("roc_auc_max_error")) {
+            assertEquals(0.5 * shared / pairs, q.get("roc_auc_max_error"), 1e-12, "old bound, model " + m);
+            assertTrue(Math.abs(q.get("roc_auc") - exactWins / pairs) <= q.get("roc_auc_max_error") + 1e-12);
+        }
+    }
+
+    /**
+     * The report without the figures whose definition changed since 0.1.0 (loss clip, AUC bins,
+     * calibration, pairs with a failed model).
+     */
+    private static ComparisonReport withoutChangedFigures(ComparisonReport r) {
+        ComparisonReport c = ComparisonReport.newBuilder(r).build();
+        List<ModelQuality> quality = new ArrayList<>();
+        for (ModelQuality q : c.getQuality()) {
+            Map<String, Double> metrics = new TreeMap<>(q.getMetrics());
+            for (String k :
+                    List.of("log_loss", "roc_auc", "roc_auc_max_error", "roc_auc_ci_low", "roc_auc_ci_high", "ece")) {
+                metrics.remove(k);
+            }
+            quality.add(ModelQuality.newBuilder(q)
+                    .setMetrics(metrics)
+                    .setCalibration(List.of())
+                    .build());
+        }
+        List<PairedTest> paired = new ArrayList<>();
+        for (PairedTest p : c.getPaired()) {
+            // Since 0.1.0 a pair is a labelled request either model answered (a failed one is wrong).
+            paired.add(PairedTest.newBuilder(p)
+                    .setPairs(0)
+                    .setLiveOnlyCorrect(0)
+                    .setCandidateOnlyCorrect(0)
+                    .setMcnemarPValue(0)
+                    .setLossDiffMean(0)
+                    .setLossDiffCiLow(0)
+                    .setLossDiffCiHigh(0)
+                    .build());
+        }
+        c.setQuality(quality);
+        c.setPaired(paired);
+        return c;
     }
 }

@@ -8,16 +8,34 @@ import io.shadowml.models.ModelDescriptor.Task;
 
 class LossTest {
 
+    /** The clip is the float32 epsilon 2^-23 = 1.1920928955078125e-7 (numpy.finfo(numpy.float32).eps). */
     @Test
-    void probabilitiesAreClippedAtOneEMinus15() {
-        assertEquals(1e-15, Loss.EPS);
-        // -ln(1e-15) = 34.538776394910684
-        assertEquals(34.538776394910684, Loss.binaryLogLoss(0.0, true), 1e-12);
-        assertEquals(34.538776394910684, Loss.logLoss(0.0), 1e-12);
-        // p = 1 with label 0: -ln(1 - (1 - 1e-15)), the difference rounded in double (≈ 34.5)
-        assertEquals(-Math.log(1.0 - (1.0 - 1e-15)), Loss.binaryLogLoss(1.0, false));
-        assertEquals(0.0, Loss.binaryLogLoss(1.0, true), 1e-14);
-        assertEquals(0.0, Loss.logLoss(1.0), 1e-14);
+    void probabilitiesAreClippedAtTheFloat32Epsilon() {
+        assertEquals(1.1920928955078125e-7, Loss.EPS, 0.0);
+        // 2^-23 and 1 - 2^-23 are exact in double, so the clipped loss is exactly 23 ln 2.
+        double max = 23 * Math.log(2); // 15.942385152878742
+        assertEquals(15.942385152878742, max, 1e-12);
+        assertEquals(max, Loss.binaryLogLoss(0.0, true), 1e-12);
+        assertEquals(max, Loss.binaryLogLoss(1.0, false), 1e-12);
+        assertEquals(max, Loss.logLoss(0.0), 1e-12);
+        // a float32 score just inside the clip is not clipped: 1e-6 costs -ln(1e-6) = 13.8155
+        assertEquals(13.815510557964274, Loss.binaryLogLoss(1e-6, true), 1e-9);
+        // right answers at 0 and 1 cost -ln(1 - 2^-23) ~ 2^-23
+        assertEquals(1.1920929e-7, Loss.binaryLogLoss(1.0, true), 1e-13);
+        assertEquals(1.1920929e-7, Loss.logLoss(1.0), 1e-13);
+    }
+
+    /** No event, however wrong, costs more than 23 ln 2 nats. */
+    @Test
+    void maximumLossOfOneEventIs23Ln2() {
+        double max = 23 * Math.log(2);
+        float[] scores = {0f, Float.MIN_VALUE, 1e-30f, 1e-8f, 1.1920928e-7f, 0.5f, 1f - 1e-7f, Math.nextDown(1f), 1f};
+        double worst = 0;
+        for (float s : scores) {
+            worst = Math.max(worst, Math.max(Loss.binaryLogLoss(s, true), Loss.binaryLogLoss(s, false)));
+            worst = Math.max(worst, Loss.logLoss(s));
+        }
+        assertEquals(max, worst, 1e-12);
     }
 
     @Test

@@ -38,6 +38,25 @@ class ModelLayoutTest {
         assertEquals(0.5, BINARY.threshold(0)); // both shipped descriptors say threshold 0.5
     }
 
+    /** 0.7f is 0.699999988 as a double, below the double 0.7; compared in float32 it is at the threshold. */
+    @Test
+    void float32ScoreEqualToTheThresholdIsPositive() {
+        ModelLayout layout = SegmentSlicesTest.binaryLayout(); // thresholds 0.5, 0.3, 0.7
+        assertEquals(0.7, layout.threshold(2));
+        assertTrue((double) 0.7f < 0.7, "the tie this test is about");
+        float[] o = {0.5f, 0.29f, 0.7f};
+        assertEquals(1, layout.decision(o, 2));
+        assertTrue(layout.correct(o, 2, 1.0));
+        assertFalse(layout.correct(o, 2, 0.0));
+        assertEquals(0, layout.decision(new float[] {0.5f, 0.29f, Math.nextDown(0.7f)}, 2));
+        // live 0.5f at 0.5 is positive too: candidate 2 agrees (no flip), candidate 1 (0.29 < 0.3) flips
+        assertFalse(layout.flipped(o, 2));
+        assertTrue(layout.flipped(o, 1));
+        float[] below = {Math.nextDown(0.5f), 0.3f, 0.7f};
+        assertTrue(layout.flipped(below, 2));
+        assertEquals(1, layout.decision(below, 1), "0.3f at threshold 0.3");
+    }
+
     @Test
     void binaryFlipAndDifference() {
         // live 0.40 -> class 0, candidate 0.70 -> class 1: flipped, |0.70 - 0.40| = 0.30
@@ -70,11 +89,11 @@ class ModelLayoutTest {
         assertFalse(BINARY.correct(o, 1, 1.0));
         assertFalse(BINARY.correct(o, 0, 0.0));
         assertTrue(BINARY.correct(o, 1, 0.0));
-        // p = 0 with label 1 is clipped to 1e-15: -ln(1e-15) = 34.5387764
+        // p = 0 with label 1 is clipped to 2^-23: -ln(2^-23) = 23 ln 2 = 15.9423852
         float[] zero = {0f, 1f};
-        assertEquals(34.5387764, BINARY.loss(zero, 0, 1.0), 1e-6);
+        assertEquals(15.9423852, BINARY.loss(zero, 0, 1.0), 1e-6);
         assertTrue(Double.isFinite(BINARY.loss(zero, 1, 0.0)));
-        assertTrue(BINARY.loss(zero, 1, 0.0) > 30, "p = 1 with label 0 is clipped, not infinite");
+        assertEquals(15.9423852, BINARY.loss(zero, 1, 0.0), 1e-6, "p = 1 with label 0 is clipped, not infinite");
     }
 
     @Test
@@ -100,8 +119,8 @@ class ModelLayoutTest {
         // label 7: live -ln(0.4) = 0.91629073, candidate -ln(0.5) = 0.69314718
         assertEquals(0.91629073, MULTI.loss(o, 0, 7.0), 1e-6);
         assertEquals(0.69314718, MULTI.loss(o, 1, 7.0), 1e-6);
-        // label 5: probability 0, clipped to 1e-15
-        assertEquals(34.5387764, MULTI.loss(o, 0, 5.0), 1e-6);
+        // label 5: probability 0, clipped to 2^-23
+        assertEquals(15.9423852, MULTI.loss(o, 0, 5.0), 1e-6);
         assertFalse(MULTI.correct(o, 0, 7.0));
         assertTrue(MULTI.correct(o, 1, 7.0));
         assertTrue(MULTI.correct(o, 0, 3.0));

@@ -7,9 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Random;
 
 import org.junit.jupiter.api.Test;
+
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.ReliabilityBin;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.report.ReportFactory;
 
 class MulticlassQualityAccumulatorTest {
 
@@ -97,8 +103,8 @@ class MulticlassQualityAccumulatorTest {
             present[yTrue[i]] = true;
             present[yPred[i]] = true;
             if (yTrue[i] == yPred[i]) correct++;
-            double p = Math.max(probs[i][yTrue[i]], 1e-15);
-            ll -= Math.log(Math.min(p, 1 - 1e-15));
+            double p = Math.max(probs[i][yTrue[i]], 0x1p-23);
+            ll -= Math.log(Math.min(p, 1 - 0x1p-23));
         }
         double f1Sum = 0;
         int labels = 0;
@@ -168,7 +174,7 @@ class MulticlassQualityAccumulatorTest {
         assertEquals(a.logLoss(), b.logLoss(), 0.0);
         MulticlassQualityAccumulator empty = new MulticlassQualityAccumulator(7);
         assertEquals(empty, TestSupport.roundTrip(empty::writeTo, MulticlassQualityAccumulator::readFrom));
-        assertTrue(TestSupport.bytes(empty::writeTo).length < 20);
+        assertTrue(TestSupport.bytes(empty::writeTo).length < 30); // 14 + 10 empty reliability bins
         MulticlassQualityAccumulator c = a.copy();
         c.add(uniform(3), 2, 2);
         assertEquals(2, a.count());
@@ -182,11 +188,11 @@ class MulticlassQualityAccumulatorTest {
         assertTrue(Double.isNaN(a.macroF1()));
         assertTrue(Double.isNaN(a.logLoss()));
 
-        a.add(new float[] {0f, 1f, 0f}, 1, 0); // p[true] = 0 -> clipped to 1e-15
-        assertEquals(-Math.log(1e-15), a.logLoss(), 1e-12);
+        a.add(new float[] {0f, 1f, 0f}, 1, 0); // p[true] = 0 -> clipped to 2^-23
+        assertEquals(23 * Math.log(2), a.logLoss(), 1e-12);
         MulticlassQualityAccumulator b = new MulticlassQualityAccumulator(3);
-        b.add(new float[] {1f, 0f, 0f}, 0, 0); // p[true] = 1 -> ~0 loss
-        assertTrue(b.logLoss() >= 0 && b.logLoss() < 1e-14);
+        b.add(new float[] {1f, 0f, 0f}, 0, 0); // p[true] = 1 -> clipped to 1 - 2^-23: -ln(1 - 2^-23) ~ 2^-23
+        assertEquals(0x1p-23, b.logLoss(), 1e-13);
         assertEquals(1.0, b.macroF1());
 
         // all one class, all correct
@@ -201,5 +207,81 @@ class MulticlassQualityAccumulatorTest {
         assertThrows(IllegalArgumentException.class, () -> b.add(uniform(2), 0, 0));
         assertThrows(IllegalArgumentException.class, () -> b.add(new float[] {Float.NaN, 0f, 0f}, 0, 0));
         assertEquals(before, b);
+    }
+
+    /**
+     * Live never predicts class 2, the candidate does (once, wrongly): over each model's own classes
+     * live would average 2 classes, the candidate 3. The report averages both over the union {0, 1, 2}.
+     */
+    @Test
+    void macroF1OverTheSameClassSetForLiveAndCandidate() {
+        MulticlassQualityAccumulator live = new MulticlassQualityAccumulator(4);
+        MulticlassQualityAccumulator cand = new MulticlassQualityAccumulator(4);
+        float[] p = uniform(4);
+        // true: 0 0 1 1; live predicts 0 1 1 1; candidate predicts 0 0 1 2
+        int[] truth = {0, 0, 1, 1};
+        int[] livePred = {0, 1, 1, 1};
+        int[] candPred = {0, 0, 1, 2};
+        for (int i = 0; i < 4; i++) {
+            live.add(p, livePred[i], truth[i]);
+            cand.add(p, candPred[i], truth[i]);
+        }
+        // live: class 0 tp 1 fn 1 -> 2/3; class 1 tp 2 fp 1 -> 4/5; class 2 absent -> no error, 1
+        // candidate: class 0 tp 2 -> 1; class 1 tp 1 fn 1 -> 2/3; class 2 fp 1 -> 0
+        assertEquals((2.0 / 3 + 4.0 / 5) / 2, live.macroF1(), 1e-15, "own classes");
+        boolean[] union = {true, true, true, false};
+        assertEquals((2.0 / 3 + 4.0 / 5 + 1) / 3, live.macroF1(union), 1e-15);
+        assertEquals((1 + 2.0 / 3 + 0) / 3, cand.macroF1(union), 1e-15);
+        assertEquals(cand.macroF1(), cand.macroF1(union), 1e-15, "the candidate's own classes are the union");
+
+        // The report passes the union of all models' classes.
+        ModelLayout layout = SegmentSlicesTest.multiclassLayout(); // 3 classes, 2 models
+        ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
+        int[][] preds = {{0, 1, 1, 1}, {0, 0, 1, 2}};
+        for (int i = 0; i < 4; i++) {
+            float[] o = new float[6];
+            for (int m = 0; m < 2; m++) {
+                o[m * 3 + preds[m][i]] = 1f;
+            }
+            acc.add(MetricEvent.labelled("r" + i, i, o, 0, truth[i], null), layout);
+        }
+        ComparisonReport r = ReportFactory.report("exp", WindowKind.CUMULATIVE, 0, 1, acc, layout);
+        assertEquals(
+                (2.0 / 3 + 4.0 / 5 + 1) / 3, r.getQuality().get(0).getMetrics().get("macro_f1"), 1e-15);
+        assertEquals((1 + 2.0 / 3 + 0) / 3, r.getQuality().get(1).getMetrics().get("macro_f1"), 1e-15);
+    }
+
+    /** Top-label reliability (Guo et al. 2017): confidence of the predicted class against top-1 accuracy. */
+    @Test
+    void topLabelReliabilityAndEceByHand() {
+        MulticlassQualityAccumulator a = new MulticlassQualityAccumulator(3);
+        a.add(new float[] {0.9f, 0.05f, 0.05f}, 0, 0); // 0.9f = 0.89999998 < 0.9: bin 8, right
+        a.add(new float[] {0.05f, 0.95f, 0f}, 1, 2); // bin 9, wrong
+        a.add(new float[] {0.35f, 0.3f, 0.35f}, 0, 0); // bin 3, right (ties go to class 0)
+        a.add(new float[] {0.2f, 0.42f, 0.38f}, 1, 0); // bin 4, wrong
+        // bin 3: mean 0.35, acc 1; bin 4: 0.42, acc 0; bin 8: 0.9, acc 1; bin 9: 0.95, acc 0
+        // ECE = 1/4 (0.65 + 0.42 + 0.1 + 0.95) = 0.53
+        assertEquals(0.53, a.ece(), 1e-7);
+        List<ReliabilityHistogram.Bin> bins = a.reliability();
+        assertEquals(4, bins.size());
+        assertEquals(0.3, bins.get(0).lower(), 1e-15);
+        assertEquals(1, bins.get(0).count());
+        assertEquals(0.8, bins.get(2).lower(), 1e-15);
+        assertEquals(0.95, bins.get(3).meanPredicted(), 1e-7);
+        assertEquals(0.0, bins.get(3).observed(), 0.0);
+
+        // through the report: the calibration field carries the same bins
+        ModelLayout layout = SegmentSlicesTest.multiclassLayout();
+        ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
+        acc.add(MetricEvent.labelled("r", 0, new float[] {0.9f, 0.05f, 0.05f, 0.2f, 0.42f, 0.38f}, 0, 0, null), layout);
+        ComparisonReport r = ReportFactory.report("exp", WindowKind.CUMULATIVE, 0, 1, acc, layout);
+        assertEquals(
+                List.of(new ReliabilityBin(0.8, 0.9, 1L, (double) 0.9f, 1.0)),
+                r.getQuality().get(0).getCalibration());
+        assertEquals(
+                List.of(new ReliabilityBin(0.4, 0.5, 1L, (double) 0.42f, 0.0)),
+                r.getQuality().get(1).getCalibration());
+        assertEquals(
+                Math.abs(1 - (double) 0.9f), r.getQuality().get(0).getMetrics().get("ece"), 1e-15);
     }
 }

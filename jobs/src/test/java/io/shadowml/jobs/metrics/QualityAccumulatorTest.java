@@ -31,9 +31,6 @@ class QualityAccumulatorTest {
                 assertInstanceOf(BinaryQualityAccumulator.class, QualityAccumulator.forModel(binary, 2))
                         .threshold());
         assertEquals(
-                BinaryQualityAccumulator.DEFAULT_BINS,
-                ((BinaryQualityAccumulator) QualityAccumulator.forModel(binary, 0)).bins());
-        assertEquals(
                 3,
                 assertInstanceOf(
                                 MulticlassQualityAccumulator.class,
@@ -92,6 +89,21 @@ class QualityAccumulatorTest {
         Map<String, Double> q = new TreeMap<>();
         b.putMetrics(q);
         assertEquals(
+                Map.ofEntries(
+                        Map.entry("roc_auc_max_error", b.rocAucMaxError()),
+                        Map.entry("roc_auc_ci_low", b.rocAucCi95()[0]),
+                        Map.entry("roc_auc_ci_high", b.rocAucCi95()[1]),
+                        Map.entry("ece", b.ece())),
+                Map.of(
+                        "roc_auc_max_error",
+                        q.remove("roc_auc_max_error"),
+                        "roc_auc_ci_low",
+                        q.remove("roc_auc_ci_low"),
+                        "roc_auc_ci_high",
+                        q.remove("roc_auc_ci_high"),
+                        "ece",
+                        q.remove("ece")));
+        assertEquals(
                 Map.of(
                         "accuracy",
                         b.accuracy(),
@@ -115,7 +127,7 @@ class QualityAccumulatorTest {
         m.add(new float[] {0.5f, 0.3f, 0.2f}, 0, 1);
         q.clear();
         m.putMetrics(q);
-        assertEquals(Map.of("accuracy", 0.0, "macro_f1", m.macroF1(), "log_loss", m.logLoss()), q);
+        assertEquals(Map.of("accuracy", 0.0, "macro_f1", m.macroF1(), "log_loss", m.logLoss(), "ece", m.ece()), q);
 
         RegressionQualityAccumulator r = new RegressionQualityAccumulator();
         r.add(3, 1);

@@ -144,7 +144,7 @@ class SegmentSlicesTest {
 
     private static int decision(ModelLayout layout, float[] o, int m) {
         if (layout.task() == Task.BINARY) {
-            return o[m] >= BINARY_THRESHOLDS[m] ? 1 : 0;
+            return o[m] >= (float) BINARY_THRESHOLDS[m] ? 1 : 0;
         }
         int k = layout.numClasses();
         int best = 0;
