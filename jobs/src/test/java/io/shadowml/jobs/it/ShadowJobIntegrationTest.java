@@ -372,7 +372,14 @@ class ShadowJobIntegrationTest {
                     .filter(e -> sent.firstLabel.containsKey(e.request().getRequestId()))
                     .count();
             assertEquals(sent.valid.size(), cumulative.getCounts().getScored(), "scored");
-            assertEquals(sent.valid.size(), tumblingScored, "tumbling windows add up to the cumulative count");
+            assertEquals(
+                    sent.valid.size(),
+                    tumblingScored,
+                    () -> "tumbling windows add up to the cumulative count; reports read (kind, end, scored): "
+                            + reports.stream()
+                                    .map(r -> r.getWindowKind() + "/" + r.getWindowEnd() + "/"
+                                            + r.getCounts().getScored())
+                                    .toList());
             assertEquals(labelled, cumulative.getCounts().getLabelled(), "labelled");
             assertEquals(sent.valid.size() - labelled, cumulative.getCounts().getExpiredUnlabeled(), "expired");
             assertEquals(sent.deadLetters.size(), cumulative.getCounts().getDeadLettered(), "dead-lettered");
