@@ -20,7 +20,9 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.datasketches.kll.KllSketch;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -344,6 +346,28 @@ class ShadowJobIntegrationTest {
             return file;
         }
 
+        /**
+         * The committed records of an exactly-once output topic. The sink commits its last transaction
+         * when the final checkpoint completes, which under load can be visible a moment after the job
+         * has finished: read again until {@code complete} holds or 60 s pass, then return what is there
+         * (the assertions decide).
+         */
+        <T extends SpecificRecord> List<T> readCommitted(String kind, Class<T> type, Predicate<List<T>> complete)
+                throws Exception {
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (true) {
+                List<T> out = new ArrayList<>();
+                for (ConsumerRecord<byte[], byte[]> r :
+                        KAFKA.kafka().readAll(topic(kind), true, Duration.ofSeconds(30))) {
+                    out.add(AvroCodec.decode(r.value(), type));
+                }
+                if (complete.test(out) || System.nanoTime() > deadline) {
+                    return out;
+                }
+                Thread.sleep(500);
+            }
+        }
+
         void verify(Sent sent, ShadowJobConfig cfg) throws Exception {
             ModelDescriptor liveD = cfg.liveModel;
             ModelDescriptor candD = cfg.candidateModels.get(0);
@@ -354,11 +378,12 @@ class ShadowJobIntegrationTest {
             boolean binary = liveD.task() == ModelDescriptor.Task.BINARY;
 
             // --- reports ---
-            List<ComparisonReport> reports = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r :
-                    KAFKA.kafka().readAll(topic("reports"), true, Duration.ofSeconds(30))) {
-                reports.add(AvroCodec.decode(r.value(), ComparisonReport.class));
-            }
+            List<ComparisonReport> reports = readCommitted(
+                    "reports",
+                    ComparisonReport.class,
+                    rs -> rs.stream()
+                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                                    && r.getCounts().getScored() == sent.valid.size()));
             ComparisonReport cumulative = reports.stream()
                     .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
                     .max(Comparator.comparing(ComparisonReport::getWindowEnd))
@@ -469,11 +494,10 @@ class ShadowJobIntegrationTest {
             checkSegments(sent, reports, cumulative, liveD, candD, live, cand, binary);
 
             // --- verdicts: one per candidate per window; the last follows the paired evidence ---
-            List<Verdict> verdicts = new ArrayList<>();
-            for (ConsumerRecord<byte[], byte[]> r :
-                    KAFKA.kafka().readAll(topic("verdicts"), true, Duration.ofSeconds(30))) {
-                verdicts.add(AvroCodec.decode(r.value(), Verdict.class));
-            }
+            long cumulativeReports = reports.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .count();
+            List<Verdict> verdicts = readCommitted("verdicts", Verdict.class, vs -> vs.size() >= cumulativeReports);
             assertEquals(
                     reports.stream()
                             .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
@@ -522,12 +546,11 @@ class ShadowJobIntegrationTest {
             }
 
             // --- dead letters: exactly the bad records, with their bytes and a reason ---
-            List<ConsumerRecord<byte[], byte[]>> dl =
-                    KAFKA.kafka().readAll(topic("dead-letters"), true, Duration.ofSeconds(30));
+            List<DeadLetter> dl =
+                    readCommitted("dead-letters", DeadLetter.class, l -> l.size() >= sent.deadLetters.size());
             assertEquals(sent.deadLetters.size(), dl.size(), "dead letters");
             Map<String, DeadLetter> byOrigin = new HashMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : dl) {
-                DeadLetter letter = AvroCodec.decode(r.value(), DeadLetter.class);
+            for (DeadLetter letter : dl) {
                 byOrigin.put(letter.getSourceTopic() + "/" + letter.getPartition() + "/" + letter.getOffset(), letter);
             }
             for (ExpectedDeadLetter e : sent.deadLetters) {
