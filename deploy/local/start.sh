@@ -60,6 +60,9 @@ metrics.reporter.prom.port: $PROM_PORTS
 # Keep label values verbatim (experiment="fraud-mlp-v2", model="fraud-mlp:2.0.0"): alerts carry the real ids.
 metrics.reporter.prom.filterLabelValueCharacters: false
 env.java.opts.all: $FLINK_JVM_OPENS
+# ONNX Runtime is in lib/ (flink-runtime-pom.xml), not in the job jar: one JVM-wide environment per
+# process. Parent-first, so that a job jar that still bundles it cannot load a second copy per job.
+classloader.parent-first-patterns.additional: ai.onnxruntime.
 YAML
 
 cat > "$CONF_DIR/log4j.properties" <<'PROPS'
