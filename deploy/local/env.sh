@@ -23,6 +23,9 @@ JM_PROCESS_MEMORY="${JM_PROCESS_MEMORY:-1024m}"
 TM_PROCESS_MEMORY="${TM_PROCESS_MEMORY:-1536m}"
 TM_SLOTS="${TM_SLOTS:-2}"
 JAVA="${JAVA:-java}"
+# Extra JVM options of the JobManager and the TaskManager, e.g. for diagnostics
+# (-XX:NativeMemoryTracking=summary); LocalClusterIT's resubmission test sets some.
+FLINK_EXTRA_JVM_OPTS="${FLINK_EXTRA_JVM_OPTS:-}"
 
 # What Flink's own launcher scripts add on Java 17 (conf/config.yaml env.java.opts.all of the distribution).
 FLINK_JVM_OPENS="--add-exports=java.base/sun.net.util=ALL-UNNAMED --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED"

@@ -60,6 +60,9 @@ metrics.reporter.prom.port: $PROM_PORTS
 # Keep label values verbatim (experiment="fraud-mlp-v2", model="fraud-mlp:2.0.0"): alerts carry the real ids.
 metrics.reporter.prom.filterLabelValueCharacters: false
 env.java.opts.all: $FLINK_JVM_OPENS
+# ONNX Runtime is in lib/ (flink-runtime-pom.xml), not in the job jar: one JVM-wide environment per
+# process. Parent-first, so that a job jar that still bundles it cannot load a second copy per job.
+classloader.parent-first-patterns.additional: ai.onnxruntime.
 YAML
 
 cat > "$CONF_DIR/log4j.properties" <<'PROPS'
@@ -122,7 +125,7 @@ log "Kafka ready on $KAFKA_BOOTSTRAP"
 mapfile -t JM_PARAMS < <(memory_params GET_JM_RESOURCE_PARAMS)
 [[ ${#JM_PARAMS[@]} -ge 2 ]] || die "could not compute the JobManager memory settings"
 # shellcheck disable=SC2086
-start_process jobmanager "$JAVA" ${JM_PARAMS[0]} $FLINK_JVM_OPENS \
+start_process jobmanager "$JAVA" ${JM_PARAMS[0]} $FLINK_JVM_OPENS $FLINK_EXTRA_JVM_OPTS \
   -Dlog.file="$LOG_DIR/jobmanager.log" -Dlog4j.configurationFile="file:$CONF_DIR/log4j.properties" \
   -Dlog4j2.configurationFile="file:$CONF_DIR/log4j.properties" \
   -cp "$FLINK_CP" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
@@ -135,7 +138,7 @@ log "JobManager ready: $REST_URL"
 mapfile -t TM_PARAMS < <(memory_params GET_TM_RESOURCE_PARAMS)
 [[ ${#TM_PARAMS[@]} -ge 2 ]] || die "could not compute the TaskManager memory settings"
 # shellcheck disable=SC2086
-start_process taskmanager "$JAVA" ${TM_PARAMS[0]} $FLINK_JVM_OPENS \
+start_process taskmanager "$JAVA" ${TM_PARAMS[0]} $FLINK_JVM_OPENS $FLINK_EXTRA_JVM_OPTS \
   -Dlog.file="$LOG_DIR/taskmanager.log" -Dlog4j.configurationFile="file:$CONF_DIR/log4j.properties" \
   -Dlog4j2.configurationFile="file:$CONF_DIR/log4j.properties" \
   -cp "$FLINK_CP" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \

@@ -1,0 +1,204 @@
+package io.shadowml.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * What the tests on the real local cluster (profile cluster-it) share: running the deploy/local scripts
+ * against a work dir under target/cluster-it, the processes they started, Flink's REST API, waiting.
+ */
+abstract class LocalClusterSupport {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final String REST = "http://127.0.0.1:18081";
+
+    final Path deploy = Path.of(System.getProperty("shadowml.deploy.dir", "."))
+            .toAbsolutePath()
+            .normalize();
+    final Path local = deploy.resolve("local");
+    final Path itDir = deploy.resolve("target/cluster-it");
+    final Path work = itDir.resolve("work");
+    final Path jobJar = Path.of(System.getProperty("shadowml.job.jar"));
+    final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    final long t0 = System.nanoTime();
+
+    /** Runs stop.sh (cancelling the job) and asserts that none of {@code pids} survived it. */
+    void stopCluster(List<Long> pids) throws Exception {
+        if (pids.isEmpty()) {
+            pids.addAll(pids());
+        }
+        try {
+            script(Duration.ofMinutes(3), Map.of("JOB_STOP", "cancel"), "stop.sh");
+        } finally {
+            for (long pid : pids) {
+                assertFalse(
+                        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+                        "process " + pid + " survived stop.sh");
+            }
+        }
+        step("cluster stopped, no process left");
+    }
+
+    // ------------------------------------------------------------------------------- helpers
+
+    List<String> script(Duration timeout, String name, String... args) throws Exception {
+        return script(timeout, Map.of(), name, args);
+    }
+
+    List<String> script(Duration timeout, Map<String, String> env, String name, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("bash", local.resolve(name).toString()));
+        cmd.addAll(List.of(args));
+        Map<String, String> e = new LinkedHashMap<>(env);
+        e.put("WORK_DIR", work.toString());
+        e.put("JOB_JAR", jobJar.toString());
+        List<String> out = exec(timeout, cmd, e);
+        step(name + " done");
+        return out;
+    }
+
+    List<String> exec(Duration timeout, List<String> cmd, Map<String, String> env) throws Exception {
+        Path logs = itDir.resolve("logs");
+        Files.createDirectories(logs);
+        String base = Path.of(cmd.get(cmd.size() > 1 && cmd.get(0).equals("bash") ? 1 : 0))
+                .getFileName()
+                .toString();
+        Path out = logs.resolve(base + "-" + System.nanoTime() + ".out");
+        Path err = logs.resolve(base + "-" + System.nanoTime() + ".err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroy);
+            p.destroyForcibly();
+            fail(cmd + " timed out after " + timeout + "\n" + Files.readString(err));
+        }
+        String stderr = Files.readString(err);
+        System.out.print(stderr);
+        if (p.exitValue() != 0) {
+            fail(cmd + " exited with " + p.exitValue() + "\nstdout:\n" + Files.readString(out) + "\nstderr:\n"
+                    + stderr);
+        }
+        return Files.readAllLines(out);
+    }
+
+    List<Long> pids() throws IOException {
+        Path dir = work.resolve("pids");
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(f -> f.toString().endsWith(".pid"))
+                    .map(f -> {
+                        try {
+                            return Long.parseLong(Files.readString(f).trim());
+                        } catch (IOException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .toList();
+        }
+    }
+
+    String get(String url) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(20))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.body();
+    }
+
+    String post(String path, String json) throws Exception {
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(URI.create(REST + path))
+                        .timeout(Duration.ofSeconds(20))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString(json))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(r.statusCode() / 100 == 2, "POST " + path + " → " + r.statusCode() + " " + r.body());
+        return r.body();
+    }
+
+    interface Check {
+        boolean done() throws Exception;
+
+        interface Value {
+            Object get() throws Exception;
+        }
+    }
+
+    static void await(Duration timeout, String what, Check check) throws Exception {
+        await(timeout, what, check, () -> "");
+    }
+
+    static void await(Duration timeout, String what, Check check, java.util.function.Supplier<String> detail)
+            throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                if (check.done()) {
+                    return;
+                }
+                last = null;
+            } catch (IOException e) {
+                last = e;
+            }
+            Thread.sleep(500);
+        }
+        AssertionError e =
+                new AssertionError("timed out after " + timeout + " waiting for " + what + " " + detail.get());
+        if (last != null) {
+            e.initCause(last);
+        }
+        throw e;
+    }
+
+    void step(String msg) {
+        System.out.printf("[cluster-it %6.1fs] %s%n", (System.nanoTime() - t0) / 1e9, msg);
+    }
+
+    static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
