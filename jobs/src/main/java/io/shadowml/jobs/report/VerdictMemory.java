@@ -38,10 +38,6 @@ public final class VerdictMemory {
         return c;
     }
 
-    public int size() {
-        return candidates.size();
-    }
-
     /** One candidate's memory. */
     public static final class Candidate {
         /** The decision reached, or null while none is. */

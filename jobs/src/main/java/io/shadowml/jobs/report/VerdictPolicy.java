@@ -63,10 +63,6 @@ public final class VerdictPolicy implements Serializable {
         this.candidates = candidates;
     }
 
-    public VerdictPolicyConfig config() {
-        return config;
-    }
-
     /** One candidate's share of {@code alpha}. */
     public double candidateAlpha() {
         return config.alpha() / candidates;
@@ -297,8 +293,6 @@ public final class VerdictPolicy implements Serializable {
             double shown = memory == null ? logE : Math.max(worse, better);
             Estimate accuracy = PairedDifferences.accuracy(b, c, p.count());
             TestResult t = result("mcnemar", VerdictMetric.ACCURACY, null, accuracy, Interval.ALL, 0, otherAlpha);
-            t.setLow(Double.NEGATIVE_INFINITY);
-            t.setHigh(Double.POSITIVE_INFINITY);
             t.setEValue(Math.exp(shown));
             TestOutcome outcome = TestOutcome.INCONCLUSIVE;
             if (enough && EValues.rejects(worse, otherAlpha)) {
