@@ -2,10 +2,9 @@ package io.shadowml.jobs.join;
 
 /**
  * What the label join keeps per request while it waits for the label: only what the quality metrics
- * need (the key holds the request id). With two binary models this is 8 + 4 + 2·4 + 8 bytes of payload,
- * plus the segment values (one short string per configured segment field) so that labelled events are
- * sliced by segment too; see {@code LabelJoinFunctionTest.serializedSizeOfAPendingPrediction} for the
- * exact serialized size.
+ * need (the key holds the request id), inside the request's {@link JoinEntry}, which serializes it.
+ * Also the value type of the previous join's {@code prediction} state (Flink POJO), read when such a
+ * savepoint is restored.
  */
 public class PendingPrediction {
     public long eventTime;

@@ -2,7 +2,6 @@ package io.shadowml.jobs.join;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -10,17 +9,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.api.common.typeutils.TypeSerializer;
-import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
 import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import io.shadowml.avro.Label;
 import io.shadowml.jobs.metrics.MetricEvent;
 
-class LabelJoinFunctionTest {
+class LabelJoinOperatorTest {
     private static final long H = 10_000; // label horizon, ms
 
     private KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> harness;
@@ -43,11 +37,24 @@ class LabelJoinFunctionTest {
         harness.close();
     }
 
+    /** Buckets of 1 ms: every deadline is settled exactly when the watermark reaches it. */
     private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> newHarness()
             throws Exception {
-        // forKeyedCoProcessFunction wraps the function in a KeyedCoProcessOperator and opens the harness.
-        return ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(
-                new LabelJoinFunction("exp-1", Duration.ofMillis(H)),
+        return newHarness(1);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> newHarness(
+            long bucketMillis) throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h =
+                unopenedHarness(bucketMillis);
+        h.open();
+        return h;
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> unopenedHarness(
+            long bucketMillis) throws Exception {
+        return new KeyedTwoInputStreamOperatorTestHarness<>(
+                new LabelJoinOperator("exp-1", Duration.ofMillis(H), Duration.ofMillis(bucketMillis)),
                 e -> e.requestId,
                 Label::getRequestId,
                 Types.STRING);
@@ -335,6 +342,189 @@ class LabelJoinFunctionTest {
         assertAllCleared(harness, 1_000 + 2 * H);
     }
 
+    // ------------------------------------------------------------------ expiry buckets
+
+    /**
+     * Coarse expiry buckets change when outcomes are emitted, never what is emitted or at which
+     * timestamp: random histories (duplicates, labels first, labels beyond the horizon, late records,
+     * never-labelled requests) give the same records as 1 ms buckets, which settle every deadline at its
+     * own watermark (the hand-checked cases above). And no record arrives after the watermark passed the
+     * end of its window (windows of the bucket length) unless it did so with 1 ms buckets too: a late
+     * input joined at once, at its own late time.
+     */
+    @Test
+    void coarseBucketsEmitTheSameRecordsBeforeTheirWindowCloses() throws Exception {
+        long bucket = 4_000;
+        java.util.Random random = new java.util.Random(42);
+        for (int history = 0; history < 200; history++) {
+            long seed = random.nextLong();
+            List<String> exactLate = new ArrayList<>();
+            List<String> coarseLate = new ArrayList<>();
+            List<String> exact = replay(newHarness(1), seed, bucket, exactLate);
+            List<String> coarse = replay(newHarness(bucket), seed, bucket, coarseLate);
+            java.util.Collections.sort(exact);
+            java.util.Collections.sort(coarse);
+            assertEquals(exact, coarse, "history " + history + " (seed " + seed + ")");
+            for (String late : coarseLate) {
+                assertTrue(exactLate.remove(late), late + " reached a closed window only with coarse buckets");
+            }
+        }
+    }
+
+    /**
+     * Feeds a random history; returns the records as kind/id/timestamp/label, and adds to {@code late}
+     * those emitted after the watermark passed the end of their window (of {@code window} ms).
+     */
+    private static List<String> replay(
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            long seed,
+            long window,
+            List<String> late)
+            throws Exception {
+        java.util.Random r = new java.util.Random(seed);
+        List<String> seen = new ArrayList<>();
+        long forwarded = Long.MIN_VALUE; // the last watermark passed downstream
+        long time = 0;
+        try {
+            for (int i = 0; i < 60; i++) {
+                String id = "k" + r.nextInt(12);
+                time += r.nextInt(1_500);
+                long t = time - r.nextInt(3_000); // sometimes behind the watermark: late
+                switch (r.nextInt(5)) {
+                    case 0, 1 -> prediction(h, id, t, r.nextFloat(), r.nextFloat());
+                    case 2, 3 -> label(h, id, t + r.nextInt((int) (2 * H)), r.nextInt(2));
+                    default -> {
+                        long w = time - 2_000;
+                        if (w > forwarded) {
+                            watermark(h, w);
+                            collect(h, seen, forwarded, window, late);
+                            forwarded = w;
+                        }
+                    }
+                }
+                collect(h, seen, forwarded, window, late);
+            }
+            watermark(h, Long.MAX_VALUE);
+            collect(h, seen, forwarded, window, late);
+            assertEquals(0, h.numKeyedStateEntries(), "state left at the end");
+            assertEquals(0, h.numEventTimeTimers(), "timers left at the end");
+        } finally {
+            h.close();
+        }
+        return seen;
+    }
+
+    private static void collect(
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            List<String> seen,
+            long forwarded,
+            long window,
+            List<String> late) {
+        for (StreamRecord<? extends MetricEvent> rec : drain(h)) {
+            MetricEvent e = rec.getValue();
+            String record = e.kind + "/" + e.requestId + "@" + rec.getTimestamp() + "=" + e.label;
+            long windowEnd = Math.floorDiv(rec.getTimestamp(), window) * window + window;
+            if (windowEnd - 1 <= forwarded) {
+                late.add(record);
+            }
+            seen.add(record);
+        }
+    }
+
+    @Test
+    void oneTimerPerKeyGroupAndBucketNotPerRequest() throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h = newHarness(60_000);
+        try {
+            for (int i = 0; i < 5_000; i++) {
+                prediction(h, "req-" + i, 1_000 + i, 0.1f, 0.9f); // all expire within one minute's bucket
+            }
+            // at most one timer per key group (the harness's max parallelism, 128), not one per request
+            assertTrue(h.numEventTimeTimers() <= 128, h.numEventTimeTimers() + " timers");
+            watermark(h, 1_000 + H + 4_999);
+            assertEquals(List.of(), drain(h), "the bucket (ending at 59 999) is not settled yet");
+            watermark(h, 59_999);
+            List<StreamRecord<? extends MetricEvent>> out = drain(h);
+            assertEquals(5_000, out.size());
+            for (StreamRecord<? extends MetricEvent> rec : out) {
+                int i = Integer.parseInt(rec.getValue().requestId.substring(4));
+                assertRecord(rec, MetricEvent.EXPIRED, "req-" + i, 1_000 + i + H);
+            }
+            assertAllCleared(h, 60_000);
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void indexKeysCoverEveryKeyGroupOnce() {
+        for (int keyGroups : new int[] {1, 2, 128, 4096}) {
+            String[] keys = LabelJoinOperator.indexKeys(keyGroups);
+            for (int g = 0; g < keyGroups; g++) {
+                assertEquals(
+                        g, org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignToKeyGroup(keys[g], keyGroups));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ savepoints of the previous layout
+
+    /**
+     * {@code join-labels-v1.snapshot}: the join state written by the previous join (a
+     * {@code KeyedCoProcessFunction} with one event-time timer per deadline, up to commit b3a5b4f) after:
+     * request "pending" (event time 1 000, never labelled); request "joined" (1 000) joined with its label
+     * at 3 000; a label for "early" (4 000) whose request never came; request "due" (5 000) whose label
+     * (9 000) arrived first; watermark 5 000. Horizon 10 000. Restored, its timers settle every request as
+     * they would have: "due" joins at 9 000, "pending" expires at 11 000, "early" is an unknown label at
+     * 14 000, and "joined" still recognises a duplicate label until 11 000.
+     */
+    @Test
+    void restoresTheStateOfThePreviousJoin() throws Exception {
+        String path = LabelJoinOperatorTest.class
+                .getResource("join-labels-v1.snapshot")
+                .getPath();
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h = unopenedHarness(60_000);
+        try {
+            h.initializeState(org.apache.flink.streaming.util.OperatorSnapshotUtil.readStateHandle(path));
+            h.open();
+            label(h, "joined", 8_000, 0.0);
+            label(h, "due", 8_500, 0.0);
+            List<StreamRecord<? extends MetricEvent>> out = drain(h);
+            assertEquals(2, out.size());
+            assertRecord(out.get(0), MetricEvent.DUPLICATE_LABEL, "joined", 8_000);
+            assertRecord(out.get(1), MetricEvent.DUPLICATE_LABEL, "due", 8_500);
+
+            watermark(h, 9_000);
+            out = drain(h);
+            assertEquals(1, out.size());
+            assertRecord(out.get(0), MetricEvent.LABELLED, "due", 9_000);
+            MetricEvent due = out.get(0).getValue();
+            assertEquals(5_000, due.eventTime);
+            assertEquals(1.0, due.label);
+            assertEquals(1L, due.errorMask);
+            assertArrayEquals(new float[] {0.6f, 0.4f}, due.outputs);
+            assertArrayEquals(new String[] {null, "app"}, due.segments);
+
+            watermark(h, 11_000);
+            out = drain(h);
+            assertEquals(1, out.size());
+            assertRecord(out.get(0), MetricEvent.EXPIRED, "pending", 11_000);
+            label(h, "joined", 11_500, 1.0); // the marker has ended: now a label without a live request
+
+            watermark(h, 14_000);
+            out = drain(h);
+            assertEquals(1, out.size());
+            assertRecord(out.get(0), MetricEvent.UNKNOWN_LABEL, "early", 14_000);
+
+            watermark(h, 59_999); // the bucket of the new label's horizon (21 500)
+            out = drain(h);
+            assertEquals(1, out.size());
+            assertRecord(out.get(0), MetricEvent.UNKNOWN_LABEL, "joined", 21_500);
+            assertAllCleared(h, 120_000);
+        } finally {
+            h.close();
+        }
+    }
+
     // ------------------------------------------------------------------ state size
 
     @Test
@@ -358,69 +548,54 @@ class LabelJoinFunctionTest {
     }
 
     /**
-     * PojoSerializer format, for a non-null instance of exactly the POJO class: 1 flag byte, then for every
-     * field in name order (errorMask, eventTime, outputs, segments) 1 null-marker byte followed by the
-     * field (nothing after the marker of a null field): long = 8 bytes, float[] = 4-byte length + 4 bytes
-     * per element, String[] = 4-byte length + per element Flink's StringValue format (a varint of
-     * length + 1, then one byte per char below 0x80; a null element is the single byte 0). So with n
-     * output slots and no segment fields (segments null): 1 + (1 + 8) + (1 + 8) + (1 + 4 + 4n) + 1 =
-     * 25 + 4n; with segment fields: 25 + 4n + 4 + Σ(1 + value length), a missing value counting 1.
-     * Fraud (n = 2) without segments: 33; with [region, channel] = [EU, web]: 33 + 4 + 3 + 4 = 44, the
-     * longest fraud pair [LATAM, app] 47. Fashion (n = 20): 105 without segments.
+     * {@link JoinEntry}'s format, by hand: 1 flag byte; a prediction's event time as a zig-zag varint
+     * (2026 in epoch ms doubled needs 42 bits: 6 bytes), the output count (1 byte) and 4 bytes per output,
+     * the error mask as a varint (1 byte below 128), then, with segment fields, their count (1 byte) and
+     * each value in Flink's string format (a varint of length + 1, one byte per ASCII char; a missing
+     * value is the single byte 0). Fraud (2 outputs) without segments: 1 + 6 + 1 + 8 + 1 = 17; with
+     * [EU, web]: 17 + 1 + 3 + 4 = 25; [LATAM, app]: 17 + 1 + 6 + 4 = 28; [missing, web]: 17 + 1 + 1 + 4 =
+     * 23. Fashion (2 x 10 classes, error mask 3): 1 + 6 + 1 + 80 + 1 = 89. An early label: 1 + 6 + 8 = 15;
+     * the duplicate marker after a join: 1 + 6 = 7.
      */
     @Test
-    void serializedSizeOfAPendingPrediction() throws Exception {
-        TypeSerializer<PendingPrediction> serializer =
-                TypeInformation.of(PendingPrediction.class).createSerializer(new SerializerConfigImpl());
-        assertInstanceOf(PojoSerializer.class, serializer, "PendingPrediction must be a Flink POJO, not Kryo");
-
+    void serializedSizeOfAJoinEntry() throws Exception {
         long t = 1_767_571_203_509L;
-        int fraud = serializedSize(serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, null));
-        int fraudSegments = serializedSize(
-                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"}));
-        int fraudLongest = serializedSize(
-                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"LATAM", "app"}));
-        int fraudMissing = serializedSize(
-                serializer, new PendingPrediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {null, "web"}));
+        assertEquals(17, serializedSize(prediction(t, new float[] {0.1f, 0.2f}, 0L, null)));
+        assertEquals(25, serializedSize(prediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"EU", "web"})));
+        assertEquals(28, serializedSize(prediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {"LATAM", "app"})));
+        assertEquals(23, serializedSize(prediction(t, new float[] {0.1f, 0.2f}, 0L, new String[] {null, "web"})));
         float[] twenty = new float[20];
         for (int i = 0; i < 20; i++) {
             twenty[i] = i / 20f;
         }
-        int fashion = serializedSize(serializer, new PendingPrediction(t, twenty, 3L, null));
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + 1, fraud);
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 2) + (1 + 3)), fraudSegments);
-        assertEquals(44, fraudSegments);
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + (1 + 5) + (1 + 3)), fraudLongest);
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 2 * 4) + (1 + 4 + 1 + (1 + 3)), fraudMissing);
-        assertEquals(1 + (1 + 8) + (1 + 8) + (1 + 4 + 20 * 4) + 1, fashion);
-        System.out.println(
-                "bytes per pending event (PendingPrediction value, PojoSerializer): fraud (2 binary models) = "
-                        + fraud + " without segments, " + fraudSegments + " with [region, channel] = [EU, web], "
-                        + fraudLongest + " with [LATAM, app]; fashion (2 x 10-class models) = " + fashion);
-
-        TypeSerializer<EarlyLabel> labelSerializer =
-                TypeInformation.of(EarlyLabel.class).createSerializer(new SerializerConfigImpl());
-        assertInstanceOf(PojoSerializer.class, labelSerializer);
-        // 1 flag byte + (1 + 8) labelTime + (1 + 8) value
-        int early = serializedSize(labelSerializer, new EarlyLabel(5L, 1.0));
-        assertEquals(19, early);
-        System.out.println("bytes per early label (EarlyLabel value, PojoSerializer) = " + early);
+        assertEquals(89, serializedSize(prediction(t, twenty, 3L, null)));
+        JoinEntry early = new JoinEntry();
+        early.label = new EarlyLabel(t, 1.0);
+        assertEquals(15, serializedSize(early));
+        JoinEntry marker = new JoinEntry();
+        marker.joinedUntil = t;
+        assertEquals(7, serializedSize(marker));
+        // negative times and a prediction with its label both present round-trip too
+        JoinEntry both = prediction(-5L, new float[] {Float.NaN, 1f}, Long.MIN_VALUE, new String[] {"", null});
+        both.label = new EarlyLabel(Long.MIN_VALUE, -0.0);
+        both.joinedUntil = Long.MAX_VALUE;
+        serializedSize(both);
     }
 
-    private static <T> int serializedSize(TypeSerializer<T> serializer, T value) throws Exception {
+    private static JoinEntry prediction(long eventTime, float[] outputs, long errorMask, String[] segments) {
+        JoinEntry e = new JoinEntry();
+        e.prediction = new PendingPrediction(eventTime, outputs, errorMask, segments);
+        return e;
+    }
+
+    /** Serialized size with the state's serializer, after checking that it round-trips. */
+    private static int serializedSize(JoinEntry value) throws Exception {
         DataOutputSerializer out = new DataOutputSerializer(64);
-        serializer.serialize(value, out);
+        JoinEntrySerializer.INSTANCE.serialize(value, out);
         byte[] bytes = out.getCopyOfBuffer();
-        // and it round-trips
-        T back = serializer.deserialize(new DataInputDeserializer(bytes));
-        if (value instanceof PendingPrediction) {
-            PendingPrediction a = (PendingPrediction) value;
-            PendingPrediction b = (PendingPrediction) back;
-            assertEquals(a.eventTime, b.eventTime);
-            assertEquals(a.errorMask, b.errorMask);
-            assertArrayEquals(a.outputs, b.outputs);
-            assertArrayEquals(a.segments, b.segments);
-        }
+        JoinEntry back = JoinEntrySerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes));
+        assertEquals(value.toString(), back.toString());
+        assertEquals(value.toString(), JoinEntrySerializer.INSTANCE.copy(value).toString());
         return bytes.length;
     }
 }

@@ -1,0 +1,164 @@
+package io.shadowml.jobs.join;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.Arrays;
+
+import org.apache.flink.types.StringValue;
+
+/**
+ * Everything the label join keeps for one request id, in one state value, so that a record costs one
+ * state read and at most one write: the prediction while it waits for its label, a label that arrived
+ * first, and, once joined, until when another label is a duplicate.
+ *
+ * <p>Serialized compactly ({@link #writeTo}): one byte of flags (which parts are present; the top three
+ * bits are the format version, 0), then the present parts: event time and label time as zig-zag
+ * varints, the outputs as a varint count and 4 bytes each, the error mask as a varint, the segment
+ * values in Flink's string format (a missing value is one byte), the label value as 8 bytes, the
+ * marker's end as a varint. A fraud prediction (2 outputs, segments [EU, web]) is 25 bytes.
+ */
+public final class JoinEntry {
+    private static final int PREDICTION = 1;
+    private static final int LABEL = 2;
+    private static final int JOINED = 4;
+    private static final int SEGMENTS = 8;
+    private static final int VERSION_MASK = 0xE0;
+
+    /** The prediction, or null. */
+    public PendingPrediction prediction;
+    /** A label that has not joined yet, or null. */
+    public EarlyLabel label;
+    /** Set once joined: until this time, another label is a duplicate; null otherwise. */
+    public Long joinedUntil;
+
+    public boolean isEmpty() {
+        return prediction == null && label == null && joinedUntil == null;
+    }
+
+    public JoinEntry copy() {
+        JoinEntry c = new JoinEntry();
+        if (prediction != null) {
+            PendingPrediction p = prediction;
+            c.prediction = new PendingPrediction(
+                    p.eventTime,
+                    p.outputs == null ? null : p.outputs.clone(),
+                    p.errorMask,
+                    p.segments == null ? null : p.segments.clone());
+        }
+        if (label != null) {
+            c.label = new EarlyLabel(label.labelTime, label.value);
+        }
+        c.joinedUntil = joinedUntil;
+        return c;
+    }
+
+    public void writeTo(DataOutput out) throws IOException {
+        PendingPrediction p = prediction;
+        int flags = (p != null ? PREDICTION : 0)
+                | (label != null ? LABEL : 0)
+                | (joinedUntil != null ? JOINED : 0)
+                | (p != null && p.segments != null ? SEGMENTS : 0);
+        out.writeByte(flags);
+        if (p != null) {
+            writeVarLong(out, zigZag(p.eventTime));
+            float[] outputs = p.outputs == null ? new float[0] : p.outputs;
+            writeVarLong(out, outputs.length);
+            for (float v : outputs) {
+                out.writeFloat(v);
+            }
+            writeVarLong(out, p.errorMask);
+            if (p.segments != null) {
+                writeVarLong(out, p.segments.length);
+                for (String s : p.segments) {
+                    StringValue.writeString(s, out);
+                }
+            }
+        }
+        if (label != null) {
+            writeVarLong(out, zigZag(label.labelTime));
+            out.writeDouble(label.value);
+        }
+        if (joinedUntil != null) {
+            writeVarLong(out, zigZag(joinedUntil));
+        }
+    }
+
+    public static JoinEntry readFrom(DataInput in) throws IOException {
+        int flags = in.readUnsignedByte();
+        if ((flags & VERSION_MASK) != 0) {
+            throw new IOException("join entry of an unknown format version " + ((flags & VERSION_MASK) >>> 5));
+        }
+        JoinEntry e = new JoinEntry();
+        if ((flags & PREDICTION) != 0) {
+            PendingPrediction p = new PendingPrediction();
+            p.eventTime = unZigZag(readVarLong(in));
+            p.outputs = new float[checkedLength(readVarLong(in))];
+            for (int i = 0; i < p.outputs.length; i++) {
+                p.outputs[i] = in.readFloat();
+            }
+            p.errorMask = readVarLong(in);
+            if ((flags & SEGMENTS) != 0) {
+                p.segments = new String[checkedLength(readVarLong(in))];
+                for (int i = 0; i < p.segments.length; i++) {
+                    p.segments[i] = StringValue.readString(in);
+                }
+            }
+            e.prediction = p;
+        }
+        if ((flags & LABEL) != 0) {
+            long time = unZigZag(readVarLong(in));
+            e.label = new EarlyLabel(time, in.readDouble());
+        }
+        if ((flags & JOINED) != 0) {
+            e.joinedUntil = unZigZag(readVarLong(in));
+        }
+        return e;
+    }
+
+    private static int checkedLength(long n) throws IOException {
+        if (n < 0 || n > 1 << 16) {
+            throw new IOException("corrupt join entry: array length " + n);
+        }
+        return (int) n;
+    }
+
+    private static long zigZag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
+
+    private static long unZigZag(long v) {
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    private static void writeVarLong(DataOutput out, long v) throws IOException {
+        while ((v & ~0x7FL) != 0) {
+            out.writeByte((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.writeByte((int) v);
+    }
+
+    private static long readVarLong(DataInput in) throws IOException {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            int b = in.readUnsignedByte();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new IOException("corrupt join entry: varint longer than 10 bytes");
+    }
+
+    @Override
+    public String toString() {
+        PendingPrediction p = prediction;
+        return "JoinEntry{prediction="
+                + (p == null
+                        ? "-"
+                        : p.eventTime + Arrays.toString(p.outputs) + "/" + p.errorMask + Arrays.toString(p.segments))
+                + ", label=" + (label == null ? "-" : label.labelTime + "=" + label.value)
+                + ", joinedUntil=" + joinedUntil + "}";
+    }
+}

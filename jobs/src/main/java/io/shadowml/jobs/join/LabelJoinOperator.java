@@ -1,0 +1,344 @@
+package io.shadowml.jobs.join;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.runtime.state.internal.InternalListState;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+import io.shadowml.avro.Label;
+import io.shadowml.jobs.metrics.MetricEvent;
+
+/**
+ * Joins each scored request with its label, keyed by request id, in event time.
+ *
+ * <ul>
+ *   <li>Label after prediction: joined when it arrives.</li>
+ *   <li>Label before prediction: kept until the prediction arrives or {@code horizon} after the label
+ *       passes (then counted as an unknown label). A label more than {@code horizon} older than its
+ *       request can therefore end as unknown if the watermark passes its horizon before the request
+ *       arrives; labels normally follow their requests, so this only concerns badly skewed clocks.</li>
+ *   <li>A pair is emitted at event time max(request time, label time), whatever the arrival order, so
+ *       windows do not depend on which topic was read first.</li>
+ *   <li>Duplicate labels: the first wins, the others are counted; a marker is kept until the request's
+ *       horizon passes so late duplicates are recognised too.</li>
+ *   <li>No label within {@code horizon} of the request: emitted as EXPIRED and the state cleared.</li>
+ *   <li>A label later than the request's horizon does not join it, whatever the arrival order: the
+ *       request expires and the label ends as an unknown label.</li>
+ * </ul>
+ * Every path ends with all state of the key cleared.
+ *
+ * <p><b>Expiry without a timer per request.</b> Each of these deadlines (expiry, a label's horizon, a
+ * pair's join time) was once an event-time timer of its request id: millions of timers in a priority
+ * queue that every request paid to enter and leave, the most expensive part of the job. Instead, a
+ * request id with a deadline is appended to the <em>expiry list</em> of its deadline's bucket (buckets of
+ * {@code bucket} length, aligned to the epoch), kept per key group under a fixed index key of that key
+ * group (so it is checkpointed, restored and rescaled with the requests it names); one timer per key
+ * group and bucket settles every request of the list when the watermark reaches the bucket's end.
+ * Settling emits each outcome with its exact time as record timestamp, and a request touched by a new
+ * record is first settled up to the current watermark, so outputs and counts are exactly those of one
+ * timer per deadline. With a bucket that divides the report window, nothing is emitted after its
+ * window closed.
+ *
+ * <p>State per request id is one {@link JoinEntry} (value state {@code join}), so a record costs one
+ * state read and at most one write. Savepoints of the previous join (a {@code KeyedCoProcessFunction}
+ * up to commit b3a5b4f: value states {@code prediction}, {@code early-label}, {@code joined-until}, one
+ * timer per deadline in {@code user-timers}) restore: a request found in those states is moved into its
+ * entry when it is next touched, and its old timers still settle it. Those states are read only when the
+ * restored state has any.
+ */
+public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
+        implements TwoInputStreamOperator<MetricEvent, Label, MetricEvent> {
+    private static final long serialVersionUID = 1L;
+
+    /** Index keys are the first strings of this form that fall into each key group. */
+    private static final String INDEX_KEY_PREFIX = "\u0000expiry-index-";
+
+    private final String experimentId;
+    private final long horizonMillis;
+    private final long bucketMillis;
+
+    private transient ValueState<JoinEntry> entries;
+    /** Under an index key, namespace = bucket end: the request ids with a deadline in that bucket. */
+    private transient InternalListState<String, Long, String> expiryList;
+
+    private transient LegacyJoinState legacy;
+    private transient InternalTimerService<VoidNamespace> bucketTimers;
+    /** Index key of each key group. */
+    private transient String[] indexKeys;
+    /** Per key group, the bucket end whose timer was registered last: saves a timer lookup per request. */
+    private transient long[] lastBucketTimer;
+
+    private transient Counter duplicateRequests;
+
+    /**
+     * @param bucket length of the expiry buckets; a divisor of the report window (the job uses the report
+     *     window itself), so that settled outcomes reach their window before it closes
+     */
+    public LabelJoinOperator(String experimentId, Duration horizon, Duration bucket) {
+        this.experimentId = experimentId;
+        this.horizonMillis = horizon.toMillis();
+        this.bucketMillis = Math.max(1, bucket.toMillis());
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        entries = getRuntimeContext().getState(new ValueStateDescriptor<>("join", JoinEntrySerializer.INSTANCE));
+        expiryList = (InternalListState<String, Long, String>)
+                getOrCreateKeyedState(LongSerializer.INSTANCE, new ListStateDescriptor<>("expiry-list", Types.STRING));
+        legacy = LegacyJoinState.ifRestored(getRuntimeContext(), getKeyedStateBackend());
+        // The previous join's per-request timers, restored from its savepoints: each settles its request.
+        getInternalTimerService(
+                "user-timers", VoidNamespaceSerializer.INSTANCE, new Triggerable<String, VoidNamespace>() {
+                    @Override
+                    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+                        JoinEntry e = load();
+                        settle(e, timer.getTimestamp());
+                        store(e);
+                    }
+
+                    @Override
+                    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
+                });
+        bucketTimers = getInternalTimerService(
+                "expiry-buckets", VoidNamespaceSerializer.INSTANCE, new Triggerable<String, VoidNamespace>() {
+                    @Override
+                    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+                        settleBucket(timer.getKey(), timer.getTimestamp());
+                    }
+
+                    @Override
+                    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {}
+                });
+        int keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+        indexKeys = indexKeys(keyGroups);
+        lastBucketTimer = new long[keyGroups];
+        Arrays.fill(lastBucketTimer, Long.MIN_VALUE);
+        duplicateRequests =
+                getMetricGroup().addGroup("experiment", experimentId).counter("duplicate_requests");
+    }
+
+    /** For every key group, the first string {@code INDEX_KEY_PREFIX + n} that falls into it. */
+    static String[] indexKeys(int keyGroups) {
+        String[] keys = new String[keyGroups];
+        int found = 0;
+        for (long n = 0; found < keyGroups; n++) {
+            String candidate = INDEX_KEY_PREFIX + n;
+            int group = KeyGroupRangeAssignment.assignToKeyGroup(candidate, keyGroups);
+            if (keys[group] == null) {
+                keys[group] = candidate;
+                found++;
+            }
+        }
+        return keys;
+    }
+
+    // ------------------------------------------------------------------ inputs
+
+    @Override
+    public void processElement1(StreamRecord<MetricEvent> record) throws Exception {
+        JoinEntry e = load();
+        settle(e, bucketTimers.currentWatermark());
+        if (e.prediction != null || e.joinedUntil != null) {
+            duplicateRequests.inc(); // the first scoring of a request id wins
+            store(e);
+            return;
+        }
+        MetricEvent scored = record.getValue();
+        PendingPrediction p =
+                new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
+        e.prediction = p;
+        schedule(expiry(p));
+        if (e.label != null && withinHorizon(p, e.label)) {
+            joinWhenDue(e, record.getTimestamp());
+        }
+        store(e);
+    }
+
+    @Override
+    public void processElement2(StreamRecord<Label> record) throws Exception {
+        JoinEntry e = load();
+        settle(e, bucketTimers.currentWatermark());
+        if (e.joinedUntil != null || e.label != null) {
+            emit(MetricEvent.of(MetricEvent.DUPLICATE_LABEL, currentRequestId()), record.getTimestamp());
+            store(e);
+            return;
+        }
+        Label in = record.getValue();
+        e.label = new EarlyLabel(in.getLabelTime().toEpochMilli(), in.getValue());
+        if (e.prediction != null && withinHorizon(e.prediction, e.label)) {
+            joinWhenDue(e, record.getTimestamp());
+        } else {
+            schedule(saturatedAdd(e.label.labelTime, horizonMillis));
+        }
+        store(e);
+    }
+
+    private void joinWhenDue(JoinEntry e, long now) throws Exception {
+        long due = Math.max(e.prediction.eventTime, e.label.labelTime);
+        if (due <= now) {
+            emitJoined(e, now);
+        } else {
+            schedule(due);
+        }
+    }
+
+    // ------------------------------------------------------------------ settling
+
+    /**
+     * Everything due for the current request id at or before {@code time}, each at its own time: the join
+     * of a pair, the expiry of a prediction, the end of a label's horizon, the end of the duplicate marker.
+     */
+    private void settle(JoinEntry e, long time) {
+        if (e.isEmpty()) {
+            return;
+        }
+        PendingPrediction p = e.prediction;
+        EarlyLabel l = e.label;
+        if (p != null && l != null && withinHorizon(p, l)) {
+            long due = Math.max(p.eventTime, l.labelTime);
+            if (due <= time) {
+                emitJoined(e, due);
+            }
+        } else {
+            // Not a pair (a label beyond the request's horizon does not join it): each side ends on its own.
+            if (p != null && expiry(p) <= time) {
+                emit(MetricEvent.of(MetricEvent.EXPIRED, currentRequestId()), expiry(p));
+                e.prediction = null;
+            }
+            long labelEnd = l == null ? Long.MAX_VALUE : saturatedAdd(l.labelTime, horizonMillis);
+            if (l != null && labelEnd <= time) {
+                emit(MetricEvent.of(MetricEvent.UNKNOWN_LABEL, currentRequestId()), labelEnd);
+                e.label = null;
+            }
+        }
+        if (e.joinedUntil != null && e.joinedUntil <= time) {
+            e.joinedUntil = null;
+        }
+    }
+
+    private void emitJoined(JoinEntry e, long at) {
+        PendingPrediction p = e.prediction;
+        emit(
+                MetricEvent.labelled(
+                        currentRequestId(), p.eventTime, p.outputs, p.errorMask, e.label.value, p.segments),
+                at);
+        e.prediction = null;
+        e.label = null;
+        // The request's expiry, already scheduled, ends this marker.
+        if (expiry(p) > at) {
+            e.joinedUntil = expiry(p);
+        }
+    }
+
+    /** The bucket's timer: settles every request id in its expiry list, then drops the list. */
+    private void settleBucket(String indexKey, long bucketEnd) throws Exception {
+        expiryList.setCurrentNamespace(bucketEnd);
+        Iterable<String> listed = expiryList.get();
+        List<String> ids = new ArrayList<>();
+        if (listed != null) {
+            listed.forEach(ids::add);
+        }
+        for (String id : ids) {
+            setCurrentKey(id);
+            JoinEntry e = load();
+            settle(e, bucketEnd);
+            store(e);
+        }
+        setCurrentKey(indexKey);
+        expiryList.setCurrentNamespace(bucketEnd);
+        expiryList.clear();
+        int group = KeyGroupRangeAssignment.assignToKeyGroup(indexKey, indexKeys.length);
+        if (lastBucketTimer[group] == bucketEnd) {
+            lastBucketTimer[group] = Long.MIN_VALUE;
+        }
+    }
+
+    /** Lists the current request id for settling when the watermark reaches the end of {@code deadline}'s bucket. */
+    private void schedule(long deadline) throws Exception {
+        long bucketEnd = bucketEnd(deadline);
+        String requestId = currentRequestId();
+        int group = KeyGroupRangeAssignment.assignToKeyGroup(requestId, indexKeys.length);
+        String indexKey = indexKeys[group];
+        setCurrentKey(indexKey);
+        expiryList.setCurrentNamespace(bucketEnd);
+        expiryList.add(requestId);
+        if (lastBucketTimer[group] != bucketEnd) {
+            bucketTimers.registerEventTimeTimer(VoidNamespace.INSTANCE, bucketEnd);
+            lastBucketTimer[group] = bucketEnd;
+        }
+        setCurrentKey(requestId);
+    }
+
+    /** The last millisecond of the bucket holding {@code t}. */
+    long bucketEnd(long t) {
+        long start = Math.floorDiv(t, bucketMillis) * bucketMillis;
+        return saturatedAdd(start, bucketMillis - 1);
+    }
+
+    // ------------------------------------------------------------------ state
+
+    /** The current request's entry (an empty one when it has none). */
+    private JoinEntry load() throws Exception {
+        JoinEntry e = entries.value();
+        if (e == null) {
+            e = new JoinEntry();
+        }
+        if (legacy != null) {
+            legacy.moveInto(e);
+        }
+        return e;
+    }
+
+    private void store(JoinEntry e) throws Exception {
+        if (e.isEmpty()) {
+            entries.clear();
+        } else {
+            entries.update(e);
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private void emit(MetricEvent event, long timestamp) {
+        output.collect(new StreamRecord<>(event, timestamp));
+    }
+
+    private String currentRequestId() {
+        return (String) getCurrentKey();
+    }
+
+    /**
+     * Whether the label is within the request's horizon. Decided on the times alone, not on how far the
+     * watermark got, so the outcome does not depend on arrival order.
+     */
+    private boolean withinHorizon(PendingPrediction p, EarlyLabel l) {
+        return l.labelTime <= expiry(p);
+    }
+
+    private long expiry(PendingPrediction p) {
+        return saturatedAdd(p.eventTime, horizonMillis);
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? (a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE) : r;
+    }
+}
