@@ -1,6 +1,7 @@
 package io.shadowml.jobs;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -21,13 +22,15 @@ import io.shadowml.avro.Request;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
-import io.shadowml.jobs.join.LabelJoinFunction;
+import io.shadowml.jobs.join.LabelJoinOperator;
 import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.CountLateEvents;
-import io.shadowml.jobs.metrics.ExperimentAggregate;
+import io.shadowml.jobs.metrics.LocalWindowAggregator;
+import io.shadowml.jobs.metrics.MergeShardPartials;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
+import io.shadowml.jobs.metrics.ShardPartial;
 import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
 import io.shadowml.jobs.report.VerdictPolicy;
@@ -44,11 +47,12 @@ import io.shadowml.jobs.validate.RequestValidator;
  * requests ─ validate ─ score (live + candidates, micro-batched) ─┬─ scored events (sampled)
  *                │                                                ├─ join with labels by request id ─┐
  * labels ─── validate ────────────────────────────────────────────┘                                  │
- *    └────────┴─ dead letters ───────────────────────── metric events ─ windows per shard ─ merge ─ reports, verdicts
+ *    └────────┴─ dead letters ──── metric events, pre-aggregated per window where they are produced ─┘
+ *                                        ─ partials ─ windows per shard ─ merge ─ reports, verdicts
  * </pre>
  */
 public class ShadowJob {
-    static final OutputTag<MetricEvent> LATE_METRIC_EVENTS = new OutputTag<>("late-metric-events") {};
+    static final OutputTag<ShardPartial> LATE_PARTIALS = new OutputTag<>("late-partials") {};
 
     private final ShadowJobConfig config;
     private final Source<Decoded<Request>, ?, ?> requestSource;
@@ -93,6 +97,9 @@ public class ShadowJob {
 
     /** Adds the whole pipeline to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
+        // No operator keeps or changes a record it has passed on (ObjectReuseTest), so chained operators
+        // may hand records over without Flink's defensive deep copy.
+        env.getConfig().enableObjectReuse();
         ModelLayout layout = new ModelLayout(config.allModels());
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
@@ -134,8 +141,11 @@ public class ShadowJob {
 
         DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
                 .connect(labels.keyBy(Label::getRequestId))
-                .process(new LabelJoinFunction(experimentId, config.labelHorizon))
-                .name("join-labels")
+                .transform(
+                        "join-labels",
+                        TypeInformation.of(MetricEvent.class),
+                        // Expiry buckets of one report window: settled outcomes reach their window before it closes.
+                        new LabelJoinOperator(experimentId, config.labelHorizon, config.reportWindow))
                 .uid("join-labels");
 
         DataStream<MetricEvent> deadLetterEvents = deadLetters
@@ -145,17 +155,36 @@ public class ShadowJob {
                 .name("count-dead-letters")
                 .uid("count-dead-letters");
 
+        // Each producer of metric events folds them into per-window accumulators in its own subtask;
+        // only those partials cross the network to the metric windows.
         int shards = config.metricShards;
-        SingleOutputStreamOperator<WindowPartial> partials = scored.union(joined, deadLetterEvents)
-                .keyBy(e -> e.shard % shards)
+        long window = config.reportWindow.toMillis();
+        TypeInformation<ShardPartial> partialType = TypeInformation.of(ShardPartial.class);
+        DataStream<ShardPartial> scoredPartials = scored.transform(
+                        "pre-aggregate-scored",
+                        partialType,
+                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                .uid("pre-aggregate-scored");
+        DataStream<ShardPartial> joinedPartials = joined.transform(
+                        "pre-aggregate-joined",
+                        partialType,
+                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                .uid("pre-aggregate-joined");
+        DataStream<ShardPartial> deadLetterPartials = deadLetterEvents
+                .transform(
+                        "pre-aggregate-dead-letters",
+                        partialType,
+                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                .uid("pre-aggregate-dead-letters");
+        SingleOutputStreamOperator<WindowPartial> partials = scoredPartials
+                .union(joinedPartials, deadLetterPartials)
+                .keyBy(p -> p.shard)
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
-                .sideOutputLateData(LATE_METRIC_EVENTS)
-                .aggregate(new ExperimentAggregate(layout, segments), new AttachWindowBounds())
+                .sideOutputLateData(LATE_PARTIALS)
+                .aggregate(new MergeShardPartials(layout, segments), new AttachWindowBounds())
                 .name("window-metrics")
                 .uid("window-metrics");
-        // Events behind the watermark (more out of order than max_out_of_orderness) cannot join their
-        // window any more; they are counted so that a too-tight setting shows up in the metrics.
-        partials.getSideOutput(LATE_METRIC_EVENTS)
+        partials.getSideOutput(LATE_PARTIALS)
                 .map(new CountLateEvents(experimentId))
                 .name("count-late-events")
                 .uid("count-late-events");
@@ -176,7 +205,8 @@ public class ShadowJob {
      * (such records are dead-lettered; the fallback only places them in time).
      */
     static <T> WatermarkStrategy<Decoded<T>> eventTime(ShadowJobConfig config, SerializableFunction<T, Instant> time) {
-        return WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(config.maxOutOfOrderness)
+        WatermarkStrategy<Decoded<T>> strategy = WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(
+                        config.maxOutOfOrderness)
                 // Without an event time, a record's time is the timestamp it carries (Decoded.kafkaTimestamp):
                 // for a Kafka source that is the record timestamp Flink passes in as well; the backtest's
                 // FileSource emits records without a timestamp and carries the one the replay tool would give.
@@ -185,5 +215,12 @@ public class ShadowJob {
                     return t != null ? t.toEpochMilli() : d.kafkaTimestamp;
                 })
                 .withIdleness(config.idleness);
+        // Both sources in one alignment group: when one topic holds a backlog (a backfill, a replay, a
+        // restart after downtime), it is read in step with the other instead of far ahead of it, so the
+        // join holds what it would hold live (labels are not kept waiting for requests read later).
+        return config.maxSourceDrift == null
+                ? strategy
+                : strategy.withWatermarkAlignment(
+                        "shadowml-" + config.experimentId, config.maxSourceDrift, Duration.ofSeconds(1));
     }
 }

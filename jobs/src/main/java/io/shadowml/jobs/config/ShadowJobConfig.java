@@ -71,6 +71,13 @@ public final class ShadowJobConfig implements Serializable {
     public final Duration checkpointInterval;
     public final double scoredEventsSampleRate;
     public final int metricShards;
+    /**
+     * How far in event time one source may read ahead of the other (watermark alignment); null (not
+     * set, the default) = no alignment. For backfills: keeps the label topic from being read long before the
+     * requests it labels. Not for live use when label times lag far behind request times: scoring would
+     * wait for the labels.
+     */
+    public final Duration maxSourceDrift;
 
     public final VerdictPolicyConfig verdict;
     /** Other versions of the Request/Label schemas (JSON) that single-object encoded inputs may use. */
@@ -149,6 +156,7 @@ public final class ShadowJobConfig implements Serializable {
         ConfigNode eventTime = root.optionalChild("event_time");
         this.maxOutOfOrderness = eventTime.duration("max_out_of_orderness", Duration.ofSeconds(30));
         this.idleness = eventTime.duration("idleness", Duration.ofMinutes(1));
+        this.maxSourceDrift = eventTime.duration("max_source_drift", null);
         eventTime.rejectUnknownKeys();
 
         ConfigNode batching = root.optionalChild("batching");

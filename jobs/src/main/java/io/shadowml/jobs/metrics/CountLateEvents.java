@@ -4,8 +4,12 @@ import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.metrics.Counter;
 
-/** Counts metric events that arrived after their window closed (metric {@code late_metric_events}). */
-public class CountLateEvents extends RichMapFunction<MetricEvent, MetricEvent> {
+/**
+ * Counts the events of partial accumulators that reached the metric windows after their window closed
+ * (metric {@code late_metric_events}, which the {@link LocalWindowAggregator}s count too). The local
+ * aggregators emit before they pass the watermark on, so this stays zero unless that ordering breaks.
+ */
+public class CountLateEvents extends RichMapFunction<ShardPartial, ShardPartial> {
     private static final long serialVersionUID = 1L;
     private final String experimentId;
     private transient Counter late;
@@ -23,8 +27,8 @@ public class CountLateEvents extends RichMapFunction<MetricEvent, MetricEvent> {
     }
 
     @Override
-    public MetricEvent map(MetricEvent value) {
-        late.inc();
+    public ShardPartial map(ShardPartial value) {
+        late.inc(value.accumulator.events());
         return value;
     }
 }

@@ -320,6 +320,11 @@ public final class ExperimentAccumulator {
         return models;
     }
 
+    /** Events of every kind folded in. */
+    public long events() {
+        return scored + labelled + expired + deadLettered + duplicateLabels + unknownLabels;
+    }
+
     public long scored() {
         return scored;
     }

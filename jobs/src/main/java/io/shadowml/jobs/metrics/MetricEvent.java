@@ -1,10 +1,13 @@
 package io.shadowml.jobs.metrics;
 
+import org.apache.flink.api.common.typeinfo.TypeInfo;
+
 /**
  * The one record type the metric windows consume: something that happened to one request (scored,
- * labelled, expired) or one input record (dead-lettered, duplicate or unknown label). A Flink POJO with
- * primitive arrays, so it serialises compactly and without Kryo.
+ * labelled, expired) or one input record (dead-lettered, duplicate or unknown label). Serialized by
+ * {@link MetricEventSerializer}, never Kryo.
  */
+@TypeInfo(MetricEventTypeInfoFactory.class)
 public class MetricEvent {
     public static final byte SCORED = 0;
     public static final byte LABELLED = 1;

@@ -1,0 +1,120 @@
+package io.shadowml.jobs.metrics;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+
+/**
+ * Folds metric events into one accumulator per report window, in the subtask that produced them
+ * (chained to the scoring, join or dead-letter operator), and hands each window's accumulator on when
+ * the watermark passes the window's end or a checkpoint barrier comes. The metric windows then receive
+ * a few partial accumulators per window and checkpoint instead of every event: no per-event network
+ * serialization and no per-event read and write of the window state (with RocksDB, a whole accumulator).
+ *
+ * <p>It keeps no state: whatever it holds is emitted before the barrier ({@link
+ * #prepareSnapshotPreBarrier}). An event whose window the watermark has already passed cannot join it
+ * any more; it is counted ({@code late_metric_events}), as the window operator would count it.
+ */
+public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
+        implements OneInputStreamOperator<MetricEvent, ShardPartial> {
+    private static final long serialVersionUID = 1L;
+
+    private final String experimentId;
+    private final long windowMillis;
+    private final ModelLayout layout;
+    private final SegmentSpec segments;
+    private final int shards;
+
+    /** Open windows by start. */
+    private transient TreeMap<Long, ExperimentAccumulator> open;
+
+    private transient long watermark;
+    private transient int shard;
+    private transient Counter late;
+
+    public LocalWindowAggregator(
+            String experimentId, long windowMillis, ModelLayout layout, SegmentSpec segments, int shards) {
+        this.experimentId = experimentId;
+        this.windowMillis = windowMillis;
+        this.layout = layout;
+        this.segments = segments;
+        this.shards = shards;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        open = new TreeMap<>();
+        watermark = Long.MIN_VALUE;
+        shard = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() % shards;
+        late = getMetricGroup().addGroup("experiment", experimentId).counter("late_metric_events");
+    }
+
+    @Override
+    public void processElement(StreamRecord<MetricEvent> element) {
+        long t = element.hasTimestamp() ? element.getTimestamp() : Long.MIN_VALUE;
+        // A time without a window (no timestamp, or so early that its window start underflows) is late too.
+        if (t < Long.MIN_VALUE + windowMillis) {
+            late.inc();
+            return;
+        }
+        long start = TimeWindow.getWindowStartWithOffset(t, 0, windowMillis);
+        if (start + windowMillis - 1 <= watermark) {
+            late.inc();
+            return;
+        }
+        ExperimentAccumulator acc = open.get(start);
+        if (acc == null) {
+            acc = new ExperimentAccumulator(layout, segments);
+            open.put(start, acc);
+        }
+        acc.add(element.getValue(), layout);
+    }
+
+    @Override
+    public void processWatermark(Watermark mark) throws Exception {
+        watermark = mark.getTimestamp();
+        Iterator<Map.Entry<Long, ExperimentAccumulator>> it = open.entrySet().iterator();
+        while (it.hasNext()) {
+            Map.Entry<Long, ExperimentAccumulator> w = it.next();
+            long maxTimestamp = w.getKey() + windowMillis - 1;
+            if (maxTimestamp > watermark) {
+                break; // sorted by start: the later windows are still open
+            }
+            emit(w.getKey(), w.getValue());
+            it.remove();
+        }
+        super.processWatermark(mark);
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flushAll();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flushAll();
+        super.finish();
+    }
+
+    private void flushAll() {
+        for (Map.Entry<Long, ExperimentAccumulator> w : open.entrySet()) {
+            emit(w.getKey(), w.getValue());
+        }
+        open.clear();
+    }
+
+    /** At the window's last millisecond, so the metric windows place it in the same window. */
+    private void emit(long start, ExperimentAccumulator acc) {
+        output.collect(new StreamRecord<>(new ShardPartial(shard, acc), start + windowMillis - 1));
+    }
+}
