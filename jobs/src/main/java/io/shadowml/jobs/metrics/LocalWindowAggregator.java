@@ -78,6 +78,11 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
         acc.add(element.getValue(), layout);
     }
 
+    /** Events counted as late so far (for tests; the metric is {@code late_metric_events}). */
+    long lateEvents() {
+        return late.getCount();
+    }
+
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         watermark = mark.getTimestamp();
