@@ -22,6 +22,7 @@ import io.shadowml.avro.Request;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.jobs.join.LabelEvent;
 import io.shadowml.jobs.join.LabelJoinOperator;
 import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.CountLateEvents;
@@ -140,7 +141,10 @@ public class ShadowJob {
                 .uid("scored-events-sink");
 
         DataStream<MetricEvent> joined = scored.keyBy(e -> e.requestId)
-                .connect(labels.keyBy(Label::getRequestId))
+                .connect(labels.map(LabelEvent::of)
+                        .name("label-events")
+                        .uid("label-events")
+                        .keyBy(l -> l.requestId))
                 .transform(
                         "join-labels",
                         TypeInformation.of(MetricEvent.class),

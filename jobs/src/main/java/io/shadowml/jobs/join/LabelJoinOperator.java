@@ -22,7 +22,6 @@ import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
-import io.shadowml.avro.Label;
 import io.shadowml.jobs.metrics.MetricEvent;
 
 /**
@@ -64,7 +63,7 @@ import io.shadowml.jobs.metrics.MetricEvent;
  * restored state has any.
  */
 public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
-        implements TwoInputStreamOperator<MetricEvent, Label, MetricEvent> {
+        implements TwoInputStreamOperator<MetricEvent, LabelEvent, MetricEvent> {
     private static final long serialVersionUID = 1L;
 
     /** Index keys are the first strings of this form that fall into each key group. */
@@ -173,7 +172,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     }
 
     @Override
-    public void processElement2(StreamRecord<Label> record) throws Exception {
+    public void processElement2(StreamRecord<LabelEvent> record) throws Exception {
         JoinEntry e = load();
         settle(e, bucketTimers.currentWatermark());
         if (e.joinedUntil != null || e.label != null) {
@@ -181,8 +180,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
             store(e);
             return;
         }
-        Label in = record.getValue();
-        e.label = new EarlyLabel(in.getLabelTime().toEpochMilli(), in.getValue());
+        LabelEvent in = record.getValue();
+        e.label = new EarlyLabel(in.labelTime, in.value);
         if (e.prediction != null && withinHorizon(e.prediction, e.label)) {
             joinWhenDue(e, record.getTimestamp());
         } else {

@@ -25,7 +25,7 @@ import io.shadowml.jobs.metrics.MetricEvent;
 class LabelJoinOperatorTest {
     private static final long H = 10_000; // label horizon, ms
 
-    private KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> harness;
+    private KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> harness;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -38,25 +38,25 @@ class LabelJoinOperatorTest {
     }
 
     /** Buckets of 1 ms: every deadline is settled exactly when the watermark reaches it. */
-    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> newHarness()
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> newHarness()
             throws Exception {
         return newHarness(1);
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> newHarness(
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> newHarness(
             long bucketMillis) throws Exception {
-        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h =
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h =
                 unopenedHarness(bucketMillis);
         h.open();
         return h;
     }
 
-    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> unopenedHarness(
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> unopenedHarness(
             long bucketMillis) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
                 new LabelJoinOperator("exp-1", Duration.ofMillis(H), Duration.ofMillis(bucketMillis)),
                 e -> e.requestId,
-                Label::getRequestId,
+                l -> l.requestId,
                 Types.STRING);
     }
 
@@ -67,7 +67,7 @@ class LabelJoinOperatorTest {
     }
 
     private static void prediction(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h,
             String id,
             long eventTime,
             float... outputs)
@@ -77,7 +77,7 @@ class LabelJoinOperatorTest {
     }
 
     private static void label(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h,
             String id,
             long labelTime,
             double value)
@@ -88,18 +88,18 @@ class LabelJoinOperatorTest {
                 .setLabelTime(Instant.ofEpochMilli(labelTime))
                 .setValue(value)
                 .build();
-        h.processElement2(new StreamRecord<>(l, labelTime));
+        h.processElement2(new StreamRecord<>(LabelEvent.of(l), labelTime));
     }
 
     private static void watermark(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h, long t)
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h, long t)
             throws Exception {
         h.processBothWatermarks(new Watermark(t));
     }
 
     /** Records emitted since the last call (watermarks skipped). */
     private static List<StreamRecord<? extends MetricEvent>> drain(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h) {
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h) {
         List<StreamRecord<? extends MetricEvent>> out = new ArrayList<>(h.extractOutputStreamRecords());
         h.getOutput().clear();
         return out;
@@ -113,7 +113,7 @@ class LabelJoinOperatorTest {
 
     /** No keyed state and no timers left once the watermark has passed {@code quietAfter}. */
     private static void assertAllCleared(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h, long quietAfter)
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h, long quietAfter)
             throws Exception {
         watermark(h, quietAfter);
         assertEquals(List.of(), drain(h), "nothing more is emitted once everything is settled");
@@ -297,7 +297,7 @@ class LabelJoinOperatorTest {
         long labelTime = eventTime + H + 1_000; // 12 000 > horizon 11 000
         List<List<String>> outcomes = new ArrayList<>();
         for (int order = 0; order < 3; order++) {
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h = newHarness();
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h = newHarness();
             try {
                 switch (order) {
                     case 0: // prediction, watermark past the horizon (but before the label's time), label
@@ -376,7 +376,7 @@ class LabelJoinOperatorTest {
      * those emitted after the watermark passed the end of their window (of {@code window} ms).
      */
     private static List<String> replay(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h,
             long seed,
             long window,
             List<String> late)
@@ -415,7 +415,7 @@ class LabelJoinOperatorTest {
     }
 
     private static void collect(
-            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h,
+            KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h,
             List<String> seen,
             long forwarded,
             long window,
@@ -433,7 +433,7 @@ class LabelJoinOperatorTest {
 
     @Test
     void oneTimerPerKeyGroupAndBucketNotPerRequest() throws Exception {
-        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h = newHarness(60_000);
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h = newHarness(60_000);
         try {
             for (int i = 0; i < 5_000; i++) {
                 prediction(h, "req-" + i, 1_000 + i, 0.1f, 0.9f); // all expire within one minute's bucket
@@ -482,7 +482,8 @@ class LabelJoinOperatorTest {
         String path = LabelJoinOperatorTest.class
                 .getResource("join-labels-v1.snapshot")
                 .getPath();
-        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, Label, MetricEvent> h = unopenedHarness(60_000);
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h =
+                unopenedHarness(60_000);
         try {
             h.initializeState(org.apache.flink.streaming.util.OperatorSnapshotUtil.readStateHandle(path));
             h.open();
@@ -597,5 +598,19 @@ class LabelJoinOperatorTest {
         assertEquals(value.toString(), back.toString());
         assertEquals(value.toString(), JoinEntrySerializer.INSTANCE.copy(value).toString());
         return bytes.length;
+    }
+
+    @Test
+    void labelEventsCrossTheNetworkAsTheirThreeFields() throws Exception {
+        assertTrue(org.apache.flink.api.common.typeinfo.TypeInformation.of(LabelEvent.class)
+                        .createSerializer(new org.apache.flink.api.common.serialization.SerializerConfigImpl())
+                == LabelEventSerializer.INSTANCE);
+        LabelEvent e = new LabelEvent("req-é", -7L, 0.25);
+        DataOutputSerializer out = new DataOutputSerializer(16);
+        LabelEventSerializer.INSTANCE.serialize(e, out);
+        byte[] bytes = out.getCopyOfBuffer();
+        assertEquals(1 + 6 + 8 + 8, bytes.length, "string length varint, 5 chars (é takes 2 bytes), long, double");
+        LabelEvent back = LabelEventSerializer.INSTANCE.deserialize(new DataInputDeserializer(bytes));
+        assertEquals(e.toString(), back.toString());
     }
 }
