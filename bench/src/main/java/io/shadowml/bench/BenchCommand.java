@@ -195,7 +195,7 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                 state,
                 parallelism,
                 batch,
-                compareBatch1 ? " and 1" : "",
+                compareBatch1 && batch != 1 ? " and 1" : "",
                 runs,
                 runs == 1 ? "" : "s",
                 DurationParser.format(interval));

@@ -192,7 +192,7 @@ final class BenchReport {
             }
         });
         putRatio(root, "whole_job_to_ceiling", ratio(job, ceiling));
-        putRatio(root, "batch_" + batchSize + "_to_batch_1", ratio(job, batch1));
+        putRatio(root, "batch_" + batchSize + "_to_batch_1", batchSize == 1 ? null : ratio(job, batch1));
         mapper.writeValue(file.toFile(), root);
     }
 
