@@ -3,19 +3,27 @@
 #   tools/shadowml-tool.sh --help            (the tools)
 #   tools/shadowml-tool.sh replay   --help   (history files -> Kafka request/label topics)
 #   tools/shadowml-tool.sh backtest --help   (the shadow job in Flink BATCH mode over history files)
-# Builds the tools module (and what it depends on) first; set SKIP_BUILD=1 to reuse the last build.
+#   tools/shadowml-tool.sh bench    --help   (the job's end-to-end throughput; bench/README.md)
+# Builds the tools module (for bench: the bench module, which adds an in-process Kafka broker the tools
+# do not ship) and what it depends on first; set SKIP_BUILD=1 to reuse the last build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+module=tools main=io.shadowml.tools.ShadowmlTool heap=-Xmx2g
+if [[ "${1:-}" == bench ]]; then
+  # The broker, the generated topics and a MiniCluster per run share this JVM.
+  module=bench main=io.shadowml.bench.BenchCommand heap=-Xmx4g
+  shift
+fi
 # No ANSI codes from Maven: -Dstyle.color=never, and jansi.noreset for the resets Debian's Maven 3.8 prints.
 export MAVEN_OPTS="${MAVEN_OPTS:-} -Djansi.noreset=true"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  mvn -q -B -ntp -Dstyle.color=never -pl tools -am install -DskipTests >&2
+  mvn -q -B -ntp -Dstyle.color=never -pl "$module" -am install -DskipTests >&2
 fi
-[[ -f tools/target/classpath.txt ]] || { echo "$0: tools/target/classpath.txt missing: build without SKIP_BUILD=1" >&2; exit 2; }
-exec java -Xmx2g \
+[[ -f $module/target/classpath.txt ]] || { echo "$0: $module/target/classpath.txt missing: build without SKIP_BUILD=1" >&2; exit 2; }
+exec java "$heap" \
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED \
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED \
   --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-opens=java.base/java.io=ALL-UNNAMED \
   --add-opens=java.base/java.net=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED \
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED \
-  -cp "tools/target/classes:$(cat tools/target/classpath.txt)" io.shadowml.tools.ShadowmlTool "$@"
+  -cp "$module/target/classes:$(cat "$module/target/classpath.txt")" "$main" "$@"

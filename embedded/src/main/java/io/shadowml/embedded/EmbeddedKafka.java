@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -607,6 +609,32 @@ public final class EmbeddedKafka implements AutoCloseable {
         out.sort(Comparator.<ConsumerRecord<byte[], byte[]>>comparingInt(ConsumerRecord::partition)
                 .thenComparingLong(ConsumerRecord::offset));
         return out;
+    }
+
+    /**
+     * {@link #readAll} again and again, each record turned into a {@code T} by {@code decode}, until
+     * {@code complete} holds for what was read or {@code patience} has passed; returns the last read
+     * either way, so the caller's checks say what is missing. For the exactly-once outputs of a Flink job:
+     * its KafkaSink commits the last transaction when the final checkpoint completes, which a
+     * {@code read_committed} reader can see a moment after the job has finished.
+     */
+    public <T> List<T> readAllUntil(
+            String topic,
+            boolean readCommitted,
+            Function<ConsumerRecord<byte[], byte[]>, T> decode,
+            Predicate<List<T>> complete,
+            Duration patience) {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            List<T> out = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : readAll(topic, readCommitted, Duration.ofSeconds(30))) {
+                out.add(decode.apply(r));
+            }
+            if (complete.test(out) || System.nanoTime() > deadline) {
+                return out;
+            }
+            sleep(500);
+        }
     }
 
     // ----------------------------------------------------------------------------------- close

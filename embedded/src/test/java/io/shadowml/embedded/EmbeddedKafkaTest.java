@@ -143,6 +143,37 @@ class EmbeddedKafkaTest {
     }
 
     @Test
+    void readAllUntilWaitsForALaterCommitAndGivesUpAfterItsPatience() throws Exception {
+        String topic = "late-commit";
+        kafka.createTopic(topic, 1);
+        try (KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(kafka.transactionalProducerProps("tx-late-commit"))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "k".getBytes(UTF_8), "first".getBytes(UTF_8)));
+            producer.flush();
+            Thread committer = new Thread(() -> {
+                try {
+                    Thread.sleep(1_500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                producer.commitTransaction();
+            });
+            committer.start();
+            List<String> got = kafka.readAllUntil(
+                    topic, true, r -> new String(r.value(), UTF_8), l -> !l.isEmpty(), Duration.ofSeconds(30));
+            committer.join();
+            assertEquals(List.of("first"), got);
+        }
+        long t0 = System.nanoTime();
+        List<String> incomplete = kafka.readAllUntil(
+                topic, true, r -> new String(r.value(), UTF_8), l -> l.size() > 1, Duration.ofSeconds(1));
+        assertEquals(List.of("first"), incomplete, "what is there once the patience is spent");
+        assertTrue(System.nanoTime() - t0 >= Duration.ofSeconds(1).toNanos());
+    }
+
+    @Test
     void createTopicRejectsDuplicatesAndReadAllRejectsUnknownTopics() throws Exception {
         kafka.createTopic("dup", 1);
         assertThrows(IllegalStateException.class, () -> kafka.createTopic("dup", 1));

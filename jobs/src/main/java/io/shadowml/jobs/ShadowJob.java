@@ -206,9 +206,11 @@ public class ShadowJob {
     /**
      * The watermarks of a source: bounded out-of-orderness and idleness from the config, each record at
      * its own {@code time}, or at its Kafka record timestamp when it did not decode or has no time
-     * (such records are dead-lettered; the fallback only places them in time).
+     * (such records are dead-lettered; the fallback only places them in time). Public for pipelines that
+     * read the job's sources the way it does (the throughput benchmark's ceiling).
      */
-    static <T> WatermarkStrategy<Decoded<T>> eventTime(ShadowJobConfig config, SerializableFunction<T, Instant> time) {
+    public static <T> WatermarkStrategy<Decoded<T>> eventTime(
+            ShadowJobConfig config, SerializableFunction<T, Instant> time) {
         WatermarkStrategy<Decoded<T>> strategy = WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(
                         config.maxOutOfOrderness)
                 // Without an event time, a record's time is the timestamp it carries (Decoded.kafkaTimestamp):

@@ -3,6 +3,7 @@ package io.shadowml.tools;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -24,7 +25,13 @@ import io.shadowml.tools.replay.ReplayCommand;
         synopsisSubcommandLabel = "COMMAND",
         description = "Tools around the shadow job. '<command> --help' prints a command's options.",
         subcommands = {ReplayCommand.class, BacktestCommand.class},
-        footer = {"", "Exit codes: 0 done, 1 failed while running, 2 usage or configuration error."})
+        footer = {
+            "",
+            "The end-to-end throughput benchmark, bench, lives in the bench module (it runs an in-process Kafka"
+                    + " broker): 'tools/shadowml-tool.sh bench --help'.",
+            "",
+            "Exit codes: 0 done, 1 failed while running, 2 usage or configuration error."
+        })
 public final class ShadowmlTool implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -41,7 +48,15 @@ public final class ShadowmlTool implements Callable<Integer> {
 
     /** Runs a tool and returns the process exit code. */
     public static int run(String[] argv, PrintStream err) {
-        return ToolCommandLine.of(new ShadowmlTool(), err).execute(argv);
+        return commandLine(err).execute(argv);
+    }
+
+    /**
+     * The command line of the tools, messages on {@code err}. A module with a tool of its own that the tools
+     * must not depend on (bench) adds its subcommand to it, so that tool reads and fails like the others.
+     */
+    public static CommandLine commandLine(PrintStream err) {
+        return ToolCommandLine.of(new ShadowmlTool(), err);
     }
 
     /** {@code command} followed by {@code argv}. */

@@ -37,4 +37,17 @@ public final class DurationParser {
                     "'" + text + "' is not a duration (use e.g. 50ms, 30s, 5m, 1h, 14d or ISO-8601 PT1H)");
         }
     }
+
+    /** The shortest text {@link #parse} reads back as {@code d} (the largest whole unit), e.g. 1m, 90s, 1500ms. */
+    public static String format(Duration d) {
+        long ms = d.toMillis();
+        long[] unit = {86_400_000, 3_600_000, 60_000, 1_000};
+        String[] name = {"d", "h", "m", "s"};
+        for (int i = 0; i < unit.length; i++) {
+            if (ms != 0 && ms % unit[i] == 0) {
+                return ms / unit[i] + name[i];
+            }
+        }
+        return ms + "ms";
+    }
 }

@@ -352,20 +352,14 @@ class ShadowJobIntegrationTest {
          * has finished: read again until {@code complete} holds or 60 s pass, then return what is there
          * (the assertions decide).
          */
-        <T extends SpecificRecord> List<T> readCommitted(String kind, Class<T> type, Predicate<List<T>> complete)
-                throws Exception {
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (true) {
-                List<T> out = new ArrayList<>();
-                for (ConsumerRecord<byte[], byte[]> r :
-                        KAFKA.kafka().readAll(topic(kind), true, Duration.ofSeconds(30))) {
-                    out.add(AvroCodec.decode(r.value(), type));
-                }
-                if (complete.test(out) || System.nanoTime() > deadline) {
-                    return out;
-                }
-                Thread.sleep(500);
-            }
+        <T extends SpecificRecord> List<T> readCommitted(String kind, Class<T> type, Predicate<List<T>> complete) {
+            return KAFKA.kafka()
+                    .readAllUntil(
+                            topic(kind),
+                            true,
+                            r -> AvroCodec.decode(r.value(), type),
+                            complete,
+                            Duration.ofSeconds(60));
         }
 
         void verify(Sent sent, ShadowJobConfig cfg) throws Exception {

@@ -4,19 +4,23 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 import io.shadowml.jobs.config.ConfigException;
+import io.shadowml.jobs.config.DurationParser;
 
 /**
  * The picocli command line of a tool, set up the same way for every command: help and messages on one
  * stream (stderr: stdout may carry data), and the exit codes tools/README.md documents — 0 done, 1 failed
  * while running, 2 usage or configuration error — with a message and the usage instead of a stack trace.
+ * Duration options read the text the job config reads ({@link DurationParser}: 50ms, 30s, 5m, 1h, 14d, PT1H).
  */
 public final class ToolCommandLine {
     public static final int FAILED = 1;
@@ -33,8 +37,17 @@ public final class ToolCommandLine {
                 .setOut(w)
                 .setErr(w)
                 .setUsageHelpWidth(110)
+                .registerConverter(Duration.class, ToolCommandLine::duration)
                 .setParameterExceptionHandler(ToolCommandLine::usageError)
                 .setExecutionExceptionHandler(ToolCommandLine::failure);
+    }
+
+    private static Duration duration(String text) {
+        try {
+            return DurationParser.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new TypeConversionException(e.getMessage());
+        }
     }
 
     private static int usageError(ParameterException e, String[] args) {

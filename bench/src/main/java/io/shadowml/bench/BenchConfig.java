@@ -1,0 +1,131 @@
+package io.shadowml.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+
+import io.shadowml.jobs.config.DurationParser;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.config.VerdictMetric;
+import io.shadowml.models.ModelDescriptor;
+
+/**
+ * The job config of every run: the shipped example config ({@value #SHIPPED}, the reference of a
+ * production config) with only what a benchmark run has to change — the embedded broker, the run's own
+ * topics, consumer group and transactional ids, the scenario's models and segment fields, the batch size
+ * and the checkpoint interval. Everything else (report window, label horizon, event-time tolerances,
+ * batching wait, scored-events sample rate, metric shards, verdict settings) is the shipped value; of the
+ * verdict's guardrails, those that do not apply to the scenario's task (recall and precision for the
+ * multiclass Fashion-MNIST models) are left out.
+ */
+final class BenchConfig {
+    static final String SHIPPED = "jobs/examples/shadow-job.yaml";
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    private final Path repoRoot;
+    private final ObjectNode shippedTree;
+    private final ShadowJobConfig shipped;
+
+    /** The Kafka topics one run reads and writes. */
+    record Topics(String requests, String labels, String reports, String verdicts, String scored, String deadLetters) {
+        /** The shared input topics and, for a whole-job run, output topics of its own named {@code <run>-<kind>}. */
+        static Topics of(String requests, String labels, String run) {
+            return new Topics(
+                    requests, labels, run + "-reports", run + "-verdicts", run + "-scored", run + "-dead-letters");
+        }
+    }
+
+    private BenchConfig(Path repoRoot, ObjectNode shippedTree, ShadowJobConfig shipped) {
+        this.repoRoot = repoRoot;
+        this.shippedTree = shippedTree;
+        this.shipped = shipped;
+    }
+
+    /** Reads (and, through the job's own loader, checks) the shipped config of the repository. */
+    static BenchConfig load(Path repoRoot) throws IOException {
+        Path file = repoRoot.resolve(SHIPPED);
+        ShadowJobConfig shipped = ShadowJobConfig.load(file);
+        return new BenchConfig(repoRoot, (ObjectNode) YAML.readTree(file.toFile()), shipped);
+    }
+
+    /** {@code batching.max_size} of the shipped config: the default batch size. */
+    int shippedBatchSize() {
+        return shipped.batchMaxSize;
+    }
+
+    /** {@code checkpoint_interval} of the shipped config: the default checkpoint interval. */
+    Duration shippedCheckpointInterval() {
+        return shipped.checkpointInterval;
+    }
+
+    /** {@code label_horizon} of the shipped config, which every run keeps. */
+    Duration labelHorizon() {
+        return shipped.labelHorizon;
+    }
+
+    /**
+     * Writes the config of one run to {@code file} and loads it with the job's loader.
+     *
+     * @param run names the run's consumer group and transactional-id prefix (fresh for every run)
+     */
+    ShadowJobConfig write(
+            Path file,
+            Scenario scenario,
+            String bootstrap,
+            Topics topics,
+            String run,
+            int batchSize,
+            Duration checkpointInterval)
+            throws IOException {
+        ObjectNode c = shippedTree.deepCopy();
+        c.put("experiment_id", "bench-" + scenario);
+
+        ObjectNode kafka = (ObjectNode) c.get("kafka");
+        kafka.remove("properties"); // the example's SASL/TLS settings; the embedded broker is PLAINTEXT
+        kafka.remove("start_timestamp_ms");
+        kafka.put("bootstrap_servers", bootstrap);
+        kafka.put("group_id", "shadowml-bench-" + run);
+        kafka.put("start", "earliest");
+        kafka.put("transactional_id_prefix", "shadowml-bench-" + run);
+
+        ObjectNode t = c.putObject("topics");
+        t.put("requests", topics.requests());
+        t.put("labels", topics.labels());
+        t.put("reports", topics.reports());
+        t.put("verdicts", topics.verdicts());
+        t.put("dead_letter", topics.deadLetters());
+        t.put("scored_events", topics.scored());
+
+        ObjectNode models = (ObjectNode) c.get("models");
+        Path dir = scenario.models(repoRoot);
+        models.put("live", dir.resolve("live/model.json").toString());
+        models.putArray("candidates").add(dir.resolve("candidate/model.json").toString());
+
+        ArrayNode segments = c.putArray("segment_fields");
+        scenario.segmentFields.forEach(segments::add);
+        ((ObjectNode) c.get("batching")).put("max_size", batchSize);
+        c.put("checkpoint_interval", DurationParser.format(checkpointInterval));
+
+        ModelDescriptor.Task task =
+                ModelDescriptor.load(dir.resolve("live/model.json")).task();
+        JsonNode guardrails = c.path("verdict").path("guardrails");
+        for (Iterator<Map.Entry<String, JsonNode>> it = guardrails.fields(); it.hasNext(); ) {
+            VerdictMetric m = VerdictMetric.fromConfigName(it.next().getKey());
+            if (m != null && !m.appliesTo(task)) {
+                it.remove();
+            }
+        }
+
+        YAML.writeValue(file.toFile(), c);
+        return ShadowJobConfig.load(file);
+    }
+}
