@@ -41,6 +41,9 @@ final class ScoreHistogram {
     private int[] keys;
     private long[] pos;
     private long[] neg;
+    /** {@link #sortedBins()} until the next change; null = not computed. */
+    private long[][] sorted;
+
     private int size;
     private long positives;
     private long negatives;
@@ -83,6 +86,7 @@ final class ScoreHistogram {
     }
 
     void add(float score, boolean positive) {
+        sorted = null;
         int slot = slotOf(binOf(score));
         if (positive) {
             pos[slot]++;
@@ -95,6 +99,7 @@ final class ScoreHistogram {
 
     /** Adds {@code n} ≥ 0 events of one class at one score (restoring coarser histograms). */
     void add(float score, boolean positive, long n) {
+        sorted = null;
         int slot = slotOf(binOf(score));
         if (positive) {
             pos[slot] += n;
@@ -143,6 +148,7 @@ final class ScoreHistogram {
     }
 
     void merge(ScoreHistogram other) {
+        sorted = null;
         for (int i = 0; i < other.keys.length; i++) {
             if (other.keys[i] != EMPTY) {
                 int slot = slotOf(other.keys[i]);
@@ -178,16 +184,29 @@ final class ScoreHistogram {
         return size;
     }
 
-    /** The occupied bins in score order: {bin, positives, negatives} per row. */
+    /**
+     * The occupied bins in score order: {bin, positives, negatives} per row. Kept until the histogram
+     * changes: a report asks for it several times (AUC, its variance, its interval) per model.
+     */
     long[][] sortedBins() {
-        long[][] rows = new long[size][];
+        if (sorted != null) {
+            return sorted;
+        }
+        // Sort (key, slot) pairs packed into primitive longs: keys are ints, slots non-negative ints.
+        long[] order = new long[size];
         int r = 0;
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] != EMPTY) {
-                rows[r++] = new long[] {keys[i], pos[i], neg[i]};
+                order[r++] = ((long) keys[i] << 32) | i;
             }
         }
-        Arrays.sort(rows, (a, b) -> Long.compare(a[0], b[0]));
+        Arrays.sort(order);
+        long[][] rows = new long[size][];
+        for (int k = 0; k < order.length; k++) {
+            int slot = (int) order[k];
+            rows[k] = new long[] {keys[slot], pos[slot], neg[slot]};
+        }
+        sorted = rows;
         return rows;
     }
 
