@@ -5,12 +5,16 @@ import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
 
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.types.StringValue;
 
 /**
  * Everything the label join keeps for one request id, in one state value, so that a record costs one
  * state read and at most one write: the prediction while it waits for its label, a label that arrived
- * first, and, once joined, until when another label is a duplicate.
+ * first, and, once joined, until when another label is a duplicate. Kept in state in its serialized form
+ * (one byte array per request, also on the heap backend: a handful of long-lived objects per pending
+ * request made the young collections copy the whole join state).
  *
  * <p>Serialized compactly ({@link #writeTo}): one byte of flags (which parts are present; the top three
  * bits are the format version, 0), then the present parts: event time and label time as zig-zag
@@ -82,6 +86,18 @@ public final class JoinEntry {
         if (joinedUntil != null) {
             writeVarLong(out, zigZag(joinedUntil));
         }
+    }
+
+    /** The serialized form, as the join keeps it in state. */
+    public byte[] toBytes(DataOutputSerializer buffer) throws IOException {
+        buffer.clear();
+        writeTo(buffer);
+        return buffer.getCopyOfBuffer();
+    }
+
+    public static JoinEntry fromBytes(byte[] bytes, DataInputDeserializer buffer) throws IOException {
+        buffer.setBuffer(bytes);
+        return readFrom(buffer);
     }
 
     public static JoinEntry readFrom(DataInput in) throws IOException {

@@ -8,8 +8,11 @@ import java.util.List;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.core.memory.DataInputDeserializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.runtime.state.VoidNamespace;
@@ -55,8 +58,8 @@ import io.shadowml.jobs.metrics.MetricEvent;
  * timer per deadline. With a bucket that divides the report window, nothing is emitted after its
  * window closed.
  *
- * <p>State per request id is one {@link JoinEntry} (value state {@code join}), so a record costs one
- * state read and at most one write. Savepoints of the previous join (a {@code KeyedCoProcessFunction}
+ * <p>State per request id is one serialized {@link JoinEntry} (value state {@code join}), so a record
+ * costs one state read and at most one write. Savepoints of the previous join (a {@code KeyedCoProcessFunction}
  * up to commit b3a5b4f: value states {@code prediction}, {@code early-label}, {@code joined-until}, one
  * timer per deadline in {@code user-timers}) restore: a request found in those states is moved into its
  * entry when it is next touched, and its old timers still settle it. Those states are read only when the
@@ -73,7 +76,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     private final long horizonMillis;
     private final long bucketMillis;
 
-    private transient ValueState<JoinEntry> entries;
+    /** Per request id, its {@link JoinEntry} serialized. */
+    private transient ValueState<byte[]> entries;
+
+    private transient DataOutputSerializer writeBuffer;
+    private transient DataInputDeserializer readBuffer;
     /** Under an index key, namespace = bucket end: the request ids with a deadline in that bucket. */
     private transient InternalListState<String, Long, String> expiryList;
 
@@ -99,7 +106,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     @Override
     public void open() throws Exception {
         super.open();
-        entries = getRuntimeContext().getState(new ValueStateDescriptor<>("join", JoinEntrySerializer.INSTANCE));
+        entries = getRuntimeContext()
+                .getState(new ValueStateDescriptor<>("join", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        writeBuffer = new DataOutputSerializer(64);
+        readBuffer = new DataInputDeserializer();
         expiryList = (InternalListState<String, Long, String>)
                 getOrCreateKeyedState(LongSerializer.INSTANCE, new ListStateDescriptor<>("expiry-list", Types.STRING));
         legacy = LegacyJoinState.ifRestored(getRuntimeContext(), getKeyedStateBackend());
@@ -296,10 +306,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
 
     /** The current request's entry (an empty one when it has none). */
     private JoinEntry load() throws Exception {
-        JoinEntry e = entries.value();
-        if (e == null) {
-            e = new JoinEntry();
-        }
+        byte[] bytes = entries.value();
+        JoinEntry e = bytes == null ? new JoinEntry() : JoinEntry.fromBytes(bytes, readBuffer);
         if (legacy != null) {
             legacy.moveInto(e);
         }
@@ -310,7 +318,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         if (e.isEmpty()) {
             entries.clear();
         } else {
-            entries.update(e);
+            entries.update(e.toBytes(writeBuffer));
         }
     }
 
