@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -78,7 +76,8 @@ public final class LocalDemo {
         System.out.printf(
                 "shadowml demo: scenario %s%s, %d requests%n", o.scenario, o.drift ? " (drift)" : "", events.size());
 
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+        try (CheckpointDirectory checkpoints = CheckpointDirectory.create();
+                EmbeddedKafka kafka = EmbeddedKafka.start()) {
             for (String t : List.of("requests", "labels")) {
                 kafka.createTopic(t, 2);
             }
@@ -88,7 +87,7 @@ public final class LocalDemo {
             Dashboard dashboard = Dashboard.start(
                     kafka.bootstrapServers(), "reports", "verdicts", "scored-events", "dead-letters", o.dashboardPort);
             try (dashboard) {
-                return runJob(o, kafka, dashboard, events, work, root, experiment);
+                return runJob(o, kafka, dashboard, checkpoints, events, work, root, experiment);
             }
         } catch (IllegalStateException e) {
             if (o.follow && e.getMessage() != null && e.getMessage().contains("Shutdown in progress")) {
@@ -102,6 +101,7 @@ public final class LocalDemo {
             DemoOptions o,
             EmbeddedKafka kafka,
             Dashboard dashboard,
+            CheckpointDirectory checkpoints,
             List<LabelledRequest> events,
             Path work,
             Path root,
@@ -113,12 +113,8 @@ public final class LocalDemo {
             ShadowJobConfig cfg = ShadowJobConfig.load(config);
 
             int uiPort = freePort(o.uiPort);
-            Configuration flinkConf = new Configuration();
-            flinkConf.set(RestOptions.PORT, uiPort);
-            flinkConf.set(RestOptions.ADDRESS, "localhost");
-            flinkConf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flinkConf);
-            env.setParallelism(2);
+            StreamExecutionEnvironment env =
+                    DemoFlinkConfig.environment(DemoFlinkConfig.configuration(uiPort, checkpoints.path()));
             ShadowJob.enableCheckpointing(env, cfg);
             new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
                     .build(env);
@@ -130,6 +126,7 @@ public final class LocalDemo {
             System.out.printf("Flink web UI:  http://localhost:%d%n", uiPort);
             System.out.printf("Dashboard:     %s%n", dashboard.url());
             System.out.printf("Job config:    %s%n", config);
+            System.out.printf("Checkpoints:   %s (deleted on exit)%n", checkpoints.path());
             System.out.printf(
                     "Replay:        %s .. %s compressed %.0fx into %.0f s (labels days later arrive seconds later)%n",
                     Instant.ofEpochMilli(replay.firstTime),
@@ -147,67 +144,90 @@ public final class LocalDemo {
             replayThread.start();
 
             CountDownLatch interrupted = new CountDownLatch(1);
-            // On Ctrl-C the JVM halts once the shutdown hooks return: this one holds it until the job
-            // is drained and the summary printed (or a minute has passed).
-            Thread hook = new Thread(() -> {
-                interrupted.countDown();
-                try {
-                    finished.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            // On Ctrl-C the JVM halts once the shutdown hooks return. The checkpoint directory's hook
+            // first stops the job, then deletes the directory: with --follow it holds the JVM until the
+            // job is drained and the summary printed (or a minute has passed), otherwise it cancels the job.
+            checkpoints.beforeShutdownDelete(() -> {
+                if (o.follow) {
+                    interrupted.countDown();
+                    try {
+                        finished.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                } else {
+                    cancel(job);
                 }
             });
-            if (o.follow) {
-                Runtime.getRuntime().addShutdownHook(hook);
-            }
-            while (!replay.done || (o.follow && !interrupted.await(0, TimeUnit.MILLISECONDS))) {
-                if (interrupted.await(2, TimeUnit.SECONDS)) {
-                    break;
+            try {
+                while (!replay.done || (o.follow && !interrupted.await(0, TimeUnit.MILLISECONDS))) {
+                    if (interrupted.await(2, TimeUnit.SECONDS)) {
+                        break;
+                    }
+                    System.out.println(SummaryTable.progressLine(
+                            (System.currentTimeMillis() - start) / 1000.0,
+                            replay,
+                            watcher.latestCumulative,
+                            watcher.verdicts()));
+                    if (job.getJobStatus().get().isGloballyTerminalState()) {
+                        System.err.println("the job stopped unexpectedly: "
+                                + job.getJobStatus().get());
+                        return 1;
+                    }
                 }
-                System.out.println(SummaryTable.progressLine(
-                        (System.currentTimeMillis() - start) / 1000.0,
-                        replay,
-                        watcher.latestCumulative,
-                        watcher.verdicts()));
-                if (job.getJobStatus().get().isGloballyTerminalState()) {
-                    System.err.println("the job stopped unexpectedly: "
-                            + job.getJobStatus().get());
+                replayThread.interrupt();
+
+                // Drain: advance event time to the end so every pending label horizon and window closes,
+                // and commit the last reports with the savepoint.
+                System.out.println("Scenario replayed; stopping the job with a draining savepoint ...");
+                job.stopWithSavepoint(
+                                true, work.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                        .get(2, TimeUnit.MINUTES);
+                job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
+                // Nothing writes checkpoints any more.
+                checkpoints.beforeShutdownDelete(() -> {});
+                checkpoints.close();
+                watcher.close();
+
+                ComparisonReport last = null;
+                for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(cfg.reportsTopic, true, Duration.ofSeconds(30))) {
+                    ComparisonReport report = AvroCodec.decode(r.value(), ComparisonReport.class);
+                    if (report.getWindowKind() == WindowKind.CUMULATIVE
+                            && (last == null || !report.getWindowEnd().isBefore(last.getWindowEnd()))) {
+                        last = report;
+                    }
+                }
+                watcherThread.join(2_000);
+                if (last == null) {
+                    System.err.println("no report was produced");
                     return 1;
                 }
-            }
-            replayThread.interrupt();
-
-            // Drain: advance event time to the end so every pending label horizon and window closes,
-            // and commit the last reports with the savepoint.
-            System.out.println("Scenario replayed; stopping the job with a draining savepoint ...");
-            job.stopWithSavepoint(true, work.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-                    .get(2, TimeUnit.MINUTES);
-            job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
-            watcher.close();
-
-            ComparisonReport last = null;
-            for (ConsumerRecord<byte[], byte[]> r : kafka.readAll(cfg.reportsTopic, true, Duration.ofSeconds(30))) {
-                ComparisonReport report = AvroCodec.decode(r.value(), ComparisonReport.class);
-                if (report.getWindowKind() == WindowKind.CUMULATIVE
-                        && (last == null || !report.getWindowEnd().isBefore(last.getWindowEnd()))) {
-                    last = report;
+                System.out.println();
+                System.out.println(SummaryTable.render(last, watcher.verdicts()));
+                if (!o.linger.isZero()) {
+                    System.out.printf("Dashboard stays up for %d s: %s%n", o.linger.toSeconds(), dashboard.url());
+                    Thread.sleep(o.linger.toMillis());
                 }
+                return 0;
+            } finally {
+                // After a failure the job may still run and write checkpoints.
+                cancel(job);
             }
-            watcherThread.join(2_000);
-            if (last == null) {
-                System.err.println("no report was produced");
-                return 1;
+        }
+    }
+
+    /** Cancels the job unless it has stopped, and waits (up to a minute) until it has. */
+    private static void cancel(JobClient job) {
+        if (job.getJobExecutionResult().isDone()) {
+            return;
+        }
+        try {
+            if (!job.getJobStatus().get(10, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                job.cancel().get(30, TimeUnit.SECONDS);
+                job.getJobExecutionResult().get(30, TimeUnit.SECONDS);
             }
-            System.out.println();
-            System.out.println(SummaryTable.render(last, watcher.verdicts()));
-            if (o.follow && interrupted.getCount() > 0) {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            }
-            if (!o.linger.isZero()) {
-                System.out.printf("Dashboard stays up for %d s: %s%n", o.linger.toSeconds(), dashboard.url());
-                Thread.sleep(o.linger.toMillis());
-            }
-            return 0;
+        } catch (Exception stoppedOrUnreachable) {
+            // a cancelled job's result is an exception; a MiniCluster that is gone has stopped the job too
         }
     }
 
