@@ -88,8 +88,15 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     private transient InternalTimerService<VoidNamespace> bucketTimers;
     /** Index key of each key group. */
     private transient String[] indexKeys;
-    /** Per key group, the bucket end whose timer was registered last: saves a timer lookup per request. */
-    private transient long[] lastBucketTimer;
+    /**
+     * Per key group, the bucket ends whose timers were registered recently ({@link #RECENT_TIMERS} slots,
+     * overwritten in turn): saves the timer service's lookup for nearly every request.
+     */
+    private transient long[][] recentBucketTimers;
+
+    private transient int[] nextRecentSlot;
+
+    private static final int RECENT_TIMERS = 8;
 
     private transient Counter duplicateRequests;
 
@@ -138,8 +145,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
                 });
         int keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
         indexKeys = indexKeys(keyGroups);
-        lastBucketTimer = new long[keyGroups];
-        Arrays.fill(lastBucketTimer, Long.MIN_VALUE);
+        recentBucketTimers = new long[keyGroups][RECENT_TIMERS];
+        for (long[] recent : recentBucketTimers) {
+            Arrays.fill(recent, Long.MIN_VALUE);
+        }
+        nextRecentSlot = new int[keyGroups];
         duplicateRequests =
                 getMetricGroup().addGroup("experiment", experimentId).counter("duplicate_requests");
     }
@@ -274,9 +284,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         setCurrentKey(indexKey);
         expiryList.setCurrentNamespace(bucketEnd);
         expiryList.clear();
-        int group = KeyGroupRangeAssignment.assignToKeyGroup(indexKey, indexKeys.length);
-        if (lastBucketTimer[group] == bucketEnd) {
-            lastBucketTimer[group] = Long.MIN_VALUE;
+        long[] recent = recentBucketTimers[KeyGroupRangeAssignment.assignToKeyGroup(indexKey, indexKeys.length)];
+        for (int i = 0; i < RECENT_TIMERS; i++) {
+            if (recent[i] == bucketEnd) {
+                recent[i] = Long.MIN_VALUE; // fired: a later deadline in this bucket needs a new timer
+            }
         }
     }
 
@@ -289,11 +301,21 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         setCurrentKey(indexKey);
         expiryList.setCurrentNamespace(bucketEnd);
         expiryList.add(requestId);
-        if (lastBucketTimer[group] != bucketEnd) {
+        if (!recentlyRegistered(group, bucketEnd)) {
             bucketTimers.registerEventTimeTimer(VoidNamespace.INSTANCE, bucketEnd);
-            lastBucketTimer[group] = bucketEnd;
+            recentBucketTimers[group][nextRecentSlot[group]] = bucketEnd;
+            nextRecentSlot[group] = (nextRecentSlot[group] + 1) % RECENT_TIMERS;
         }
         setCurrentKey(requestId);
+    }
+
+    private boolean recentlyRegistered(int group, long bucketEnd) {
+        for (long registered : recentBucketTimers[group]) {
+            if (registered == bucketEnd) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The last millisecond of the bucket holding {@code t}. */
