@@ -23,6 +23,7 @@ import org.apache.flink.streaming.api.operators.InternalTimer;
 import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
+import org.apache.flink.streaming.api.operators.sorted.state.BatchExecutionKeyedStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -86,6 +87,13 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
 
     private transient LegacyJoinState legacy;
     private transient InternalTimerService<VoidNamespace> bucketTimers;
+    private transient InternalTimerService<VoidNamespace> requestTimers;
+    /**
+     * BATCH execution (backtests): keys arrive one after another, state and timers exist for the current
+     * key only and its timers fire when the next key starts, so switching to an index key is not possible
+     * and not needed: each deadline is a timer of its request, as cheap as it gets there.
+     */
+    private transient boolean perRequestTimers;
     /** Index key of each key group. */
     private transient String[] indexKeys;
     /**
@@ -119,9 +127,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         readBuffer = new DataInputDeserializer();
         expiryList = (InternalListState<String, Long, String>)
                 getOrCreateKeyedState(LongSerializer.INSTANCE, new ListStateDescriptor<>("expiry-list", Types.STRING));
-        legacy = LegacyJoinState.ifRestored(getRuntimeContext(), getKeyedStateBackend());
+        perRequestTimers = getKeyedStateBackend() instanceof BatchExecutionKeyedStateBackend;
+        // BATCH execution never restores state.
+        legacy = perRequestTimers ? null : LegacyJoinState.ifRestored(getRuntimeContext(), getKeyedStateBackend());
         // The previous join's per-request timers, restored from its savepoints: each settles its request.
-        getInternalTimerService(
+        // Also every deadline's timer in BATCH execution (see perRequestTimers).
+        requestTimers = getInternalTimerService(
                 "user-timers", VoidNamespaceSerializer.INSTANCE, new Triggerable<String, VoidNamespace>() {
                     @Override
                     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
@@ -294,6 +305,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
 
     /** Lists the current request id for settling when the watermark reaches the end of {@code deadline}'s bucket. */
     private void schedule(long deadline) throws Exception {
+        if (perRequestTimers) {
+            requestTimers.registerEventTimeTimer(VoidNamespace.INSTANCE, deadline);
+            return;
+        }
         long bucketEnd = bucketEnd(deadline);
         String requestId = currentRequestId();
         int group = KeyGroupRangeAssignment.assignToKeyGroup(requestId, indexKeys.length);
