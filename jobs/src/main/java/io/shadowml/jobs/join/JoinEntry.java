@@ -40,23 +40,6 @@ public final class JoinEntry {
         return prediction == null && label == null && joinedUntil == null;
     }
 
-    public JoinEntry copy() {
-        JoinEntry c = new JoinEntry();
-        if (prediction != null) {
-            PendingPrediction p = prediction;
-            c.prediction = new PendingPrediction(
-                    p.eventTime,
-                    p.outputs == null ? null : p.outputs.clone(),
-                    p.errorMask,
-                    p.segments == null ? null : p.segments.clone());
-        }
-        if (label != null) {
-            c.label = new EarlyLabel(label.labelTime, label.value);
-        }
-        c.joinedUntil = joinedUntil;
-        return c;
-    }
-
     public void writeTo(DataOutput out) throws IOException {
         PendingPrediction p = prediction;
         int flags = (p != null ? PREDICTION : 0)
