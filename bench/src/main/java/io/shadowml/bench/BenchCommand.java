@@ -59,10 +59,10 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
 
     @Option(
             names = "--events",
-            required = true,
             paramLabel = "N",
-            description = "requests to generate; about 87%% (fraud) / 86%% (fashion) of them get a label")
-    int events;
+            description = "requests to generate; about 87%% (fraud) / 86%% (fashion) of them get a label. Required,"
+                    + " except with --freshness RATE")
+    Integer events;
 
     @Option(
             names = "--state",
@@ -108,10 +108,42 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
     Path json;
 
     @Option(
+            names = "--state-size",
+            description = "instead of throughput: write --events requests and no labels, run the whole job unbounded"
+                    + " until its join holds all of them, take a full checkpoint and print the join's checkpointed"
+                    + " state per pending request")
+    boolean stateSize;
+
+    @Option(
+            names = "--freshness",
+            arity = "0..1",
+            fallbackValue = HALF,
+            paramLabel = "RATE",
+            description = "also measure freshness: the whole job unbounded, requests (and labels) sent live at RATE"
+                    + " per second, latency from a request's append to its scored event's append (p50/p90/p99/max)."
+                    + " Without RATE: after the throughput runs, at half the median whole-job rate; with RATE:"
+                    + " freshness only")
+    String freshness;
+
+    @Option(
+            names = "--freshness-duration",
+            paramLabel = "DURATION",
+            description = "how long requests are sent for --freshness, warm-up included (default 60s)")
+    Duration freshnessDuration = Duration.ofSeconds(60);
+
+    @Option(
+            names = "--freshness-warmup",
+            paramLabel = "DURATION",
+            description = "the first requests of --freshness left out of the figures (default 10s)")
+    Duration freshnessWarmup = Duration.ofSeconds(10);
+
+    @Option(
             names = {"-h", "--help"},
             usageHelp = true,
             description = "print this help and exit")
     boolean help;
+
+    private static final String HALF = "half";
 
     private final PrintStream out;
 
@@ -137,7 +169,23 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
 
     @Override
     public Integer call() throws Exception {
-        atLeast("--events", events, 1);
+        Double freshnessRate = freshnessRate();
+        if (events == null && (freshness == null || freshnessRate == null)) {
+            throw new ParameterException(
+                    spec.commandLine(), "Missing required option: '--events=N' (optional only with --freshness RATE)");
+        }
+        if (events != null) {
+            atLeast("--events", events, 1);
+        }
+        if (stateSize && freshness != null) {
+            throw new ParameterException(spec.commandLine(), "options --state-size and --freshness exclude each other");
+        }
+        positive("--freshness-duration", freshnessDuration);
+        positive("--freshness-warmup", freshnessWarmup);
+        if (freshness != null && freshnessWarmup.compareTo(freshnessDuration) >= 0) {
+            throw new ParameterException(
+                    spec.commandLine(), "option --freshness-warmup must be shorter than --freshness-duration");
+        }
         atLeast("--parallelism", parallelism, 1);
         atLeast("--runs", runs, 1);
         if (batchSize != null) {
@@ -146,9 +194,8 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         if (warmupEvents != null) {
             atLeast("--warmup-events", warmupEvents, 0);
         }
-        if (checkpointInterval != null && (checkpointInterval.isZero() || checkpointInterval.isNegative())) {
-            throw new ParameterException(
-                    spec.commandLine(), "option --checkpoint-interval must be positive, was " + checkpointInterval);
+        if (checkpointInterval != null) {
+            positive("--checkpoint-interval", checkpointInterval);
         }
         if (json != null
                 && json.toAbsolutePath().getParent() != null
@@ -158,13 +205,36 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                     "option --json: folder " + json.toAbsolutePath().getParent() + " does not exist");
         }
         try {
-            bench();
+            bench(freshnessRate);
             return 0;
         } catch (Verification.Failed e) {
             PrintWriter err = spec.commandLine().getErr();
             err.println("bench: " + e.getMessage());
             err.flush();
             return ToolCommandLine.FAILED;
+        }
+    }
+
+    /** The explicit rate of {@code --freshness RATE}, or null (no --freshness, or --freshness without a rate). */
+    private Double freshnessRate() {
+        if (freshness == null || freshness.equals(HALF)) {
+            return null;
+        }
+        try {
+            double rate = Double.parseDouble(freshness);
+            if (rate > 0 && Double.isFinite(rate)) {
+                return rate;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ParameterException(
+                spec.commandLine(), "option --freshness: '" + freshness + "' is not a positive rate (requests/s)");
+    }
+
+    private void positive(String option, Duration value) {
+        if (value.isZero() || value.isNegative()) {
+            throw new ParameterException(spec.commandLine(), "option " + option + " must be positive, was " + value);
         }
     }
 
@@ -175,11 +245,38 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         }
     }
 
-    private void bench() throws Exception {
+    private void bench(Double freshnessRate) throws Exception {
         Path root = ScenarioData.repoRoot();
         BenchConfig config = BenchConfig.load(root);
         int batch = batchSize != null ? batchSize : config.shippedBatchSize();
         Duration interval = checkpointInterval != null ? checkpointInterval : config.shippedCheckpointInterval();
+        BenchData data = new BenchData(scenario, scenario.rows(root), config.labelHorizon());
+        Path work = Files.createTempDirectory("shadowml-bench");
+        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+            BenchRun.Cluster cluster = new BenchRun.Cluster(parallelism, state, interval, work);
+            if (stateSize) {
+                stateSize(kafka, config, data, cluster, batch);
+            } else {
+                Double rate = freshnessRate;
+                if (rate == null) {
+                    BenchReport report = throughput(kafka, config, data, cluster, batch);
+                    rate = freshness == null
+                            ? null
+                            : report.stats(Variant.wholeJob(batch)).median() / 2;
+                }
+                if (rate != null) {
+                    freshness(kafka, config, data, cluster, batch, rate, freshnessRate == null);
+                }
+            }
+            out.flush();
+        } finally {
+            FileUtils.deleteDirectoryQuietly(work.toFile());
+        }
+    }
+
+    private BenchReport throughput(
+            EmbeddedKafka kafka, BenchConfig config, BenchData data, BenchRun.Cluster cluster, int batch)
+            throws Exception {
         int warmup = warmupEvents != null ? warmupEvents : Math.min(20_000, events / 10);
         LinkedHashSet<Variant> plan = new LinkedHashSet<>(List.of(Variant.ceiling(), Variant.wholeJob(batch)));
         if (compareBatch1) {
@@ -198,53 +295,112 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                 compareBatch1 && batch != 1 ? " and 1" : "",
                 runs,
                 runs == 1 ? "" : "s",
-                DurationParser.format(interval));
+                DurationParser.format(cluster.checkpointInterval()));
 
-        BenchData data = new BenchData(scenario, scenario.rows(root), config.labelHorizon());
-        Path work = Files.createTempDirectory("shadowml-bench");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-            BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
-            out.printf(
-                    Locale.ROOT,
-                    "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
-                    kafka.bootstrapServers(),
-                    measured.requests(),
-                    measured.labels(),
-                    measured.seconds());
-            BenchRun bench =
-                    new BenchRun(kafka, config, scenario, new BenchRun.Cluster(parallelism, state, interval, work));
-            if (warmup > 0) {
-                BenchData.Written w = data.write(kafka, warmup, parallelism, "warmup-requests", "warmup-labels");
-                for (Variant v : variants) {
-                    BenchRun.Result r = bench.run(v, w, "warmup-" + v.id());
-                    out.printf(
-                            Locale.ROOT,
-                            "%-11s %-21s %7.1f s (%,d requests, not counted)  verified: %s%n",
-                            "warm-up",
-                            v.label(),
-                            r.seconds(),
-                            r.requests(),
-                            r.verified());
-                }
+        BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
+        out.printf(
+                Locale.ROOT,
+                "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
+                kafka.bootstrapServers(),
+                measured.requests(),
+                measured.labels(),
+                measured.seconds());
+        BenchRun bench = new BenchRun(kafka, config, scenario, cluster);
+        if (warmup > 0) {
+            BenchData.Written w = data.write(kafka, warmup, parallelism, "warmup-requests", "warmup-labels");
+            for (Variant v : variants) {
+                BenchRun.Result r = bench.run(v, w, "warmup-" + v.id());
+                out.printf(
+                        Locale.ROOT,
+                        "%-11s %-21s %7.1f s (%,d requests, not counted)  verified: %s%n",
+                        "warm-up",
+                        v.label(),
+                        r.seconds(),
+                        r.requests(),
+                        r.verified());
             }
-            BenchReport report = new BenchReport(scenario, state, parallelism, batch, interval, measured);
-            for (int round = 1; round <= runs; round++) {
-                for (Variant v : variants) {
-                    BenchRun.Result r = bench.run(v, measured, "r" + round + "-" + v.id());
-                    report.add(r);
-                    print("round " + round + "/" + runs, r);
-                }
-            }
-            out.println();
-            out.print(report.table());
-            if (json != null) {
-                report.writeJson(json);
-                out.println("JSON: " + json);
-            }
-            out.flush();
-        } finally {
-            FileUtils.deleteDirectoryQuietly(work.toFile());
         }
+        BenchReport report =
+                new BenchReport(scenario, state, parallelism, batch, cluster.checkpointInterval(), measured);
+        for (int round = 1; round <= runs; round++) {
+            for (Variant v : variants) {
+                BenchRun.Result r = bench.run(v, measured, "r" + round + "-" + v.id());
+                report.add(r);
+                print("round " + round + "/" + runs, r);
+            }
+        }
+        out.println();
+        out.print(report.table());
+        if (json != null) {
+            report.writeJson(json);
+            out.println("JSON: " + json);
+        }
+        out.flush();
+        return report;
+    }
+
+    private void stateSize(EmbeddedKafka kafka, BenchConfig config, BenchData data, BenchRun.Cluster cluster, int batch)
+            throws Exception {
+        out.printf(
+                Locale.ROOT,
+                "shadowml bench --state-size: scenario %s, %,d pending requests (no labels), state %s, parallelism"
+                        + " %d%n",
+                scenario,
+                events,
+                state,
+                parallelism);
+        BenchData.Written written = data.write(kafka, events, parallelism, "requests", "labels", false);
+        out.printf(
+                Locale.ROOT,
+                "Kafka broker %s (in-process): %,d requests written in %.1f s%n",
+                kafka.bootstrapServers(),
+                written.requests(),
+                written.seconds());
+        StateSize.Result r =
+                StateSize.measure(kafka, config, scenario, cluster, written, batch, Duration.ofMinutes(30));
+        out.printf(
+                Locale.ROOT,
+                "join-labels received all %,d scored requests %.1f s after the job was running; full checkpoint:"
+                        + " join-labels state %,d bytes (checkpointed %,d), whole job %,d bytes%n%n",
+                r.pending(),
+                r.secondsToScore(),
+                r.joinStateBytes(),
+                r.joinCheckpointedBytes(),
+                r.jobStateBytes());
+        out.print(r.table());
+    }
+
+    private void freshness(
+            EmbeddedKafka kafka,
+            BenchConfig config,
+            BenchData data,
+            BenchRun.Cluster cluster,
+            int batch,
+            double rate,
+            boolean halfOfMeasured)
+            throws Exception {
+        out.printf(
+                Locale.ROOT,
+                "%nshadowml bench --freshness: scenario %s, %,.0f requests/s%s for %s (the first %s not counted),"
+                        + " labels %d s after their requests, state %s, parallelism %d, every scored event written%n",
+                scenario,
+                rate,
+                halfOfMeasured ? " (half the median whole-job rate above)" : "",
+                DurationParser.format(freshnessDuration),
+                DurationParser.format(freshnessWarmup),
+                Freshness.LABEL_DELAY_SECONDS,
+                state,
+                parallelism);
+        Freshness.Result r = Freshness.measure(
+                kafka, config, scenario, cluster, data, batch, rate, freshnessDuration, freshnessWarmup);
+        out.printf(
+                Locale.ROOT,
+                "%,d requests sent at %,.0f/s, every one scored; latency from the request's append to its scored"
+                        + " event's append (broker LogAppendTime), over the %,d after the warm-up:%n%n",
+                r.written(),
+                r.achievedRate(),
+                r.measured());
+        out.print(r.table());
     }
 
     private void print(String when, BenchRun.Result r) {

@@ -86,6 +86,23 @@ final class BenchConfig {
             int batchSize,
             Duration checkpointInterval)
             throws IOException {
+        return write(file, scenario, bootstrap, topics, run, batchSize, checkpointInterval, null);
+    }
+
+    /**
+     * {@link #write(Path, Scenario, String, Topics, String, int, Duration)} with {@code
+     * scored_events_sample_rate} set to {@code scoredEventsSampleRate} (null: the shipped value).
+     */
+    ShadowJobConfig write(
+            Path file,
+            Scenario scenario,
+            String bootstrap,
+            Topics topics,
+            String run,
+            int batchSize,
+            Duration checkpointInterval,
+            Double scoredEventsSampleRate)
+            throws IOException {
         ObjectNode c = shippedTree.deepCopy();
         c.put("experiment_id", "bench-" + scenario);
 
@@ -114,6 +131,9 @@ final class BenchConfig {
         scenario.segmentFields.forEach(segments::add);
         ((ObjectNode) c.get("batching")).put("max_size", batchSize);
         c.put("checkpoint_interval", DurationParser.format(checkpointInterval));
+        if (scoredEventsSampleRate != null) {
+            c.put("scored_events_sample_rate", scoredEventsSampleRate);
+        }
 
         ModelDescriptor.Task task =
                 ModelDescriptor.load(dir.resolve("live/model.json")).task();

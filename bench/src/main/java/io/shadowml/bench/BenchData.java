@@ -78,6 +78,16 @@ final class BenchData {
 
     /** Creates the two topics ({@code partitions} each, kept forever) and writes {@code n} requests and their labels. */
     Written write(EmbeddedKafka kafka, int n, int partitions, String requestsTopic, String labelsTopic) {
+        return write(kafka, n, partitions, requestsTopic, labelsTopic, true);
+    }
+
+    /**
+     * Creates the two topics ({@code partitions} each, kept forever) and writes {@code n} requests, and
+     * their labels only when {@code withLabels} (otherwise the label topic stays empty and every request
+     * stays pending in the join until its horizon).
+     */
+    Written write(
+            EmbeddedKafka kafka, int n, int partitions, String requestsTopic, String labelsTopic, boolean withLabels) {
         long t0 = System.nanoTime();
         Map<String, String> keepForever = Map.of("retention.ms", "-1");
         kafka.createTopic(requestsTopic, partitions, keepForever);
@@ -103,12 +113,9 @@ final class BenchData {
                 int row = i % requests.length;
                 long eventTime = start + i;
                 // The row's request is re-stamped in place and encoded at once: from here on it is bytes.
-                Request r = requests[row];
-                r.setRequestId(id(i));
-                r.setEventTime(Instant.ofEpochMilli(eventTime));
                 producer.send(
-                        new ProducerRecord<>(requestsTopic, null, eventTime, key(i), AvroCodec.encode(r)), failed);
-                if (labelled(i)) {
+                        new ProducerRecord<>(requestsTopic, null, eventTime, key(i), request(i, eventTime)), failed);
+                if (withLabels && labelled(i)) {
                     long relative = eventTime + delay[row] - start;
                     if (relative >= 1L << 32) {
                         throw new IllegalStateException("label times beyond 2^32 ms after the start are not supported");
@@ -121,13 +128,7 @@ final class BenchData {
             for (int k = 0; k < sorted.length && failure.get() == null; k++) {
                 int i = (int) (sorted[k] & Integer.MAX_VALUE);
                 long labelTime = start + (sorted[k] >>> 31);
-                Label label = Label.newBuilder()
-                        .setRequestId(id(i))
-                        .setLabelTime(Instant.ofEpochMilli(labelTime))
-                        .setValue(value[i % value.length])
-                        .build();
-                producer.send(
-                        new ProducerRecord<>(labelsTopic, null, labelTime, key(i), AvroCodec.encode(label)), failed);
+                producer.send(new ProducerRecord<>(labelsTopic, null, labelTime, key(i), label(i, labelTime)), failed);
             }
             producer.flush();
         }
@@ -139,11 +140,46 @@ final class BenchData {
         return new Written(requestsTopic, labelsTopic, n, count, (System.nanoTime() - t0) / 1e9);
     }
 
-    private String id(int i) {
+    /**
+     * Request {@code i} at {@code eventTime}, encoded: its row's request re-stamped in place (not
+     * thread-safe) and encoded at once.
+     */
+    byte[] request(int i, long eventTime) {
+        Request r = requests[i % requests.length];
+        r.setRequestId(id(i));
+        r.setEventTime(Instant.ofEpochMilli(eventTime));
+        return AvroCodec.encode(r);
+    }
+
+    /** The label of request {@code i} (its row's value) at {@code labelTime}, encoded. */
+    byte[] label(int i, long labelTime) {
+        return AvroCodec.encode(Label.newBuilder()
+                .setRequestId(id(i))
+                .setLabelTime(Instant.ofEpochMilli(labelTime))
+                .setValue(value[i % value.length])
+                .build());
+    }
+
+    /** The id of request {@code i}: {@code <scenario>-<i>}. */
+    String id(int i) {
         return scenario + "-" + i;
     }
 
-    private byte[] key(int i) {
+    /** The index {@code i} of a request id {@link #id} made, or -1 when it is not one. */
+    int index(String id) {
+        String prefix = scenario + "-";
+        if (!id.startsWith(prefix)) {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(id.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The Kafka key of request {@code i} and of its label: the request id in UTF-8. */
+    byte[] key(int i) {
         return id(i).getBytes(StandardCharsets.UTF_8);
     }
 }

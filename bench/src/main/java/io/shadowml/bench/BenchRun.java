@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -138,21 +139,8 @@ final class BenchRun {
 
     private Result wholeJob(Variant variant, BenchData.Written data, String run, ShadowJobConfig cfg, Path dir)
             throws Exception {
-        List<String> outputs = List.of(cfg.reportsTopic, cfg.verdictsTopic, cfg.scoredEventsTopic, cfg.deadLetterTopic);
-        for (String topic : outputs) {
-            // Report timestamps are window ends in the scenario's past: kept forever, not aged out.
-            kafka.createTopic(topic, 1, Map.of("retention.ms", "-1"));
-        }
-        Timed t = execute(
-                env -> new ShadowJob(
-                                cfg,
-                                KafkaIO.requestSource(cfg, true),
-                                KafkaIO.labelSource(cfg, true),
-                                KafkaIO.sinks(cfg))
-                        .build(env),
-                cfg,
-                dir,
-                "shadowml bench " + run);
+        List<String> outputs = createOutputs(kafka, cfg, Map.of());
+        Timed t = execute(wholeJob(cfg, true), cfg, dir, "shadowml bench " + run);
         List<ComparisonReport> reports = kafka.readAllUntil(
                 cfg.reportsTopic,
                 true,
@@ -168,6 +156,23 @@ final class BenchRun {
         return new Result(variant, run, data.requests(), t.seconds(), verified);
     }
 
+    /**
+     * Creates the whole job's four output topics (one partition, kept forever: report timestamps are window
+     * ends in the scenario's past), the scored-events topic with {@code scoredConfig} in addition.
+     *
+     * @return their names
+     */
+    static List<String> createOutputs(EmbeddedKafka kafka, ShadowJobConfig cfg, Map<String, String> scoredConfig) {
+        Map<String, String> keep = Map.of("retention.ms", "-1");
+        kafka.createTopic(cfg.reportsTopic, 1, keep);
+        kafka.createTopic(cfg.verdictsTopic, 1, keep);
+        kafka.createTopic(cfg.deadLetterTopic, 1, keep);
+        Map<String, String> scored = new HashMap<>(keep);
+        scored.putAll(scoredConfig);
+        kafka.createTopic(cfg.scoredEventsTopic, 1, scored);
+        return List.of(cfg.reportsTopic, cfg.verdictsTopic, cfg.scoredEventsTopic, cfg.deadLetterTopic);
+    }
+
     /** A finished job: its wall time from submission to finished, and its accumulators. */
     private record Timed(double seconds, JobExecutionResult result) {
         long counter(String name) {
@@ -179,7 +184,26 @@ final class BenchRun {
     /** Builds the pipeline, starts a MiniCluster (not timed), then times the job from submission to finished. */
     private Timed execute(Consumer<StreamExecutionEnvironment> pipeline, ShadowJobConfig cfg, Path dir, String name)
             throws Exception {
-        Configuration conf = flinkConfiguration(dir);
+        Configuration conf = flinkConfiguration(cluster, dir);
+        StreamGraph graph = streamGraph(conf, cluster, cfg, pipeline, name);
+        try (MiniCluster flink = miniCluster(conf, cluster)) {
+            flink.start();
+            long t0 = System.nanoTime();
+            JobID id = flink.submitJob(graph).get().getJobID();
+            JobExecutionResult result =
+                    flink.requestJobResult(id).get().toJobExecutionResult(BenchRun.class.getClassLoader());
+            return new Timed((System.nanoTime() - t0) / 1e9, result);
+        }
+    }
+
+    /** The stream graph of {@code pipeline} at the cluster's parallelism, with the job's own checkpointing. */
+    static StreamGraph streamGraph(
+            Configuration conf,
+            Cluster cluster,
+            ShadowJobConfig cfg,
+            Consumer<StreamExecutionEnvironment> pipeline,
+            String name)
+            throws Exception {
         StreamExecutionEnvironment env = new StreamExecutionEnvironment(conf);
         env.setParallelism(cluster.parallelism());
         ShadowJob.enableCheckpointing(env, cfg);
@@ -187,25 +211,28 @@ final class BenchRun {
         StreamGraph graph = PipelineExecutorUtils.getStreamGraph(env.getStreamGraph(), conf);
         graph.setJobName(name);
         graph.serializeUserDefinedInstances();
+        return graph;
+    }
 
-        MiniClusterConfiguration mc = new MiniClusterConfiguration.Builder()
+    /** A MiniCluster (not started) of one TaskManager with a slot per subtask. */
+    static MiniCluster miniCluster(Configuration conf, Cluster cluster) {
+        return new MiniCluster(new MiniClusterConfiguration.Builder()
                 .setConfiguration(conf)
                 .setNumTaskManagers(1)
                 .setNumSlotsPerTaskManager(cluster.parallelism())
                 .withRandomPorts()
-                .build();
-        try (MiniCluster flink = new MiniCluster(mc)) {
-            flink.start();
-            long t0 = System.nanoTime();
-            JobID id = flink.submitJob(graph).get().getJobID();
-            JobExecutionResult result = flink.requestJobResult(id)
-                    .get()
-                    .toJobExecutionResult(getClass().getClassLoader());
-            return new Timed((System.nanoTime() - t0) / 1e9, result);
-        }
+                .build());
     }
 
-    private Configuration flinkConfiguration(Path dir) throws IOException {
+    /** The whole job as {@link ShadowJob#main} builds it, with bounded or unbounded Kafka sources. */
+    static Consumer<StreamExecutionEnvironment> wholeJob(ShadowJobConfig cfg, boolean bounded) {
+        return env -> new ShadowJob(
+                        cfg, KafkaIO.requestSource(cfg, bounded), KafkaIO.labelSource(cfg, bounded), KafkaIO.sinks(cfg))
+                .build(env);
+    }
+
+    /** The Flink configuration of every run: state backend, checkpoint storage and RocksDB files in {@code dir}. */
+    static Configuration flinkConfiguration(Cluster cluster, Path dir) throws IOException {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, cluster.state().flinkName);
         conf.set(CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");

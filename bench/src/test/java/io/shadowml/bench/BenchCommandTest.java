@@ -152,6 +152,74 @@ class BenchCommandTest {
     }
 
     @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void stateSizeHoldsEveryRequestPendingAndReportsItsBytes() {
+        Run r = run("--scenario", "fraud", "--events", "3000", "--state-size", "--checkpoint-interval", "10m");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("join-labels received all 3,000 scored requests"), r.out());
+        List<String> table = table(r.out());
+        assertEquals(3, table.size(), r.out());
+        assertEquals(
+                List.of(
+                        "scenario",
+                        "state",
+                        "parallelism",
+                        "pending requests",
+                        "join-labels state (bytes)",
+                        "bytes per pending request",
+                        "whole job's state (bytes)"),
+                cells(table.get(0)));
+        List<String> row = cells(table.get(2));
+        assertEquals(List.of("fraud", "heap", "2", "3,000"), row.subList(0, 4));
+        long joinBytes = Long.parseLong(row.get(4).replace(",", ""));
+        assertTrue(joinBytes > 0, row.get(4));
+        assertTrue(Double.parseDouble(row.get(5)) > 0, row.get(5));
+        assertTrue(Long.parseLong(row.get(6).replace(",", "")) >= joinBytes, row.get(6));
+    }
+
+    @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void freshnessAtAGivenRateScoresEveryRequestAndPrintsPercentiles() {
+        Run r = run(
+                "--scenario",
+                "fraud",
+                "--state",
+                "rocksdb",
+                "--freshness",
+                "200",
+                "--freshness-duration",
+                "8s",
+                "--freshness-warmup",
+                "3s");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("1,600 requests sent at "), r.out());
+        assertFalse(r.out().contains("round 1/"), "no throughput runs with an explicit rate: " + r.out());
+        List<String> table = table(r.out());
+        assertEquals(3, table.size(), r.out());
+        assertEquals(
+                List.of(
+                        "scenario",
+                        "state",
+                        "parallelism",
+                        "target req/s",
+                        "sent req/s",
+                        "measured requests",
+                        "p50 ms",
+                        "p90 ms",
+                        "p99 ms",
+                        "max ms"),
+                cells(table.get(0)));
+        List<String> row = cells(table.get(2));
+        assertEquals(List.of("fraud", "rocksdb", "2", "200"), row.subList(0, 4));
+        assertEquals("1,000", row.get(5), "the 600 requests of the first 3 s are left out");
+        long p50 = Long.parseLong(row.get(6));
+        long p90 = Long.parseLong(row.get(7));
+        long p99 = Long.parseLong(row.get(8));
+        long max = Long.parseLong(row.get(9));
+        assertTrue(0 <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max, String.join(" ", row));
+    }
+
+    @Test
     void usageErrorsNameTheOptionAndExitWithTwo() {
         assertUsageError(run("--scenario", "fraud", "--events", "0"), "option --events must be at least 1");
         assertUsageError(run("--scenario", "fraud", "--events", "many"), "--events", "'many'");
@@ -164,6 +232,24 @@ class BenchCommandTest {
         assertUsageError(
                 run("--scenario", "fraud", "--events", "10", "--runs", "0"), "option --runs must be at least 1");
         assertUsageError(run("--events", "10"), "--scenario");
+        assertUsageError(run("--scenario", "fraud"), "'--events=N'");
+        assertUsageError(run("--scenario", "fraud", "--freshness"), "'--events=N'");
+        assertUsageError(run("--scenario", "fraud", "--freshness", "fast"), "option --freshness: 'fast'");
+        assertUsageError(run("--scenario", "fraud", "--freshness", "0"), "option --freshness: '0'");
+        assertUsageError(
+                run("--scenario", "fraud", "--events", "10", "--state-size", "--freshness", "100"),
+                "--state-size and --freshness");
+        assertUsageError(
+                run(
+                        "--scenario",
+                        "fraud",
+                        "--freshness",
+                        "100",
+                        "--freshness-duration",
+                        "5s",
+                        "--freshness-warmup",
+                        "5s"),
+                "option --freshness-warmup must be shorter");
         assertUsageError(
                 run(
                         "--scenario",
