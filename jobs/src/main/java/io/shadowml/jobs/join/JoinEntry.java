@@ -9,6 +9,8 @@ import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.types.StringValue;
 
+import io.shadowml.jobs.serialization.VarInts;
+
 /**
  * Everything the label join keeps for one request id, in one state value, so that a record costs one
  * state read and at most one write: the prediction while it waits for its label, a label that arrived
@@ -48,26 +50,26 @@ public final class JoinEntry {
                 | (p != null && p.segments != null ? SEGMENTS : 0);
         out.writeByte(flags);
         if (p != null) {
-            writeVarLong(out, zigZag(p.eventTime));
+            VarInts.writeVarLong(out, zigZag(p.eventTime));
             float[] outputs = p.outputs == null ? new float[0] : p.outputs;
-            writeVarLong(out, outputs.length);
+            VarInts.writeVarLong(out, outputs.length);
             for (float v : outputs) {
                 out.writeFloat(v);
             }
-            writeVarLong(out, p.errorMask);
+            VarInts.writeVarLong(out, p.errorMask);
             if (p.segments != null) {
-                writeVarLong(out, p.segments.length);
+                VarInts.writeVarLong(out, p.segments.length);
                 for (String s : p.segments) {
                     StringValue.writeString(s, out);
                 }
             }
         }
         if (label != null) {
-            writeVarLong(out, zigZag(label.labelTime));
+            VarInts.writeVarLong(out, zigZag(label.labelTime));
             out.writeDouble(label.value);
         }
         if (joinedUntil != null) {
-            writeVarLong(out, zigZag(joinedUntil));
+            VarInts.writeVarLong(out, zigZag(joinedUntil));
         }
     }
 
@@ -91,14 +93,14 @@ public final class JoinEntry {
         JoinEntry e = new JoinEntry();
         if ((flags & PREDICTION) != 0) {
             PendingPrediction p = new PendingPrediction();
-            p.eventTime = unZigZag(readVarLong(in));
-            p.outputs = new float[checkedLength(readVarLong(in))];
+            p.eventTime = unZigZag(VarInts.readVarLong(in));
+            p.outputs = new float[checkedLength(VarInts.readVarLong(in))];
             for (int i = 0; i < p.outputs.length; i++) {
                 p.outputs[i] = in.readFloat();
             }
-            p.errorMask = readVarLong(in);
+            p.errorMask = VarInts.readVarLong(in);
             if ((flags & SEGMENTS) != 0) {
-                p.segments = new String[checkedLength(readVarLong(in))];
+                p.segments = new String[checkedLength(VarInts.readVarLong(in))];
                 for (int i = 0; i < p.segments.length; i++) {
                     p.segments[i] = StringValue.readString(in);
                 }
@@ -106,11 +108,11 @@ public final class JoinEntry {
             e.prediction = p;
         }
         if ((flags & LABEL) != 0) {
-            long time = unZigZag(readVarLong(in));
+            long time = unZigZag(VarInts.readVarLong(in));
             e.label = new EarlyLabel(time, in.readDouble());
         }
         if ((flags & JOINED) != 0) {
-            e.joinedUntil = unZigZag(readVarLong(in));
+            e.joinedUntil = unZigZag(VarInts.readVarLong(in));
         }
         return e;
     }
@@ -128,26 +130,6 @@ public final class JoinEntry {
 
     private static long unZigZag(long v) {
         return (v >>> 1) ^ -(v & 1);
-    }
-
-    private static void writeVarLong(DataOutput out, long v) throws IOException {
-        while ((v & ~0x7FL) != 0) {
-            out.writeByte((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.writeByte((int) v);
-    }
-
-    private static long readVarLong(DataInput in) throws IOException {
-        long v = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            int b = in.readUnsignedByte();
-            v |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return v;
-            }
-        }
-        throw new IOException("corrupt join entry: varint longer than 10 bytes");
     }
 
     @Override

@@ -4,6 +4,8 @@ import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 
+import io.shadowml.jobs.serialization.VarInts;
+
 /** Package-private helpers for the compact binary formats of the accumulators. */
 final class MetricsIO {
 
@@ -11,23 +13,11 @@ final class MetricsIO {
 
     /** Unsigned LEB128 varint; {@code v} must be non-negative. */
     static void writeVarLong(DataOutput out, long v) throws IOException {
-        while ((v & ~0x7FL) != 0) {
-            out.writeByte((int) ((v & 0x7F) | 0x80));
-            v >>>= 7;
-        }
-        out.writeByte((int) v);
+        VarInts.writeVarLong(out, v);
     }
 
     static long readVarLong(DataInput in) throws IOException {
-        long result = 0;
-        for (int shift = 0; shift < 64; shift += 7) {
-            int b = in.readUnsignedByte();
-            result |= (long) (b & 0x7F) << shift;
-            if ((b & 0x80) == 0) {
-                return result;
-            }
-        }
-        throw new IOException("malformed varint (more than 10 bytes)");
+        return VarInts.readVarLong(in);
     }
 
     static long readNonNegativeVarLong(DataInput in, String what) throws IOException {
