@@ -2,6 +2,7 @@ package io.shadowml.bench;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -143,6 +144,27 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
             description = "print this help and exit")
     boolean help;
 
+    @Option(
+            names = "--cluster",
+            paramLabel = "URL",
+            description = "instead of MiniClusters: submit the whole job (the job jar, ShadowJob.main) to the running"
+                    + " standalone Flink cluster whose REST API is URL (deploy/local: http://127.0.0.1:18081), time it"
+                    + " until its join received every request and label, then cancel it")
+    URI cluster;
+
+    @Option(
+            names = "--cluster-metrics",
+            paramLabel = "URL",
+            description =
+                    "the Prometheus endpoint of the cluster's TaskManager (default http://127.0.0.1:9250/metrics)")
+    URI clusterMetrics = URI.create("http://127.0.0.1:9250/metrics");
+
+    @Option(
+            names = "--job-jar",
+            paramLabel = "FILE",
+            description = "the job jar --cluster submits (default: the one jobs/target/shadowml-jobs-*-job.jar)")
+    Path jobJar;
+
     private static final String HALF = "half";
 
     private final PrintStream out;
@@ -176,6 +198,10 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         }
         if (events != null) {
             atLeast("--events", events, 1);
+        }
+        if (cluster != null && (stateSize || freshness != null || compareBatch1)) {
+            throw new ParameterException(
+                    spec.commandLine(), "option --cluster excludes --state-size, --freshness and --compare-batch-1");
         }
         if (stateSize && freshness != null) {
             throw new ParameterException(spec.commandLine(), "options --state-size and --freshness exclude each other");
@@ -254,7 +280,9 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         Path work = Files.createTempDirectory("shadowml-bench");
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             BenchRun.Cluster cluster = new BenchRun.Cluster(parallelism, state, interval, work);
-            if (stateSize) {
+            if (this.cluster != null) {
+                onCluster(kafka, config, data, root, interval);
+            } else if (stateSize) {
                 stateSize(kafka, config, data, cluster, batch);
             } else {
                 Double rate = freshnessRate;
@@ -337,6 +365,78 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         }
         out.flush();
         return report;
+    }
+
+    private void onCluster(EmbeddedKafka kafka, BenchConfig config, BenchData data, Path root, Duration interval)
+            throws Exception {
+        Path jar = jobJar != null ? jobJar : ClusterRun.defaultJobJar(root);
+        int warmup = warmupEvents != null ? warmupEvents : Math.min(20_000, events / 10);
+        out.printf(
+                Locale.ROOT,
+                "shadowml bench --cluster %s: scenario %s, %,d requests, parallelism %d, %d run%s, checkpoint interval"
+                        + " %s, the cluster's state backend; job jar %s%n",
+                cluster,
+                scenario,
+                events,
+                parallelism,
+                runs,
+                runs == 1 ? "" : "s",
+                DurationParser.format(interval),
+                jar);
+        BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
+        out.printf(
+                Locale.ROOT,
+                "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
+                kafka.bootstrapServers(),
+                measured.requests(),
+                measured.labels(),
+                measured.seconds());
+        Path work = Files.createTempDirectory("shadowml-bench-cluster");
+        List<Double> rates = new ArrayList<>();
+        try (ClusterRun c =
+                new ClusterRun(cluster, clusterMetrics, jar, kafka, config, scenario, parallelism, interval, work)) {
+            Duration timeout = Duration.ofMinutes(30);
+            if (warmup > 0) {
+                BenchData.Written w = data.write(kafka, warmup, parallelism, "warmup-requests", "warmup-labels");
+                ClusterRun.Result r = c.run(w, "warmup-cluster-p" + parallelism, timeout);
+                out.printf(
+                        Locale.ROOT,
+                        "%-11s %7.1f s (%,d requests, not counted)  verified: join-labels received %,d + %,d%n",
+                        "warm-up",
+                        r.seconds(),
+                        r.requests(),
+                        r.requests(),
+                        r.labels());
+            }
+            for (int round = 1; round <= runs; round++) {
+                ClusterRun.Result r = c.run(measured, "r" + round + "-cluster-p" + parallelism, timeout);
+                rates.add(r.requestsPerSecond());
+                out.printf(
+                        Locale.ROOT,
+                        "%-11s %7.1f s %,11.0f req/s  verified: join-labels received %,d requests + %,d labels (job"
+                                + " %s)%n",
+                        "round " + round + "/" + runs,
+                        r.seconds(),
+                        r.requestsPerSecond(),
+                        r.requests(),
+                        r.labels(),
+                        r.jobId());
+                out.flush();
+            }
+        } finally {
+            FileUtils.deleteDirectoryQuietly(work.toFile());
+        }
+        BenchReport.Stats s = BenchReport.Stats.of(rates);
+        out.printf(
+                Locale.ROOT,
+                "%n| scenario | cluster | parallelism | submission to all joined, req/s (min / median / max) |%n"
+                        + "|---|---|---:|---:|%n| %s | %s | %d | %,.0f / %,.0f / %,.0f |%n",
+                scenario,
+                cluster,
+                parallelism,
+                s.min(),
+                s.median(),
+                s.max());
     }
 
     private void stateSize(EmbeddedKafka kafka, BenchConfig config, BenchData data, BenchRun.Cluster cluster, int batch)

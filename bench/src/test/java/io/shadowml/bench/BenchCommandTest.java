@@ -237,6 +237,9 @@ class BenchCommandTest {
         assertUsageError(run("--scenario", "fraud", "--freshness", "fast"), "option --freshness: 'fast'");
         assertUsageError(run("--scenario", "fraud", "--freshness", "0"), "option --freshness: '0'");
         assertUsageError(
+                run("--scenario", "fraud", "--events", "10", "--cluster", "http://127.0.0.1:1", "--state-size"),
+                "option --cluster excludes");
+        assertUsageError(
                 run("--scenario", "fraud", "--events", "10", "--state-size", "--freshness", "100"),
                 "--state-size and --freshness");
         assertUsageError(
