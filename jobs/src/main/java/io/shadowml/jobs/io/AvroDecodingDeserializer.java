@@ -2,13 +2,12 @@ package io.shadowml.jobs.io;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import org.apache.avro.Schema;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.message.BinaryMessageDecoder;
-import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
@@ -26,8 +25,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  *   <li><b>Plain Avro binary</b> of exactly the job's schema version (no header). Our contracts' first
  *       byte is a union index (0x00 or 0x02), so it is never mistaken for the header.</li>
  * </ul>
- * Anything that does not decode cleanly (exception, unknown writer schema, trailing bytes, null value)
- * becomes a dead letter instead of an exception, so one bad producer cannot stop the job.
+ * Anything that does not decode cleanly (exception, unknown writer schema, trailing bytes, null or empty
+ * value, a declared length larger than the record: {@link BoundedDecoder}) becomes a dead letter instead of
+ * an exception, so one bad producer cannot stop the job.
  */
 public class AvroDecodingDeserializer<T extends SpecificRecord>
         implements KafkaRecordDeserializationSchema<Decoded<T>> {
@@ -39,8 +39,8 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
     private final List<String> writerSchemas;
 
     private transient SpecificDatumReader<T> reader;
-    private transient BinaryDecoder decoder;
-    private transient BinaryMessageDecoder<T> messageDecoder;
+    private transient Map<Long, SpecificDatumReader<T>> readersByFingerprint;
+    private transient BoundedDecoder decoder;
 
     public AvroDecodingDeserializer(
             Class<T> recordClass, TypeInformation<Decoded<T>> producedType, List<String> writerSchemas) {
@@ -61,12 +61,18 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
             return Decoded.failed("null value (tombstone)", topic, partition, offset, timestamp, key, null);
         }
         String type = recordClass.getSimpleName();
-        if (isSingleObjectEncoded(value)) {
-            try {
-                return Decoded.ok(messageDecoder().decode(value), topic, partition, offset, timestamp, value);
-            } catch (MissingSchemaException e) {
+        if (value.length == 0) {
+            return Decoded.failed(
+                    "empty value (0 bytes), not a " + type, topic, partition, offset, timestamp, key, value);
+        }
+        boolean singleObject = isSingleObjectEncoded(value);
+        SpecificDatumReader<T> datumReader;
+        if (singleObject) {
+            datumReader = readers().get(fingerprint(value));
+            if (datumReader == null) {
                 return Decoded.failed(
-                        "undecodable " + type + ": unknown writer schema (" + e.getMessage()
+                        "undecodable " + type + ": unknown writer schema (fingerprint "
+                                + String.format("%016x", fingerprint(value))
                                 + "); list its .avsc under writer_schemas in the job config",
                         topic,
                         partition,
@@ -74,27 +80,23 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
                         timestamp,
                         key,
                         value);
-            } catch (IOException | RuntimeException e) {
-                return Decoded.failed(
-                        "undecodable " + type + " (single-object encoding): " + e,
-                        topic,
-                        partition,
-                        offset,
-                        timestamp,
-                        key,
-                        value);
             }
-        }
-        if (reader == null) {
-            reader = new SpecificDatumReader<>(recordClass);
+        } else {
+            datumReader = plainReader();
         }
         try {
-            decoder = DecoderFactory.get().binaryDecoder(value, decoder);
-            T decoded = reader.read(null, decoder);
-            if (!decoder.isEnd()) {
+            if (decoder == null) {
+                decoder = new BoundedDecoder();
+            }
+            BoundedDecoder in = decoder.reset(value, singleObject ? SINGLE_OBJECT_HEADER : 0);
+            T decoded = datumReader.read(null, in);
+            if (!in.isEnd()) {
                 return Decoded.failed(
-                        "undecodable " + type + ": trailing bytes after the record (plain Avro must be"
-                                + " written with the job's schema version; evolving producers send single-object encoding)",
+                        singleObject
+                                ? "undecodable " + type + " (single-object encoding): trailing bytes after the record"
+                                : "undecodable " + type + ": trailing bytes after the record (plain Avro must be"
+                                        + " written with the job's schema version; evolving producers send"
+                                        + " single-object encoding)",
                         topic,
                         partition,
                         offset,
@@ -104,28 +106,59 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
             }
             return Decoded.ok(decoded, topic, partition, offset, timestamp, value);
         } catch (IOException | RuntimeException e) {
-            return Decoded.failed("undecodable " + type + ": " + e, topic, partition, offset, timestamp, key, value);
+            return Decoded.failed(
+                    "undecodable " + type + (singleObject ? " (single-object encoding): " : ": ") + e,
+                    topic,
+                    partition,
+                    offset,
+                    timestamp,
+                    key,
+                    value);
         }
     }
 
+    /** Avro single-object encoding: C3 01, then the writer schema's 64-bit parsing fingerprint (little-endian). */
+    private static final int SINGLE_OBJECT_HEADER = 10;
+
     static boolean isSingleObjectEncoded(byte[] value) {
-        return value.length >= 10 && value[0] == (byte) 0xC3 && value[1] == (byte) 0x01;
+        return value.length >= SINGLE_OBJECT_HEADER && value[0] == (byte) 0xC3 && value[1] == (byte) 0x01;
     }
 
-    private BinaryMessageDecoder<T> messageDecoder() {
-        if (messageDecoder == null) {
+    private static long fingerprint(byte[] value) {
+        long f = 0;
+        for (int i = SINGLE_OBJECT_HEADER - 1; i >= 2; i--) {
+            f = (f << 8) | (value[i] & 0xFF);
+        }
+        return f;
+    }
+
+    private SpecificDatumReader<T> plainReader() {
+        if (reader == null) {
+            reader = new SpecificDatumReader<>(recordClass);
+        }
+        return reader;
+    }
+
+    /** The job's own schema and every configured writer schema of this record type, by fingerprint. */
+    private Map<Long, SpecificDatumReader<T>> readers() {
+        if (readersByFingerprint == null) {
             SpecificData model = SpecificData.getForClass(recordClass);
             Schema readerSchema = model.getSchema(recordClass);
-            BinaryMessageDecoder<T> d = new BinaryMessageDecoder<>(model, readerSchema);
+            Map<Long, SpecificDatumReader<T>> byFingerprint = new HashMap<>();
+            byFingerprint.put(
+                    SchemaNormalization.parsingFingerprint64(readerSchema),
+                    new SpecificDatumReader<>(readerSchema, readerSchema, model));
             for (String json : writerSchemas) {
                 Schema writer = new Schema.Parser().parse(json);
                 if (writer.getFullName().equals(readerSchema.getFullName())) {
-                    d.addSchema(writer);
+                    byFingerprint.putIfAbsent(
+                            SchemaNormalization.parsingFingerprint64(writer),
+                            new SpecificDatumReader<>(writer, readerSchema, model));
                 }
             }
-            messageDecoder = d;
+            readersByFingerprint = byFingerprint;
         }
-        return messageDecoder;
+        return readersByFingerprint;
     }
 
     @Override

@@ -1,7 +1,10 @@
 package io.shadowml.jobs.io;
 
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.HexFormat;
 
 import io.shadowml.avro.DeadLetter;
 
@@ -57,16 +60,35 @@ public class Decoded<T> {
         return deadLetter(reason, topic, partition, offset, kafkaTimestamp, null, raw);
     }
 
+    /** Longest raw value a dead letter copies: with the key and reason it stays far below a producer's 1 MB. */
+    public static final int MAX_RAW_BYTES = 64 * 1024;
+
+    public static final int MAX_KEY_BYTES = 1024;
+    public static final int MAX_REASON_CHARS = 2000;
+
     static DeadLetter deadLetter(
             String reason, String topic, int partition, long offset, long timestamp, byte[] key, byte[] raw) {
         return DeadLetter.newBuilder()
                 .setSourceTopic(topic)
                 .setPartition(partition)
                 .setOffset(offset)
-                .setKey(key == null ? null : ByteBuffer.wrap(key))
-                .setRaw(raw == null ? null : ByteBuffer.wrap(raw))
-                .setReason(reason)
+                .setKey(key == null ? null : ByteBuffer.wrap(key, 0, Math.min(key.length, MAX_KEY_BYTES)))
+                .setRaw(raw == null ? null : ByteBuffer.wrap(raw, 0, Math.min(raw.length, MAX_RAW_BYTES)))
+                .setRawLength(raw == null ? null : raw.length)
+                .setRawSha256(raw == null ? null : sha256(raw))
+                .setReason(
+                        reason.length() <= MAX_REASON_CHARS
+                                ? reason
+                                : reason.substring(0, MAX_REASON_CHARS) + "… (" + reason.length() + " characters)")
                 .setFailedAt(Instant.ofEpochMilli(timestamp))
                 .build();
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 }
