@@ -188,6 +188,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         settle(e, bucketTimers.currentWatermark());
         if (e.prediction != null || e.joinedUntil != null) {
             duplicateRequests.inc(); // the first scoring of a request id wins
+            emit(MetricEvent.of(MetricEvent.DUPLICATE_REQUEST, currentRequestId()), record.getTimestamp());
             store(e);
             return;
         }

@@ -19,9 +19,9 @@ public final class ExperimentAccumulator {
     /**
      * 2: version 1 followed by the segment slices. Version 1 is not read: it never reached a checkpoint
      * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
-     * to migrate.
+     * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels.
      */
-    private static final int FORMAT_VERSION = 2;
+    private static final int FORMAT_VERSION = 3;
 
     final Task task;
     final int models;
@@ -31,6 +31,7 @@ public final class ExperimentAccumulator {
     long deadLettered;
     long duplicateLabels;
     long unknownLabels;
+    long duplicateRequests;
     final long[] errors;
     final long[] latencySumMicros;
     final long[] latencyCount;
@@ -90,6 +91,9 @@ public final class ExperimentAccumulator {
                 break;
             case MetricEvent.UNKNOWN_LABEL:
                 unknownLabels++;
+                break;
+            case MetricEvent.DUPLICATE_REQUEST:
+                duplicateRequests++;
                 break;
             default:
                 throw new IllegalArgumentException("unknown metric event kind " + e.kind);
@@ -194,6 +198,7 @@ public final class ExperimentAccumulator {
         deadLettered += o.deadLettered;
         duplicateLabels += o.duplicateLabels;
         unknownLabels += o.unknownLabels;
+        duplicateRequests += o.duplicateRequests;
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
             latencySumMicros[m] += o.latencySumMicros[m];
@@ -240,6 +245,7 @@ public final class ExperimentAccumulator {
         c.deadLettered = deadLettered;
         c.duplicateLabels = duplicateLabels;
         c.unknownLabels = unknownLabels;
+        c.duplicateRequests = duplicateRequests;
         c.segments = segments == null ? null : segments.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
@@ -258,7 +264,7 @@ public final class ExperimentAccumulator {
         out.writeByte(FORMAT_VERSION);
         out.writeByte(task.ordinal());
         out.writeByte(models);
-        long[] counts = {scored, labelled, expired, deadLettered, duplicateLabels, unknownLabels};
+        long[] counts = {scored, labelled, expired, deadLettered, duplicateLabels, unknownLabels, duplicateRequests};
         for (long v : counts) {
             MetricsIO.writeVarLong(out, v);
         }
@@ -280,7 +286,7 @@ public final class ExperimentAccumulator {
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 2) {
             throw new IOException("unknown ExperimentAccumulator format " + version);
         }
         Task task = Task.values()[in.readUnsignedByte()];
@@ -292,6 +298,7 @@ public final class ExperimentAccumulator {
         a.deadLettered = MetricsIO.readVarLong(in);
         a.duplicateLabels = MetricsIO.readVarLong(in);
         a.unknownLabels = MetricsIO.readVarLong(in);
+        a.duplicateRequests = version >= 3 ? MetricsIO.readVarLong(in) : 0;
         for (int m = 0; m < models; m++) {
             a.errors[m] = MetricsIO.readVarLong(in);
             a.latencySumMicros[m] = MetricsIO.readVarLong(in);
@@ -322,7 +329,7 @@ public final class ExperimentAccumulator {
 
     /** Events of every kind folded in. */
     public long events() {
-        return scored + labelled + expired + deadLettered + duplicateLabels + unknownLabels;
+        return scored + labelled + expired + deadLettered + duplicateLabels + unknownLabels + duplicateRequests;
     }
 
     public long scored() {
@@ -339,6 +346,11 @@ public final class ExperimentAccumulator {
 
     public long deadLettered() {
         return deadLettered;
+    }
+
+    /** Requests whose id had been scored before (the first scoring is the one joined with its label). */
+    public long duplicateRequests() {
+        return duplicateRequests;
     }
 
     public long duplicateLabels() {

@@ -4,7 +4,7 @@ import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * The one record type the metric windows consume: something that happened to one request (scored,
- * labelled, expired) or one input record (dead-lettered, duplicate or unknown label). Serialized by
+ * labelled, expired) or one input record (dead-lettered, duplicate or unknown label, duplicate request). Serialized by
  * {@link MetricEventSerializer}, never Kryo.
  */
 @TypeInfo(MetricEventTypeInfoFactory.class)
@@ -15,6 +15,8 @@ public class MetricEvent {
     public static final byte DEAD_LETTER = 3;
     public static final byte DUPLICATE_LABEL = 4;
     public static final byte UNKNOWN_LABEL = 5;
+    /** A request whose id the join has seen scored before (the first one is joined, this one is not). */
+    public static final byte DUPLICATE_REQUEST = 6;
 
     public byte kind;
     /** Spreads the aggregation over parallel subtasks; derived from the request id. */

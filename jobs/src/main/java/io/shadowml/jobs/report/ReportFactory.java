@@ -118,6 +118,7 @@ public final class ReportFactory {
                         .setErrors(acc.totalErrors())
                         .setDeadLettered(acc.deadLettered())
                         .setDuplicateLabels(acc.duplicateLabels())
+                        .setDuplicateRequests(acc.duplicateRequests())
                         .setUnknownLabels(acc.unknownLabels())
                         .build())
                 .setDisagreement(disagreement)

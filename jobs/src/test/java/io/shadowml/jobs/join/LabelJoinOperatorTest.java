@@ -255,19 +255,24 @@ class LabelJoinOperatorTest {
     }
 
     @Test
-    void duplicatePredictionIsIgnored() throws Exception {
+    void duplicatePredictionIsCountedNotJoined() throws Exception {
         prediction(harness, "r7", 1_000, 0.1f, 0.2f);
         prediction(harness, "r7", 1_200, 0.8f, 0.9f);
-        assertEquals(List.of(), drain(harness));
+        List<StreamRecord<? extends MetricEvent>> dup = drain(harness);
+        assertEquals(1, dup.size());
+        assertRecord(dup.get(0), MetricEvent.DUPLICATE_REQUEST, "r7", 1_200);
         label(harness, "r7", 3_000, 0.0);
         List<StreamRecord<? extends MetricEvent>> out = drain(harness);
         assertEquals(1, out.size());
         assertRecord(out.get(0), MetricEvent.LABELLED, "r7", 3_000);
         assertArrayEquals(new float[] {0.1f, 0.2f}, out.get(0).getValue().outputs, "the first scoring wins");
         assertEquals(1_000, out.get(0).getValue().eventTime);
-        // and a re-scoring after the join (before the horizon) is ignored too: no second EXPIRED/LABELLED later
+        // and a re-scoring after the join (before the horizon) is a duplicate too: counted, and no second
+        // EXPIRED/LABELLED later
         prediction(harness, "r7", 4_000, 0.3f, 0.3f);
-        assertEquals(List.of(), drain(harness));
+        dup = drain(harness);
+        assertEquals(1, dup.size());
+        assertRecord(dup.get(0), MetricEvent.DUPLICATE_REQUEST, "r7", 4_000);
         assertAllCleared(harness, 4_000 + H);
     }
 
