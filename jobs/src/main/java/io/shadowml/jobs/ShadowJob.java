@@ -38,6 +38,7 @@ import io.shadowml.jobs.report.VerdictPolicy;
 import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
 import io.shadowml.jobs.validate.DeadLetters;
 import io.shadowml.jobs.validate.LabelValidator;
+import io.shadowml.jobs.validate.PlausibleTime;
 import io.shadowml.jobs.validate.RequestValidator;
 
 /**
@@ -110,12 +111,12 @@ public class ShadowJob {
 
         SingleOutputStreamOperator<Request> requests = env.fromSource(requestSource, requestTime, "requests")
                 .uid("requests-source")
-                .process(new RequestValidator(experimentId, config.allModels()))
+                .process(new RequestValidator(experimentId, config.allModels(), config.plausibleTime, config.limits))
                 .name("validate-requests")
                 .uid("validate-requests");
         SingleOutputStreamOperator<Label> labels = env.fromSource(labelSource, labelTime, "labels")
                 .uid("labels-source")
-                .process(new LabelValidator(experimentId, layout))
+                .process(new LabelValidator(experimentId, layout, config.plausibleTime, config.limits))
                 .name("validate-labels")
                 .uid("validate-labels");
 
@@ -211,14 +212,19 @@ public class ShadowJob {
      */
     public static <T> WatermarkStrategy<Decoded<T>> eventTime(
             ShadowJobConfig config, SerializableFunction<T, Instant> time) {
+        PlausibleTime plausible = config.plausibleTime;
         WatermarkStrategy<Decoded<T>> strategy = WatermarkStrategy.<Decoded<T>>forBoundedOutOfOrderness(
                         config.maxOutOfOrderness)
                 // Without an event time, a record's time is the timestamp it carries (Decoded.kafkaTimestamp):
                 // for a Kafka source that is the record timestamp Flink passes in as well; the backtest's
                 // FileSource emits records without a timestamp and carries the one the replay tool would give.
+                // An implausible time (PlausibleTime: the validator dead-letters it) must not move the
+                // watermark either, so such a record is placed at its Kafka timestamp too.
                 .withTimestampAssigner((d, sourceTs) -> {
                     Instant t = d.value == null ? null : time.apply(d.value);
-                    return t != null ? t.toEpochMilli() : d.kafkaTimestamp;
+                    return t != null && plausible.accepts(t.toEpochMilli(), d.kafkaTimestamp)
+                            ? t.toEpochMilli()
+                            : d.kafkaTimestamp;
                 })
                 .withIdleness(config.idleness);
         // Both sources in one alignment group: when one topic holds a backlog (a backfill, a replay, a

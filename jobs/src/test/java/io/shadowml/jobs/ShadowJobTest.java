@@ -26,7 +26,8 @@ import io.shadowml.jobs.io.Decoded;
 class ShadowJobTest {
     private static final Path SHIPPED =
             Path.of("../models/shipped").toAbsolutePath().normalize();
-    private static final long KAFKA_TS = 5_000;
+    private static final long KAFKA_TS = 1_767_571_000_000L; // 2026-01-05
+    private static final long T = KAFKA_TS - 3_766;
 
     @TempDir
     Path dir;
@@ -59,15 +60,45 @@ class ShadowJobTest {
         TimestampAssigner<Decoded<Request>> a = assigner(ShadowJob.eventTime(config(), Request::getEventTime));
         Request timed = Request.newBuilder()
                 .setRequestId("r")
-                .setEventTime(Instant.ofEpochMilli(1_234))
+                .setEventTime(Instant.ofEpochMilli(T))
                 .setFeatures(Map.of())
                 .build();
         Request untimed = Request.newBuilder(timed).setEventTime(null).build();
-        assertEquals(1_234, a.extractTimestamp(Decoded.ok(timed, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(T, a.extractTimestamp(Decoded.ok(timed, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "req", 0, 1, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
         assertEquals(
                 KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "req", 0, 3, KAFKA_TS, null, null), Long.MIN_VALUE));
+    }
+
+    /**
+     * A time the validator dead-letters as implausible must not move the watermark either: such a record
+     * is placed at its Kafka timestamp, like one without a time.
+     */
+    @Test
+    void implausibleTimesAreAtTheKafkaTimestamp() throws Exception {
+        TimestampAssigner<Decoded<Request>> a = assigner(ShadowJob.eventTime(config(), Request::getEventTime));
+        for (long bad : new long[] {
+            Long.MIN_VALUE,
+            0,
+            KAFKA_TS / 1000,
+            KAFKA_TS * 1000,
+            Instant.parse("3000-01-01T00:00:00Z").toEpochMilli(),
+            KAFKA_TS + 3_600_001L,
+            Long.MAX_VALUE
+        }) {
+            Request r = Request.newBuilder()
+                    .setRequestId("r")
+                    .setEventTime(Instant.ofEpochMilli(bad))
+                    .build();
+            assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(r, "req", 0, 0, KAFKA_TS, null), KAFKA_TS), "" + bad);
+        }
+        Request edge = Request.newBuilder()
+                .setRequestId("r")
+                .setEventTime(Instant.ofEpochMilli(KAFKA_TS + 3_600_000L))
+                .build();
+        assertEquals(
+                KAFKA_TS + 3_600_000L, a.extractTimestamp(Decoded.ok(edge, "req", 0, 0, KAFKA_TS, null), KAFKA_TS));
     }
 
     @Test
@@ -75,11 +106,11 @@ class ShadowJobTest {
         TimestampAssigner<Decoded<Label>> a = assigner(ShadowJob.eventTime(config(), Label::getLabelTime));
         Label timed = Label.newBuilder()
                 .setRequestId("r")
-                .setLabelTime(Instant.ofEpochMilli(9_876))
+                .setLabelTime(Instant.ofEpochMilli(T + 1))
                 .setValue(1)
                 .build();
         Label untimed = Label.newBuilder(timed).setLabelTime(null).build();
-        assertEquals(9_876, a.extractTimestamp(Decoded.ok(timed, "lab", 0, 0, KAFKA_TS, null), KAFKA_TS));
+        assertEquals(T + 1, a.extractTimestamp(Decoded.ok(timed, "lab", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "lab", 0, 1, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "lab", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
     }

@@ -5,6 +5,10 @@ import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +24,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
+import io.shadowml.jobs.validate.InputLimits;
+import io.shadowml.jobs.validate.PlausibleTime;
 import io.shadowml.models.ModelConfigException;
 import io.shadowml.models.ModelDescriptor;
 
@@ -78,6 +84,10 @@ public final class ShadowJobConfig implements Serializable {
      * wait for the labels.
      */
     public final Duration maxSourceDrift;
+    /** Event and label times the job accepts (event_time.not_before, event_time.max_future_skew). */
+    public final PlausibleTime plausibleTime;
+    /** Lengths of ids and segments (limits.*). */
+    public final InputLimits limits;
 
     public final VerdictPolicyConfig verdict;
     /** Other versions of the Request/Label schemas (JSON) that single-object encoded inputs may use. */
@@ -106,7 +116,6 @@ public final class ShadowJobConfig implements Serializable {
                 "bootstrap.servers",
                 "group.id",
                 "transactional.id",
-                "isolation.level",
                 "key.deserializer",
                 "value.deserializer",
                 "key.serializer",
@@ -117,6 +126,12 @@ public final class ShadowJobConfig implements Serializable {
                         "is set by the job itself; use the dedicated setting"
                                 + " (bootstrap_servers, group_id, transactional_id_prefix) or remove it");
             }
+        }
+        String isolation = kafkaProperties.get("isolation.level");
+        if (isolation != null && !isolation.equals("read_committed") && !isolation.equals("read_uncommitted")) {
+            throw kafka.error(
+                    "properties.isolation.level",
+                    "must be read_committed (the default) or read_uncommitted; was '" + isolation + "'");
         }
         this.transactionalIdPrefix = kafka.string("transactional_id_prefix", "shadowml-" + experimentId);
         this.transactionTimeout = kafka.duration("transaction_timeout", Duration.ofMinutes(15));
@@ -157,7 +172,17 @@ public final class ShadowJobConfig implements Serializable {
         this.maxOutOfOrderness = eventTime.duration("max_out_of_orderness", Duration.ofSeconds(30));
         this.idleness = eventTime.duration("idleness", Duration.ofMinutes(1));
         this.maxSourceDrift = eventTime.duration("max_source_drift", null);
+        this.plausibleTime = new PlausibleTime(
+                instant(eventTime, "not_before", DEFAULT_NOT_BEFORE),
+                eventTime.duration("max_future_skew", Duration.ofHours(1)));
         eventTime.rejectUnknownKeys();
+
+        ConfigNode limitsNode = root.optionalChild("limits");
+        this.limits = new InputLimits(
+                limitsNode.positiveInt("max_id_length", InputLimits.DEFAULT_MAX_ID_LENGTH),
+                limitsNode.positiveInt("max_segments", InputLimits.DEFAULT_MAX_SEGMENTS),
+                limitsNode.positiveInt("max_segment_length", InputLimits.DEFAULT_MAX_SEGMENT_LENGTH));
+        limitsNode.rejectUnknownKeys();
 
         ConfigNode batching = root.optionalChild("batching");
         this.batchMaxSize = batching.positiveInt("max_size", 64);
@@ -178,6 +203,25 @@ public final class ShadowJobConfig implements Serializable {
         this.writerSchemas =
                 readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
+    }
+
+    /** Earlier times are taken for mistakes (zero, seconds for milliseconds), not history. */
+    static final Instant DEFAULT_NOT_BEFORE = Instant.parse("2000-01-01T00:00:00Z");
+
+    /** An ISO-8601 instant (2026-01-01T00:00:00Z) or date (2026-01-01, midnight UTC). */
+    private static Instant instant(ConfigNode node, String key, Instant fallback) {
+        String text = node.string(key, null);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return text.length() == 10
+                    ? LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant()
+                    : Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw node.error(
+                    key, "'" + text + "' is not an ISO-8601 instant or date (e.g. 2026-01-01T00:00:00Z, 2026-01-01)");
+        }
     }
 
     private static ModelDescriptor descriptor(ConfigNode models, String key, Path base, String path) {
@@ -281,6 +325,14 @@ public final class ShadowJobConfig implements Serializable {
         all.add(liveModel);
         all.addAll(candidateModels);
         return all;
+    }
+
+    /**
+     * The sources' isolation level: read_committed unless {@code kafka.properties.isolation.level} says
+     * otherwise, so records of aborted upstream transactions are never scored or joined.
+     */
+    public String sourceIsolationLevel() {
+        return kafkaProperties.getOrDefault("isolation.level", "read_committed");
     }
 
     /** Client properties for every Kafka client the job creates (security settings pass straight through). */

@@ -57,6 +57,7 @@ public final class KafkaIO {
         KafkaSourceBuilder<Decoded<T>> b = KafkaSource.<Decoded<T>>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setProperties(cfg.clientProperties())
+                .setProperty("isolation.level", cfg.sourceIsolationLevel())
                 .setTopics(topic)
                 .setGroupId(cfg.groupId)
                 .setStartingOffsets(startingOffsets(cfg))

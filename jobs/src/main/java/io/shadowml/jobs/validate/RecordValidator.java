@@ -36,7 +36,7 @@ public abstract class RecordValidator<T> extends ProcessFunction<Decoded<T>, T> 
     public void processElement(Decoded<T> in, Context ctx, Collector<T> out) {
         DeadLetter rejected = in.deadLetter;
         if (rejected == null) {
-            String reason = problem(in.value);
+            String reason = problem(in.value, in.kafkaTimestamp);
             if (reason == null) {
                 out.collect(in.value);
                 return;
@@ -48,6 +48,10 @@ public abstract class RecordValidator<T> extends ProcessFunction<Decoded<T>, T> 
         ctx.output(DeadLetters.TAG, rejected);
     }
 
-    /** The first reason the record cannot be used, or null if it can. */
-    abstract String problem(T record);
+    /**
+     * The first reason the record cannot be used, or null if it can.
+     *
+     * @param recordTimestamp the record's Kafka timestamp (or what the replay tool would give it), or -1
+     */
+    abstract String problem(T record, long recordTimestamp);
 }

@@ -8,8 +8,9 @@ import io.shadowml.avro.Request;
 import io.shadowml.models.ModelDescriptor;
 
 /**
- * Lets through only requests every model can score: id and event time present, every named feature
- * present and finite, every dense vector of the right length and finite. Everything else goes to the
+ * Lets through only requests every model can score: id and event time present and plausible ({@link
+ * PlausibleTime}), ids and segments within {@link InputLimits}, every named feature present, finite and within
+ * float32 range, every dense vector of the right length and finite. Everything else goes to the
  * dead-letter side output with the first reason found.
  */
 public class RequestValidator extends RecordValidator<Request> {
@@ -20,8 +21,14 @@ public class RequestValidator extends RecordValidator<Request> {
     /** vector length -> a model that needs it. */
     private final LinkedHashMap<Integer, String> requiredVectorLengths = new LinkedHashMap<>();
 
-    public RequestValidator(String experimentId, List<ModelDescriptor> models) {
+    private final PlausibleTime plausibleTime;
+    private final InputLimits limits;
+
+    public RequestValidator(
+            String experimentId, List<ModelDescriptor> models, PlausibleTime plausibleTime, InputLimits limits) {
         super(experimentId, "requests_dead_lettered");
+        this.plausibleTime = plausibleTime;
+        this.limits = limits;
         for (ModelDescriptor m : models) {
             if (m.isVectorInput()) {
                 requiredVectorLengths.putIfAbsent(m.featureCount(), m.id());
@@ -34,12 +41,28 @@ public class RequestValidator extends RecordValidator<Request> {
     }
 
     @Override
-    String problem(Request r) {
+    String problem(Request r, long recordTimestamp) {
         if (r.getRequestId() == null || r.getRequestId().isBlank()) {
             return "missing request_id";
         }
         if (r.getEventTime() == null) {
             return "missing event_time";
+        }
+        String p = limits.idProblem("request_id", r.getRequestId());
+        if (p == null) {
+            p = limits.idProblem("entity_id", r.getEntityId());
+        }
+        if (p == null) {
+            p = limits.idProblem("served_by", r.getServedBy());
+        }
+        if (p == null) {
+            p = limits.segmentsProblem(r.getSegments());
+        }
+        if (p == null) {
+            p = plausibleTime.problem("event_time", r.getEventTime().toEpochMilli(), recordTimestamp);
+        }
+        if (p != null) {
+            return p;
         }
         if (!requiredFeatures.isEmpty()) {
             Map<String, Double> features = r.getFeatures();
@@ -54,6 +77,10 @@ public class RequestValidator extends RecordValidator<Request> {
                 }
                 if (!Double.isFinite(v)) {
                     return "feature '" + need.getKey() + "' is " + v;
+                }
+                // Models read float32: a finite double beyond Float.MAX_VALUE would reach them as infinity.
+                if (Float.isInfinite((float) v.doubleValue())) {
+                    return "feature '" + need.getKey() + "' is " + v + ", beyond the float32 range the models read";
                 }
             }
         }

@@ -1,6 +1,8 @@
 package io.shadowml.jobs.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -146,6 +149,63 @@ class ShadowJobConfigTest {
         assertEquals(5000, c.verdict.tuningPairs());
         assertEquals(VerdictMetric.ACCURACY, c.verdict.primaryMetric());
         assertEquals(Map.of(VerdictMetric.RECALL, 0.02, VerdictMetric.LOG_LOSS, 0.05), c.verdict.guardrails());
+    }
+
+    @Test
+    void plausibleTimesAndLimitsHaveDefaultsAndCanBeSet() throws IOException {
+        ShadowJobConfig defaults = ShadowJobConfig.load(write(complete()));
+        long jan2000 = Instant.parse("2000-01-01T00:00:00Z").toEpochMilli();
+        assertTrue(defaults.plausibleTime.accepts(jan2000, jan2000));
+        assertFalse(defaults.plausibleTime.accepts(jan2000 - 1, jan2000));
+        assertTrue(defaults.plausibleTime.accepts(jan2000 + 3_600_000L, jan2000));
+        assertFalse(defaults.plausibleTime.accepts(jan2000 + 3_600_001L, jan2000));
+        assertNull(defaults.limits.idProblem("request_id", "x".repeat(256)));
+        assertNotNull(defaults.limits.idProblem("request_id", "x".repeat(257)));
+
+        String yaml = replaceLine(
+                complete(),
+                "  idleness: 2m",
+                "  idleness: 2m\n  not_before: 2026-01-01\n  max_future_skew: 5m\nlimits:\n  max_id_length: 8\n"
+                        + "  max_segments: 2\n  max_segment_length: 4");
+        ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
+        long jan2026 = Instant.parse("2026-01-01T00:00:00Z").toEpochMilli();
+        assertTrue(c.plausibleTime.accepts(jan2026, jan2026));
+        assertFalse(c.plausibleTime.accepts(jan2026 - 1, jan2026));
+        assertFalse(c.plausibleTime.accepts(jan2026 + 300_001L, jan2026));
+        assertNotNull(c.limits.idProblem("request_id", "123456789"));
+        assertNotNull(c.limits.segmentsProblem(Map.of("a", "1", "b", "2", "c", "3")));
+        assertNotNull(c.limits.segmentsProblem(Map.of("a", "12345")));
+        assertNull(c.limits.segmentsProblem(Map.of("a", "1234", "b", "2")));
+    }
+
+    @Test
+    void badNotBeforeAndLimitsNameTheField() throws IOException {
+        assertFails(
+                replaceLine(complete(), "  idleness: 2m", "  idleness: 2m\n  not_before: last tuesday"),
+                "event_time.not_before",
+                "ISO-8601");
+        assertFails(
+                replaceLine(complete(), "  idleness: 2m", "  idleness: 2m\nlimits:\n  max_id_length: 0"),
+                "limits.max_id_length");
+        assertFails(
+                replaceLine(complete(), "  idleness: 2m", "  idleness: 2m\nlimits:\n  max_ids: 3"), "limits.max_ids");
+    }
+
+    @Test
+    void sourcesReadCommittedUnlessTold() throws IOException {
+        assertEquals("read_committed", ShadowJobConfig.load(write(complete())).sourceIsolationLevel());
+        String yaml = replaceLine(
+                complete(),
+                "    sasl.mechanism: PLAIN",
+                "    sasl.mechanism: PLAIN\n    isolation.level: read_uncommitted");
+        assertEquals("read_uncommitted", ShadowJobConfig.load(write(yaml)).sourceIsolationLevel());
+        assertFails(
+                replaceLine(
+                        complete(),
+                        "    sasl.mechanism: PLAIN",
+                        "    sasl.mechanism: PLAIN\n    isolation.level: dirty"),
+                "kafka.properties.isolation.level",
+                "read_committed");
     }
 
     @Test

@@ -28,8 +28,10 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -98,6 +100,9 @@ class ShadowJobIntegrationTest {
         nanFeature.getFeatures().put("amount", Double.NaN);
         s.badRequest(missingFeature, "missing feature 'merchant_risk'");
         s.badRequest(nanFeature, "feature 'amount' is NaN");
+        Request hugeFeature = copy(events.get(12).request(), "bad-huge-feature");
+        hugeFeature.getFeatures().put("amount", 3.5e38);
+        s.badRequest(hugeFeature, "beyond the float32 range");
         s.badLabelValue(2.0, "binary label must be 0 or 1");
         s.run();
     }
@@ -267,6 +272,7 @@ class ShadowJobIntegrationTest {
                     badLabelReasons.add(badLabelReason);
                     labels.add(record(labelsTopic, "garbage", new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff}, t));
                     badLabelReasons.add("undecodable Label");
+                    poison(e, t, requests, badReasons, labels, badLabelReasons);
                 }
                 i++;
             }
@@ -285,7 +291,90 @@ class ShadowJobIntegrationTest {
             collectDeadLetters(sent, requests, badReasons, KAFKA.kafka().produce(requests));
             collectDeadLetters(
                     sent, sortedLabels, sortedLabelReasons, KAFKA.kafka().produce(sortedLabels));
+            produceAbortedTransaction(requestsTopic, labelsTopic);
             return sent;
+        }
+
+        /**
+         * Records that once failed or corrupted a job (issue 11): each must be one dead letter with its
+         * reason and change no count or metric (verify compares with brute force over the valid events).
+         * The far-future event time would, if it reached the watermark, close every window at once.
+         */
+        void poison(
+                LabelledRequest e,
+                long t,
+                List<ProducerRecord<byte[], byte[]>> requests,
+                List<String> badReasons,
+                List<ProducerRecord<byte[], byte[]>> labels,
+                List<String> badLabelReasons) {
+            String requestsTopic = topic("requests");
+            String labelsTopic = topic("labels");
+            Request future = copy(e.request(), "bad-year-3000");
+            future.setEventTime(Instant.parse("3000-01-01T00:00:00Z"));
+            requests.add(record(requestsTopic, "year-3000", AvroCodec.encode(future), t));
+            badReasons.add("after the record's Kafka timestamp");
+            Request seconds = copy(e.request(), "bad-seconds");
+            seconds.setEventTime(Instant.ofEpochMilli(t / 1000));
+            requests.add(record(requestsTopic, "seconds", AvroCodec.encode(seconds), t));
+            badReasons.add("before event_time.not_before");
+            Request longId = copy(e.request(), "x".repeat(300));
+            requests.add(record(requestsTopic, "long-id", AvroCodec.encode(longId), t));
+            badReasons.add("request_id has 300 characters");
+            requests.add(record(requestsTopic, "empty", new byte[0], t));
+            badReasons.add("empty value (0 bytes)");
+            // A request_id string declaring 2^31 - 9 bytes, in six bytes.
+            requests.add(record(
+                    requestsTopic,
+                    "two-gigabytes",
+                    new byte[] {2, (byte) 0xEE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F},
+                    t));
+            badReasons.add("declares a string of 2147483639 bytes");
+            Label minTime = Label.newBuilder()
+                    .setRequestId(e.request().getRequestId())
+                    .setLabelTime(Instant.ofEpochMilli(Long.MIN_VALUE))
+                    .setValue(0)
+                    .build();
+            labels.add(record(labelsTopic, "min-time", AvroCodec.encode(minTime), t));
+            badLabelReasons.add("before event_time.not_before");
+            Label micros = Label.newBuilder(minTime)
+                    .setLabelTime(Instant.ofEpochMilli(t * 1000))
+                    .build();
+            labels.add(record(labelsTopic, "micros", AvroCodec.encode(micros), t));
+            badLabelReasons.add("after the record's Kafka timestamp");
+        }
+
+        /**
+         * Valid requests and labels in a transaction that the producer aborts: a read_committed job never
+         * sees them, so they change no count (read_uncommitted would score and join them).
+         */
+        void produceAbortedTransaction(String requestsTopic, String labelsTopic) {
+            Map<String, Object> props = KAFKA.kafka().transactionalProducerProps("it-aborted-" + name);
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                for (int k = 0; k < 20; k++) {
+                    LabelledRequest e = events.get(k);
+                    Request r = copy(e.request(), "aborted-" + k);
+                    producer.send(record(
+                            requestsTopic,
+                            r.getRequestId(),
+                            AvroCodec.encode(r),
+                            e.request().getEventTime().toEpochMilli()));
+                    Label l = Label.newBuilder()
+                            .setRequestId(r.getRequestId())
+                            .setLabelTime(e.request().getEventTime())
+                            .setValue(0)
+                            .build();
+                    producer.send(record(
+                            labelsTopic,
+                            r.getRequestId(),
+                            AvroCodec.encode(l),
+                            e.request().getEventTime().toEpochMilli()));
+                }
+                producer.flush();
+                producer.abortTransaction();
+            }
         }
 
         void collectDeadLetters(

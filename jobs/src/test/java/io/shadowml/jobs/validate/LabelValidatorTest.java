@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,11 @@ class LabelValidatorTest {
     private static final String TOPIC = "labels-topic";
     private static final byte[] RAW = {7, 7, 7};
     private static final long KAFKA_TS = 1_767_600_000_000L;
+    /** A label time one second before its record's Kafka timestamp: plausible. */
+    private static final long T = KAFKA_TS - 1_000L;
+
+    private static final PlausibleTime TIMES =
+            new PlausibleTime(Instant.parse("2000-01-01T00:00:00Z"), Duration.ofHours(1));
 
     private static final ModelLayout BINARY = new ModelLayout(List.of(
             ModelDescriptor.load(Path.of("../models/shipped/fraud/live/model.json")),
@@ -44,8 +50,8 @@ class LabelValidatorTest {
     }
 
     private static List<Object> run(ModelLayout layout, Decoded<Label> in, List<DeadLetter> dead) throws Exception {
-        OneInputStreamOperatorTestHarness<Decoded<Label>, Label> h =
-                ProcessFunctionTestHarnesses.forProcessFunction(new LabelValidator("exp-2", layout));
+        OneInputStreamOperatorTestHarness<Decoded<Label>, Label> h = ProcessFunctionTestHarnesses.forProcessFunction(
+                new LabelValidator("exp-2", layout, TIMES, new InputLimits(64, 32, 256)));
         try {
             h.processElement(new StreamRecord<>(in, 5L));
             if (h.getSideOutput(DeadLetters.TAG) != null) {
@@ -86,14 +92,14 @@ class LabelValidatorTest {
 
     @Test
     void validBinaryLabelsPass() throws Exception {
-        assertPasses(BINARY, label("r", 1_000L, 0.0));
-        assertPasses(BINARY, label("r", 1_000L, 1.0));
+        assertPasses(BINARY, label("r", T, 0.0));
+        assertPasses(BINARY, label("r", T, 1.0));
     }
 
     @Test
     void validMulticlassLabelsPass() throws Exception {
-        assertPasses(MULTICLASS, label("r", 1_000L, 0.0));
-        assertPasses(MULTICLASS, label("r", 1_000L, 9.0));
+        assertPasses(MULTICLASS, label("r", T, 0.0));
+        assertPasses(MULTICLASS, label("r", T, 9.0));
     }
 
     @Test
@@ -111,29 +117,51 @@ class LabelValidatorTest {
 
     @Test
     void missingIdOrTime() throws Exception {
-        assertRejected(BINARY, label(null, 1_000L, 1.0), "missing request_id");
-        assertRejected(BINARY, label("", 1_000L, 1.0), "missing request_id");
+        assertRejected(BINARY, label(null, T, 1.0), "missing request_id");
+        assertRejected(BINARY, label("", T, 1.0), "missing request_id");
         assertRejected(BINARY, label("r", null, 1.0), "missing label_time");
     }
 
     @Test
     void binaryLabelOutOfRange() throws Exception {
-        assertRejected(BINARY, label("r", 1_000L, 2.0), "binary label", "0 or 1", "2.0");
-        assertRejected(BINARY, label("r", 1_000L, -1.0), "binary label", "-1.0");
-        assertRejected(BINARY, label("r", 1_000L, 0.5), "binary label", "0.5");
+        assertRejected(BINARY, label("r", T, 2.0), "binary label", "0 or 1", "2.0");
+        assertRejected(BINARY, label("r", T, -1.0), "binary label", "-1.0");
+        assertRejected(BINARY, label("r", T, 0.5), "binary label", "0.5");
     }
 
     @Test
     void multiclassLabelOutOfRangeOrFractional() throws Exception {
-        assertRejected(MULTICLASS, label("r", 1_000L, 10.0), "class label", "[0, 10)", "10.0");
-        assertRejected(MULTICLASS, label("r", 1_000L, 2.5), "class label", "2.5");
-        assertRejected(MULTICLASS, label("r", 1_000L, -1.0), "class label", "-1.0");
+        assertRejected(MULTICLASS, label("r", T, 10.0), "class label", "[0, 10)", "10.0");
+        assertRejected(MULTICLASS, label("r", T, 2.5), "class label", "2.5");
+        assertRejected(MULTICLASS, label("r", T, -1.0), "class label", "-1.0");
     }
 
     @Test
     void nonFiniteLabel() throws Exception {
-        assertRejected(BINARY, label("r", 1_000L, Double.NaN), "NaN");
-        assertRejected(MULTICLASS, label("r", 1_000L, Double.NaN), "NaN");
-        assertRejected(MULTICLASS, label("r", 1_000L, Double.POSITIVE_INFINITY), "Infinity");
+        assertRejected(BINARY, label("r", T, Double.NaN), "NaN");
+        assertRejected(MULTICLASS, label("r", T, Double.NaN), "NaN");
+        assertRejected(MULTICLASS, label("r", T, Double.POSITIVE_INFINITY), "Infinity");
+    }
+
+    @Test
+    void implausibleLabelTimes() throws Exception {
+        assertRejected(BINARY, label("r", Long.MIN_VALUE, 1.0), "label_time", "before event_time.not_before");
+        // 2026-01-05 in seconds instead of milliseconds: January 1970.
+        assertRejected(BINARY, label("r", KAFKA_TS / 1000, 1.0), "label_time", "before event_time.not_before");
+        // ... and in microseconds: year 57979, far after the record's timestamp.
+        assertRejected(BINARY, label("r", KAFKA_TS * 1000, 1.0), "label_time", "after the record's Kafka timestamp");
+        long year3000 = Instant.parse("3000-01-01T00:00:00Z").toEpochMilli();
+        assertRejected(BINARY, label("r", year3000, 1.0), "label_time", "event_time.max_future_skew 1h");
+        // At the bounds: exactly max_future_skew ahead, and exactly not_before, are accepted.
+        assertPasses(BINARY, label("r", KAFKA_TS + 3_600_000L, 1.0));
+        assertRejected(BINARY, label("r", KAFKA_TS + 3_600_001L, 1.0), "max_future_skew");
+        assertPasses(BINARY, label("r", Instant.parse("2000-01-01T00:00:00Z").toEpochMilli(), 1.0));
+    }
+
+    @Test
+    void overlongRequestId() throws Exception {
+        assertPasses(BINARY, label("x".repeat(64), T, 1.0));
+        assertRejected(
+                BINARY, label("x".repeat(65), T, 1.0), "request_id has 65 characters", "limits.max_id_length 64");
     }
 }

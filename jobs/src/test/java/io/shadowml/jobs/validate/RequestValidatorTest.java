@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,6 +33,9 @@ class RequestValidatorTest {
     static final long OFFSET = 4242;
     static final long KAFKA_TS = 1_767_571_000_000L;
     static final byte[] RAW = {10, 20, 30, 40};
+    private static final PlausibleTime TIMES =
+            new PlausibleTime(Instant.parse("2000-01-01T00:00:00Z"), Duration.ofMinutes(10));
+    private static final InputLimits LIMITS = new InputLimits(40, 3, 20);
 
     private static final List<ModelDescriptor> FRAUD = List.of(
             ModelDescriptor.load(Path.of("../models/shipped/fraud/live/model.json")),
@@ -88,7 +92,7 @@ class RequestValidatorTest {
 
     private static Result run(List<ModelDescriptor> models, Decoded<Request> in) throws Exception {
         OneInputStreamOperatorTestHarness<Decoded<Request>, Request> h =
-                ProcessFunctionTestHarnesses.forProcessFunction(new RequestValidator("exp-1", models));
+                ProcessFunctionTestHarnesses.forProcessFunction(new RequestValidator("exp-1", models, TIMES, LIMITS));
         try {
             h.processElement(new StreamRecord<>(in, 100L));
             List<DeadLetter> dead = new ArrayList<>();
@@ -236,6 +240,73 @@ class RequestValidatorTest {
     }
 
     @Test
+    void finiteFeatureBeyondFloat32IsRejected() throws Exception {
+        // 3.5e38 > Float.MAX_VALUE (3.4028235e38): finite as a double, infinite as the float the models read.
+        assertRejected(FRAUD, fraudRequest(f -> f.put("amount", 3.5e38)), "'amount'", "float32");
+        assertRejected(FRAUD, fraudRequest(f -> f.put("amount", -1e300)), "'amount'", "float32");
+        // The largest float and values that round to it still pass.
+        Result largest = run(FRAUD, ok(fraudRequest(f -> f.put("amount", (double) Float.MAX_VALUE))));
+        assertEquals(1, largest.passed.size());
+    }
+
+    @Test
+    void implausibleEventTimes() throws Exception {
+        Request r = fraudRequest(f -> {});
+        r.setEventTime(Instant.ofEpochMilli(Long.MIN_VALUE));
+        assertRejected(FRAUD, r, "event_time", "before event_time.not_before");
+        r.setEventTime(Instant.ofEpochMilli(KAFKA_TS / 1000)); // seconds: January 1970
+        assertRejected(FRAUD, r, "event_time", "before event_time.not_before");
+        r.setEventTime(Instant.ofEpochMilli(KAFKA_TS * 1000)); // microseconds
+        assertRejected(FRAUD, r, "event_time", "after the record's Kafka timestamp", "max_future_skew 10m");
+        r.setEventTime(Instant.parse("3000-01-01T00:00:00Z"));
+        assertRejected(FRAUD, r, "event_time", "after the record's Kafka timestamp");
+        r.setEventTime(Instant.ofEpochMilli(KAFKA_TS + 600_001));
+        assertRejected(FRAUD, r, "event_time", "max_future_skew 10m");
+        r.setEventTime(Instant.ofEpochMilli(KAFKA_TS + 600_000)); // exactly the skew: accepted
+        assertEquals(1, run(FRAUD, ok(r)).passed.size());
+        // Long ago relative to the record (a backfill of last year's log) is fine.
+        r.setEventTime(Instant.parse("2001-06-01T00:00:00Z"));
+        assertEquals(1, run(FRAUD, ok(r)).passed.size());
+    }
+
+    @Test
+    void eventTimeWithoutARecordTimestampIsOnlyCheckedAgainstNotBefore() throws Exception {
+        Request r = fraudRequest(f -> {});
+        r.setEventTime(Instant.parse("2999-01-01T00:00:00Z"));
+        Result res = run(FRAUD, Decoded.ok(r, TOPIC, PARTITION, OFFSET, -1L, RAW));
+        assertEquals(1, res.passed.size(), "no Kafka timestamp (-1): nothing to compare with");
+    }
+
+    @Test
+    void overlongIdsAndSegments() throws Exception {
+        Request r = fraudRequest(f -> {});
+        r.setRequestId("r".repeat(41));
+        assertRejected(FRAUD, r, "request_id has 41 characters", "limits.max_id_length 40");
+        r = fraudRequest(f -> {});
+        r.setEntityId("e".repeat(41));
+        assertRejected(FRAUD, r, "entity_id has 41 characters");
+        r = fraudRequest(f -> {});
+        r.setServedBy("s".repeat(41));
+        assertRejected(FRAUD, r, "served_by has 41 characters");
+        r = fraudRequest(f -> {});
+        r.setSegments(Map.of("a", "1", "b", "2", "c", "3", "d", "4"));
+        assertRejected(FRAUD, r, "segments has 4 entries", "limits.max_segments 3");
+        r = fraudRequest(f -> {});
+        r.setSegments(Map.of("region", "x".repeat(21)));
+        assertRejected(FRAUD, r, "segments['region'] has 21 characters", "limits.max_segment_length 20");
+        r = fraudRequest(f -> {});
+        r.setSegments(Map.of("k".repeat(21), "EU"));
+        assertRejected(FRAUD, r, "a segments key has 21 characters");
+        // At the limits: accepted.
+        r = fraudRequest(f -> {});
+        r.setRequestId("r".repeat(40));
+        r.setEntityId("e".repeat(40));
+        r.setServedBy("s".repeat(40));
+        r.setSegments(Map.of("k".repeat(20), "v".repeat(20), "b", "2", "c", "3"));
+        assertEquals(1, run(FRAUD, ok(r)).passed.size());
+    }
+
+    @Test
     void validVectorRequestPasses() throws Exception {
         Request r = fashionRequest(vector(784));
         Result res = run(FASHION, ok(r));
@@ -275,7 +346,7 @@ class RequestValidatorTest {
     @Test
     void firstReasonOnlyAndStreamContinues() throws Exception {
         OneInputStreamOperatorTestHarness<Decoded<Request>, Request> h =
-                ProcessFunctionTestHarnesses.forProcessFunction(new RequestValidator("exp-1", FRAUD));
+                ProcessFunctionTestHarnesses.forProcessFunction(new RequestValidator("exp-1", FRAUD, TIMES, LIMITS));
         try {
             Request a = fraudRequest(f -> {});
             Request bad = fraudRequest(f -> f.put("amount", Double.NaN));
