@@ -5,6 +5,7 @@ set -eu
 cd "$(dirname "$0")"
 PY=/usr/bin/python3
 $PY train_fraud.py
+$PY train_fraud_slow.py
 $PY train_fashion.py
 # credit: models/data/credit/credit_data.csv is committed; it is re-exported from the Debian package
 # r-cran-modeldata with `Rscript export_credit_data.R` (not needed for this script)

@@ -128,13 +128,14 @@ public class ShadowJob {
                         "score",
                         TypeInformation.of(MetricEvent.class),
                         new MicroBatchScoringOperator(
-                                experimentId,
-                                config.allModels(),
-                                config.batchMaxSize,
-                                config.batchMaxWait.toMillis(),
-                                config.modelThreads,
-                                config.scoredEventsSampleRate,
-                                segments))
+                                        experimentId,
+                                        config.allModels(),
+                                        config.batchMaxSize,
+                                        config.batchMaxWait.toMillis(),
+                                        config.modelThreads,
+                                        config.scoredEventsSampleRate,
+                                        segments)
+                                .withCandidateTimeBudget(config.candidateTimeBudget))
                 .uid("score");
         scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
                 .sinkTo(sinks.scoredEvents())

@@ -69,6 +69,9 @@ public final class OnnxModel implements AutoCloseable {
     private final int featureCount;
     private final int outputColumns;
     private final PredictionBatch prediction;
+    /** Every run uses these, so that {@link #interrupt()} from another thread can stop the current one. */
+    private final OrtSession.RunOptions runOptions;
+
     private boolean closed;
 
     private OnnxModel(
@@ -93,6 +96,11 @@ public final class OnnxModel implements AutoCloseable {
                 descriptor.numClasses(),
                 descriptor.threshold(),
                 options.maxBatchSize());
+        try {
+            this.runOptions = new OrtSession.RunOptions();
+        } catch (OrtException e) {
+            throw new IllegalStateException(descriptor.id() + ": cannot create ONNX Runtime run options", e);
+        }
     }
 
     /** Loads with {@link ModelOptions#defaults()}. */
@@ -400,7 +408,7 @@ public final class OnnxModel implements AutoCloseable {
         FloatBuffer in = batch.buffer;
         in.clear().limit(n * featureCount);
         try (OnnxTensor tensor = OnnxTensor.createTensor(env, in, new long[] {n, featureCount});
-                OrtSession.Result result = session.run(Map.of(inputName, tensor), outputNames)) {
+                OrtSession.Result result = session.run(Map.of(inputName, tensor), outputNames, runOptions)) {
             Optional<OnnxValue> value = result.get(descriptor.outputTensor());
             if (value.isEmpty() || !(value.get() instanceof OnnxTensor)) {
                 throw new ModelScoringException(
@@ -420,6 +428,28 @@ public final class OnnxModel implements AutoCloseable {
                     descriptor.id() + ": ONNX Runtime failed to score " + n + " rows: " + e.getMessage(), e);
         } finally {
             in.clear();
+        }
+    }
+
+    /**
+     * Asks the {@link #score} running on another thread to stop as soon as possible (ONNX Runtime checks
+     * between operators); it then throws {@link ModelScoringException}. Until {@link #clearInterrupt()},
+     * every later {@code score} stops at once too. Thread-safe.
+     */
+    public void interrupt() {
+        setTerminate(true);
+    }
+
+    /** Lets {@link #score} run again after {@link #interrupt()}. */
+    public void clearInterrupt() {
+        setTerminate(false);
+    }
+
+    private void setTerminate(boolean terminate) {
+        try {
+            runOptions.setTerminate(terminate);
+        } catch (OrtException e) {
+            throw new IllegalStateException(descriptor.id() + ": cannot set the run's terminate flag", e);
         }
     }
 
@@ -449,6 +479,7 @@ public final class OnnxModel implements AutoCloseable {
             return;
         }
         closed = true;
+        runOptions.close();
         try {
             session.close();
         } catch (OrtException e) {

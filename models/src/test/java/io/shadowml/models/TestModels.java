@@ -24,8 +24,13 @@ final class TestModels {
      * The shipped models, as folder names under models/shipped/: the four the scenarios compare, and
      * the overconfident credit model the AUC tests score with.
      */
-    static final List<String> SHIPPED =
-            List.of("fraud/live", "fraud/candidate", "fashion/live", "fashion/candidate", "credit/overconfident");
+    static final List<String> SHIPPED = List.of(
+            "fraud/live",
+            "fraud/candidate",
+            "fraud/slow-candidate",
+            "fashion/live",
+            "fashion/candidate",
+            "credit/overconfident");
 
     private TestModels() {}
 

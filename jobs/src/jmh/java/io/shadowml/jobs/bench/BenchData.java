@@ -29,12 +29,21 @@ final class BenchData {
 
     final ModelDescriptor live;
     final ModelDescriptor candidate;
+    /** About 10x the live model's cost (24 shared 64x64 layers), for the candidate time budget. */
+    final ModelDescriptor slowCandidate;
+
     final Request[] requests;
     final double[] labels;
 
-    private BenchData(ModelDescriptor live, ModelDescriptor candidate, Request[] requests, double[] labels) {
+    private BenchData(
+            ModelDescriptor live,
+            ModelDescriptor candidate,
+            ModelDescriptor slowCandidate,
+            Request[] requests,
+            double[] labels) {
         this.live = live;
         this.candidate = candidate;
+        this.slowCandidate = slowCandidate;
         this.requests = requests;
         this.labels = labels;
     }
@@ -44,6 +53,7 @@ final class BenchData {
         try {
             ModelDescriptor live = ModelDescriptor.load(models.resolve("shipped/fraud/live/model.json"));
             ModelDescriptor candidate = ModelDescriptor.load(models.resolve("shipped/fraud/candidate/model.json"));
+            ModelDescriptor slow = ModelDescriptor.load(models.resolve("shipped/fraud/slow-candidate/model.json"));
             List<String> lines = Files.readAllLines(models.resolve("data/fraud/holdout.csv"));
             String[] header = lines.get(0).split(",");
             Map<String, Integer> col = new HashMap<>();
@@ -74,7 +84,7 @@ final class BenchData {
                         .build();
                 labels[r] = Double.parseDouble(v[col.get("label")]);
             }
-            return new BenchData(live, candidate, requests, labels);
+            return new BenchData(live, candidate, slow, requests, labels);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,6 @@
 package io.shadowml.jobs.bench;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,7 @@ import io.shadowml.avro.Request;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
+import io.shadowml.models.ModelDescriptor;
 
 /**
  * Requests per second through {@link MicroBatchScoringOperator}, driven by Flink's
@@ -68,6 +70,19 @@ public class ScoringOperatorBenchmark {
     @Param({"1", "16", "64", "256"})
     public int maxSize;
 
+    /**
+     * The candidate next to the live model: {@code shipped} (fraud-mlp), {@code none} (the live model
+     * alone), {@code slow} (models/shipped/fraud/slow-candidate, about 10x the live model's cost) or
+     * {@code slow-budget} (the same with {@code models.candidate_time_budget} {@link #BUDGET}).
+     */
+    @Param({"shipped"})
+    public String candidate;
+
+    /** Half the slow candidate's time for a batch of 64 (about 100 µs), about 5x the live model's. */
+    static final Duration BUDGET = Duration.ofNanos(50_000);
+
+    private long candidateErrors;
+
     private OneInputStreamOperatorTestHarness<Request, MetricEvent> harness;
     private StreamRecord<Request>[] records;
     private int cursor;
@@ -97,8 +112,15 @@ public class ScoringOperatorBenchmark {
             Request r = data.requests[i];
             records[i] = new StreamRecord<>(r, r.getEventTime().toEpochMilli());
         }
-        harness = new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
-                "bench", List.of(data.live, data.candidate), maxSize, MAX_WAIT_MILLIS, 1, 0.0, SegmentSpec.NONE));
+        List<ModelDescriptor> models = switch (candidate) {
+            case "shipped" -> List.of(data.live, data.candidate);
+            case "none" -> List.of(data.live);
+            case "slow", "slow-budget" -> List.of(data.live, data.slowCandidate);
+            default -> throw new IllegalArgumentException("candidate: shipped, none, slow or slow-budget");
+        };
+        harness = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("bench", models, maxSize, MAX_WAIT_MILLIS, 1, 0.0, SegmentSpec.NONE)
+                        .withCandidateTimeBudget(candidate.equals("slow-budget") ? BUDGET : null));
         harness.setProcessingTime(0);
         harness.open();
     }
@@ -110,7 +132,14 @@ public class ScoringOperatorBenchmark {
             throw new IllegalStateException("fed " + fed + " requests but " + emitted + " MetricEvents came out");
         }
         if (errored != 0) {
-            throw new IllegalStateException(errored + " MetricEvents carry model errors");
+            throw new IllegalStateException(errored + " MetricEvents carry live model errors");
+        }
+        if (candidateErrors != 0 && !candidate.equals("slow-budget")) {
+            throw new IllegalStateException(candidateErrors + " MetricEvents carry candidate errors");
+        }
+        if (candidate.equals("slow-budget")) {
+            System.out.printf(
+                    "%ncandidate rows stopped or skipped by the time budget: %.4f%n", (double) candidateErrors / fed);
         }
     }
 
@@ -130,8 +159,12 @@ public class ScoringOperatorBenchmark {
         while ((o = out.poll()) != null) {
             if (o instanceof StreamRecord && ((StreamRecord<?>) o).getValue() instanceof MetricEvent) {
                 n++;
-                if (((MetricEvent) ((StreamRecord<?>) o).getValue()).errorMask != 0) {
+                long mask = ((MetricEvent) ((StreamRecord<?>) o).getValue()).errorMask;
+                if ((mask & 1L) != 0) {
                     errored++;
+                }
+                if ((mask & ~1L) != 0) {
+                    candidateErrors++;
                 }
             }
         }

@@ -64,6 +64,8 @@ public final class ShadowJobConfig implements Serializable {
     public final ModelDescriptor liveModel;
     public final List<ModelDescriptor> candidateModels;
     public final int modelThreads;
+    /** Longest a candidate's call for one batch may take (models.candidate_time_budget); null: no limit. */
+    public final Duration candidateTimeBudget;
 
     public final Duration labelHorizon;
     public final Duration reportWindow;
@@ -159,6 +161,7 @@ public final class ShadowJobConfig implements Serializable {
         this.candidateModels = List.copyOf(candidates);
         checkVectorInputs(models, allModels());
         this.modelThreads = models.positiveInt("intra_op_threads", 1);
+        this.candidateTimeBudget = models.duration("candidate_time_budget", null);
         models.rejectUnknownKeys();
         if (1 + candidates.size() > 64) {
             throw models.error("candidates", "at most 63 candidates are supported");

@@ -1,5 +1,6 @@
 package io.shadowml.jobs.scoring;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -26,7 +27,8 @@ import io.shadowml.models.PredictionBatch;
  * batch. A batch is flushed when it is full, when its oldest request has waited {@code maxWait}, before
  * a watermark passes (so nothing becomes late), before a checkpoint barrier (so nothing buffered needs
  * state) and at end of input. A model that throws, or returns NaN/Inf or a probability outside [0, 1],
- * marks only its own outputs as errors; the other models' outputs are unaffected.
+ * marks only its own outputs as errors; the other models' outputs are unaffected. So does a candidate
+ * over its time budget ({@link CandidateTimeBudget}).
  *
  * <p>Emits one compact {@link MetricEvent} (kind SCORED) per request, carrying the request's values of
  * the configured segment fields, and a full {@link ScoredEvent} on {@link #SCORED_EVENTS} for the
@@ -47,8 +49,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private final int intraOpThreads;
     private final double sampleRate;
     private final SegmentSpec segments;
+    private Duration candidateTimeBudget;
 
     private transient OnnxModel[] models;
+    private transient CandidateTimeBudget budget;
     private transient InputBatch[] inputs;
     private transient FeatureExtractor[] extractors;
     private transient Request[] pending;
@@ -82,6 +86,15 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         this.segments = segments;
     }
 
+    /**
+     * Each candidate's call for a batch may take at most {@code budget} ({@link CandidateTimeBudget}); null:
+     * no limit (the default).
+     */
+    public MicroBatchScoringOperator withCandidateTimeBudget(Duration budget) {
+        this.candidateTimeBudget = budget;
+        return this;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
@@ -107,6 +120,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         absDifference = new double[n];
         metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
         scoredEvents = new ScoredEventBuilder(experimentId, descriptors, layout);
+        budget = new CandidateTimeBudget(candidateTimeBudget, n);
     }
 
     @Override
@@ -148,6 +162,9 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
 
     @Override
     public void close() throws Exception {
+        if (budget != null) {
+            budget.close();
+        }
         if (models != null) {
             for (OnnxModel m : models) {
                 if (m != null) {
@@ -167,14 +184,25 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         PredictionBatch[] results = new PredictionBatch[n];
         int[] latencyShare = new int[n];
         for (int m = 0; m < n; m++) {
+            String skipped = budget.skip(m);
+            if (skipped != null) {
+                results[m] = null;
+                errors[m] = skipped;
+                metrics.batchSkipped(m, rows);
+                continue;
+            }
             InputBatch batch = inputs[m].clear();
             for (int i = 0; i < rows; i++) {
                 extractors[m].addRow(pending[i], batch);
             }
             long start = System.nanoTime();
             try {
-                results[m] = models[m].score(batch);
+                results[m] = budget.score(m, models[m], batch);
                 errors[m] = null;
+            } catch (CandidateTimeBudget.Exceeded e) {
+                results[m] = null;
+                errors[m] = e.getMessage();
+                metrics.timeBudgetExceeded(m);
             } catch (RuntimeException e) {
                 results[m] = null;
                 errors[m] = "inference failed: " + e;

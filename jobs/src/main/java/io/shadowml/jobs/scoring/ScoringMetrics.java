@@ -15,6 +15,8 @@ final class ScoringMetrics {
     private final Counter[] scored;
     private final Counter[] errors;
     private final Counter[] batches;
+    private final Counter[] budgetExceeded;
+    private final Counter[] batchesSkipped;
     private final DescriptiveStatisticsHistogram[] latency;
     private final long[] compared;
     private final long[] flips;
@@ -25,6 +27,8 @@ final class ScoringMetrics {
         scored = new Counter[n];
         errors = new Counter[n];
         batches = new Counter[n];
+        budgetExceeded = new Counter[n];
+        batchesSkipped = new Counter[n];
         latency = new DescriptiveStatisticsHistogram[n];
         compared = new long[n];
         flips = new long[n];
@@ -34,6 +38,8 @@ final class ScoringMetrics {
             scored[m] = g.counter("scored");
             errors[m] = g.counter("errors");
             batches[m] = g.counter("batches");
+            budgetExceeded[m] = g.counter("time_budget_exceeded");
+            batchesSkipped[m] = g.counter("batches_skipped");
             latency[m] = g.histogram("latency_micros", new DescriptiveStatisticsHistogram(2048));
             if (m > 0) {
                 final int c = m;
@@ -51,6 +57,17 @@ final class ScoringMetrics {
         if (failed) {
             errors[model].inc(rows);
         }
+    }
+
+    /** A candidate's call for a batch stopped at its time budget (its rows: {@link #batchScored}, failed). */
+    void timeBudgetExceeded(int model) {
+        budgetExceeded[model].inc();
+    }
+
+    /** A candidate sat out a batch after an overrun: its {@code rows} are errors, not scored. */
+    void batchSkipped(int model, int rows) {
+        batchesSkipped[model].inc();
+        errors[model].inc(rows);
     }
 
     /** One unusable output; the rows of a failed batch were already counted by {@link #batchScored}. */

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -388,6 +389,56 @@ class MicroBatchScoringOperatorTest {
         assertTrue(
                 s.getOutputs().get(1).getError().contains("non-finite"),
                 s.getOutputs().get(1).getError());
+    }
+
+    // ------------------------------------------------------------------ time budget
+
+    /**
+     * A candidate about 10x as expensive as the live model (models/shipped/fraud/slow-candidate) over a
+     * 1 ms budget: one batch of 16,384 requests takes it about 25 ms, so the budget stops it. Its rows of
+     * that batch are errors with the budget as the reason, and it sits out the next batch; the live
+     * model's outputs are exactly those it gives alone.
+     */
+    @Test
+    void aCandidateOverItsTimeBudgetFailsOnlyItsOwnRows() throws Exception {
+        ModelDescriptor slow = ModelDescriptor.load(SHIPPED.resolve("slow-candidate/model.json"));
+        int rows = 16_384;
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, slow), rows, 10_000, 1, 1.0, SegmentSpec.NONE)
+                        .withCandidateTimeBudget(Duration.ofMillis(1)));
+        h.setProcessingTime(0);
+        h.open();
+        List<Request> inputs = new ArrayList<>();
+        try {
+            for (int i = 0; i < rows + 3; i++) {
+                Request r = Request.newBuilder(holdout.get(i % holdout.size()))
+                        .setRequestId("budget-" + i)
+                        .build();
+                inputs.add(r);
+                feed(h, r); // the 16,384th flushes the full batch; 3 more wait for the next flush
+            }
+            h.processWatermark(new Watermark(Long.MAX_VALUE - 1));
+            List<MetricEvent> out = values(h);
+            assertEquals(rows + 3, out.size());
+            for (int i = 0; i < out.size(); i++) {
+                MetricEvent e = out.get(i);
+                assertFalse(e.failed(0), "live never fails");
+                assertTrue(e.failed(1), "row " + i + ": the candidate was stopped, then sat out a batch");
+                if (i % 1000 == 0 || i >= rows) {
+                    assertEquals(reference(liveRef, inputs.get(i)), e.outputs[0], 1e-6, "live output, row " + i);
+                }
+            }
+            List<ScoredEvent> scored = new ArrayList<>();
+            h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS).forEach(r -> scored.add(r.getValue()));
+            assertEquals(rows + 3, scored.size());
+            String first = scored.get(0).getOutputs().get(1).getError();
+            assertTrue(first.startsWith("over its time budget of 1.0 ms"), first);
+            String later = scored.get(rows).getOutputs().get(1).getError();
+            assertTrue(later.startsWith("skipped: over its time budget"), later);
+            assertNull(scored.get(rows).getOutputs().get(0).getError());
+        } finally {
+            h.close();
+        }
     }
 
     // ------------------------------------------------------------------ segments
