@@ -10,8 +10,10 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -63,7 +65,17 @@ public final class ModelDescriptor implements Serializable {
     private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Set<String> TOP_FIELDS = Set.of(
-            "name", "version", "path", "sha256", "task", "input", "output", "threshold", "description", "metadata");
+            "name",
+            "version",
+            "path",
+            "sha256",
+            "external_data",
+            "task",
+            "input",
+            "output",
+            "threshold",
+            "description",
+            "metadata");
     private static final Set<String> INPUT_FIELDS = Set.of("tensor", "features", "vector_field", "vector_length");
     private static final Set<String> OUTPUT_FIELDS = Set.of("tensor", "positive_class", "num_classes");
 
@@ -83,6 +95,8 @@ public final class ModelDescriptor implements Serializable {
     private final boolean positiveClassDeclared;
     private final int numClasses;
     private final double threshold;
+    /** External-data file location (as the model references it) -> its sha256; empty for most models. */
+    private final Map<String, String> externalDataSha256;
 
     private ModelDescriptor(
             String descriptorFile,
@@ -100,7 +114,8 @@ public final class ModelDescriptor implements Serializable {
             int positiveClass,
             boolean positiveClassDeclared,
             int numClasses,
-            double threshold) {
+            double threshold,
+            Map<String, String> externalDataSha256) {
         this.descriptorFile = descriptorFile;
         this.name = name;
         this.version = version;
@@ -117,6 +132,7 @@ public final class ModelDescriptor implements Serializable {
         this.positiveClassDeclared = positiveClassDeclared;
         this.numClasses = numClasses;
         this.threshold = threshold;
+        this.externalDataSha256 = externalDataSha256;
     }
 
     /**
@@ -286,6 +302,23 @@ public final class ModelDescriptor implements Serializable {
             }
         }
 
+        Map<String, String> externalData = new TreeMap<>();
+        if (top.has("external_data")) {
+            JsonNode e = top.get("external_data");
+            if (!e.isObject()) {
+                throw r.error("external_data", "must map each external-data file location to its sha256, got " + e);
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = e.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                String hash = f.getValue().isTextual() ? f.getValue().asText() : "";
+                if (!SHA256.matcher(hash).matches()) {
+                    throw r.error(
+                            "external_data." + f.getKey(), "must be 64 lowercase hex digits, got " + f.getValue());
+                }
+                externalData.put(f.getKey(), hash);
+            }
+        }
+
         String folder = descriptorFile.toAbsolutePath().normalize().getParent().toString();
         return new ModelDescriptor(
                 file,
@@ -303,7 +336,8 @@ public final class ModelDescriptor implements Serializable {
                 positiveClass,
                 positiveDeclared,
                 numClasses,
-                threshold);
+                threshold,
+                Collections.unmodifiableMap(externalData));
     }
 
     private static String resolveModelPath(Reader r, Path descriptorFile, String path) {
@@ -427,6 +461,14 @@ public final class ModelDescriptor implements Serializable {
     }
 
     /** Expected SHA-256 of the model file, lowercase hex. */
+    /**
+     * The sha256 of each external-data file the model references, by its location as written in the model
+     * ({@code external_data}); a model with external data loads only if every file is listed and matches.
+     */
+    public Map<String, String> externalDataSha256() {
+        return externalDataSha256;
+    }
+
     public String sha256() {
         return sha256;
     }
@@ -516,7 +558,8 @@ public final class ModelDescriptor implements Serializable {
                 && inputTensor.equals(d.inputTensor)
                 && featureNames.equals(d.featureNames)
                 && Objects.equals(vectorField, d.vectorField)
-                && outputTensor.equals(d.outputTensor);
+                && outputTensor.equals(d.outputTensor)
+                && externalDataSha256.equals(d.externalDataSha256);
     }
 
     @Override

@@ -5,10 +5,12 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -164,8 +166,14 @@ public final class OnnxModel implements AutoCloseable {
             throw new ModelConfigException(
                     file, "path", model + " is not an ONNX model (protobuf): " + e.getMessage(), e);
         }
+        // location -> the bytes that were hashed; ORT later reads exactly these (a private copy), never the
+        // files again, which could have changed since.
+        Map<String, byte[]> externalBytes = new LinkedHashMap<>();
         for (OnnxExternalData.Ref ref : external) {
-            checkExternalData(file, model, realFolder, ref);
+            Path data = checkExternalData(file, model, realFolder, ref);
+            if (!externalBytes.containsKey(ref.location)) {
+                externalBytes.put(ref.location, hashedExternalData(d, model, data, ref));
+            }
         }
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -177,9 +185,11 @@ public final class OnnxModel implements AutoCloseable {
             so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             so.addConfigEntry("session.intra_op.allow_spinning", "0");
             so.addConfigEntry("session.inter_op.allow_spinning", "0");
-            // Without external data, ORT gets the very bytes that were hashed. With external data
-            // (all of it checked to be inside the folder) ORT must know the file's location.
-            session = external.isEmpty() ? env.createSession(bytes, so) : env.createSession(realModel.toString(), so);
+            // ORT gets the very bytes that were hashed: from memory, or, with external data (which ORT
+            // resolves relative to the model file), from a private copy of the hashed bytes.
+            session = external.isEmpty()
+                    ? env.createSession(bytes, so)
+                    : createFromPrivateCopy(env, so, realModel.getFileName().toString(), bytes, externalBytes, file);
         } catch (OrtException e) {
             throw new ModelConfigException(
                     file, "path", "ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
@@ -202,7 +212,79 @@ public final class OnnxModel implements AutoCloseable {
         }
     }
 
-    private static void checkExternalData(String file, Path model, Path realFolder, OnnxExternalData.Ref ref) {
+    /** The external-data file's bytes, if the descriptor lists its location with a matching sha256. */
+    private static byte[] hashedExternalData(ModelDescriptor d, Path model, Path data, OnnxExternalData.Ref ref) {
+        String file = d.descriptorFile();
+        String expected = d.externalDataSha256().get(ref.location);
+        if (expected == null) {
+            throw new ModelConfigException(
+                    file,
+                    "external_data",
+                    "model file " + model + " keeps tensor '" + ref.tensorName + "' in external data '" + ref.location
+                            + "', which the descriptor's external_data does not list with its sha256; refusing to"
+                            + " load unverified weights");
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(data);
+        } catch (IOException | OutOfMemoryError e) {
+            throw new ModelConfigException(file, "external_data", "cannot read " + data + ": " + e, e);
+        }
+        String actual = sha256(bytes);
+        if (!actual.equals(expected)) {
+            throw new ModelConfigException(
+                    file,
+                    "external_data." + ref.location,
+                    "expected " + expected + " but " + data + " (" + bytes.length + " bytes) hashes to " + actual);
+        }
+        return bytes;
+    }
+
+    /**
+     * Writes the hashed model and external-data bytes into a new directory only this user can read, opens
+     * the session from there and deletes the copy (ORT has read or mapped the data by then).
+     */
+    private static OrtSession createFromPrivateCopy(
+            OrtEnvironment env,
+            OrtSession.SessionOptions so,
+            String modelName,
+            byte[] modelBytes,
+            Map<String, byte[]> externalBytes,
+            String file)
+            throws OrtException {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory(
+                    "shadowml-model-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Path copy = dir.resolve(modelName);
+            Files.write(copy, modelBytes);
+            for (Map.Entry<String, byte[]> e : externalBytes.entrySet()) {
+                Path target = dir.resolve(e.getKey()).normalize();
+                Files.createDirectories(target.getParent());
+                Files.write(target, e.getValue());
+            }
+            return env.createSession(copy.toString(), so);
+        } catch (IOException e) {
+            throw new ModelConfigException(file, "path", "cannot write a private copy of the model: " + e, e);
+        } finally {
+            if (dir != null) {
+                deleteRecursively(dir);
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (java.util.stream.Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder())
+                    .forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a temp directory left behind is harmless
+        }
+    }
+
+    /** Checks that an external-data location stays inside the model folder; returns the resolved file. */
+    private static Path checkExternalData(String file, Path model, Path realFolder, OnnxExternalData.Ref ref) {
         String what = "model file " + model + ": tensor " + ref.where
                 + (ref.tensorName.isEmpty() ? "" : " '" + ref.tensorName + "'");
         if (ref.location == null || ref.location.isEmpty()) {
@@ -234,6 +316,7 @@ public final class OnnxModel implements AutoCloseable {
                             + ref.location + "' resolving to " + resolved + ", outside the model folder "
                             + realFolder + "; refusing to load it");
         }
+        return resolved;
     }
 
     /** Checks the session's input and output against the descriptor; returns {columns, posCol}. */

@@ -272,6 +272,48 @@ class DescriptorMismatchTest {
                 "outside the model folder");
     }
 
+    /** Lists {@code location} with {@code sha256} under the descriptor's external_data. */
+    private static void listExternalData(Path descriptor, String location, String sha256) throws Exception {
+        com.fasterxml.jackson.databind.node.ObjectNode d =
+                (com.fasterxml.jackson.databind.node.ObjectNode) TestModels.JSON.readTree(descriptor.toFile());
+        d.putObject("external_data").put(location, sha256);
+        TestModels.writeJson(descriptor, d);
+    }
+
+    @Test
+    void externalDataNotListedWithItsHashIsRefused() throws Exception {
+        Path dir = tmp.resolve("unlisted");
+        TinyOnnx m = external("data/weights.bin");
+        Files.createDirectories(dir.resolve("data"));
+        Files.write(dir.resolve("data/weights.bin"), m.weightBytes());
+        Path file = TestModels.writeTiny(dir, m, "multiclass");
+        ModelDescriptor d = ModelDescriptor.load(file);
+        assertNames(
+                assertThrows(ModelConfigException.class, () -> OnnxModel.load(d)),
+                file,
+                "external_data",
+                "'data/weights.bin'",
+                "refusing to load unverified weights");
+    }
+
+    @Test
+    void externalDataWithAnotherHashIsRefused() throws Exception {
+        Path dir = tmp.resolve("tampered");
+        TinyOnnx m = external("data/weights.bin");
+        Files.createDirectories(dir.resolve("data"));
+        byte[] weights = m.weightBytes();
+        Path file = TestModels.writeTiny(dir, m, "multiclass");
+        listExternalData(file, "data/weights.bin", TestModels.sha256(weights));
+        weights[0] ^= 1; // the file on disk is not the one that was hashed
+        Files.write(dir.resolve("data/weights.bin"), weights);
+        ModelDescriptor d = ModelDescriptor.load(file);
+        assertNames(
+                assertThrows(ModelConfigException.class, () -> OnnxModel.load(d)),
+                file,
+                "external_data.data/weights.bin",
+                "hashes to " + TestModels.sha256(weights));
+    }
+
     @Test
     void externalDataInsideTheFolderLoadsAndScores() throws Exception {
         Path dir = tmp.resolve("inside");
@@ -279,6 +321,7 @@ class DescriptorMismatchTest {
         Files.createDirectories(dir.resolve("data"));
         Files.write(dir.resolve("data/weights.bin"), m.weightBytes());
         Path file = TestModels.writeTiny(dir, m, "multiclass");
+        listExternalData(file, "data/weights.bin", TestModels.sha256(m.weightBytes()));
         float[] x = {0.5f, -1f, 2f, 0.25f};
         double[] expected = m.expected(x);
         try (OnnxModel model = OnnxModel.load(ModelDescriptor.load(file))) {
