@@ -386,6 +386,153 @@ class KubernetesManifestsTest {
         return docs;
     }
 
+    // ------------------------------------------------------------------ hardening (issue 11)
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/staging", "overlays/production"})
+    void podsRunAsNonRootOnAReadOnlyRootFilesystem(String dir) throws Exception {
+        JsonNode pod =
+                only(render(K8S.resolve(dir)), "FlinkDeployment").path("spec").path("podTemplate");
+        JsonNode podSecurity = pod.path("spec").path("securityContext");
+        assertTrue(podSecurity.path("runAsNonRoot").asBoolean(), dir + ": runAsNonRoot");
+        assertTrue(podSecurity.path("runAsUser").asInt() > 0, dir + ": a non-root uid");
+        assertEquals(
+                "RuntimeDefault",
+                podSecurity.path("seccompProfile").path("type").asText(),
+                dir + ": seccomp");
+        JsonNode container = only(pod.path("spec").path("containers"), "flink-main-container");
+        JsonNode security = container.path("securityContext");
+        assertTrue(security.path("readOnlyRootFilesystem").asBoolean(), dir + ": read-only root filesystem");
+        assertFalse(security.path("allowPrivilegeEscalation").asBoolean(true), dir + ": no privilege escalation");
+        List<String> dropped = new ArrayList<>();
+        security.path("capabilities").path("drop").forEach(c -> dropped.add(c.asText()));
+        assertEquals(List.of("ALL"), dropped, dir + ": every capability dropped");
+        assertTrue(security.path("capabilities").path("add").isMissingNode(), dir + ": none added back");
+        // What Flink writes must be on writable volumes: io.tmp.dirs (RocksDB's working directory too) and logs.
+        JsonNode conf =
+                only(render(K8S.resolve(dir)), "FlinkDeployment").path("spec").path("flinkConfiguration");
+        for (String writable : List.of(conf.path("io.tmp.dirs").asText(), "/opt/flink/log")) {
+            JsonNode mount = find(container.path("volumeMounts"), "mountPath", writable);
+            assertTrue(
+                    volume(pod, mount.path("name").asText()).has("emptyDir"),
+                    dir + ": " + writable + " is an emptyDir");
+            assertFalse(mount.path("readOnly").asBoolean(), dir + ": " + writable + " writable");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/staging", "overlays/production"})
+    void onlyPrometheusReachesTheMetricsPortAndNobodyOutsideTheRestPort(String dir) throws Exception {
+        List<ObjectNode> resources = render(K8S.resolve(dir));
+        JsonNode spec = only(resources, "FlinkDeployment").path("spec");
+        JsonNode conf = spec.path("flinkConfiguration");
+        int metrics = conf.path("metrics.reporter.prom.port").asInt();
+        int rest = conf.path("rest.port").asInt();
+        ObjectNode policy = only(resources, "NetworkPolicy");
+        JsonNode p = policy.path("spec");
+        p.path("podSelector")
+                .path("matchLabels")
+                .fields()
+                .forEachRemaining(e -> assertEquals(
+                        e.getValue().asText(),
+                        spec.path("podTemplate")
+                                .path("metadata")
+                                .path("labels")
+                                .path(e.getKey())
+                                .asText(),
+                        dir + ": the policy selects the Flink pods by " + e.getKey()));
+        List<String> types = new ArrayList<>();
+        p.path("policyTypes").forEach(t -> types.add(t.asText()));
+        assertTrue(types.contains("Ingress"), dir + ": an ingress policy");
+        // Every Flink port is fixed, so every rule can name its ports.
+        for (String key :
+                List.of("jobmanager.rpc.port", "blob.server.port", "taskmanager.rpc.port", "taskmanager.data.port")) {
+            assertTrue(conf.path(key).asText().matches("\\d+"), dir + ": " + key + " fixed");
+        }
+        boolean prometheusAllowed = false;
+        for (JsonNode rule : p.path("ingress")) {
+            assertFalse(rule.path("ports").isMissingNode(), dir + ": a rule without ports opens every port: " + rule);
+            Set<Integer> ports = new HashSet<>();
+            rule.path("ports").forEach(port -> ports.add(port.path("port").asInt()));
+            for (JsonNode from : rule.path("from")) {
+                assertTrue(from.path("ipBlock").isMissingNode(), dir + ": no ipBlock sources: " + from);
+                boolean isPrometheus = from.path("podSelector")
+                        .path("matchLabels")
+                        .path("app.kubernetes.io/name")
+                        .asText()
+                        .equals("prometheus");
+                if (ports.contains(metrics)) {
+                    assertTrue(isPrometheus, dir + ": only Prometheus may reach the metrics port, not " + from);
+                    prometheusAllowed = true;
+                }
+                if (ports.contains(rest) && from.has("namespaceSelector")) {
+                    // Another namespace: only the Flink Kubernetes Operator, which drives the job through REST.
+                    assertEquals(
+                            "flink-operator",
+                            from.path("namespaceSelector")
+                                    .path("matchLabels")
+                                    .path("kubernetes.io/metadata.name")
+                                    .asText(),
+                            dir + ": REST from outside the namespace only for the operator: " + from);
+                    assertEquals(Set.of(rest), ports, dir + ": the operator reaches REST only");
+                }
+            }
+        }
+        assertTrue(prometheusAllowed, dir + ": Prometheus can scrape " + metrics);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/staging", "overlays/production"})
+    void kafkaCredentialsComeFromASecretNotTheConfigMap(String dir) throws Exception {
+        List<ObjectNode> resources = render(K8S.resolve(dir));
+        JsonNode pod = only(resources, "FlinkDeployment").path("spec").path("podTemplate");
+        JsonNode container = only(pod.path("spec").path("containers"), "flink-main-container");
+        for (ObjectNode cm : all(resources, "ConfigMap")) {
+            String text = cm.path("data").toString().toLowerCase(java.util.Locale.ROOT);
+            assertFalse(text.contains("password="), dir + ": a password in ConfigMap " + cm.path("metadata"));
+        }
+        String configYaml = named(resources, "ConfigMap", "shadowml-job-config")
+                .path("data")
+                .path("shadow-job.yaml")
+                .asText();
+        JsonNode properties = YAML.readTree(configYaml).path("kafka").path("properties");
+        java.util.regex.Pattern reference = java.util.regex.Pattern.compile("\\$\\{(\\w+):([^:}]+):([^}]+)}");
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = properties.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            boolean secret = e.getKey().equals("sasl.jaas.config") || e.getKey().endsWith(".password");
+            if (!secret) {
+                continue;
+            }
+            java.util.regex.Matcher m = reference.matcher(e.getValue().asText());
+            assertTrue(m.matches(), dir + ": " + e.getKey() + " must be a config-provider reference, not a value");
+            String provider = m.group(1);
+            assertEquals(
+                    "org.apache.kafka.common.config.provider.DirectoryConfigProvider",
+                    properties.path("config.providers." + provider + ".class").asText(),
+                    dir + ": provider " + provider);
+            JsonNode mount = find(container.path("volumeMounts"), "mountPath", m.group(2));
+            assertTrue(mount.path("readOnly").asBoolean(), dir + ": credentials mounted read-only");
+            assertTrue(
+                    volume(pod, mount.path("name").asText()).has("secret"),
+                    dir + ": " + m.group(2) + " is a Secret volume");
+        }
+        if (dir.endsWith("production")) {
+            assertEquals("SASL_SSL", properties.path("security.protocol").asText(), "production authenticates");
+            assertTrue(properties.has("sasl.jaas.config"), "production: credentials by reference");
+            String secretName = volume(pod, "kafka-credentials")
+                    .path("secret")
+                    .path("secretName")
+                    .asText();
+            assertEquals(
+                    secretName,
+                    named(resources, "KafkaUser", secretName)
+                            .path("metadata")
+                            .path("name")
+                            .asText(),
+                    "the KafkaUser whose secret is mounted (Strimzi names the secret after the user)");
+        }
+    }
+
     private static List<ObjectNode> all(List<ObjectNode> resources, String kind) {
         return resources.stream()
                 .filter(r -> r.path("kind").asText().equals(kind))
