@@ -51,7 +51,8 @@ class KafkaCredentialsTest {
                         "topics: {requests: req, labels: lab, reports: rep, verdicts: ver, dead_letter: dlq}",
                         "models:",
                         "  live: " + Path.of(shipped, "live/model.json").toAbsolutePath(),
-                        "  candidates: [" + Path.of(shipped, "candidate/model.json").toAbsolutePath() + "]",
+                        "  candidates: ["
+                                + Path.of(shipped, "candidate/model.json").toAbsolutePath() + "]",
                         ""));
         ShadowJobConfig cfg = ShadowJobConfig.load(config);
         assertFalse(cfg.kafkaProperties.toString().contains("s3cr3t"), "the job holds only the reference");
