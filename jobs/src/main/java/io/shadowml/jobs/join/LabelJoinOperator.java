@@ -139,6 +139,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
                         JoinEntry e = load();
                         settle(e, timer.getTimestamp());
                         store(e);
+                        relistIfPending(e, timer.getTimestamp());
                     }
 
                     @Override
@@ -292,6 +293,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
             JoinEntry e = load();
             settle(e, bucketEnd);
             store(e);
+            relistIfPending(e, bucketEnd);
         }
         setCurrentKey(indexKey);
         expiryList.setCurrentNamespace(bucketEnd);
@@ -302,6 +304,46 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
                 recent[i] = Long.MIN_VALUE; // fired: a later deadline in this bucket needs a new timer
             }
         }
+    }
+
+    /**
+     * An entry still holding something after it was settled at {@code time} may have been listed only for
+     * deadlines that have passed: under another label horizon (a savepoint restored with a changed {@code
+     * label_horizon}: a request's expiry, a label's end and a join marker's end all move). Listing it again
+     * for its next deadline under the current horizon keeps it from staying in state forever. Without a
+     * horizon change this is the rarer path (a pair joined by its bucket rather than on arrival, a label
+     * beyond its request's horizon) and may list a deadline twice, which is harmless: the entry is settled
+     * twice, the second time with nothing left to do.
+     */
+    private void relistIfPending(JoinEntry e, long time) throws Exception {
+        if (e.isEmpty()) {
+            return;
+        }
+        long next = nextDeadline(e);
+        if (next > time) {
+            schedule(next);
+        }
+    }
+
+    /** The earliest time at which {@link #settle} will change the entry. */
+    private long nextDeadline(JoinEntry e) {
+        PendingPrediction p = e.prediction;
+        EarlyLabel l = e.label;
+        long next = Long.MAX_VALUE;
+        if (p != null && l != null && withinHorizon(p, l)) {
+            next = Math.max(p.eventTime, l.labelTime);
+        } else {
+            if (p != null) {
+                next = expiry(p);
+            }
+            if (l != null) {
+                next = Math.min(next, saturatedAdd(l.labelTime, horizonMillis));
+            }
+        }
+        if (e.joinedUntil != null) {
+            next = Math.min(next, e.joinedUntil);
+        }
+        return next;
     }
 
     /** Lists the current request id for settling when the watermark reaches the end of {@code deadline}'s bucket. */

@@ -53,8 +53,13 @@ class LabelJoinOperatorTest {
 
     private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> unopenedHarness(
             long bucketMillis) throws Exception {
+        return unopenedHarness(bucketMillis, H);
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> unopenedHarness(
+            long bucketMillis, long horizon) throws Exception {
         return new KeyedTwoInputStreamOperatorTestHarness<>(
-                new LabelJoinOperator("exp-1", Duration.ofMillis(H), Duration.ofMillis(bucketMillis)),
+                new LabelJoinOperator("exp-1", Duration.ofMillis(horizon), Duration.ofMillis(bucketMillis)),
                 e -> e.requestId,
                 l -> l.requestId,
                 Types.STRING);
@@ -457,6 +462,84 @@ class LabelJoinOperatorTest {
             assertAllCleared(h, 60_000);
         } finally {
             h.close();
+        }
+    }
+
+    // ------------------------------------------------------------------ bounded state (issue 11)
+
+    /**
+     * 100,000 labels for request ids that never arrive: each is held until its horizon, then counted as
+     * unknown, and the state is empty again, timers included.
+     */
+    @Test
+    void aFloodOfLabelsForUnknownIdsLeavesNoStateOnceTheirHorizonPasses() throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h = newHarness(1_000);
+        try {
+            int n = 100_000;
+            for (int i = 0; i < n; i++) {
+                label(h, "ghost-" + i, 1_000 + i / 10, 1.0);
+            }
+            assertTrue(h.numKeyedStateEntries() >= n, "held until the horizon: " + h.numKeyedStateEntries());
+            watermark(h, 1_000 + n / 10 + H);
+            List<StreamRecord<? extends MetricEvent>> out = drain(h);
+            assertEquals(n, out.size());
+            for (StreamRecord<? extends MetricEvent> r : out) {
+                assertEquals(MetricEvent.UNKNOWN_LABEL, r.getValue().kind);
+            }
+            assertEquals(0, h.numKeyedStateEntries(), "state entries left");
+            assertEquals(0, h.numEventTimeTimers(), "timers left");
+        } finally {
+            h.close();
+        }
+    }
+
+    /**
+     * A savepoint taken with one label horizon, restored with a longer one: every pending request, early
+     * label and join marker must still be settled (under the new horizon) and leave nothing behind.
+     * Entries were listed for the deadlines of the old horizon; without re-listing them, the new deadlines
+     * would never be reached and the state would grow for good.
+     */
+    @Test
+    void raisingTheHorizonAcrossARestoreLeavesNoState() throws Exception {
+        long bucket = 1_000;
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot;
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> before =
+                newHarness(bucket);
+        try {
+            prediction(before, "pending", 1_000, 0.1f, 0.9f); // never labelled
+            label(before, "early", 2_000, 1.0); // its request never comes
+            prediction(before, "joined", 3_000, 0.2f, 0.8f);
+            label(before, "joined", 3_500, 0.0); // joins at 3 500, then a duplicate marker until expiry
+            label(before, "due", 9_000, 1.0); // the label first: the pair is due at 9 000, after the snapshot
+            prediction(before, "due", 4_000, 0.3f, 0.7f);
+            watermark(before, 5_000);
+            drain(before);
+            snapshot = before.snapshot(1, 5_000);
+        } finally {
+            before.close();
+        }
+        long longer = 3 * H;
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> after =
+                unopenedHarness(bucket, longer);
+        try {
+            after.initializeState(snapshot);
+            after.open();
+            watermark(after, 1_000 + H + bucket); // the old horizon's deadlines pass: nothing expires yet
+            List<StreamRecord<? extends MetricEvent>> out = drain(after);
+            assertEquals(1, out.size(), "only the pair due at 9 000: " + out);
+            assertRecord(out.get(0), MetricEvent.LABELLED, "due", 9_000);
+            watermark(after, 1_000 + longer + bucket - 1); // the end of the new expiry's bucket
+            out = drain(after);
+            assertEquals(1, out.size(), "the pending request expires under the new horizon: " + out);
+            assertRecord(out.get(0), MetricEvent.EXPIRED, "pending", 1_000 + longer);
+            watermark(after, Long.MAX_VALUE);
+            out = drain(after);
+            assertEquals(1, out.size(), "the early label ends under the new horizon: " + out);
+            assertRecord(out.get(0), MetricEvent.UNKNOWN_LABEL, "early", 2_000 + longer);
+            assertEquals(0, after.numKeyedStateEntries(), "state entries left");
+            assertEquals(0, after.numEventTimeTimers(), "timers left");
+        } finally {
+            after.close();
         }
     }
 
