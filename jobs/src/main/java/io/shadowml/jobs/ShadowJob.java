@@ -7,6 +7,8 @@ import java.time.Instant;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -95,6 +97,18 @@ public class ShadowJob {
      */
     public static void enableCheckpointing(StreamExecutionEnvironment env, ShadowJobConfig config) {
         env.enableCheckpointing(config.checkpointInterval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+        // Set here rather than left to the cluster, so that a weeks-long run behaves the same on every
+        // cluster (fault_tolerance in the config, jobs/README.md "Guarantees").
+        env.getCheckpointConfig().setCheckpointTimeout(config.checkpointTimeout.toMillis());
+        env.getCheckpointConfig().setTolerableCheckpointFailureNumber(config.tolerableCheckpointFailures);
+        env.setMaxParallelism(config.maxParallelism);
+        Configuration restart = new Configuration();
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF, config.restartMaxBackoff);
+        // Never give up: bad records are dead letters, so what fails the job is transient (a lost
+        // TaskManager, an unreachable broker) and worth waiting out.
+        restart.set(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS, Integer.MAX_VALUE);
+        env.configure(restart);
     }
 
     /** Adds the whole pipeline to {@code env}. */

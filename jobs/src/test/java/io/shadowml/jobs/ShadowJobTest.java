@@ -1,15 +1,25 @@
 package io.shadowml.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.apache.flink.api.common.eventtime.TimestampAssigner;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.util.InstantiationUtil;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +28,7 @@ import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.io.KafkaIO;
 
 /**
  * The event time of the two sources: the record's own time, else the Kafka record timestamp the record
@@ -113,5 +124,41 @@ class ShadowJobTest {
         assertEquals(T + 1, a.extractTimestamp(Decoded.ok(timed, "lab", 0, 0, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.ok(untimed, "lab", 0, 1, KAFKA_TS, null), KAFKA_TS));
         assertEquals(KAFKA_TS, a.extractTimestamp(Decoded.failed("bad", "lab", 0, 2, KAFKA_TS, null, null), KAFKA_TS));
+    }
+
+    /**
+     * Every operator of the pipeline has a fixed uid, so that a savepoint restores into a changed job
+     * (Flink would otherwise derive ids from the graph's shape); and the fault-tolerance settings of the
+     * config reach the job.
+     */
+    @Test
+    void everyOperatorHasAFixedUidAndTheFaultToleranceSettingsApply() throws Exception {
+        ShadowJobConfig cfg = config();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        ShadowJob.enableCheckpointing(env, cfg);
+        new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
+                .build(env);
+        StreamGraph graph = env.getStreamGraph();
+        List<String> without = new ArrayList<>();
+        Set<String> uids = new HashSet<>();
+        for (StreamNode n : graph.getStreamNodes()) {
+            String uid = n.getTransformationUID();
+            if (uid == null) {
+                without.add(n.getOperatorName());
+            } else {
+                assertTrue(uids.add(uid), "uid " + uid + " used twice");
+            }
+        }
+        assertEquals(List.of(), without, "operators without a uid");
+        assertTrue(uids.containsAll(List.of("requests-source", "labels-source", "score")), "" + uids);
+
+        assertEquals(128, env.getMaxParallelism());
+        assertEquals(
+                Duration.ofMinutes(10).toMillis(), env.getCheckpointConfig().getCheckpointTimeout());
+        assertEquals(3, env.getCheckpointConfig().getTolerableCheckpointFailureNumber());
+        assertEquals("exponential-delay", env.getConfiguration().get(RestartStrategyOptions.RESTART_STRATEGY));
+        assertEquals(
+                Duration.ofMinutes(1),
+                env.getConfiguration().get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF));
     }
 }

@@ -77,6 +77,15 @@ public final class ShadowJobConfig implements Serializable {
     public final Duration batchMaxWait;
 
     public final Duration checkpointInterval;
+    /** A checkpoint not complete after this long is abandoned (and counts as a failure). */
+    public final Duration checkpointTimeout;
+    /** Checkpoint failures in a row the job tolerates before it restarts. */
+    public final int tolerableCheckpointFailures;
+    /** Key groups of every keyed state: the highest parallelism a savepoint can ever be restored with. */
+    public final int maxParallelism;
+    /** The longest pause between restarts (exponential-delay strategy, restarts never give up). */
+    public final Duration restartMaxBackoff;
+
     public final double scoredEventsSampleRate;
     public final int metricShards;
     /**
@@ -193,6 +202,16 @@ public final class ShadowJobConfig implements Serializable {
         batching.rejectUnknownKeys();
 
         this.checkpointInterval = root.duration("checkpoint_interval", Duration.ofSeconds(30));
+        ConfigNode faultTolerance = root.optionalChild("fault_tolerance");
+        this.checkpointTimeout = faultTolerance.duration("checkpoint_timeout", Duration.ofMinutes(10));
+        this.tolerableCheckpointFailures = faultTolerance.positiveInt("tolerable_checkpoint_failures", 3);
+        this.maxParallelism = faultTolerance.positiveInt("max_parallelism", 128);
+        if (maxParallelism > 32_768) {
+            throw faultTolerance.error(
+                    "max_parallelism", "must be at most 32768 (Flink's limit), was " + maxParallelism);
+        }
+        this.restartMaxBackoff = faultTolerance.duration("restart_max_backoff", Duration.ofMinutes(1));
+        faultTolerance.rejectUnknownKeys();
         this.scoredEventsSampleRate =
                 root.doubleIn("scored_events_sample_rate", scoredEventsTopic == null ? 0.0 : 1.0, 0.0, 1.0);
         if (scoredEventsTopic == null && scoredEventsSampleRate > 0) {
