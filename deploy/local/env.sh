@@ -22,6 +22,10 @@ PROM_PORTS="${PROM_PORTS:-9249-9259}"
 JM_PROCESS_MEMORY="${JM_PROCESS_MEMORY:-1024m}"
 TM_PROCESS_MEMORY="${TM_PROCESS_MEMORY:-1536m}"
 TM_SLOTS="${TM_SLOTS:-2}"
+# How soon the JobManager gives up on a silent TaskManager (Flink's defaults; the fault-injection test
+# shortens them so that a killed TaskManager is noticed in seconds).
+HEARTBEAT_INTERVAL_MS="${HEARTBEAT_INTERVAL_MS:-10000}"
+HEARTBEAT_TIMEOUT_MS="${HEARTBEAT_TIMEOUT_MS:-50000}"
 JAVA="${JAVA:-java}"
 # Extra JVM options of the JobManager and the TaskManager, e.g. for diagnostics
 # (-XX:NativeMemoryTracking=summary); LocalClusterIT's resubmission test sets some.

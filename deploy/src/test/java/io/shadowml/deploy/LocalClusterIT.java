@@ -10,25 +10,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
-import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
 
@@ -95,11 +88,12 @@ class LocalClusterIT extends LocalClusterSupport {
             step("replayed " + sent);
             long replayEnd = System.nanoTime();
 
-            try (ReportReader reports = new ReportReader("127.0.0.1:19092", "shadowml.fraud.reports")) {
+            try (CommittedRecords<ComparisonReport> reports =
+                    new CommittedRecords<>("127.0.0.1:19092", "shadowml.fraud.reports", ComparisonReport.class)) {
                 // Committed cumulative reports arrive while the job runs, and grow.
                 List<Long> seen = new ArrayList<>();
                 await(Duration.ofSeconds(90), "cumulative reports with scored == " + valid, () -> {
-                    ComparisonReport c = reports.latestCumulative();
+                    ComparisonReport c = CommittedRecords.latestCumulative(reports.poll());
                     if (c != null
                             && (seen.isEmpty()
                                     || seen.get(seen.size() - 1)
@@ -122,27 +116,7 @@ class LocalClusterIT extends LocalClusterSupport {
                 // local/shadow-job.local.yaml): a drain of an all-idle job did not flush the last windows.
                 double idleGap = (System.nanoTime() - replayEnd) / 1e9;
                 step(String.format("draining %.1f s after the replay ended", idleGap));
-                JsonNode trigger = JSON.readTree(post(
-                        "/jobs/" + jobId + "/stop",
-                        "{\"drain\": true, \"targetDirectory\": \"file://" + work.resolve("savepoints") + "\"}"));
-                String triggerId = trigger.path("request-id").asText();
-                String[] location = new String[1];
-                await(Duration.ofSeconds(120), "stop-with-savepoint " + triggerId, () -> {
-                    JsonNode s = JSON.readTree(get(REST + "/jobs/" + jobId + "/savepoints/" + triggerId));
-                    if (!s.path("status").path("id").asText().equals("COMPLETED")) {
-                        return false;
-                    }
-                    assertFalse(s.path("operation").has("failure-cause"), "savepoint failed: " + s);
-                    location[0] = s.path("operation").path("location").asText();
-                    return true;
-                });
-                await(
-                        Duration.ofSeconds(60),
-                        "job FINISHED",
-                        () -> JSON.readTree(get(REST + "/jobs/" + jobId))
-                                .path("state")
-                                .asText()
-                                .equals("FINISHED"));
+                String[] location = {stopWithSavepoint(jobId, true)};
                 step("stopped with savepoint " + location[0]);
                 assertTrue(Files.isDirectory(Path.of(URI.create(location[0]))), "savepoint dir " + location[0]);
 
@@ -151,7 +125,7 @@ class LocalClusterIT extends LocalClusterSupport {
                         Duration.ofSeconds(60),
                         "the final cumulative report",
                         () -> {
-                            ComparisonReport c = reports.latestCumulative();
+                            ComparisonReport c = CommittedRecords.latestCumulative(reports.poll());
                             last[0] = c;
                             return c != null
                                     && c.getCounts().getScored() == valid
@@ -334,41 +308,5 @@ class LocalClusterIT extends LocalClusterSupport {
         JsonNode r = JSON.readTree(get(api + "query?query=" + enc(promql)));
         assertEquals("success", r.path("status").asText(), promql + " → " + r);
         return r.path("data").path("result");
-    }
-
-    // ------------------------------------------------------------------------------- reports
-
-    /** One read_committed consumer over the whole test, accumulating every report committed so far. */
-    private static final class ReportReader implements AutoCloseable {
-        final List<ComparisonReport> all = new ArrayList<>();
-        private final KafkaConsumer<byte[], byte[]> consumer;
-
-        ReportReader(String bootstrap, String topic) {
-            Properties p = new Properties();
-            p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-            p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-            p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-            consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-            List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                    .map(i -> new TopicPartition(topic, i.partition()))
-                    .toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-        }
-
-        ComparisonReport latestCumulative() {
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                all.add(AvroCodec.decode(r.value(), ComparisonReport.class));
-            }
-            return all.stream()
-                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
-                    .orElse(null);
-        }
-
-        @Override
-        public void close() {
-            consumer.close(Duration.ofSeconds(5));
-        }
     }
 }

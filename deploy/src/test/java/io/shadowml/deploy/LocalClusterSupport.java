@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
@@ -59,6 +60,32 @@ abstract class LocalClusterSupport {
             }
         }
         step("cluster stopped, no process left");
+    }
+
+    /** Stops the job with a savepoint (draining: the final watermark first) and waits until it has finished. */
+    String stopWithSavepoint(String jobId, boolean drain) throws Exception {
+        JsonNode trigger = JSON.readTree(post(
+                "/jobs/" + jobId + "/stop",
+                "{\"drain\": " + drain + ", \"targetDirectory\": \"file://" + work.resolve("savepoints") + "\"}"));
+        String triggerId = trigger.path("request-id").asText();
+        String[] location = new String[1];
+        await(Duration.ofSeconds(120), "stop-with-savepoint " + triggerId, () -> {
+            JsonNode s = JSON.readTree(get(REST + "/jobs/" + jobId + "/savepoints/" + triggerId));
+            if (!s.path("status").path("id").asText().equals("COMPLETED")) {
+                return false;
+            }
+            assertFalse(s.path("operation").has("failure-cause"), "savepoint failed: " + s);
+            location[0] = s.path("operation").path("location").asText();
+            return true;
+        });
+        await(
+                Duration.ofSeconds(60),
+                "job FINISHED",
+                () -> JSON.readTree(get(REST + "/jobs/" + jobId))
+                        .path("state")
+                        .asText()
+                        .equals("FINISHED"));
+        return location[0];
     }
 
     // ------------------------------------------------------------------------------- helpers
