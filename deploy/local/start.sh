@@ -41,6 +41,21 @@ if [[ -z "$ONLY" && "$(cat "$FLINK_HOME/.complete" 2>/dev/null)" != "$RUNTIME_ST
 fi
 mkdir -p "$CONF_DIR"
 
+# --- 1b. The reporter that binds 127.0.0.1 only (reporter/; Flink's binds every interface), compiled
+# against the runtime into the Prometheus plugin's folder, again whenever its sources change. ---
+REPORTER_JAR="$FLINK_HOME/plugins/metrics-prometheus/shadowml-loopback-reporter.jar"
+REPORTER_STAMP="$(cat "$LOCAL_DIR"/reporter/*.java | sha256sum | cut -d' ' -f1)"
+if [[ -z "$ONLY" && "$(cat "$REPORTER_JAR.sha256" 2>/dev/null)" != "$REPORTER_STAMP" ]]; then
+  build="$WORK_DIR/tmp/reporter-build"
+  rm -rf "$build" && mkdir -p "$build/META-INF/services"
+  javac -nowarn -d "$build" -cp "$FLINK_HOME/lib/*:$FLINK_HOME/plugins/metrics-prometheus/*" \
+    "$LOCAL_DIR"/reporter/*.java || die "could not compile deploy/local/reporter"
+  echo org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory \
+    >"$build/META-INF/services/org.apache.flink.metrics.reporter.MetricReporterFactory"
+  jar cf "$REPORTER_JAR" -C "$build" . && echo "$REPORTER_STAMP" >"$REPORTER_JAR.sha256"
+  rm -rf "$build"
+fi
+
 # --- 2. Flink configuration (Flink 2.x reads conf/config.yaml; flat keys are valid YAML). ---
 if [[ -z "$ONLY" ]]; then
 cat > "$CONF_DIR/config.yaml" <<YAML
@@ -67,7 +82,8 @@ execution.checkpointing.num-retained: 2
 restart-strategy.type: exponential-delay
 heartbeat.interval: $HEARTBEAT_INTERVAL_MS
 heartbeat.timeout: $HEARTBEAT_TIMEOUT_MS
-metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory
+metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.LoopbackPrometheusReporterFactory
+metrics.reporter.prom.host: 127.0.0.1
 metrics.reporter.prom.port: $PROM_PORTS
 # Keep label values verbatim (experiment="fraud-mlp-v2", model="fraud-mlp:2.0.0"): alerts carry the real ids.
 metrics.reporter.prom.filterLabelValueCharacters: false

@@ -53,6 +53,8 @@ class LocalClusterIT extends LocalClusterSupport {
             script(Duration.ofMinutes(4), "start.sh");
             pids.addAll(pids());
             assertEquals(3, pids.size(), "kafka, jobmanager, taskmanager pids");
+            assertListensOnLoopbackOnly(pids);
+            step("every port of Kafka, the JobManager and the TaskManager on 127.0.0.1 only");
             List<String> submitted = script(Duration.ofMinutes(3), "submit.sh");
             String jobId = submitted.get(submitted.size() - 1).trim();
             assertTrue(jobId.matches("[0-9a-f]{32}"), "job id: " + jobId);

@@ -88,6 +88,67 @@ abstract class LocalClusterSupport {
         return location[0];
     }
 
+    /**
+     * Every TCP port the processes listen on is bound to the loopback interface (issue 11: the local
+     * cluster is reachable from this machine only). Read from /proc: each process's socket inodes
+     * (/proc/PID/fd) against the listening sockets of /proc/net/tcp and tcp6.
+     */
+    static void assertListensOnLoopbackOnly(List<Long> pids) throws IOException {
+        Map<String, String> listening = new LinkedHashMap<>(); // inode -> local address (hex)
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path t = Path.of(table);
+            if (!Files.isReadable(t)) {
+                continue;
+            }
+            for (String line :
+                    Files.readAllLines(t).subList(1, Files.readAllLines(t).size())) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 9 && f[3].equals("0A")) { // TCP_LISTEN
+                    listening.put(f[9], f[1]);
+                }
+            }
+        }
+        assertFalse(listening.isEmpty(), "no listening sockets found in /proc/net/tcp*");
+        List<String> exposed = new ArrayList<>();
+        int seen = 0;
+        for (long pid : pids) {
+            Path fds = Path.of("/proc/" + pid + "/fd");
+            try (Stream<Path> s = Files.list(fds)) {
+                for (Path fd : s.toList()) {
+                    String target;
+                    try {
+                        target = Files.readSymbolicLink(fd).toString();
+                    } catch (IOException e) {
+                        continue; // closed meanwhile
+                    }
+                    if (!target.startsWith("socket:[")) {
+                        continue;
+                    }
+                    String address = listening.get(target.substring(8, target.length() - 1));
+                    if (address != null) {
+                        seen++;
+                        if (!isLoopback(address)) {
+                            exposed.add("pid " + pid + " listens on " + address);
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(seen > 0, "none of " + pids + " listens on anything?");
+        assertTrue(exposed.isEmpty(), "ports beyond loopback: " + exposed);
+    }
+
+    /** A /proc/net/tcp* local address ("0100007F:1F90", or 32 hex digits for IPv6) on loopback. */
+    static boolean isLoopback(String hexAddress) {
+        String ip = hexAddress.substring(0, hexAddress.indexOf(':'));
+        if (ip.length() == 8) {
+            return ip.endsWith("7F"); // little-endian: 127.x.x.x
+        }
+        // IPv6 as four little-endian 32-bit words: ::1, or ::ffff:127.x.x.x
+        return ip.equals("00000000000000000000000001000000")
+                || (ip.startsWith("0000000000000000FFFF0000") && ip.endsWith("7F"));
+    }
+
     // ------------------------------------------------------------------------------- helpers
 
     List<String> script(Duration timeout, String name, String... args) throws Exception {
