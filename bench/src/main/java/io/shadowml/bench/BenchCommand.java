@@ -325,14 +325,7 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                 runs == 1 ? "" : "s",
                 DurationParser.format(cluster.checkpointInterval()));
 
-        BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
-        out.printf(
-                Locale.ROOT,
-                "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
-                kafka.bootstrapServers(),
-                measured.requests(),
-                measured.labels(),
-                measured.seconds());
+        BenchData.Written measured = writeMeasured(kafka, data);
         BenchRun bench = new BenchRun(kafka, config, scenario, cluster);
         if (warmup > 0) {
             BenchData.Written w = data.write(kafka, warmup, parallelism, "warmup-requests", "warmup-labels");
@@ -367,6 +360,19 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         return report;
     }
 
+    /** Writes the measured input (not timed) and says so. */
+    private BenchData.Written writeMeasured(EmbeddedKafka kafka, BenchData data) {
+        BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
+        out.printf(
+                Locale.ROOT,
+                "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
+                kafka.bootstrapServers(),
+                measured.requests(),
+                measured.labels(),
+                measured.seconds());
+        return measured;
+    }
+
     private void onCluster(EmbeddedKafka kafka, BenchConfig config, BenchData data, Path root, Duration interval)
             throws Exception {
         Path jar = jobJar != null ? jobJar : ClusterRun.defaultJobJar(root);
@@ -383,14 +389,7 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                 runs == 1 ? "" : "s",
                 DurationParser.format(interval),
                 jar);
-        BenchData.Written measured = data.write(kafka, events, parallelism, "requests", "labels");
-        out.printf(
-                Locale.ROOT,
-                "Kafka broker %s (in-process): %,d requests and %,d labels written in %.1f s (not timed)%n",
-                kafka.bootstrapServers(),
-                measured.requests(),
-                measured.labels(),
-                measured.seconds());
+        BenchData.Written measured = writeMeasured(kafka, data);
         Path work = Files.createTempDirectory("shadowml-bench-cluster");
         List<Double> rates = new ArrayList<>();
         try (ClusterRun c =

@@ -145,19 +145,7 @@ public final class OnnxModel implements AutoCloseable {
             throw new ModelConfigException(file, "path", model + " is not a regular file");
         }
 
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(realModel);
-        } catch (IOException | OutOfMemoryError e) {
-            throw new ModelConfigException(file, "path", "cannot read model file " + model + ": " + e, e);
-        }
-        String actual = sha256(bytes);
-        if (!actual.equals(d.sha256())) {
-            throw new ModelConfigException(
-                    file,
-                    "sha256",
-                    "expected " + d.sha256() + " but " + model + " (" + bytes.length + " bytes) hashes to " + actual);
-        }
+        byte[] bytes = readVerified(file, realModel, model, "path", "sha256", d.sha256());
 
         List<OnnxExternalData.Ref> external;
         try {
@@ -224,18 +212,27 @@ public final class OnnxModel implements AutoCloseable {
                             + "', which the descriptor's external_data does not list with its sha256; refusing to"
                             + " load unverified weights");
         }
+        return readVerified(file, data, data, "external_data", "external_data." + ref.location, expected);
+    }
+
+    /**
+     * The bytes of {@code real} if they hash to {@code expected}; errors name {@code readField} (cannot
+     * read) or {@code hashField} (another hash), and the file as the descriptor gave it ({@code shown}).
+     */
+    private static byte[] readVerified(
+            String file, Path real, Path shown, String readField, String hashField, String expected) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(data);
+            bytes = Files.readAllBytes(real);
         } catch (IOException | OutOfMemoryError e) {
-            throw new ModelConfigException(file, "external_data", "cannot read " + data + ": " + e, e);
+            throw new ModelConfigException(file, readField, "cannot read " + shown + ": " + e, e);
         }
         String actual = sha256(bytes);
         if (!actual.equals(expected)) {
             throw new ModelConfigException(
                     file,
-                    "external_data." + ref.location,
-                    "expected " + expected + " but " + data + " (" + bytes.length + " bytes) hashes to " + actual);
+                    hashField,
+                    "expected " + expected + " but " + shown + " (" + bytes.length + " bytes) hashes to " + actual);
         }
         return bytes;
     }

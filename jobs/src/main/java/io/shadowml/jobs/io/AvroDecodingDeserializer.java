@@ -60,29 +60,24 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
         if (value == null) {
             return Decoded.failed("null value (tombstone)", topic, partition, offset, timestamp, key, null);
         }
+        Object decoded = decodeOrExplain(value);
+        return decoded instanceof String
+                ? Decoded.failed((String) decoded, topic, partition, offset, timestamp, key, value)
+                : Decoded.ok(recordClass.cast(decoded), topic, partition, offset, timestamp, value);
+    }
+
+    /** The record, or (a String) why the bytes are not one. */
+    private Object decodeOrExplain(byte[] value) {
         String type = recordClass.getSimpleName();
         if (value.length == 0) {
-            return Decoded.failed(
-                    "empty value (0 bytes), not a " + type, topic, partition, offset, timestamp, key, value);
+            return "empty value (0 bytes), not a " + type;
         }
         boolean singleObject = isSingleObjectEncoded(value);
-        SpecificDatumReader<T> datumReader;
-        if (singleObject) {
-            datumReader = readers().get(fingerprint(value));
-            if (datumReader == null) {
-                return Decoded.failed(
-                        "undecodable " + type + ": unknown writer schema (fingerprint "
-                                + String.format("%016x", fingerprint(value))
-                                + "); list its .avsc under writer_schemas in the job config",
-                        topic,
-                        partition,
-                        offset,
-                        timestamp,
-                        key,
-                        value);
-            }
-        } else {
-            datumReader = plainReader();
+        SpecificDatumReader<T> datumReader = singleObject ? readers().get(fingerprint(value)) : plainReader();
+        if (datumReader == null) {
+            return "undecodable " + type + ": unknown writer schema (fingerprint "
+                    + String.format("%016x", fingerprint(value))
+                    + "); list its .avsc under writer_schemas in the job config";
         }
         try {
             if (decoder == null) {
@@ -90,30 +85,15 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
             }
             BoundedDecoder in = decoder.reset(value, singleObject ? SINGLE_OBJECT_HEADER : 0);
             T decoded = datumReader.read(null, in);
-            if (!in.isEnd()) {
-                return Decoded.failed(
-                        singleObject
-                                ? "undecodable " + type + " (single-object encoding): trailing bytes after the record"
-                                : "undecodable " + type + ": trailing bytes after the record (plain Avro must be"
-                                        + " written with the job's schema version; evolving producers send"
-                                        + " single-object encoding)",
-                        topic,
-                        partition,
-                        offset,
-                        timestamp,
-                        key,
-                        value);
+            if (in.isEnd()) {
+                return decoded;
             }
-            return Decoded.ok(decoded, topic, partition, offset, timestamp, value);
+            return singleObject
+                    ? "undecodable " + type + " (single-object encoding): trailing bytes after the record"
+                    : "undecodable " + type + ": trailing bytes after the record (plain Avro must be written with"
+                            + " the job's schema version; evolving producers send single-object encoding)";
         } catch (IOException | RuntimeException e) {
-            return Decoded.failed(
-                    "undecodable " + type + (singleObject ? " (single-object encoding): " : ": ") + e,
-                    topic,
-                    partition,
-                    offset,
-                    timestamp,
-                    key,
-                    value);
+            return "undecodable " + type + (singleObject ? " (single-object encoding): " : ": ") + e;
         }
     }
 

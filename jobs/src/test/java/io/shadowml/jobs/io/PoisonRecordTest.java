@@ -3,10 +3,8 @@ package io.shadowml.jobs.io;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
+import io.shadowml.jobs.testing.Allocations;
 
 /**
  * Records of a few bytes that declare gigantic strings, arrays or maps. Avro's decoder would allocate what
@@ -116,26 +115,15 @@ class PoisonRecordTest {
         return p;
     }
 
-    private static com.sun.management.ThreadMXBean allocationCounter() {
-        java.lang.management.ThreadMXBean b = ManagementFactory.getThreadMXBean();
-        assumeTrue(b instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        com.sun.management.ThreadMXBean sb = (com.sun.management.ThreadMXBean) b;
-        assumeTrue(sb.isThreadAllocatedMemorySupported());
-        sb.setThreadAllocatedMemoryEnabled(true);
-        return sb;
-    }
-
     @Test
     void declaredSizesLargerThanTheRecordAreDeadLetteredWithoutAllocatingThem() throws Exception {
         Map<String, byte[]> poison = poisonRequests();
-        com.sun.management.ThreadMXBean counter = allocationCounter();
-        long thread = Thread.currentThread().getId();
         List<String> failures = new ArrayList<>();
         for (Map.Entry<String, byte[]> p : poison.entrySet()) {
             requests.decode(p.getValue(), null, "requests", 0, 0, 0); // warm-up: class loading, readers
-            long before = counter.getThreadAllocatedBytes(thread);
+            long before = Allocations.current();
             Decoded<Request> d = requests.decode(p.getValue(), null, "requests", 0, 1, 0);
-            long allocated = counter.getThreadAllocatedBytes(thread) - before;
+            long allocated = Allocations.current() - before;
             assertNull(d.value, p.getKey());
             assertNotNull(d.deadLetter, p.getKey());
             if (!d.deadLetter.getReason().contains("declares")) {

@@ -1,32 +1,13 @@
 package io.shadowml.jobs.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
-import java.lang.management.ManagementFactory;
 
 import org.junit.jupiter.api.Test;
 
+import io.shadowml.jobs.testing.Allocations;
+
 /** add() must not allocate per event (no boxing, no per-event objects). */
 class AllocationFreeAddTest {
-
-    private static com.sun.management.ThreadMXBean bean() {
-        java.lang.management.ThreadMXBean b = ManagementFactory.getThreadMXBean();
-        assumeTrue(b instanceof com.sun.management.ThreadMXBean, "no allocation counter on this JVM");
-        com.sun.management.ThreadMXBean sb = (com.sun.management.ThreadMXBean) b;
-        assumeTrue(sb.isThreadAllocatedMemorySupported());
-        sb.setThreadAllocatedMemoryEnabled(true);
-        return sb;
-    }
-
-    private static long allocatedBy(Runnable r) {
-        com.sun.management.ThreadMXBean b = bean();
-        long id = Thread.currentThread().getId();
-        r.run(); // warm-up
-        long before = b.getThreadAllocatedBytes(id);
-        r.run();
-        return b.getThreadAllocatedBytes(id) - before;
-    }
 
     private static final int N = 200_000;
 
@@ -37,7 +18,7 @@ class AllocationFreeAddTest {
         float[] probs = {0.1f, 0.2f, 0.3f, 0.4f};
         RegressionQualityAccumulator reg = new RegressionQualityAccumulator();
         PairedComparisonAccumulator paired = new PairedComparisonAccumulator();
-        long bytes = allocatedBy(() -> {
+        long bytes = Allocations.allocatedBy(() -> {
             for (int i = 0; i < N; i++) {
                 double s = (i % 1000) / 1000.0;
                 bin.add(s, (i & 1) == 0);
@@ -57,7 +38,7 @@ class AllocationFreeAddTest {
             new BinaryQualityAccumulator(0.5), new MulticlassQualityAccumulator(4), new RegressionQualityAccumulator()
         };
         float[] outputs = {0.3f, 0.1f, 0.2f, 0.3f, 0.4f};
-        long bytes = allocatedBy(() -> {
+        long bytes = Allocations.allocatedBy(() -> {
             for (int i = 0; i < N; i++) {
                 q[0].addLabelled(outputs, 0, i & 1);
                 q[1].addLabelled(outputs, 1, i & 3);
@@ -71,7 +52,7 @@ class AllocationFreeAddTest {
     @Test
     void disagreementAddHasNoPerEventObjects() {
         DisagreementAccumulator d = new DisagreementAccumulator();
-        long bytes = allocatedBy(() -> {
+        long bytes = Allocations.allocatedBy(() -> {
             for (int i = 0; i < N; i++) {
                 d.add((i & 7) == 0, (i * 7919 % 10007) / 10007.0);
             }

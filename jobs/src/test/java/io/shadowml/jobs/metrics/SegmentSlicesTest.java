@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.report.ReportFactory;
+import io.shadowml.jobs.testing.Allocations;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.ModelDescriptor.Task;
 
@@ -603,10 +604,6 @@ class SegmentSlicesTest {
             String r = REGIONS[rnd.nextInt(REGIONS.length)];
             values[i] = new String[] {r == null ? null : new String(r), CHANNELS[rnd.nextInt(CHANNELS.length)]};
         }
-        com.sun.management.ThreadMXBean bean =
-                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        org.junit.jupiter.api.Assumptions.assumeTrue(bean.isThreadAllocatedMemorySupported());
-        bean.setThreadAllocatedMemoryEnabled(true);
         Runnable run = () -> {
             for (int i = 0; i < 200_000; i++) {
                 SegmentSlices.Slice[] s = slices.slicesOf(values[i & 63]);
@@ -617,11 +614,7 @@ class SegmentSlicesTest {
                 }
             }
         };
-        run.run(); // warm-up: creates the slices
-        long id = Thread.currentThread().getId();
-        long before = bean.getThreadAllocatedBytes(id);
-        run.run();
-        long bytes = bean.getThreadAllocatedBytes(id) - before;
+        long bytes = Allocations.allocatedBy(run); // the first, warm-up run creates the slices
         assertTrue(bytes < 16_384, "allocated " + bytes + " bytes for 200000 sliced events");
     }
 }
