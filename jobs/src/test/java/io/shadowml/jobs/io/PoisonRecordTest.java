@@ -46,6 +46,21 @@ class PoisonRecordTest {
         return out.toByteArray();
     }
 
+    /** request_id, event_time and entity_id null (union branch 0): the next field is segments. */
+    private static void upToSegments(BinaryEncoder e) throws Exception {
+        e.writeIndex(0);
+        e.writeIndex(0);
+        e.writeIndex(0);
+    }
+
+    /** Up to the vector's array branch: an empty segments map, null features, then vector branch 1. */
+    private static void upToVector(BinaryEncoder e) throws Exception {
+        upToSegments(e);
+        e.writeLong(0);
+        e.writeIndex(0);
+        e.writeIndex(1);
+    }
+
     /** Request fields in order: request_id, event_time, entity_id, segments, features, vector, ... */
     private static Map<String, byte[]> poisonRequests() throws Exception {
         Map<String, byte[]> p = new LinkedHashMap<>();
@@ -56,48 +71,29 @@ class PoisonRecordTest {
         }));
         // vector: null, null, null, empty segments map, null features, then branch 1 (array) of 2^31-9 floats.
         p.put("2^31-element vector", bytes(e -> {
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeLong(0);
-            e.writeIndex(0);
-            e.writeIndex(1);
+            upToVector(e);
             e.writeLong(AVRO_MAX);
         }));
         p.put("50M-element vector", bytes(e -> {
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeLong(0);
-            e.writeIndex(0);
-            e.writeIndex(1);
+            upToVector(e);
             e.writeLong(50_000_000);
         }));
         // features: a map declaring 2^31-9 entries.
         p.put("2^31-entry features map", bytes(e -> {
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeIndex(0);
+            upToSegments(e);
             e.writeLong(0);
             e.writeIndex(1);
             e.writeLong(AVRO_MAX);
         }));
         // segments: one entry whose key declares ~2 GB.
         p.put("2 GB segment key", bytes(e -> {
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeIndex(0);
+            upToSegments(e);
             e.writeLong(1);
             e.writeLong(AVRO_MAX);
         }));
         // A negative block count is followed by the block's byte size: -(2^31-9) items, 4 bytes.
         p.put("negative-count vector block", bytes(e -> {
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeIndex(0);
-            e.writeLong(0);
-            e.writeIndex(0);
-            e.writeIndex(1);
+            upToVector(e);
             e.writeLong(-AVRO_MAX);
             e.writeLong(4);
         }));
