@@ -185,6 +185,33 @@ final class ConfigNode {
         return out;
     }
 
+    /** Whether the key holds a mapping (rather than a scalar or list). */
+    boolean isMapping(String key) {
+        return has(key) && node.get(key).isObject();
+    }
+
+    /** A mapping of names to finite numbers (defaults of features). */
+    Map<String, Double> numberMap(String key) {
+        JsonNode v = get(key);
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (v == null) {
+            return out;
+        }
+        if (!v.isObject()) {
+            throw error(key, "must be a mapping");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isNumber() || !Double.isFinite(e.getValue().asDouble())) {
+                throw error(
+                        key + "." + e.getKey(),
+                        "must be a finite number, was '" + e.getValue().asText() + "'");
+            }
+            out.put(e.getKey(), e.getValue().asDouble());
+        }
+        return out;
+    }
+
     /** The keys of this mapping, in file order (for mappings whose keys are data, such as guardrails). */
     List<String> keys() {
         List<String> keys = new ArrayList<>();

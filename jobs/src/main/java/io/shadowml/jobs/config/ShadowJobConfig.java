@@ -103,6 +103,10 @@ public final class ShadowJobConfig implements Serializable {
     public final VerdictPolicyConfig verdict;
     /** Other versions of the Request/Label schemas (JSON) that single-object encoded inputs may use. */
     public final List<String> writerSchemas;
+    /** How the request and label topics are written (inputs.requests / inputs.labels). */
+    public final InputsConfig.TopicInput requestInput;
+
+    public final InputsConfig.TopicInput labelInput;
 
     private ShadowJobConfig(String source, ConfigNode root) {
         this.source = source;
@@ -175,6 +179,12 @@ public final class ShadowJobConfig implements Serializable {
         if (1 + candidates.size() > 64) {
             throw models.error("candidates", "at most 63 candidates are supported");
         }
+
+        ConfigNode inputs = root.optionalChild("inputs");
+        Path configFolder = Path.of(source).toAbsolutePath().getParent();
+        this.requestInput = InputsConfig.requests(inputs, configFolder, allModels());
+        this.labelInput = InputsConfig.labels(inputs, configFolder, liveModel);
+        inputs.rejectUnknownKeys();
 
         this.labelHorizon = root.duration("label_horizon", Duration.ofDays(14));
         this.reportWindow = root.duration("report_window", Duration.ofHours(1));

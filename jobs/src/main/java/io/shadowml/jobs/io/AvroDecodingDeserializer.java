@@ -12,9 +12,6 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
-import org.apache.flink.util.Collector;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * Decodes Avro values into {@link Decoded} records. Two wire formats are accepted:
@@ -29,12 +26,10 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * value, a declared length larger than the record: {@link BoundedDecoder}) becomes a dead letter instead of
  * an exception, so one bad producer cannot stop the job.
  */
-public class AvroDecodingDeserializer<T extends SpecificRecord>
-        implements KafkaRecordDeserializationSchema<Decoded<T>> {
+public class AvroDecodingDeserializer<T extends SpecificRecord> extends DecodingDeserializer<T> {
     private static final long serialVersionUID = 1L;
 
     private final Class<T> recordClass;
-    private final TypeInformation<Decoded<T>> producedType;
     /** Writer schemas (JSON) besides the job's own that single-object encoded records may use. */
     private final List<String> writerSchemas;
 
@@ -44,34 +39,14 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
 
     public AvroDecodingDeserializer(
             Class<T> recordClass, TypeInformation<Decoded<T>> producedType, List<String> writerSchemas) {
+        super(recordClass, producedType);
         this.recordClass = recordClass;
-        this.producedType = producedType;
         this.writerSchemas = new ArrayList<>(writerSchemas);
     }
 
     @Override
-    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Decoded<T>> out) {
-        out.collect(decode(
-                record.value(), record.key(), record.topic(), record.partition(), record.offset(), record.timestamp()));
-    }
-
-    /** Decodes one value; public so that file-based sources share the exact same decoding. */
-    public Decoded<T> decode(byte[] value, byte[] key, String topic, int partition, long offset, long timestamp) {
-        if (value == null) {
-            return Decoded.failed("null value (tombstone)", topic, partition, offset, timestamp, key, null);
-        }
-        Object decoded = decodeOrExplain(value);
-        return decoded instanceof String
-                ? Decoded.failed((String) decoded, topic, partition, offset, timestamp, key, value)
-                : Decoded.ok(recordClass.cast(decoded), topic, partition, offset, timestamp, value);
-    }
-
-    /** The record, or (a String) why the bytes are not one. */
-    private Object decodeOrExplain(byte[] value) {
-        String type = recordClass.getSimpleName();
-        if (value.length == 0) {
-            return "empty value (0 bytes), not a " + type;
-        }
+    protected Object decodeOrExplain(byte[] value, byte[] key, long timestamp) {
+        String type = typeName();
         boolean singleObject = isSingleObjectEncoded(value);
         SpecificDatumReader<T> datumReader = singleObject ? readers().get(fingerprint(value)) : plainReader();
         if (datumReader == null) {
@@ -139,10 +114,5 @@ public class AvroDecodingDeserializer<T extends SpecificRecord>
             readersByFingerprint = byFingerprint;
         }
         return readersByFingerprint;
-    }
-
-    @Override
-    public TypeInformation<Decoded<T>> getProducedType() {
-        return producedType;
     }
 }

@@ -18,7 +18,7 @@ import org.apache.avro.util.Utf8;
  * record can exceed a small multiple of its size: no string, byte sequence, array or map can be longer
  * than the bytes that carry it (every item takes at least one byte).
  */
-final class BoundedDecoder extends Decoder {
+public final class BoundedDecoder extends Decoder {
     /** Thrown for a declared length that cannot fit in the record: the record is malformed. */
     static final class DeclaredSizeException extends AvroRuntimeException {
         private static final long serialVersionUID = 1L;
@@ -32,13 +32,13 @@ final class BoundedDecoder extends Decoder {
     private int limit;
 
     /** Decodes {@code value[offset..]}; reuses this decoder's buffers across records. */
-    BoundedDecoder reset(byte[] value, int offset) {
+    public BoundedDecoder reset(byte[] value, int offset) {
         in = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, in);
         limit = value.length - offset;
         return this;
     }
 
-    boolean isEnd() throws IOException {
+    public boolean isEnd() throws IOException {
         return in.isEnd();
     }
 

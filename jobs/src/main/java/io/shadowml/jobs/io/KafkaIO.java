@@ -23,7 +23,9 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
 import io.shadowml.jobs.ShadowSinks;
+import io.shadowml.jobs.config.InputsConfig;
 import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.format.MappedDeserializer;
 
 /** The Kafka sources and sinks of the shadow job, built from its config. */
 public final class KafkaIO {
@@ -37,23 +39,31 @@ public final class KafkaIO {
      *                (backfills and tests); otherwise run forever
      */
     public static KafkaSource<Decoded<Request>> requestSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(
-                cfg,
-                cfg.requestsTopic,
-                new AvroDecodingDeserializer<>(Request.class, DECODED_REQUEST, cfg.writerSchemas),
-                bounded);
+        return source(cfg, cfg.requestsTopic, requestDecoding(cfg), bounded);
+    }
+
+    /** How request values are decoded: the job's Avro contract, or the configured format and mapping. */
+    public static DecodingDeserializer<Request> requestDecoding(ShadowJobConfig cfg) {
+        return decoding(cfg.requestInput, Request.class, DECODED_REQUEST, cfg);
+    }
+
+    public static DecodingDeserializer<Label> labelDecoding(ShadowJobConfig cfg) {
+        return decoding(cfg.labelInput, Label.class, DECODED_LABEL, cfg);
+    }
+
+    private static <T extends SpecificRecord> DecodingDeserializer<T> decoding(
+            InputsConfig.TopicInput input, Class<T> type, TypeInformation<Decoded<T>> produced, ShadowJobConfig cfg) {
+        return input.format == InputsConfig.Format.SHADOWML_AVRO
+                ? new AvroDecodingDeserializer<>(type, produced, cfg.writerSchemas)
+                : new MappedDeserializer<>(type, produced, input.payload, input.mapping);
     }
 
     public static KafkaSource<Decoded<Label>> labelSource(ShadowJobConfig cfg, boolean bounded) {
-        return source(
-                cfg,
-                cfg.labelsTopic,
-                new AvroDecodingDeserializer<>(Label.class, DECODED_LABEL, cfg.writerSchemas),
-                bounded);
+        return source(cfg, cfg.labelsTopic, labelDecoding(cfg), bounded);
     }
 
-    private static <T extends SpecificRecord> KafkaSource<Decoded<T>> source(
-            ShadowJobConfig cfg, String topic, AvroDecodingDeserializer<T> deserializer, boolean bounded) {
+    private static <T> KafkaSource<Decoded<T>> source(
+            ShadowJobConfig cfg, String topic, DecodingDeserializer<T> deserializer, boolean bounded) {
         KafkaSourceBuilder<Decoded<T>> b = KafkaSource.<Decoded<T>>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setProperties(cfg.clientProperties())

@@ -123,7 +123,7 @@ public class AvroDecodingDeserializerTest {
     }
 
     @Test
-    void garbageBytesBecomeADeadLetter() {
+    void garbageBytesBecomeADeadLetter() throws Exception {
         byte[] garbage = "hello, world".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
         // 'h' = 0x68 is zig-zag 52: a union branch index the schema does not have
         Decoded<Request> d = requests.decode(garbage, KEY, TOPIC, 2, 11, 77);
@@ -149,7 +149,7 @@ public class AvroDecodingDeserializerTest {
     }
 
     @Test
-    void nullValueBecomesADeadLetter() {
+    void nullValueBecomesADeadLetter() throws Exception {
         Decoded<Request> d = requests.decode(null, KEY, TOPIC, 2, 14, 77);
         assertDeadLetter(d, null, 14, "null value");
     }

@@ -149,7 +149,7 @@ class PoisonRecordTest {
     }
 
     @Test
-    void anEmptyValueIsDeadLetteredAsEmpty() {
+    void anEmptyValueIsDeadLetteredAsEmpty() throws Exception {
         Decoded<Request> d = requests.decode(new byte[0], null, "requests", 0, 1, 0);
         assertNull(d.value);
         assertTrue(d.deadLetter.getReason().startsWith("empty value (0 bytes)"), d.deadLetter.getReason());

@@ -1,0 +1,104 @@
+package io.shadowml.jobs.io.format;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.shadowml.avro.Label;
+
+/**
+ * Builds the job's {@link Label} from a label event as the business wrote it: which path holds the
+ * request id, the label time and the value. The value is a number, a boolean (true = 1, the positive
+ * class) or, when {@code classNames} are given, a class name that becomes its index in that list.
+ * Defaults are the contract's own field names.
+ */
+public final class LabelMapping implements RecordMapping {
+    private static final long serialVersionUID = 1L;
+
+    final FieldPath requestId;
+    final FieldPath labelTime;
+    final TimeFormat labelTimeFormat;
+    final FieldPath value;
+    /** Class names in index order; empty when values are numbers. */
+    final List<String> classNames;
+
+    public LabelMapping(
+            FieldPath requestId,
+            FieldPath labelTime,
+            TimeFormat labelTimeFormat,
+            FieldPath value,
+            List<String> classNames) {
+        this.requestId = requestId;
+        this.labelTime = labelTime;
+        this.labelTimeFormat = labelTimeFormat;
+        this.value = value;
+        this.classNames = new ArrayList<>(classNames);
+    }
+
+    public Map<String, FieldPath> paths() {
+        Map<String, FieldPath> all = new LinkedHashMap<>();
+        all.put("request_id", requestId);
+        all.put("label_time", labelTime);
+        all.put("value", value);
+        all.values().removeIf(p -> p.isKafkaKey() || p.isKafkaTimestamp());
+        return all;
+    }
+
+    /** The label, or (a String) why the record is not one. */
+    @Override
+    public Object map(Object root, byte[] key, long kafkaTimestamp) {
+        String id;
+        if (requestId.isKafkaKey()) {
+            if (key == null) {
+                return "missing request_id at '$key': the record has no Kafka key";
+            }
+            id = new String(key, StandardCharsets.UTF_8);
+        } else {
+            Object v = requestId.resolve(root);
+            if (v == FieldPath.MISSING) {
+                return "missing request_id at '" + requestId + "'";
+            }
+            id = Values.text(v);
+            if (id == null) {
+                return MappedField.wrongType("request_id", requestId, v, "a string");
+            }
+        }
+        Object time = MappedField.time(labelTime, labelTimeFormat, root, kafkaTimestamp, "label_time");
+        if (time instanceof String) {
+            return time;
+        }
+        Object v = value.resolve(root);
+        if (v == FieldPath.MISSING) {
+            return "missing label value at '" + value + "'";
+        }
+        Double number = Values.number(v);
+        if (number == null) {
+            String name = Values.text(v);
+            if (name == null || classNames.isEmpty()) {
+                return MappedField.wrongType(
+                        "label value",
+                        value,
+                        v,
+                        classNames.isEmpty() ? "a number or a boolean" : "a number, a boolean or a class name");
+            }
+            int index = classNames.indexOf(name);
+            if (index < 0) {
+                return "label value at '" + value + "' is '" + abbreviate(name) + "', not one of the class names "
+                        + classNames;
+            }
+            number = (double) index;
+        }
+        return Label.newBuilder()
+                .setRequestId(id)
+                .setLabelTime(Instant.ofEpochMilli((Long) time))
+                .setValue(number)
+                .build();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+    }
+}

@@ -1,0 +1,382 @@
+package io.shadowml.jobs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.Verdict;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.embedded.EmbeddedKafkaExtension;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
+
+/**
+ * Production topics as they are, through a real broker: the same fraud requests and labels once in the
+ * job's own Avro contract and once as a producer would write them — requests as nested JSON with its own
+ * field names and ISO-8601 times, labels as schema-registry Avro of a "Chargeback" event with a boolean
+ * outcome — plus records that do not fit the mapping. The two jobs must report exactly the same counts,
+ * disagreement, quality and verdicts (the contract run's figures are checked against brute force by
+ * {@link ShadowJobIntegrationTest}), and each misfit must be one dead letter with its path in the reason.
+ */
+class MappedInputsIntegrationTest {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int SCHEMA_ID = 17;
+    private static final Schema CHARGEBACK = new Schema.Parser()
+            .parse("{\"type\": \"record\", \"name\": \"Chargeback\", \"namespace\": \"bank.disputes\", \"fields\": ["
+                    + "{\"name\": \"txn_id\", \"type\": \"string\"},"
+                    + "{\"name\": \"decided\", \"type\": {\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}},"
+                    + "{\"name\": \"outcome\", \"type\": {\"type\": \"record\", \"name\": \"Outcome\", \"fields\": ["
+                    + "  {\"name\": \"fraud\", \"type\": \"boolean\"}]}}]}");
+
+    @TempDir
+    Path tmp;
+
+    /** A record that must come back as a dead letter whose reason contains {@code reason}. */
+    record Misfit(ProducerRecord<byte[], byte[]> record, String reason) {}
+
+    @Test
+    void producerFormatsReportExactlyWhatTheContractReports() throws Exception {
+        List<LabelledRequest> events = ScenarioData.fraud(1500);
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
+
+        String contractInputs = "";
+        Run contract = new Run("contract", contractInputs, r -> AvroCodec.encode(r), l -> AvroCodec.encode(l));
+        contract.produce(events, List.of(), List.of());
+        contract.execute();
+
+        Files.writeString(tmp.resolve("chargeback.avsc"), CHARGEBACK.toString(true));
+        String producerInputs = String.join(
+                "\n",
+                "inputs:",
+                "  requests:",
+                "    format: json",
+                "    fields:",
+                "      request_id: txn.id",
+                "      event_time: txn.at",
+                "      event_time_format: iso8601",
+                "      entity_id: card.id",
+                "      segments: {region: geo.region, channel: channel}",
+                "      features: {amount: txn.amount}",
+                "      feature_map: signals",
+                "  labels:",
+                "    format: registry-avro",
+                "    registry:",
+                "      schemas: {\"" + SCHEMA_ID + "\": chargeback.avsc}",
+                "    fields:",
+                "      request_id: txn_id",
+                "      label_time: decided",
+                "      value: outcome.fraud");
+        Run producer = new Run(
+                "producer", producerInputs, MappedInputsIntegrationTest::json, MappedInputsIntegrationTest::chargeback);
+        Request sample = events.get(0).request();
+        String good = new String(json(sample), StandardCharsets.UTF_8);
+        List<Misfit> badRequests = List.of(
+                producer.misfitRequest("{\"txn\": {\"id\": ", t0, "undecodable JSON"),
+                producer.misfitRequest(
+                        good.replace("\"amount\":", "\"amt\":"), t0, "missing feature 'amount' at 'txn.amount'"),
+                producer.misfitRequest(
+                        good.replaceFirst("\"merchant_risk\":([0-9.E-]+)", "\"merchant_risk\":\"$1\""),
+                        t0,
+                        "feature 'merchant_risk' at 'signals.merchant_risk' is a string"),
+                producer.misfitRequest(
+                        good.replaceFirst("\"at\":\"([^\"]+)Z\"", "\"at\":\"$1\""),
+                        t0,
+                        "event_time at 'txn.at' is a string"));
+        byte[] validLabel = chargeback(events.stream()
+                .filter(LabelledRequest::labelled)
+                .findFirst()
+                .orElseThrow()
+                .label());
+        byte[] otherId = validLabel.clone();
+        otherId[4] = SCHEMA_ID + 1;
+        List<Misfit> badLabels = List.of(
+                producer.misfitLabel(
+                        AvroCodec.encode(events.get(0).label()), t0, "not in the schema-registry wire format"),
+                producer.misfitLabel(otherId, t0, "unknown writer schema id " + (SCHEMA_ID + 1)));
+        producer.produce(events, badRequests, badLabels);
+        producer.execute();
+
+        ComparisonReport want = contract.finalReport(events.size());
+        ComparisonReport got = producer.finalReport(events.size());
+        assertEquals(0, want.getCounts().getDeadLettered());
+        assertEquals(badRequests.size() + badLabels.size(), got.getCounts().getDeadLettered());
+        got.getCounts().setDeadLettered(0);
+        assertEquals(want.getCounts(), got.getCounts());
+        assertTrue(want.getCounts().getLabelled() > 1000, "most requests are labelled");
+        for (int i = 0; i < want.getDisagreement().size(); i++) {
+            var w = want.getDisagreement().get(i);
+            var g = got.getDisagreement().get(i);
+            assertEquals(w.getCompared(), g.getCompared());
+            assertEquals(w.getFlips(), g.getFlips());
+            assertEquals(w.getAbsDiffMean(), g.getAbsDiffMean(), 1e-12);
+            assertEquals(w.getAbsDiffMax(), g.getAbsDiffMax());
+        }
+        for (int i = 0; i < want.getQuality().size(); i++) {
+            Map<String, Double> w = new HashMap<>(want.getQuality().get(i).getMetrics());
+            Map<String, Double> g = new HashMap<>(got.getQuality().get(i).getMetrics());
+            w.remove("latency_mean_micros"); // measured inference time, not a function of the input
+            g.remove("latency_mean_micros");
+            assertEquals(w.keySet(), g.keySet());
+            for (String k : w.keySet()) {
+                assertEquals(w.get(k), g.get(k), 1e-9, k);
+            }
+            assertEquals(
+                    want.getQuality().get(i).getLabelled(),
+                    got.getQuality().get(i).getLabelled());
+        }
+        for (int i = 0; i < want.getPaired().size(); i++) {
+            assertEquals(
+                    want.getPaired().get(i).getLiveOnlyCorrect(),
+                    got.getPaired().get(i).getLiveOnlyCorrect());
+            assertEquals(
+                    want.getPaired().get(i).getCandidateOnlyCorrect(),
+                    got.getPaired().get(i).getCandidateOnlyCorrect());
+            assertEquals(
+                    want.getPaired().get(i).getPrimaryEstimate(),
+                    got.getPaired().get(i).getPrimaryEstimate(),
+                    1e-12);
+        }
+        List<Verdict> wantVerdicts = contract.readCommitted("verdicts", Verdict.class, v -> !v.isEmpty());
+        List<Verdict> gotVerdicts =
+                producer.readCommitted("verdicts", Verdict.class, v -> v.size() >= wantVerdicts.size());
+        assertEquals(
+                wantVerdicts.stream().map(MappedInputsIntegrationTest::decision).toList(),
+                gotVerdicts.stream().map(MappedInputsIntegrationTest::decision).toList());
+
+        List<DeadLetter> deadLetters = producer.readCommitted(
+                "dead-letters", DeadLetter.class, d -> d.size() >= badRequests.size() + badLabels.size());
+        assertEquals(badRequests.size() + badLabels.size(), deadLetters.size());
+        for (Misfit m : concat(badRequests, badLabels)) {
+            DeadLetter d = deadLetters.stream()
+                    .filter(x -> x.getSourceTopic().equals(m.record().topic())
+                            && java.util.Arrays.equals(
+                                    x.getRaw().array(), m.record().value()))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no dead letter for: " + m.reason()));
+            assertTrue(d.getReason().contains(m.reason()), () -> "expected '" + m.reason() + "' in: " + d.getReason());
+        }
+    }
+
+    private static String decision(Verdict v) {
+        return v.getCandidate() + " " + v.getDecision() + " at " + v.getDecidedAt() + " " + v.getReasons();
+    }
+
+    private static <T> List<T> concat(List<T> a, List<T> b) {
+        List<T> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+
+    /** A request as a producer with its own names writes it: nested, an ISO time, one feature apart. */
+    static byte[] json(Request r) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode txn = root.putObject("txn");
+        txn.put("id", r.getRequestId());
+        txn.put("at", r.getEventTime().toString());
+        txn.put("amount", r.getFeatures().get("amount"));
+        root.putObject("card").put("id", r.getEntityId());
+        root.putObject("geo").put("region", r.getSegments().get("region"));
+        root.put("channel", r.getSegments().get("channel"));
+        ObjectNode signals = root.putObject("signals");
+        r.getFeatures().forEach((name, value) -> {
+            if (!name.equals("amount")) {
+                signals.put(name, value);
+            }
+        });
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A label as the disputes system writes it: schema-registry Avro with a boolean outcome. */
+    static byte[] chargeback(Label l) {
+        GenericRecord outcome =
+                new GenericData.Record(CHARGEBACK.getField("outcome").schema());
+        outcome.put("fraud", l.getValue() == 1.0);
+        GenericRecord r = new GenericData.Record(CHARGEBACK);
+        r.put("txn_id", l.getRequestId());
+        r.put("decided", l.getLabelTime().toEpochMilli());
+        r.put("outcome", outcome);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            out.write(new byte[] {0, 0, 0, 0, SCHEMA_ID});
+            BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
+            new GenericDatumWriter<GenericRecord>(CHARGEBACK).write(r, enc);
+            enc.flush();
+            return out.toByteArray();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One job over its own topics. */
+    final class Run {
+        final String name;
+        final String inputs;
+        final Function<Request, byte[]> requestBytes;
+        final Function<Label, byte[]> labelBytes;
+
+        Run(String name, String inputs, Function<Request, byte[]> requestBytes, Function<Label, byte[]> labelBytes) {
+            this.name = name;
+            this.inputs = inputs;
+            this.requestBytes = requestBytes;
+            this.labelBytes = labelBytes;
+        }
+
+        String topic(String kind) {
+            return name + "-" + kind;
+        }
+
+        ProducerRecord<byte[], byte[]> record(String kind, String key, byte[] value, long timestamp) {
+            return new ProducerRecord<>(topic(kind), null, timestamp, key.getBytes(StandardCharsets.UTF_8), value);
+        }
+
+        Misfit misfitRequest(String json, long timestamp, String reason) {
+            return new Misfit(record("requests", "misfit", json.getBytes(StandardCharsets.UTF_8), timestamp), reason);
+        }
+
+        Misfit misfitLabel(byte[] value, long timestamp, String reason) {
+            return new Misfit(record("labels", "misfit", value, timestamp), reason);
+        }
+
+        void produce(List<LabelledRequest> events, List<Misfit> badRequests, List<Misfit> badLabels) {
+            KAFKA.kafka().createTopic(topic("requests"), 3);
+            KAFKA.kafka().createTopic(topic("labels"), 2);
+            for (String t : List.of("reports", "verdicts", "dead-letters")) {
+                KAFKA.kafka().createTopic(topic(t), 1);
+            }
+            List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
+            List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
+            for (LabelledRequest e : events) {
+                Request r = e.request();
+                requests.add(record(
+                        "requests",
+                        r.getRequestId(),
+                        requestBytes.apply(r),
+                        r.getEventTime().toEpochMilli()));
+                if (e.labelled()) {
+                    labels.add(record(
+                            "labels",
+                            r.getRequestId(),
+                            labelBytes.apply(e.label()),
+                            e.label().getLabelTime().toEpochMilli()));
+                }
+            }
+            badRequests.forEach(m -> requests.add(m.record()));
+            badLabels.forEach(m -> labels.add(m.record()));
+            labels.sort(Comparator.comparingLong(ProducerRecord::timestamp)); // in the order they become known
+            List<RecordMetadata> sent = new ArrayList<>(KAFKA.kafka().produce(requests));
+            sent.addAll(KAFKA.kafka().produce(labels));
+            assertEquals(requests.size() + labels.size(), sent.size());
+        }
+
+        void execute() throws Exception {
+            String yaml = String.join(
+                    "\n",
+                    "experiment_id: mapped-" + name,
+                    "kafka:",
+                    "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
+                    "  group_id: mapped-" + name,
+                    "topics:",
+                    "  requests: " + topic("requests"),
+                    "  labels: " + topic("labels"),
+                    "  reports: " + topic("reports"),
+                    "  verdicts: " + topic("verdicts"),
+                    "  dead_letter: " + topic("dead-letters"),
+                    "models:",
+                    "  live: " + ScenarioData.repoRoot().resolve("models/shipped/fraud/live/model.json"),
+                    "  candidates: [" + ScenarioData.repoRoot().resolve("models/shipped/fraud/candidate/model.json")
+                            + "]",
+                    "label_horizon: 14d",
+                    "report_window: 1d",
+                    "segment_fields: [region, channel]",
+                    "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
+                    "checkpoint_interval: 1s",
+                    "verdict: {min_labelled_pairs: 200}",
+                    inputs,
+                    "");
+            Path file = tmp.resolve(name + ".yaml");
+            Files.writeString(file, yaml);
+            ShadowJobConfig cfg = ShadowJobConfig.load(file);
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+            env.setParallelism(2);
+            ShadowJob.enableCheckpointing(env, cfg);
+            new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg))
+                    .build(env);
+            env.execute("mapped-" + name);
+        }
+
+        <T extends SpecificRecord> List<T> readCommitted(
+                String kind, Class<T> type, java.util.function.Predicate<List<T>> complete) {
+            return KAFKA.kafka()
+                    .readAllUntil(
+                            topic(kind),
+                            true,
+                            r -> AvroCodec.decode(r.value(), type),
+                            complete,
+                            Duration.ofSeconds(60));
+        }
+
+        ComparisonReport finalReport(int scored) {
+            return readCommitted(
+                            "reports",
+                            ComparisonReport.class,
+                            rs -> rs.stream()
+                                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                                            && r.getCounts().getScored() == scored))
+                    .stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .orElseThrow();
+        }
+    }
+}
