@@ -165,7 +165,8 @@ public class ShadowJob {
                         "join-labels",
                         TypeInformation.of(MetricEvent.class),
                         // Expiry buckets of one report window: settled outcomes reach their window before it closes.
-                        new LabelJoinOperator(experimentId, config.labelHorizon, config.reportWindow))
+                        new LabelJoinOperator(
+                                experimentId, config.labelHorizon, config.reportWindow, config.labelInput.implicit))
                 .uid("join-labels");
 
         DataStream<MetricEvent> deadLetterEvents = deadLetters

@@ -98,6 +98,17 @@ final class ConfigNode {
         return v.asInt();
     }
 
+    boolean bool(String key, boolean fallback) {
+        if (!has(key)) {
+            return markUsed(key, fallback);
+        }
+        JsonNode v = get(key);
+        if (!v.isBoolean()) {
+            throw error(key, "must be true or false, was '" + v.asText() + "'");
+        }
+        return v.booleanValue();
+    }
+
     long longValue(String key, long fallback) {
         if (!has(key)) {
             return markUsed(key, fallback);

@@ -63,15 +63,21 @@ public final class InputsConfig {
         public final PayloadFormat payload;
         /** Null for shadowml-avro. */
         public final RecordMapping mapping;
+        /**
+         * Labels only: every label event is the positive class and a request without one by the horizon is
+         * the negative class (chargebacks, clicks: only one class is ever sent).
+         */
+        public final boolean implicit;
 
-        TopicInput(Format format, PayloadFormat payload, RecordMapping mapping) {
+        TopicInput(Format format, PayloadFormat payload, RecordMapping mapping, boolean implicit) {
             this.format = format;
             this.payload = payload;
             this.mapping = mapping;
+            this.implicit = implicit;
         }
 
         static TopicInput shadowmlAvro() {
-            return new TopicInput(Format.SHADOWML_AVRO, null, null);
+            return new TopicInput(Format.SHADOWML_AVRO, null, null, false);
         }
     }
 
@@ -91,7 +97,7 @@ public final class InputsConfig {
         fields.rejectUnknownKeys();
         PayloadFormat payload = payload(topic, format, base, mapping.paths(), fields);
         topic.rejectUnknownKeys();
-        return new TopicInput(format, payload, mapping);
+        return new TopicInput(format, payload, mapping, false);
     }
 
     static TopicInput labels(ConfigNode inputs, Path base, ModelDescriptor live) {
@@ -105,13 +111,27 @@ public final class InputsConfig {
             rejectMappingKeys(topic);
             return TopicInput.shadowmlAvro();
         }
+        boolean implicit = topic.bool("implicit", false);
+        if (implicit && live.task() != Task.BINARY) {
+            throw topic.error(
+                    "implicit",
+                    "implicit labels (an event = the positive class, none by the horizon = the negative class) need"
+                            + " binary models; the models are "
+                            + live.task().toString().toLowerCase());
+        }
         ConfigNode fields = topic.optionalChild("fields");
         FieldPath requestId = path(fields, "request_id", "request_id", false);
         FieldPath labelTime = path(fields, "label_time", "label_time", true);
         TimeFormat timeFormat = timeFormat(fields, "label_time_format");
-        FieldPath value = path(fields, "value", "value", false);
-        if (value.isKafkaKey()) {
+        if (implicit && fields.has("value")) {
+            throw fields.error("value", "is not read with implicit labels (every label event is the positive class)");
+        }
+        FieldPath value = implicit ? null : path(fields, "value", "value", false);
+        if (value != null && value.isKafkaKey()) {
             throw fields.error("value", "the label value cannot be the Kafka key");
+        }
+        if (implicit && fields.has("class_names")) {
+            throw fields.error("class_names", "is not read with implicit labels");
         }
         List<String> classNames = fields.stringList("class_names", false);
         if (!classNames.isEmpty()) {
@@ -131,7 +151,7 @@ public final class InputsConfig {
         LabelMapping mapping = new LabelMapping(requestId, labelTime, timeFormat, value, classNames);
         PayloadFormat payload = payload(topic, format, base, mapping.paths(), fields);
         topic.rejectUnknownKeys();
-        return new TopicInput(format, payload, mapping);
+        return new TopicInput(format, payload, mapping, implicit);
     }
 
     private static Format format(ConfigNode topic) {
@@ -145,12 +165,13 @@ public final class InputsConfig {
     }
 
     private static void rejectMappingKeys(ConfigNode topic) {
-        for (String key : List.of("fields", "registry")) {
+        for (String key : List.of("fields", "registry", "implicit")) {
             if (topic.has(key)) {
                 throw topic.error(
                         key,
                         "applies to format json or registry-avro; shadowml-avro records carry the contract's own"
-                                + " fields (avro/src/main/avro)");
+                                + " fields (avro/src/main/avro)"
+                                + (key.equals("implicit") ? ", a Label its value" : ""));
             }
         }
         topic.rejectUnknownKeys();

@@ -41,7 +41,9 @@ import io.shadowml.jobs.metrics.MetricEvent;
  *       windows do not depend on which topic was read first.</li>
  *   <li>Duplicate labels: the first wins, the others are counted; a marker is kept until the request's
  *       horizon passes so late duplicates are recognised too.</li>
- *   <li>No label within {@code horizon} of the request: emitted as EXPIRED and the state cleared.</li>
+ *   <li>No label within {@code horizon} of the request: emitted as EXPIRED and the state cleared; with
+ *       implicit labels ({@code inputs.labels.implicit}: only positives are ever sent) joined with the
+ *       negative class instead, as LABELLED_IMPLICIT at the same time.</li>
  *   <li>A label later than the request's horizon does not join it, whatever the arrival order: the
  *       request expires and the label ends as an unknown label.</li>
  * </ul>
@@ -76,6 +78,8 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     private final String experimentId;
     private final long horizonMillis;
     private final long bucketMillis;
+    /** A request without a label by its horizon is a negative (implicit labels), not an expired one. */
+    private final boolean implicitNegatives;
 
     /** Per request id, its {@link JoinEntry} serialized. */
     private transient ValueState<byte[]> entries;
@@ -113,9 +117,15 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
      *     window itself), so that settled outcomes reach their window before it closes
      */
     public LabelJoinOperator(String experimentId, Duration horizon, Duration bucket) {
+        this(experimentId, horizon, bucket, false);
+    }
+
+    /** @param implicitNegatives a request still without a label at its horizon is joined with class 0 */
+    public LabelJoinOperator(String experimentId, Duration horizon, Duration bucket, boolean implicitNegatives) {
         this.experimentId = experimentId;
         this.horizonMillis = horizon.toMillis();
         this.bucketMillis = Math.max(1, bucket.toMillis());
+        this.implicitNegatives = implicitNegatives;
     }
 
     @Override
@@ -252,7 +262,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         } else {
             // Not a pair (a label beyond the request's horizon does not join it): each side ends on its own.
             if (p != null && expiry(p) <= time) {
-                emit(MetricEvent.of(MetricEvent.EXPIRED, currentRequestId()), expiry(p));
+                emit(
+                        implicitNegatives
+                                ? MetricEvent.implicitNegative(
+                                        currentRequestId(), p.eventTime, p.outputs, p.errorMask, p.segments)
+                                : MetricEvent.of(MetricEvent.EXPIRED, currentRequestId()),
+                        expiry(p));
                 e.prediction = null;
             }
             long labelEnd = l == null ? Long.MAX_VALUE : saturatedAdd(l.labelTime, horizonMillis);

@@ -19,9 +19,10 @@ public final class ExperimentAccumulator {
     /**
      * 2: version 1 followed by the segment slices. Version 1 is not read: it never reached a checkpoint
      * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
-     * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels.
+     * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels. 4: version 3
+     * with the count of implicit labels after the duplicate requests.
      */
-    private static final int FORMAT_VERSION = 3;
+    private static final int FORMAT_VERSION = 4;
 
     final Task task;
     final int models;
@@ -32,6 +33,9 @@ public final class ExperimentAccumulator {
     long duplicateLabels;
     long unknownLabels;
     long duplicateRequests;
+    /** Of {@link #labelled}, the requests joined with the negative class at their horizon (implicit labels). */
+    long implicitLabels;
+
     final long[] errors;
     final long[] latencySumMicros;
     final long[] latencyCount;
@@ -78,6 +82,10 @@ public final class ExperimentAccumulator {
                 addScored(e, layout);
                 break;
             case MetricEvent.LABELLED:
+                addLabelled(e, layout);
+                break;
+            case MetricEvent.LABELLED_IMPLICIT:
+                implicitLabels++;
                 addLabelled(e, layout);
                 break;
             case MetricEvent.EXPIRED:
@@ -199,6 +207,7 @@ public final class ExperimentAccumulator {
         duplicateLabels += o.duplicateLabels;
         unknownLabels += o.unknownLabels;
         duplicateRequests += o.duplicateRequests;
+        implicitLabels += o.implicitLabels;
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
             latencySumMicros[m] += o.latencySumMicros[m];
@@ -246,6 +255,7 @@ public final class ExperimentAccumulator {
         c.duplicateLabels = duplicateLabels;
         c.unknownLabels = unknownLabels;
         c.duplicateRequests = duplicateRequests;
+        c.implicitLabels = implicitLabels;
         c.segments = segments == null ? null : segments.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
@@ -264,7 +274,9 @@ public final class ExperimentAccumulator {
         out.writeByte(FORMAT_VERSION);
         out.writeByte(task.ordinal());
         out.writeByte(models);
-        long[] counts = {scored, labelled, expired, deadLettered, duplicateLabels, unknownLabels, duplicateRequests};
+        long[] counts = {
+            scored, labelled, expired, deadLettered, duplicateLabels, unknownLabels, duplicateRequests, implicitLabels
+        };
         for (long v : counts) {
             MetricsIO.writeVarLong(out, v);
         }
@@ -286,7 +298,7 @@ public final class ExperimentAccumulator {
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
         int version = in.readUnsignedByte();
-        if (version != FORMAT_VERSION && version != 2) {
+        if (version < 2 || version > FORMAT_VERSION) {
             throw new IOException("unknown ExperimentAccumulator format " + version);
         }
         Task task = Task.values()[in.readUnsignedByte()];
@@ -299,6 +311,7 @@ public final class ExperimentAccumulator {
         a.duplicateLabels = MetricsIO.readVarLong(in);
         a.unknownLabels = MetricsIO.readVarLong(in);
         a.duplicateRequests = version >= 3 ? MetricsIO.readVarLong(in) : 0;
+        a.implicitLabels = version >= 4 ? MetricsIO.readVarLong(in) : 0;
         for (int m = 0; m < models; m++) {
             a.errors[m] = MetricsIO.readVarLong(in);
             a.latencySumMicros[m] = MetricsIO.readVarLong(in);
@@ -394,6 +407,19 @@ public final class ExperimentAccumulator {
     }
 
     /** Labels joined per resolved request (labelled or expired); NaN before anything resolved. */
+    public long implicitLabels() {
+        return implicitLabels;
+    }
+
+    /**
+     * Requests labelled by a label event / requests resolved: {@link #labelCoverage} without the implicit
+     * negatives, which cover every request that reaches its horizon.
+     */
+    public double explicitLabelCoverage() {
+        long resolved = labelled + expired;
+        return resolved == 0 ? Double.NaN : (double) (labelled - implicitLabels) / resolved;
+    }
+
     public double labelCoverage() {
         long resolved = labelled + expired;
         return resolved == 0 ? Double.NaN : (double) labelled / resolved;

@@ -17,6 +17,11 @@ public class MetricEvent {
     public static final byte UNKNOWN_LABEL = 5;
     /** A request whose id the join has seen scored before (the first one is joined, this one is not). */
     public static final byte DUPLICATE_REQUEST = 6;
+    /**
+     * Implicit labels (inputs.labels.implicit): a request with no label event by its horizon, joined with
+     * the negative class at its expiry. Counts as labelled, and as implicit.
+     */
+    public static final byte LABELLED_IMPLICIT = 7;
 
     public byte kind;
     /** Spreads the aggregation over parallel subtasks; derived from the request id. */
@@ -30,7 +35,7 @@ public class MetricEvent {
     public long errorMask;
     /** Per model: this event's share of its batch's inference time (SCORED only). */
     public int[] latencyMicros;
-    /** The label value (LABELLED only). */
+    /** The label value (LABELLED, LABELLED_IMPLICIT). */
     public double label;
     /**
      * The request's value of each configured segment field, in config order, null where the request has
@@ -60,6 +65,14 @@ public class MetricEvent {
         e.errorMask = errorMask;
         e.label = label;
         e.segments = segments;
+        return e;
+    }
+
+    /** A request that reached its horizon without a label event, joined with the negative class (0). */
+    public static MetricEvent implicitNegative(
+            String requestId, long eventTime, float[] outputs, long errorMask, String[] segments) {
+        MetricEvent e = labelled(requestId, eventTime, outputs, errorMask, 0.0, segments);
+        e.kind = LABELLED_IMPLICIT;
         return e;
     }
 

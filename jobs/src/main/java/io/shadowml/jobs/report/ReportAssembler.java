@@ -175,6 +175,7 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
 
     private void publishGauges(String experimentId, ExperimentAccumulator total) {
         publish(experimentId, null, "label_coverage", total.labelCoverage());
+        publish(experimentId, null, "explicit_label_coverage", total.explicitLabelCoverage());
         for (int m = 0; m < layout.models(); m++) {
             for (Map.Entry<String, Double> q :
                     ReportFactory.qualityMetrics(total, m).entrySet()) {

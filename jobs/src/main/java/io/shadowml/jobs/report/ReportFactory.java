@@ -96,6 +96,7 @@ public final class ReportFactory {
         }
         Map<String, Double> experiment = new HashMap<>();
         experiment.put("label_coverage", acc.labelCoverage());
+        experiment.put("explicit_label_coverage", acc.explicitLabelCoverage());
         if (segments != null) {
             for (int f = 0; f < segments.fields(); f++) {
                 for (Map.Entry<String, SegmentSlices.Slice> e :
@@ -120,6 +121,7 @@ public final class ReportFactory {
                         .setDuplicateLabels(acc.duplicateLabels())
                         .setDuplicateRequests(acc.duplicateRequests())
                         .setUnknownLabels(acc.unknownLabels())
+                        .setImplicitLabels(acc.implicitLabels())
                         .build())
                 .setDisagreement(disagreement)
                 .setQuality(quality)

@@ -204,6 +204,97 @@ class MappedInputsIntegrationTest {
         }
     }
 
+    /**
+     * Implicit labels, the fraud way: only chargebacks are ever sent (JSON, no value field), and a request
+     * without one by the horizon is a negative. Counts and quality must equal a brute-force computation:
+     * every request labelled, y = 1 exactly when a chargeback arrived within the horizon.
+     */
+    @Test
+    void implicitLabelsMakeEveryRequestWithoutAChargebackANegative() throws Exception {
+        List<LabelledRequest> events = ScenarioData.fraud(1200);
+        long horizon = Duration.ofDays(3).toMillis();
+        String inputs = String.join(
+                "\n",
+                "inputs:",
+                "  labels:",
+                "    format: json",
+                "    implicit: true",
+                "    fields: {request_id: txn, label_time: reported, label_time_format: iso8601}");
+        Run run = new Run("implicit", inputs, r -> AvroCodec.encode(r), l -> JSON_BYTES.apply(l));
+        run.horizon = "3d";
+        List<LabelledRequest> chargebacks = new ArrayList<>();
+        for (LabelledRequest e : events) {
+            chargebacks.add(e.labelled() && e.label().getValue() == 1.0 ? e : new LabelledRequest(e.request(), null));
+        }
+        run.produce(chargebacks, List.of(), List.of());
+        run.execute();
+
+        ShadowJobConfig cfg = run.config;
+        List<Request> requests = events.stream().map(LabelledRequest::request).toList();
+        float[][] live = io.shadowml.embedded.ReferenceScores.score(cfg.liveModel, requests);
+        float[][] cand = io.shadowml.embedded.ReferenceScores.score(cfg.candidateModels.get(0), requests);
+        int n = events.size();
+        int[] y = new int[n];
+        long positives = 0;
+        long lateChargebacks = 0;
+        for (int i = 0; i < n; i++) {
+            LabelledRequest e = chargebacks.get(i);
+            if (e.labelled()) {
+                boolean inTime = e.label().getLabelTime().toEpochMilli()
+                        <= e.request().getEventTime().toEpochMilli() + horizon;
+                y[i] = inTime ? 1 : 0;
+                positives += inTime ? 1 : 0;
+                lateChargebacks += inTime ? 0 : 1;
+            }
+        }
+        assertTrue(positives > 20 && positives < n / 2, "a fraud rate to measure: " + positives);
+
+        ComparisonReport report = run.finalReport(n);
+        assertEquals(n, report.getCounts().getLabelled(), "every request is labelled, explicitly or not");
+        assertEquals(n - positives, report.getCounts().getImplicitLabels(), "implicit negatives");
+        assertEquals(0, report.getCounts().getExpiredUnlabeled());
+        assertEquals(lateChargebacks, report.getCounts().getUnknownLabels(), "chargebacks after the horizon");
+        assertEquals(1.0, report.getMetrics().get("label_coverage"));
+        assertEquals((double) positives / n, report.getMetrics().get("explicit_label_coverage"), 1e-12);
+
+        float[][][] outputs = {live, cand};
+        for (int m = 0; m < 2; m++) {
+            io.shadowml.models.ModelDescriptor d = m == 0 ? cfg.liveModel : cfg.candidateModels.get(0);
+            long correct = 0;
+            double logLoss = 0;
+            double brier = 0;
+            double[] scores = new double[n];
+            for (int i = 0; i < n; i++) {
+                double p = outputs[m][i][0];
+                scores[i] = p;
+                correct += ShadowJobIntegrationTest.decision(d, outputs[m][i]) == y[i] ? 1 : 0;
+                logLoss += ExpectedMetrics.binaryLogLoss(p, y[i]);
+                brier += (p - y[i]) * (p - y[i]);
+            }
+            Map<String, Double> q = report.getQuality().get(m).getMetrics();
+            assertEquals(n, report.getQuality().get(m).getLabelled());
+            assertEquals((double) correct / n, q.get("accuracy"), 1e-12, d.id() + " accuracy");
+            assertEquals(logLoss / n, q.get("log_loss"), 1e-9, d.id() + " log_loss");
+            assertEquals(brier / n, q.get("brier"), 1e-9, d.id() + " brier");
+            double auc = ExpectedMetrics.exactAuc(scores, y);
+            assertTrue(
+                    Math.abs(auc - q.get("roc_auc")) <= q.get("roc_auc_max_error") + 1e-12,
+                    () -> d.id() + " roc_auc " + q.get("roc_auc") + " vs exact " + auc);
+        }
+    }
+
+    /** A chargeback as JSON: the transaction it disputes and when; no value, its presence is the label. */
+    private static final Function<Label, byte[]> JSON_BYTES = l -> {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("txn", l.getRequestId());
+        root.put("reported", l.getLabelTime().toString());
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    };
+
     private static String decision(Verdict v) {
         return v.getCandidate() + " " + v.getDecision() + " at " + v.getDecidedAt() + " " + v.getReasons();
     }
@@ -264,6 +355,8 @@ class MappedInputsIntegrationTest {
         final String inputs;
         final Function<Request, byte[]> requestBytes;
         final Function<Label, byte[]> labelBytes;
+        String horizon = "14d";
+        ShadowJobConfig config;
 
         Run(String name, String inputs, Function<Request, byte[]> requestBytes, Function<Label, byte[]> labelBytes) {
             this.name = name;
@@ -336,7 +429,7 @@ class MappedInputsIntegrationTest {
                     "  live: " + ScenarioData.repoRoot().resolve("models/shipped/fraud/live/model.json"),
                     "  candidates: [" + ScenarioData.repoRoot().resolve("models/shipped/fraud/candidate/model.json")
                             + "]",
-                    "label_horizon: 14d",
+                    "label_horizon: " + horizon,
                     "report_window: 1d",
                     "segment_fields: [region, channel]",
                     "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
@@ -347,6 +440,7 @@ class MappedInputsIntegrationTest {
             Path file = tmp.resolve(name + ".yaml");
             Files.writeString(file, yaml);
             ShadowJobConfig cfg = ShadowJobConfig.load(file);
+            config = cfg;
             StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
             env.setParallelism(2);
             ShadowJob.enableCheckpointing(env, cfg);

@@ -260,6 +260,43 @@ class LabelJoinOperatorTest {
     }
 
     @Test
+    void withImplicitLabelsAPredictionWithoutLabelIsANegativeAtItsHorizon() throws Exception {
+        KeyedTwoInputStreamOperatorTestHarness<String, MetricEvent, LabelEvent, MetricEvent> h =
+                new KeyedTwoInputStreamOperatorTestHarness<>(
+                        new LabelJoinOperator("exp-1", Duration.ofMillis(H), Duration.ofMillis(1), true),
+                        e -> e.requestId,
+                        l -> l.requestId,
+                        Types.STRING);
+        h.open();
+        prediction(h, "quiet", 1_000, 0.2f, 0.3f);
+        prediction(h, "charged", 1_000, 0.9f, 0.8f);
+        prediction(h, "late", 1_000, 0.6f, 0.7f);
+        label(h, "charged", 2_000, 1.0); // a chargeback within the horizon: joined as it arrives
+        List<StreamRecord<? extends MetricEvent>> joined = drain(h);
+        assertEquals(1, joined.size());
+        assertRecord(joined.get(0), MetricEvent.LABELLED, "charged", 2_000);
+        watermark(h, 1_000 + H - 1);
+        assertEquals(List.of(), drain(h));
+        watermark(h, 1_000 + H);
+        List<StreamRecord<? extends MetricEvent>> out = drain(h);
+        out.sort(java.util.Comparator.comparing(r -> r.getValue().requestId));
+        assertEquals(2, out.size(), out.toString());
+        assertRecord(out.get(0), MetricEvent.LABELLED_IMPLICIT, "late", 1_000 + H);
+        assertRecord(out.get(1), MetricEvent.LABELLED_IMPLICIT, "quiet", 1_000 + H);
+        assertEquals(0.0, out.get(1).getValue().label);
+        assertEquals(1_000, out.get(1).getValue().eventTime);
+        assertArrayEquals(new float[] {0.2f, 0.3f}, out.get(1).getValue().outputs);
+        // A chargeback after the horizon does not turn the negative into a positive: an unknown label.
+        label(h, "late", 1_000 + H + 5, 1.0);
+        watermark(h, 1_000 + 2 * H + 5);
+        List<StreamRecord<? extends MetricEvent>> late = drain(h);
+        assertEquals(1, late.size());
+        assertRecord(late.get(0), MetricEvent.UNKNOWN_LABEL, "late", 1_000 + 2 * H + 5);
+        assertAllCleared(h, 1_000 + 3 * H);
+        h.close();
+    }
+
+    @Test
     void duplicatePredictionIsCountedNotJoined() throws Exception {
         prediction(harness, "r7", 1_000, 0.1f, 0.2f);
         prediction(harness, "r7", 1_200, 0.8f, 0.9f);

@@ -36,6 +36,7 @@ import io.shadowml.models.ModelDescriptor.Task;
  *       format) wrote for the fixed events below. The current code must read them; what it reports from
  *       them is checked against the events themselves (figures whose definition changed since: against
  *       the old definition, computed here).
+ *   <li>{@code experiment-accumulator-<case>-v3.b64}: the same events in format 3 (issue 11), still read.
  *   <li>{@code experiment-accumulator-<case>-current.b64}: the bytes the current format writes for the
  *       same events, a pin, not a correctness check: a deliberate format change regenerates them with
  *       {@code -Dgolden.write=src/test/resources/io/shadowml/jobs/metrics} (and bumps a version byte and
@@ -166,6 +167,18 @@ class ExperimentAccumulatorFormatTest {
                 ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
                 ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout),
                 "the same report");
+    }
+
+    /** Format 3 (before the implicit-label count) reads as the same accumulator, with no implicit labels. */
+    @ParameterizedTest
+    @ValueSource(strings = {"binary", "multiclass", "regression"})
+    void readsFormat3(String name) throws IOException {
+        ExperimentAccumulator read = TestSupport.read(golden(name + "-v3"), ExperimentAccumulator::readFrom);
+        assertEquals(0, read.implicitLabels());
+        ModelLayout layout = layout(name);
+        assertEquals(
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout));
     }
 
     @ParameterizedTest

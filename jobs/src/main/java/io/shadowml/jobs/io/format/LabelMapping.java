@@ -21,6 +21,7 @@ public final class LabelMapping implements RecordMapping {
     final FieldPath requestId;
     final FieldPath labelTime;
     final TimeFormat labelTimeFormat;
+    /** Null with implicit labels: every label event is the positive class (1). */
     final FieldPath value;
     /** Class names in index order; empty when values are numbers. */
     final List<String> classNames;
@@ -42,7 +43,9 @@ public final class LabelMapping implements RecordMapping {
         Map<String, FieldPath> all = new LinkedHashMap<>();
         all.put("request_id", requestId);
         all.put("label_time", labelTime);
-        all.put("value", value);
+        if (value != null) {
+            all.put("value", value);
+        }
         all.values().removeIf(p -> p.isKafkaKey() || p.isKafkaTimestamp());
         return all;
     }
@@ -69,6 +72,13 @@ public final class LabelMapping implements RecordMapping {
         Object time = MappedField.time(labelTime, labelTimeFormat, root, kafkaTimestamp, "label_time");
         if (time instanceof String) {
             return time;
+        }
+        if (value == null) {
+            return Label.newBuilder()
+                    .setRequestId(id)
+                    .setLabelTime(Instant.ofEpochMilli((Long) time))
+                    .setValue(1.0)
+                    .build();
         }
         Object v = value.resolve(root);
         if (v == FieldPath.MISSING) {
