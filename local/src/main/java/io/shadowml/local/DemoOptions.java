@@ -38,6 +38,13 @@ final class DemoOptions {
             description = "fraud only: replay the drifted data set (new fraud pattern, more foreign/night traffic)")
     boolean drift;
 
+    @Option(
+            names = "--format",
+            paramLabel = "avro|json",
+            description = "how requests and labels are written to Kafka: avro (the job's own contract, default) or"
+                    + " json (the job reads them with inputs.*.format: json)")
+    String format = "avro";
+
     @Option(names = "--follow", description = "keep running after the scenario until Ctrl-C")
     boolean follow;
 
@@ -83,6 +90,9 @@ final class DemoOptions {
         cl.parseArgs(args);
         if (o.help) {
             return o;
+        }
+        if (!o.format.equals("avro") && !o.format.equals("json")) {
+            throw new ParameterException(cl, "--format must be avro or json, was '" + o.format + "'");
         }
         if (!o.scenario.equals("fraud") && !o.scenario.equals("fashion")) {
             throw new ParameterException(cl, "--scenario must be fraud or fashion, was '" + o.scenario + "'");

@@ -283,6 +283,10 @@ public final class LocalDemo {
                 "metric_shards: 2",
                 "verdict:",
                 "  min_labelled_pairs: 500",
+                o.format.equals("json")
+                        ? "# --format json: both topics carry the contract's fields as JSON (jobs/README.md §3).\n"
+                                + "inputs:\n  requests: {format: json}\n  labels: {format: json}"
+                        : "",
                 "");
         Path file = dir.resolve("shadow-job.yaml");
         Files.writeString(file, yaml);

@@ -5,14 +5,17 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import io.shadowml.avro.AvroCodec;
+import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.jobs.io.format.ContractJson;
 
 /**
  * Replays a scenario into the request and label topics on one compressed clock: a request is sent when
@@ -53,17 +56,20 @@ final class TimelineReplayer implements Runnable {
         this.requestsTopic = requestsTopic;
         this.labelsTopic = labelsTopic;
         this.bootstrapServers = bootstrapServers;
+        boolean json = options.format.equals("json");
+        Function<Request, byte[]> requestBytes = json ? ContractJson::encode : AvroCodec::encode;
+        Function<Label, byte[]> labelBytes = json ? ContractJson::encode : AvroCodec::encode;
         int i = 0;
         for (LabelledRequest e : events) {
             Request r = e.request();
             long t = r.getEventTime().toEpochMilli();
-            timeline.add(new Timed(t, Kind.REQUEST, key(r.getRequestId()), AvroCodec.encode(r)));
+            timeline.add(new Timed(t, Kind.REQUEST, key(r.getRequestId()), requestBytes.apply(r)));
             if (e.labelled()) {
                 timeline.add(new Timed(
                         e.label().getLabelTime().toEpochMilli(),
                         Kind.LABEL,
                         key(r.getRequestId()),
-                        AvroCodec.encode(e.label())));
+                        labelBytes.apply(e.label())));
             }
             if (i % 997 == 500) {
                 timeline.add(new Timed(
@@ -79,7 +85,7 @@ final class TimelineReplayer implements Runnable {
                 } else {
                     broken.setVector(new ArrayList<>(broken.getVector().subList(0, 100)));
                 }
-                timeline.add(new Timed(t, Kind.BAD_REQUEST, key(broken.getRequestId()), AvroCodec.encode(broken)));
+                timeline.add(new Timed(t, Kind.BAD_REQUEST, key(broken.getRequestId()), requestBytes.apply(broken)));
             }
             i++;
         }

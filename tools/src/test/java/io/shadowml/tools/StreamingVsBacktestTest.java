@@ -2,6 +2,7 @@ package io.shadowml.tools;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -44,6 +45,7 @@ import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.backtest.RecordFiles;
+import io.shadowml.tools.cli.UsageException;
 import io.shadowml.tools.io.CsvHistoryReader;
 import io.shadowml.tools.io.HistoryRecord;
 import io.shadowml.tools.replay.ReplayCommand;
@@ -223,6 +225,112 @@ class StreamingVsBacktestTest {
         }
     }
 
+    /**
+     * JSON end to end: the replay tool writes the contract as JSON ({@code --format json}), the job reads the
+     * topics with {@code inputs.*.format: json}; the very same values, saved as JSON lines files, go through
+     * the backtest with the same config. Both must report the same, a bad line included.
+     */
+    @Test
+    void jsonTopicsAndTheirJsonLinesFilesReportTheSame() throws Exception {
+        List<String> lines = Files.readAllLines(ScenarioData.repoRoot().resolve("models/data/fraud/holdout.csv"))
+                .subList(0, 1201);
+        Path csv = tmp.resolve("fraud-1200.csv");
+        Files.write(csv, lines);
+        Path config = writeConfig("js", "inputs:\n  requests: {format: json}\n  labels: {format: json}");
+        ShadowJobConfig cfg = ShadowJobConfig.load(config);
+        KAFKA.kafka().createTopic("js-requests", 2);
+        KAFKA.kafka().createTopic("js-labels", 2);
+        for (String t : List.of("js-reports", "js-verdicts", "js-scored", "js-dead-letters")) {
+            KAFKA.kafka().createTopic(t, 1);
+        }
+        List<String> replayArgs = new ArrayList<>(List.of(
+                "--bootstrap",
+                KAFKA.kafka().bootstrapServers(),
+                "--requests-topic",
+                "js-requests",
+                "--labels-topic",
+                "js-labels",
+                "--input",
+                csv.toString(),
+                "--format",
+                "json",
+                "--quiet"));
+        replayArgs.addAll(List.of(MAPPING));
+        ReplayCommand.Result replayed = ReplayCommand.execute(replayArgs.toArray(String[]::new), System.err);
+        assertEquals(1200, replayed.requestsSent);
+        // A line that is not JSON, on the topic and in the file alike.
+        String bad = "{\"request_id\": \"half";
+        KAFKA.kafka().produce("js-requests", null, bad.getBytes(StandardCharsets.UTF_8), 1767571300000L);
+
+        // The files: exactly the values on the topics, one per line.
+        Path requestsFile = tmp.resolve("requests.jsonl");
+        Path labelsFile = tmp.resolve("labels.jsonl");
+        List<String> requestLines = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll("js-requests", true, Duration.ofSeconds(30))) {
+            requestLines.add(new String(r.value(), StandardCharsets.UTF_8));
+        }
+        List<String> labelLines = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : KAFKA.kafka().readAll("js-labels", true, Duration.ofSeconds(30))) {
+            labelLines.add(new String(r.value(), StandardCharsets.UTF_8));
+        }
+        assertEquals(1201, requestLines.size());
+        assertTrue(requestLines.contains(bad));
+        assertTrue(requestLines.get(0).startsWith("{\"request_id\":"), requestLines.get(0));
+        Files.write(requestsFile, requestLines);
+        Files.write(labelsFile, labelLines);
+
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ShadowJob.enableCheckpointing(env, cfg);
+        new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg))
+                .build(env);
+        env.execute("json-streaming");
+        // The last transaction may become visible a moment after the job finished.
+        List<ComparisonReport> streamed = KAFKA.kafka()
+                .readAllUntil(
+                        "js-reports",
+                        true,
+                        r -> AvroCodec.decode(r.value(), ComparisonReport.class),
+                        rs -> finalCumulative(rs) != null
+                                && finalCumulative(rs).getCounts().getScored() == 1200,
+                        Duration.ofSeconds(60));
+
+        BacktestCommand.Result bt = BacktestCommand.execute(
+                new String[] {
+                    "--config", config.toString(),
+                    "--requests", requestsFile.toString(),
+                    "--labels", labelsFile.toString(),
+                    "--out", tmp.resolve("json-backtest").toString(),
+                    "--parallelism", "2"
+                },
+                System.err);
+        ComparisonReport s = finalCumulative(streamed);
+        ComparisonReport b = bt.finalCumulative();
+        assertEquals(1200, b.getCounts().getScored());
+        assertEquals(1, b.getCounts().getDeadLettered());
+        DeadLetter d = bt.deadLetters().get(0);
+        assertEquals("requests.jsonl", d.getSourceTopic());
+        assertEquals(requestLines.indexOf(bad) + 1, d.getOffset(), "the line number");
+        assertTrue(d.getReason().startsWith("undecodable JSON"), d.getReason());
+        assertSameReport(s, b);
+
+        // A mapping that reads the Kafka key cannot read a file.
+        Path keyed = writeConfig("js-key", "inputs:\n  requests: {format: json, fields: {request_id: $key}}");
+        UsageException e = assertThrows(
+                UsageException.class,
+                () -> BacktestCommand.execute(
+                        new String[] {
+                            "--config",
+                            keyed.toString(),
+                            "--requests",
+                            requestsFile.toString(),
+                            "--out",
+                            tmp.resolve("keyed").toString()
+                        },
+                        System.err));
+        assertTrue(e.getMessage().contains("reads $key or $timestamp"), e.getMessage());
+    }
+
     static ComparisonReport finalCumulative(List<ComparisonReport> reports) {
         return reports.stream()
                 .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
@@ -352,22 +460,27 @@ class StreamingVsBacktestTest {
     }
 
     Path writeConfig() throws Exception {
+        return writeConfig("eq", "");
+    }
+
+    /** The job's config for topics named {@code <prefix>-…}, with {@code extra} YAML appended. */
+    Path writeConfig(String prefix, String extra) throws Exception {
         Path models = ScenarioData.repoRoot().resolve("models/shipped/fraud");
         String yaml = String.join(
                 "\n",
-                "experiment_id: eq-fraud",
+                "experiment_id: " + prefix + "-fraud",
                 "kafka:",
                 "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
-                "  group_id: eq-fraud",
+                "  group_id: " + prefix + "-fraud",
                 "  start: earliest",
                 "  transaction_timeout: 10m",
                 "topics:",
-                "  requests: eq-requests",
-                "  labels: eq-labels",
-                "  reports: eq-reports",
-                "  verdicts: eq-verdicts",
-                "  scored_events: eq-scored",
-                "  dead_letter: eq-dead-letters",
+                "  requests: " + prefix + "-requests",
+                "  labels: " + prefix + "-labels",
+                "  reports: " + prefix + "-reports",
+                "  verdicts: " + prefix + "-verdicts",
+                "  scored_events: " + prefix + "-scored",
+                "  dead_letter: " + prefix + "-dead-letters",
                 "models:",
                 "  live: " + models.resolve("live/model.json"),
                 "  candidates:",
@@ -385,8 +498,9 @@ class StreamingVsBacktestTest {
                 "metric_shards: 3",
                 "verdict:",
                 "  min_labelled_pairs: 200",
+                extra,
                 "");
-        Path file = tmp.resolve("eq.yaml");
+        Path file = tmp.resolve(prefix + ".yaml");
         Files.writeString(file, yaml);
         return file;
     }

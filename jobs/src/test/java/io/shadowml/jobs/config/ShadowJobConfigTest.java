@@ -264,6 +264,10 @@ class ShadowJobConfigTest {
         ShadowJobConfig c = ShadowJobConfig.load(write(yaml));
         assertEquals("fraud-logreg", c.liveModel.name());
         assertEquals("fraud-mlp", c.candidateModels.get(0).name());
+        ShadowJobConfig json = ShadowJobConfig.load(Path.of("examples/shadow-job-json.yaml"));
+        assertEquals(InputsConfig.Format.JSON, json.requestInput.format);
+        assertEquals(InputsConfig.Format.REGISTRY_AVRO, json.labelInput.format);
+        assertTrue(json.labelInput.implicit);
     }
 
     @Test

@@ -33,8 +33,10 @@ import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.ShadowSinks;
+import io.shadowml.jobs.config.InputsConfig;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.tools.ShadowmlTool;
 import io.shadowml.tools.cli.ColumnOptions;
 import io.shadowml.tools.cli.ToolCommandLine;
@@ -71,14 +73,16 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
             names = "--requests",
             required = true,
             paramLabel = "FILE",
-            description = "CSV with a header (column options below), or an Avro container of Requests")
+            description = "CSV with a header (column options below), an Avro container of Requests, or JSON lines"
+                    + " when the config reads requests as JSON (inputs.requests.format: json, with its mapping)")
     Path requests;
 
     @Option(
             names = "--labels",
             paramLabel = "FILE",
-            description = "Avro container of Labels (with Avro requests); with CSV requests the labels come from "
-                    + "the same rows (--label-column ...), --labels may then only name that file")
+            description = "Avro container of Labels (with Avro requests), or JSON lines when the config reads labels"
+                    + " as JSON; with CSV requests the labels come from the same rows (--label-column ...), --labels"
+                    + " may then only name that file")
     Path labels;
 
     @Option(
@@ -162,15 +166,48 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
 
         Source<Decoded<Request>, ?, ?> requestSource;
         Source<Decoded<Label>, ?, ?> labelSource;
-        if (HistoryReader.detect(requests) == HistoryReader.Format.AVRO) {
+        for (InputsConfig.TopicInput input : List.of(cfg.requestInput, cfg.labelInput)) {
+            if (input.format == InputsConfig.Format.REGISTRY_AVRO) {
+                throw new UsageException(configFile + ": inputs in format registry-avro are read from Kafka only; a"
+                        + " backtest reads the contract's Avro or CSV files, or JSON lines with a json mapping");
+            }
+            if (input.mapping != null && input.mapping.readsKafkaAttributes()) {
+                throw new UsageException(configFile + ": the inputs mapping reads $key or $timestamp, which records"
+                        + " in a file do not have");
+            }
+        }
+        boolean jsonLabels = cfg.labelInput.format == InputsConfig.Format.JSON;
+        if (cfg.requestInput.format == InputsConfig.Format.JSON) {
+            if (columns.anyGiven()) {
+                throw new UsageException("the config reads requests as JSON (inputs.requests.format: json): " + requests
+                        + " is read as JSON lines, the column options apply to CSV input only");
+            }
+            requestSource = HistorySources.jsonLines(
+                    requests, Request.class, KafkaIO.DECODED_REQUEST, KafkaIO.requestDecoding(cfg));
+            labelSource = labels == null
+                    ? HistorySources.noLabels(requests)
+                    : jsonLabels
+                            ? HistorySources.jsonLines(
+                                    existing("--labels", labels),
+                                    Label.class,
+                                    KafkaIO.DECODED_LABEL,
+                                    KafkaIO.labelDecoding(cfg))
+                            : HistorySources.avroLabels(existing("--labels", labels));
+        } else if (HistoryReader.detect(requests) == HistoryReader.Format.AVRO) {
             if (columns.anyGiven()) {
                 throw new UsageException(
                         requests + " is an Avro file of Requests: the column options apply to CSV input only");
             }
             requestSource = HistorySources.requests(requests, null);
-            labelSource = labels != null
-                    ? HistorySources.avroLabels(existing("--labels", labels))
-                    : HistorySources.noLabels(requests);
+            labelSource = labels == null
+                    ? HistorySources.noLabels(requests)
+                    : jsonLabels
+                            ? HistorySources.jsonLines(
+                                    existing("--labels", labels),
+                                    Label.class,
+                                    KafkaIO.DECODED_LABEL,
+                                    KafkaIO.labelDecoding(cfg))
+                            : HistorySources.avroLabels(existing("--labels", labels));
         } else {
             RowSpec rows = columns.toRowSpec();
             if (labels != null && !Files.isSameFile(existing("--labels", labels), requests)) {

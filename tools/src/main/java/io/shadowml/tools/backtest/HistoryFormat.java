@@ -1,7 +1,10 @@
 package io.shadowml.tools.backtest;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.List;
 
 import org.apache.avro.specific.SpecificRecord;
@@ -16,6 +19,7 @@ import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.jobs.io.AvroDecodingDeserializer;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.io.DecodingDeserializer;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.tools.io.AvroHistoryReader;
 import io.shadowml.tools.io.CsvHistoryReader;
@@ -49,6 +53,8 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
         CSV_LABELS,
         /** An Avro container of Labels. */
         AVRO_LABELS,
+        /** JSON lines, one record per line, decoded with the config's format: json mapping. */
+        JSON_LINES,
         /** Nothing: the source of labels when there are none (a file source needs a file). */
         NONE
     }
@@ -59,6 +65,8 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
     private final RowSpec spec;
     private final Class<T> type;
     private final TypeInformation<Decoded<T>> producedType;
+    /** JSON_LINES only: the job's decoding of one value (the config's json mapping). */
+    private final DecodingDeserializer<T> jsonDecoding;
 
     private HistoryFormat(
             Kind kind,
@@ -66,21 +74,33 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
             String fileName,
             RowSpec spec,
             Class<T> type,
-            TypeInformation<Decoded<T>> producedType) {
+            TypeInformation<Decoded<T>> producedType,
+            DecodingDeserializer<T> jsonDecoding) {
         this.kind = kind;
         this.path = path;
         this.fileName = fileName;
         this.spec = spec;
         this.type = type;
         this.producedType = producedType;
+        this.jsonDecoding = jsonDecoding;
     }
 
     static HistoryFormat<Request> requests(String path, String fileName, RowSpec spec) {
-        return new HistoryFormat<>(Kind.REQUESTS, path, fileName, spec, Request.class, KafkaIO.DECODED_REQUEST);
+        return new HistoryFormat<>(Kind.REQUESTS, path, fileName, spec, Request.class, KafkaIO.DECODED_REQUEST, null);
     }
 
     static HistoryFormat<Label> labels(Kind kind, String path, String fileName, RowSpec spec) {
-        return new HistoryFormat<>(kind, path, fileName, spec, Label.class, KafkaIO.DECODED_LABEL);
+        return new HistoryFormat<>(kind, path, fileName, spec, Label.class, KafkaIO.DECODED_LABEL, null);
+    }
+
+    /** Requests or labels as JSON lines, each line decoded by {@code decoding} as a Kafka value would be. */
+    static <T extends SpecificRecord> HistoryFormat<T> jsonLines(
+            String path,
+            String fileName,
+            Class<T> type,
+            TypeInformation<Decoded<T>> producedType,
+            DecodingDeserializer<T> decoding) {
+        return new HistoryFormat<>(Kind.JSON_LINES, path, fileName, null, type, producedType, decoding);
     }
 
     @Override
@@ -151,9 +171,38 @@ final class HistoryFormat<T extends SpecificRecord> extends SimpleStreamFormat<D
                             lastTime[0]);
                 });
             }
+            case JSON_LINES: {
+                BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+                long[] lineNumber = {0};
+                long[] lastTime = {0};
+                return reader(lines, () -> {
+                    String line;
+                    while ((line = lines.readLine()) != null) {
+                        lineNumber[0]++;
+                        if (line.isBlank()) {
+                            continue;
+                        }
+                        // The time a Kafka record written by the replay tool would carry: the record's own
+                        // event (label) time, or, for a line that does not decode, the last one before it.
+                        Decoded<T> d = jsonDecoding.decode(
+                                line.getBytes(StandardCharsets.UTF_8), null, fileName, 0, lineNumber[0], lastTime[0]);
+                        Instant time = d.value == null ? null : time(d.value);
+                        if (time != null) {
+                            lastTime[0] = time.toEpochMilli();
+                            d.kafkaTimestamp = lastTime[0];
+                        }
+                        return d;
+                    }
+                    return null;
+                });
+            }
             default:
                 return reader(stream, () -> null);
         }
+    }
+
+    private static Instant time(Object record) {
+        return record instanceof Request ? ((Request) record).getEventTime() : ((Label) record).getLabelTime();
     }
 
     private static byte[] key(CharSequence id) {

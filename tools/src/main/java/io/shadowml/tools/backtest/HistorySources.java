@@ -2,6 +2,8 @@ package io.shadowml.tools.backtest;
 
 import java.nio.file.Path;
 
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.file.src.FileSource;
 import org.apache.flink.connector.file.src.enumerate.NonSplittingRecursiveEnumerator;
 import org.apache.flink.connector.file.src.reader.SimpleStreamFormat;
@@ -9,6 +11,7 @@ import org.apache.flink.connector.file.src.reader.SimpleStreamFormat;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.io.DecodingDeserializer;
 import io.shadowml.tools.io.RowSpec;
 
 /**
@@ -32,6 +35,12 @@ final class HistorySources {
     /** Labels from an Avro container file of Labels. */
     static FileSource<Decoded<Label>> avroLabels(Path file) {
         return source(HistoryFormat.labels(HistoryFormat.Kind.AVRO_LABELS, file.toString(), name(file), null), file);
+    }
+
+    /** Requests or labels as JSON lines, decoded by the config's json mapping. */
+    static <T extends SpecificRecord> FileSource<Decoded<T>> jsonLines(
+            Path file, Class<T> type, TypeInformation<Decoded<T>> producedType, DecodingDeserializer<T> decoding) {
+        return source(HistoryFormat.jsonLines(file.toString(), name(file), type, producedType, decoding), file);
     }
 
     /** No labels: the requests file opened and not read, since a file source needs a file. */

@@ -18,6 +18,7 @@ import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -34,6 +35,8 @@ import picocli.CommandLine.Spec;
 
 import io.shadowml.avro.AvroCodec;
 import io.shadowml.avro.Label;
+import io.shadowml.avro.Request;
+import io.shadowml.jobs.io.format.ContractJson;
 import io.shadowml.tools.ShadowmlTool;
 import io.shadowml.tools.cli.ColumnOptions;
 import io.shadowml.tools.cli.ToolCommandLine;
@@ -103,6 +106,14 @@ public final class ReplayCommand implements Callable<Integer> {
             description =
                     "X ms of event time per wall ms (e.g. 86400 = a day per second); labels wait for the clock too")
     Double speed;
+
+    @Option(
+            names = "--format",
+            paramLabel = "avro|json",
+            description =
+                    "how records are written: avro (io.shadowml.avro Request/Label, plain binary; default) or json"
+                            + " (the same fields as JSON objects, read by the job with inputs.*.format: json)")
+    String format = "avro";
 
     @Option(
             names = "--producer-property",
@@ -185,6 +196,11 @@ public final class ReplayCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         positive("--rate", rate);
         positive("--speed", speed);
+        if (!format.equals("avro") && !format.equals("json")) {
+            throw new ParameterException(
+                    spec.commandLine(), "option --format must be avro or json, was '" + format + "'");
+        }
+        boolean json = format.equals("json");
         if (!Files.isRegularFile(input)) {
             throw new UsageException("option --input: file " + input + " does not exist");
         }
@@ -242,6 +258,8 @@ public final class ReplayCommand implements Callable<Integer> {
                     rate == null ? 0 : rate,
                     speed == null ? 0 : speed,
                     forwardBadRows,
+                    json ? ContractJson::encode : AvroCodec::encode,
+                    json ? ContractJson::encode : AvroCodec::encode,
                     new Progress(err, !quiet),
                     err);
             Result result = replay.run();
@@ -298,6 +316,8 @@ public final class ReplayCommand implements Callable<Integer> {
         private final double rate;
         private final double speed;
         private final boolean forwardBad;
+        private final Function<Request, byte[]> requestBytes;
+        private final Function<Label, byte[]> labelBytes;
         private final Progress progress;
         private final PrintWriter err;
         private final AtomicReference<Exception> sendError = new AtomicReference<>();
@@ -315,6 +335,8 @@ public final class ReplayCommand implements Callable<Integer> {
                 double rate,
                 double speed,
                 boolean forwardBad,
+                Function<Request, byte[]> requestBytes,
+                Function<Label, byte[]> labelBytes,
                 Progress progress,
                 PrintWriter err) {
             this.reader = reader;
@@ -325,6 +347,8 @@ public final class ReplayCommand implements Callable<Integer> {
             this.rate = rate;
             this.speed = speed;
             this.forwardBad = forwardBad;
+            this.requestBytes = requestBytes;
+            this.labelBytes = labelBytes;
             this.progress = progress;
             this.err = err;
         }
@@ -363,7 +387,7 @@ public final class ReplayCommand implements Callable<Integer> {
                     send(
                             requestsTopic,
                             id == null ? null : id.getBytes(StandardCharsets.UTF_8),
-                            AvroCodec.encode(r.request),
+                            requestBytes.apply(r.request),
                             t);
                     result.requestsSent++;
                     if (r.label != null) {
@@ -390,7 +414,7 @@ public final class ReplayCommand implements Callable<Integer> {
                 send(
                         labelsTopic,
                         id == null ? null : id.getBytes(StandardCharsets.UTF_8),
-                        AvroCodec.encode(l),
+                        labelBytes.apply(l),
                         t == Long.MIN_VALUE ? System.currentTimeMillis() : t);
                 result.labelsSent++;
             }

@@ -39,6 +39,11 @@ public final class LabelMapping implements RecordMapping {
         this.classNames = new ArrayList<>(classNames);
     }
 
+    @Override
+    public boolean readsKafkaAttributes() {
+        return requestId.isKafkaKey() || labelTime.isKafkaTimestamp();
+    }
+
     public Map<String, FieldPath> paths() {
         Map<String, FieldPath> all = new LinkedHashMap<>();
         all.put("request_id", requestId);

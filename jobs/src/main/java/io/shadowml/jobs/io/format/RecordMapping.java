@@ -6,4 +6,7 @@ import java.io.Serializable;
 public interface RecordMapping extends Serializable {
     /** The record, or (a String) why the value is not one, naming the path. */
     Object map(Object root, byte[] key, long kafkaTimestamp);
+
+    /** Whether a path reads the Kafka key or timestamp ($key, $timestamp), which records in files lack. */
+    boolean readsKafkaAttributes();
 }

@@ -71,6 +71,11 @@ public final class RequestMapping implements RecordMapping {
         this.vector = vector;
     }
 
+    @Override
+    public boolean readsKafkaAttributes() {
+        return requestId.isKafkaKey() || eventTime.isKafkaTimestamp() || entityId.isKafkaKey() || servedBy.isKafkaKey();
+    }
+
     /** Every path this mapping reads, with what it is for (checked against writer schemas at start). */
     public Map<String, FieldPath> paths() {
         Map<String, FieldPath> all = new LinkedHashMap<>();
