@@ -97,6 +97,8 @@ public final class ModelDescriptor implements Serializable {
     private final double threshold;
     /** External-data file location (as the model references it) -> its sha256; empty for most models. */
     private final Map<String, String> externalDataSha256;
+    /** The serving system logs this model's outputs; there is no ONNX file to open ({@link #loggedAs}). */
+    private final boolean logged;
 
     private ModelDescriptor(
             String descriptorFile,
@@ -115,7 +117,8 @@ public final class ModelDescriptor implements Serializable {
             boolean positiveClassDeclared,
             int numClasses,
             double threshold,
-            Map<String, String> externalDataSha256) {
+            Map<String, String> externalDataSha256,
+            boolean logged) {
         this.descriptorFile = descriptorFile;
         this.name = name;
         this.version = version;
@@ -133,6 +136,51 @@ public final class ModelDescriptor implements Serializable {
         this.numClasses = numClasses;
         this.threshold = threshold;
         this.externalDataSha256 = externalDataSha256;
+        this.logged = logged;
+    }
+
+    /**
+     * A model whose outputs the serving system logs with each request instead of being computed here (a
+     * live model that is not ONNX): this descriptor's question — task, classes, positive class, inputs —
+     * under another name, version and threshold. Its model file is never opened.
+     *
+     * @throws IllegalArgumentException for a name or version a descriptor could not have, or a threshold
+     *     outside [0, 1]
+     */
+    public ModelDescriptor loggedAs(String name, String version, double threshold) {
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("name '" + name + "' must match " + NAME.pattern());
+        }
+        if (!VERSION.matcher(version).matches()) {
+            throw new IllegalArgumentException("version '" + version + "' must match " + VERSION.pattern());
+        }
+        if (!(threshold >= 0.0 && threshold <= 1.0)) {
+            throw new IllegalArgumentException("threshold must be in [0, 1], was " + threshold);
+        }
+        return new ModelDescriptor(
+                descriptorFile,
+                name,
+                version,
+                modelFolder,
+                modelPath,
+                sha256,
+                task,
+                inputTensor,
+                featureNames,
+                vectorField,
+                featureCount,
+                outputTensor,
+                positiveClass,
+                positiveClassDeclared,
+                numClasses,
+                threshold,
+                externalDataSha256,
+                true);
+    }
+
+    /** Whether the outputs are logged by the serving system rather than computed from a model file. */
+    public boolean isLogged() {
+        return logged;
     }
 
     /**
@@ -337,7 +385,8 @@ public final class ModelDescriptor implements Serializable {
                 positiveDeclared,
                 numClasses,
                 threshold,
-                Collections.unmodifiableMap(externalData));
+                Collections.unmodifiableMap(externalData),
+                false);
     }
 
     private static String resolveModelPath(Reader r, Path descriptorFile, String path) {
@@ -559,7 +608,8 @@ public final class ModelDescriptor implements Serializable {
                 && featureNames.equals(d.featureNames)
                 && Objects.equals(vectorField, d.vectorField)
                 && outputTensor.equals(d.outputTensor)
-                && externalDataSha256.equals(d.externalDataSha256);
+                && externalDataSha256.equals(d.externalDataSha256)
+                && logged == d.logged;
     }
 
     @Override

@@ -184,8 +184,12 @@ public final class InputsConfig {
         FieldPath entityId = path(fields, "entity_id", "entity_id", false);
         FieldPath servedBy = path(fields, "served_by", "served_by", false);
         FieldPath productionScore = path(fields, "production_score", "production_score", false);
-        if (productionScore.isKafkaKey()) {
-            throw fields.error("production_score", "a score cannot be the Kafka key");
+        FieldPath productionProbabilities = path(fields, "production_probabilities", "production_probabilities", false);
+        for (String key : List.of("production_score", "production_probabilities")) {
+            FieldPath p = key.equals("production_score") ? productionScore : productionProbabilities;
+            if (p.isKafkaKey()) {
+                throw fields.error(key, "logged outputs cannot be the Kafka key");
+            }
         }
         FieldPath segmentMap = null;
         Map<String, FieldPath> segmentFields = new LinkedHashMap<>();
@@ -236,6 +240,7 @@ public final class InputsConfig {
                 entityId,
                 servedBy,
                 productionScore,
+                productionProbabilities,
                 segmentMap,
                 segmentFields,
                 needed,
@@ -274,6 +279,10 @@ public final class InputsConfig {
         }
     }
 
+    /** Paths every record must have, so they are checked against writer schemas even at their defaults. */
+    private static final Set<String> REQUIRED_PATHS =
+            Set.of("request_id", "event_time", "label_time", "value", "feature_map", "vector");
+
     private static PayloadFormat payload(
             ConfigNode topic, Format format, Path base, Map<String, FieldPath> paths, ConfigNode fields) {
         if (format == Format.JSON) {
@@ -305,6 +314,12 @@ public final class InputsConfig {
                 throw registry.error(key, file + " is not an Avro schema: " + ex.getMessage());
             }
             for (Map.Entry<String, FieldPath> p : paths.entrySet()) {
+                String setting = p.getKey().contains(".")
+                        ? p.getKey().substring(0, p.getKey().indexOf('.'))
+                        : p.getKey();
+                if (!fields.has(setting) && !REQUIRED_PATHS.contains(setting)) {
+                    continue; // an optional field left at its default: records without it are fine
+                }
                 String problem = p.getValue().problemIn(schema);
                 if (problem != null) {
                     throw fields.error(

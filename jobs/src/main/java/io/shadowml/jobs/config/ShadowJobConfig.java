@@ -163,13 +163,17 @@ public final class ShadowJobConfig implements Serializable {
 
         ConfigNode models = root.child("models");
         Path base = Path.of(source).toAbsolutePath().getParent();
-        this.liveModel = descriptor(models, "live", base, models.string("live"));
+        boolean loggedLive = models.isMapping("live");
         List<String> candidatePaths = models.stringList("candidates", true);
         List<ModelDescriptor> candidates = new ArrayList<>();
         for (int i = 0; i < candidatePaths.size(); i++) {
-            ModelDescriptor c = descriptor(models, "candidates[" + i + "]", base, candidatePaths.get(i));
-            checkComparable(models, "candidates[" + i + "]", liveModel, c);
-            candidates.add(c);
+            candidates.add(descriptor(models, "candidates[" + i + "]", base, candidatePaths.get(i)));
+        }
+        this.liveModel = loggedLive
+                ? loggedLive(models.child("live"), candidates.get(0))
+                : descriptor(models, "live", base, models.string("live"));
+        for (int i = 0; i < candidates.size(); i++) {
+            checkComparable(models, "candidates[" + i + "]", liveModel, candidates.get(i));
         }
         this.candidateModels = List.copyOf(candidates);
         checkVectorInputs(models, allModels());
@@ -265,6 +269,31 @@ public final class ShadowJobConfig implements Serializable {
             return ModelDescriptor.load(resolved);
         } catch (ModelConfigException e) {
             throw new ConfigException(models.error(key, e.getMessage()).getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code models.live} as a mapping: the live model is not ONNX, its outputs are logged with each request
+     * (Request.production_score, or production_probabilities for multiclass; a mapped path for json and
+     * registry-avro topics). It answers the candidates' question (the first candidate's task, classes and
+     * inputs) under its own name, version and threshold.
+     */
+    private static ModelDescriptor loggedLive(ConfigNode live, ModelDescriptor firstCandidate) {
+        String source = live.string("source");
+        if (!source.equals("logged")) {
+            throw live.error(
+                    "source",
+                    "must be 'logged' (a live model given as a mapping is logged by the serving system; an ONNX"
+                            + " live model is given as the path of its model.json); was '" + source + "'");
+        }
+        String name = live.string("name");
+        String version = live.string("version");
+        double threshold = live.doubleIn("threshold", ModelDescriptor.DEFAULT_THRESHOLD, 0.0, 1.0);
+        live.rejectUnknownKeys();
+        try {
+            return firstCandidate.loggedAs(name, version, threshold);
+        } catch (IllegalArgumentException e) {
+            throw live.error(e.getMessage().startsWith("version") ? "version" : "name", e.getMessage());
         }
     }
 

@@ -20,7 +20,8 @@ public final class ExperimentAccumulator {
      * 2: version 1 followed by the segment slices. Version 1 is not read: it never reached a checkpoint
      * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
      * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels. 4: version 3
-     * with the count of implicit labels after the duplicate requests.
+     * with the count of implicit labels after the duplicate requests, and the live model's parity with the
+     * logged outputs at the end.
      */
     private static final int FORMAT_VERSION = 4;
 
@@ -43,6 +44,8 @@ public final class ExperimentAccumulator {
     final QualityAccumulator[] quality;
     /** Index = model; slot 0 (the live model) unused. */
     final DisagreementAccumulator[] disagreement;
+    /** The live model against the outputs the serving system logged (parity), where both exist. */
+    DisagreementAccumulator parity = new DisagreementAccumulator();
 
     final PairedComparisonAccumulator[] paired;
     /** Per-segment counters; null when no segment fields are configured. */
@@ -110,6 +113,9 @@ public final class ExperimentAccumulator {
 
     private void addScored(MetricEvent e, ModelLayout layout) {
         scored++;
+        if (e.parity != MetricEvent.PARITY_NONE) {
+            parity.add(e.parity == MetricEvent.PARITY_FLIPPED, e.parityDifference);
+        }
         SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
         if (slices != null) {
             for (SegmentSlices.Slice s : slices) {
@@ -208,6 +214,7 @@ public final class ExperimentAccumulator {
         unknownLabels += o.unknownLabels;
         duplicateRequests += o.duplicateRequests;
         implicitLabels += o.implicitLabels;
+        parity.merge(o.parity);
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
             latencySumMicros[m] += o.latencySumMicros[m];
@@ -256,6 +263,7 @@ public final class ExperimentAccumulator {
         c.unknownLabels = unknownLabels;
         c.duplicateRequests = duplicateRequests;
         c.implicitLabels = implicitLabels;
+        c.parity = parity.copy();
         c.segments = segments == null ? null : segments.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
@@ -294,6 +302,7 @@ public final class ExperimentAccumulator {
         if (segments != null) {
             segments.writeTo(out);
         }
+        parity.writeTo(out);
     }
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
@@ -328,6 +337,9 @@ public final class ExperimentAccumulator {
         }
         if (hasSegments == 1) {
             a.segments = SegmentSlices.readFrom(in, task, models);
+        }
+        if (version >= 4) {
+            a.parity = DisagreementAccumulator.readFrom(in);
         }
         return a;
     }
@@ -407,6 +419,11 @@ public final class ExperimentAccumulator {
     }
 
     /** Labels joined per resolved request (labelled or expired); NaN before anything resolved. */
+    /** The live model's parity with the logged outputs. */
+    public DisagreementAccumulator parity() {
+        return parity;
+    }
+
     public long implicitLabels() {
         return implicitLabels;
     }

@@ -42,6 +42,18 @@ public class MetricEvent {
      * none (SCORED, LABELLED); null altogether when no segment fields are configured.
      */
     public String[] segments;
+    /**
+     * Parity of the live model with the output the serving system logged for this request (SCORED only):
+     * {@link #PARITY_NONE} when there was nothing to compare, else whether their decisions differ, and
+     * {@link #parityDifference} how far apart they are (as disagreement measures it).
+     */
+    public byte parity;
+
+    public double parityDifference;
+
+    public static final byte PARITY_NONE = 0;
+    public static final byte PARITY_SAME_DECISION = 1;
+    public static final byte PARITY_FLIPPED = 2;
 
     public MetricEvent() {}
 

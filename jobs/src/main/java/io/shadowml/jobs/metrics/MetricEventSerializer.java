@@ -51,6 +51,10 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
                 StringValue.writeString(s, out);
             }
         }
+        out.writeByte(e.parity);
+        if (e.parity != MetricEvent.PARITY_NONE) {
+            out.writeDouble(e.parityDifference);
+        }
     }
 
     @Override
@@ -83,6 +87,10 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
                 e.segments[i] = StringValue.readString(in);
             }
         }
+        e.parity = in.readByte();
+        if (e.parity != MetricEvent.PARITY_NONE) {
+            e.parityDifference = in.readDouble();
+        }
         return e;
     }
 
@@ -98,6 +106,8 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         c.latencyMicros = e.latencyMicros == null ? null : e.latencyMicros.clone();
         c.label = e.label;
         c.segments = e.segments == null ? null : e.segments.clone();
+        c.parity = e.parity;
+        c.parityDifference = e.parityDifference;
         return c;
     }
 

@@ -130,6 +130,33 @@ public final class ModelLayout implements Serializable {
         return l1 / 2;
     }
 
+    /**
+     * Parity: whether the live model's outputs and {@code logged} (one model's outputs, as the serving
+     * system logged them) decide differently, at the live model's threshold. Never for regression.
+     */
+    public boolean liveFlippedAgainst(float[] outputs, float[] logged) {
+        if (task == Task.REGRESSION) {
+            return false;
+        }
+        if (task == Task.BINARY) {
+            float t = (float) thresholds[0];
+            return (outputs[0] >= t) != (logged[0] >= t);
+        }
+        return argmax(outputs, 0, numClasses) != argmax(logged, 0, numClasses);
+    }
+
+    /** Parity: how far the live model's outputs are from {@code logged}, as {@link #absDifference} measures. */
+    public double liveDifferenceAgainst(float[] outputs, float[] logged) {
+        if (task != Task.MULTICLASS) {
+            return Math.abs((double) logged[0] - outputs[0]);
+        }
+        double l1 = 0;
+        for (int k = 0; k < numClasses; k++) {
+            l1 += Math.abs((double) logged[k] - outputs[k]);
+        }
+        return l1 / 2;
+    }
+
     /** Whether a label is a valid answer for this task; null if so, else the reason. */
     public String checkLabel(double label) {
         if (!Double.isFinite(label)) {

@@ -176,6 +176,10 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private void publishGauges(String experimentId, ExperimentAccumulator total) {
         publish(experimentId, null, "label_coverage", total.labelCoverage());
         publish(experimentId, null, "explicit_label_coverage", total.explicitLabelCoverage());
+        // Parity of the ONNX live model with the logged outputs: NaN until a request carried one.
+        publish(experimentId, null, "parity_compared", total.parity().count());
+        publish(experimentId, null, "parity_flip_rate", total.parity().flipRate());
+        publish(experimentId, null, "parity_abs_diff_p99", total.parity().absDifferenceQuantile(0.99));
         for (int m = 0; m < layout.models(); m++) {
             for (Map.Entry<String, Double> q :
                     ReportFactory.qualityMetrics(total, m).entrySet()) {

@@ -64,19 +64,10 @@ public final class ReportFactory {
                     .build());
         }
         for (int c = 1; c < layout.models(); c++) {
-            DisagreementAccumulator d = acc.disagreement(c);
-            disagreement.add(Disagreement.newBuilder()
-                    .setCandidate(layout.modelId(c))
-                    .setCompared(d.count())
-                    .setFlips(d.flips())
-                    .setFlipRate(d.flipRate())
-                    .setAbsDiffMean(d.meanAbsDifference())
-                    .setAbsDiffP50(d.absDifferenceQuantile(0.5))
-                    .setAbsDiffP90(d.absDifferenceQuantile(0.9))
-                    .setAbsDiffP99(d.absDifferenceQuantile(0.99))
-                    .setAbsDiffMax(d.maxAbsDifference())
-                    .setMetrics(segments == null ? new HashMap<>() : segmentDisagreement(segments, c))
-                    .build());
+            disagreement.add(disagreement(
+                    layout.modelId(c),
+                    acc.disagreement(c),
+                    segments == null ? new HashMap<>() : segmentDisagreement(segments, c)));
             PairedComparisonAccumulator p = acc.paired(c);
             double[] ci = p.lossDifferenceCi95();
             PairedTest.Builder test = PairedTest.newBuilder()
@@ -124,9 +115,28 @@ public final class ReportFactory {
                         .setImplicitLabels(acc.implicitLabels())
                         .build())
                 .setDisagreement(disagreement)
+                .setParity(
+                        acc.parity().count() == 0
+                                ? null
+                                : disagreement(layout.modelId(0) + " vs logged", acc.parity(), new HashMap<>()))
                 .setQuality(quality)
                 .setPaired(paired)
                 .setMetrics(experiment)
+                .build();
+    }
+
+    private static Disagreement disagreement(String what, DisagreementAccumulator d, Map<String, Double> metrics) {
+        return Disagreement.newBuilder()
+                .setCandidate(what)
+                .setCompared(d.count())
+                .setFlips(d.flips())
+                .setFlipRate(d.flipRate())
+                .setAbsDiffMean(d.meanAbsDifference())
+                .setAbsDiffP50(d.absDifferenceQuantile(0.5))
+                .setAbsDiffP90(d.absDifferenceQuantile(0.9))
+                .setAbsDiffP99(d.absDifferenceQuantile(0.99))
+                .setAbsDiffMax(d.maxAbsDifference())
+                .setMetrics(metrics)
                 .build();
     }
 

@@ -28,7 +28,10 @@ import io.shadowml.models.PredictionBatch;
  * a watermark passes (so nothing becomes late), before a checkpoint barrier (so nothing buffered needs
  * state) and at end of input. A model that throws, or returns NaN/Inf or a probability outside [0, 1],
  * marks only its own outputs as errors; the other models' outputs are unaffected. So does a candidate
- * over its time budget ({@link CandidateTimeBudget}).
+ * over its time budget ({@link CandidateTimeBudget}). A live model that is logged rather than ONNX
+ * ({@link ModelDescriptor#isLogged}) takes its outputs from each request ({@link LoggedOutput}); a request
+ * without them is an error of the live model. With an ONNX live model, a request that carries a logged
+ * output is also checked for parity: the two decisions and their difference travel with the event.
  *
  * <p>Emits one compact {@link MetricEvent} (kind SCORED) per request, carrying the request's values of
  * the configured segment fields, and a full {@link ScoredEvent} on {@link #SCORED_EVENTS} for the
@@ -51,7 +54,13 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private final SegmentSpec segments;
     private Duration candidateTimeBudget;
 
+    /** The live model's outputs are logged with each request (no ONNX session for it). */
+    private final boolean liveLogged;
+
     private transient OnnxModel[] models;
+    /** The current request's logged output, one model's slots. */
+    private transient float[] logged;
+
     private transient CandidateTimeBudget budget;
     private transient InputBatch[] inputs;
     private transient FeatureExtractor[] extractors;
@@ -84,6 +93,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         this.intraOpThreads = intraOpThreads;
         this.sampleRate = sampleRate;
         this.segments = segments;
+        this.liveLogged = models.get(0).isLogged();
     }
 
     /**
@@ -104,7 +114,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         extractors = new FeatureExtractor[n];
         ModelOptions options =
                 ModelOptions.defaults().withIntraOpThreads(intraOpThreads).withMaxBatchSize(maxBatchSize);
-        for (int m = 0; m < n; m++) {
+        for (int m = liveLogged ? 1 : 0; m < n; m++) {
             models[m] = OnnxModel.load(descriptors.get(m), options);
             inputs[m] = models[m].newInputBatch();
             extractors[m] = new FeatureExtractor(descriptors.get(m));
@@ -115,6 +125,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         pending = new Request[maxBatchSize];
         pendingTimestamps = new long[maxBatchSize];
         probabilities = new float[layout.numClasses()];
+        logged = new float[layout.slotsPerModel()];
         errors = new String[n];
         flipped = new boolean[n];
         absDifference = new double[n];
@@ -183,7 +194,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         int n = models.length;
         PredictionBatch[] results = new PredictionBatch[n];
         int[] latencyShare = new int[n];
-        for (int m = 0; m < n; m++) {
+        if (liveLogged) {
+            metrics.batchScored(0, rows, 0, false); // read from the requests, no inference
+        }
+        for (int m = liveLogged ? 1 : 0; m < n; m++) {
             String skipped = budget.skip(m);
             if (skipped != null) {
                 results[m] = null;
@@ -223,7 +237,17 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         float[] outputs = new float[layout.width()];
         long errorMask = 0;
         int slots = layout.slotsPerModel();
-        for (int m = 0; m < results.length; m++) {
+        boolean haveLogged = LoggedOutput.read(request, layout, logged);
+        if (liveLogged) {
+            if (haveLogged) {
+                System.arraycopy(logged, 0, outputs, 0, slots);
+            } else {
+                errorMask |= 1L;
+                metrics.outputError(0, true);
+            }
+            errors[0] = haveLogged ? null : LoggedOutput.missing(layout);
+        }
+        for (int m = liveLogged ? 1 : 0; m < results.length; m++) {
             PredictionBatch r = results[m];
             boolean ok = r != null;
             if (ok) {
@@ -262,6 +286,13 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 errorMask,
                 latencyShare,
                 segments.extract(request.getSegments()));
+        if (!liveLogged && haveLogged && liveOk) {
+            // Parity: the exported live model against what serves in production, request by request.
+            event.parity = layout.liveFlippedAgainst(outputs, logged)
+                    ? MetricEvent.PARITY_FLIPPED
+                    : MetricEvent.PARITY_SAME_DECISION;
+            event.parityDifference = layout.liveDifferenceAgainst(outputs, logged);
+        }
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
             ScoredEvent scored =

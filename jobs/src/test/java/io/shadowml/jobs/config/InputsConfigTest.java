@@ -121,6 +121,34 @@ class InputsConfigTest {
     }
 
     @Test
+    void aLiveModelThatIsNotOnnxIsDeclaredAsLogged() throws Exception {
+        String yaml = Files.readString(write(""))
+                .replace(
+                        "  live: " + SHIPPED.resolve("fraud/live/model.json"),
+                        "  live: {source: logged, name: fraud-gbm, version: '7.1', threshold: 0.35}");
+        Path file = dir.resolve("logged.yaml");
+        Files.writeString(file, yaml);
+        ShadowJobConfig cfg = ShadowJobConfig.load(file);
+        assertTrue(cfg.liveModel.isLogged());
+        assertEquals("fraud-gbm:7.1", cfg.liveModel.id());
+        assertEquals(0.35, cfg.liveModel.threshold());
+        assertEquals(cfg.candidateModels.get(0).task(), cfg.liveModel.task());
+        assertEquals(cfg.candidateModels.get(0).featureNames(), cfg.liveModel.featureNames());
+        for (String[] bad : new String[][] {
+            {"{source: onnx, name: a, version: '1'}", "models.live.source", "must be 'logged'"},
+            {"{source: logged, name: 'a b', version: '1'}", "models.live.name", "must match"},
+            {"{source: logged, name: a}", "models.live.version", "is required"},
+            {"{source: logged, name: a, version: '1', treshold: 0.4}", "models.live.treshold", "not a known setting"},
+        }) {
+            Files.writeString(
+                    file, yaml.replace("{source: logged, name: fraud-gbm, version: '7.1', threshold: 0.35}", bad[0]));
+            ConfigException e = assertThrows(ConfigException.class, () -> ShadowJobConfig.load(file), bad[0]);
+            assertTrue(e.getMessage().contains("field '" + bad[1] + "'"), e.getMessage());
+            assertTrue(e.getMessage().contains(bad[2]), e.getMessage());
+        }
+    }
+
+    @Test
     void mappedPathsAreCheckedAgainstTheListedWriterSchemas() throws Exception {
         Files.writeString(
                 dir.resolve("chargeback.avsc"),

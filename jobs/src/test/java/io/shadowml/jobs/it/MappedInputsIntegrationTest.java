@@ -283,6 +283,97 @@ class MappedInputsIntegrationTest {
         }
     }
 
+    /**
+     * The live model as it runs in production. Requests carry the score the serving system logged
+     * ({@code serving.score}). (1) With the ONNX live model, parity compares the two: every 40th logged
+     * score is moved across the threshold and another a little, the rest are the exported model's own; the
+     * parity figures must equal a brute force over the same scores. (2) With the live model logged instead of ONNX (not every team's live
+     * model is ONNX), unmoved logged scores must give exactly the ONNX live model's quality, and the
+     * candidate the same disagreement.
+     */
+    @Test
+    void loggedLiveScoresGiveParityOrStandInForTheLiveModel() throws Exception {
+        List<LabelledRequest> events = ScenarioData.fraud(1000);
+        List<Request> requests = events.stream().map(LabelledRequest::request).toList();
+        ShadowJobConfig probe = ShadowJobConfig.load(ScenarioData.repoRoot().resolve("jobs/examples/shadow-job.yaml"));
+        float[][] own = io.shadowml.embedded.ReferenceScores.score(probe.liveModel, requests);
+        Map<String, Float> served = new HashMap<>();
+        long flips = 0;
+        double maxDiff = 0;
+        for (int i = 0; i < requests.size(); i++) {
+            float s = own[i][0];
+            if (i % 40 == 0 || i % 40 == 20) {
+                // Across the threshold, or a little off the exported model's score.
+                float moved = i % 40 == 20 ? s + 0.001f : s >= 0.5f ? s - 0.5f : Math.min(1f, s + 0.55f);
+                flips += (s >= 0.5f) != (moved >= 0.5f) ? 1 : 0;
+                maxDiff = Math.max(maxDiff, Math.abs((double) moved - s));
+                s = moved;
+            }
+            served.put(requests.get(i).getRequestId(), s);
+        }
+        String inputs = "inputs:\n  requests:\n    format: json\n    fields: {production_score: serving.score}";
+        Function<Request, byte[]> withScore = r -> servedJson(r, served.get(r.getRequestId()));
+        Run parity = new Run("parity", inputs, withScore, l -> AvroCodec.encode(l));
+        parity.produce(events, List.of(), List.of());
+        parity.execute();
+        ComparisonReport p = parity.finalReport(events.size());
+        assertEquals(events.size(), p.getParity().getCompared());
+        assertEquals(flips, p.getParity().getFlips());
+        assertTrue(flips > 0, "some moved scores cross the threshold");
+        assertEquals(maxDiff, p.getParity().getAbsDiffMax(), 1e-12);
+        assertEquals(probe.liveModel.id() + " vs logged", p.getParity().getCandidate());
+
+        // (2) The same requests with the exported model's own scores logged, and the live model logged too.
+        Map<String, Float> exact = new HashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            exact.put(requests.get(i).getRequestId(), own[i][0]);
+        }
+        Run logged =
+                new Run("logged", inputs, r -> servedJson(r, exact.get(r.getRequestId())), l -> AvroCodec.encode(l));
+        logged.live = "{source: logged, name: fraud-served, version: '2026.11'}";
+        logged.produce(events, List.of(), List.of());
+        logged.execute();
+        assertTrue(logged.config.liveModel.isLogged());
+        ComparisonReport l = logged.finalReport(events.size());
+        assertEquals("fraud-served:2026.11", l.getLiveModel());
+        assertEquals(null, l.getParity(), "a logged live model has nothing to be compared with");
+        Map<String, Double> want = new HashMap<>(p.getQuality().get(0).getMetrics());
+        Map<String, Double> got = new HashMap<>(l.getQuality().get(0).getMetrics());
+        want.remove("latency_mean_micros");
+        got.remove("latency_mean_micros");
+        assertEquals(want.keySet(), got.keySet());
+        for (String k : want.keySet()) {
+            assertEquals(want.get(k), got.get(k), 1e-9, k);
+        }
+        assertEquals(p.getCounts().getLabelled(), l.getCounts().getLabelled());
+        assertEquals(0, l.getCounts().getErrors());
+        assertEquals(
+                p.getDisagreement().get(0).getFlips(),
+                l.getDisagreement().get(0).getFlips());
+        assertEquals(
+                p.getDisagreement().get(0).getAbsDiffMean(),
+                l.getDisagreement().get(0).getAbsDiffMean(),
+                1e-12);
+    }
+
+    /** The request as the payment service logs it: features at the top, and the score it served. */
+    static byte[] servedJson(Request r, float score) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("request_id", r.getRequestId());
+        root.put("event_time", r.getEventTime().toEpochMilli());
+        root.put("entity_id", r.getEntityId());
+        ObjectNode segments = root.putObject("segments");
+        r.getSegments().forEach((k, v) -> segments.put(k, v));
+        ObjectNode features = root.putObject("features");
+        r.getFeatures().forEach(features::put);
+        root.putObject("serving").put("score", score);
+        try {
+            return JSON.writeValueAsBytes(root);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A chargeback as JSON: the transaction it disputes and when; no value, its presence is the label. */
     private static final Function<Label, byte[]> JSON_BYTES = l -> {
         ObjectNode root = JSON.createObjectNode();
@@ -356,6 +447,11 @@ class MappedInputsIntegrationTest {
         final Function<Request, byte[]> requestBytes;
         final Function<Label, byte[]> labelBytes;
         String horizon = "14d";
+        /** models.live: the live descriptor's path, or a logged live model's mapping. */
+        String live = ScenarioData.repoRoot()
+                .resolve("models/shipped/fraud/live/model.json")
+                .toString();
+
         ShadowJobConfig config;
 
         Run(String name, String inputs, Function<Request, byte[]> requestBytes, Function<Label, byte[]> labelBytes) {
@@ -426,7 +522,7 @@ class MappedInputsIntegrationTest {
                     "  verdicts: " + topic("verdicts"),
                     "  dead_letter: " + topic("dead-letters"),
                     "models:",
-                    "  live: " + ScenarioData.repoRoot().resolve("models/shipped/fraud/live/model.json"),
+                    "  live: " + live,
                     "  candidates: [" + ScenarioData.repoRoot().resolve("models/shipped/fraud/candidate/model.json")
                             + "]",
                     "label_horizon: " + horizon,

@@ -17,6 +17,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -167,6 +168,30 @@ class ExperimentAccumulatorFormatTest {
                 ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
                 ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout),
                 "the same report");
+    }
+
+    /** Parity and implicit labels (format 4) survive a write and a read, and reach the report. */
+    @Test
+    void parityAndImplicitLabelsRoundTrip() throws IOException {
+        ModelLayout layout = layout("binary");
+        ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
+        float[] outputs = new float[layout.width()];
+        java.util.Arrays.fill(outputs, 0.3f);
+        for (int i = 0; i < 50; i++) {
+            MetricEvent e = MetricEvent.scored("p" + i, 1_000 + i, outputs, 0L, new int[layout.models()], null);
+            e.parity = i % 10 == 0 ? MetricEvent.PARITY_FLIPPED : MetricEvent.PARITY_SAME_DECISION;
+            e.parityDifference = i / 1000.0;
+            acc.add(e, layout);
+            acc.add(MetricEvent.implicitNegative("p" + i, 1_000 + i, outputs, 0L, null), layout);
+        }
+        ExperimentAccumulator read = TestSupport.read(TestSupport.bytes(acc::writeTo), ExperimentAccumulator::readFrom);
+        ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout);
+        assertEquals(ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout), r);
+        assertEquals(50, r.getParity().getCompared());
+        assertEquals(5, r.getParity().getFlips());
+        assertEquals(0.049, r.getParity().getAbsDiffMax(), 1e-12);
+        assertEquals(50, r.getCounts().getImplicitLabels());
+        assertEquals(50, r.getCounts().getLabelled());
     }
 
     /** Format 3 (before the implicit-label count) reads as the same accumulator, with no implicit labels. */

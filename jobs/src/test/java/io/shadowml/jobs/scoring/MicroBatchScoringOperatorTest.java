@@ -131,6 +131,70 @@ class MicroBatchScoringOperatorTest {
         return h.extractOutputValues();
     }
 
+    // ------------------------------------------------------------------ logged outputs
+
+    @Test
+    void parityComparesTheOnnxLiveModelWithTheLoggedScore() throws Exception {
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 8, 10_000, 0);
+        try {
+            float[] logged = new float[8];
+            for (int i = 0; i < 8; i++) {
+                Request r = Request.newBuilder(holdout.get(i)).build();
+                float own = reference(liveRef, r);
+                // The same score for some rows, slightly off for others, across the threshold for the rest.
+                logged[i] = i % 3 == 0 ? own : i % 3 == 1 ? own + 0.001f : (own >= 0.5f ? 0.1f : 0.9f);
+                if (i != 7) {
+                    r.setProductionScore((double) logged[i]); // row 7 logged nothing: no parity
+                }
+                feed(h, r);
+            }
+            List<MetricEvent> out = values(h);
+            assertEquals(8, out.size());
+            for (int i = 0; i < 7; i++) {
+                float own = reference(liveRef, holdout.get(i));
+                boolean flipped = (own >= 0.5f) != (logged[i] >= 0.5f);
+                MetricEvent e = out.get(i);
+                assertEquals(
+                        flipped ? MetricEvent.PARITY_FLIPPED : MetricEvent.PARITY_SAME_DECISION, e.parity, "row " + i);
+                assertEquals(Math.abs((double) logged[i] - own), e.parityDifference, 1e-6, "row " + i);
+                assertEquals(own, e.outputs[0], 1e-6f, "the live output stays the model's own");
+            }
+            assertEquals(MetricEvent.PARITY_NONE, out.get(7).parity);
+        } finally {
+            h.close();
+        }
+    }
+
+    @Test
+    void aLoggedLiveModelTakesItsOutputsFromTheRequests() throws Exception {
+        ModelDescriptor loggedLive = candidate.loggedAs("fraud-gbm", "7.1", 0.4);
+        assertTrue(loggedLive.isLogged());
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
+                harness(List.of(loggedLive, candidate), 4, 10_000, 0);
+        try {
+            double[] scores = {0.05, 0.41, 0.39, Double.NaN};
+            for (int i = 0; i < 4; i++) {
+                Request r = Request.newBuilder(holdout.get(i)).build();
+                if (i < 3) {
+                    r.setProductionScore(scores[i]);
+                }
+                feed(h, r); // row 3: nothing logged
+            }
+            List<MetricEvent> out = values(h);
+            assertEquals(4, out.size());
+            for (int i = 0; i < 3; i++) {
+                assertEquals(
+                        (float) scores[i], out.get(i).outputs[0], "row " + i + ": the logged score is the live output");
+                assertEquals(reference(candidateRef, holdout.get(i)), out.get(i).outputs[1], 1e-6f);
+                assertEquals(0L, out.get(i).errorMask);
+                assertEquals(MetricEvent.PARITY_NONE, out.get(i).parity, "nothing to compare a logged model with");
+            }
+            assertEquals(1L, out.get(3).errorMask, "no logged score: an error of the live model only");
+        } finally {
+            h.close();
+        }
+    }
+
     // ------------------------------------------------------------------ flushing
 
     @Test

@@ -45,6 +45,10 @@ public final class ContractJson {
         if (r.getProductionScore() != null) {
             o.put("production_score", r.getProductionScore());
         }
+        if (r.getProductionProbabilities() != null) {
+            ArrayNode p = o.putArray("production_probabilities");
+            r.getProductionProbabilities().forEach(p::add);
+        }
         return bytes(o);
     }
 

@@ -28,6 +28,7 @@ public final class RequestMapping implements RecordMapping {
     final FieldPath entityId;
     final FieldPath servedBy;
     final FieldPath productionScore;
+    final FieldPath productionProbabilities;
     /** A path to a map of segment values, or null when {@link #segmentFields} lists them one by one. */
     final FieldPath segmentMap;
 
@@ -49,6 +50,7 @@ public final class RequestMapping implements RecordMapping {
             FieldPath entityId,
             FieldPath servedBy,
             FieldPath productionScore,
+            FieldPath productionProbabilities,
             FieldPath segmentMap,
             Map<String, FieldPath> segmentFields,
             List<String> features,
@@ -62,6 +64,7 @@ public final class RequestMapping implements RecordMapping {
         this.entityId = entityId;
         this.servedBy = servedBy;
         this.productionScore = productionScore;
+        this.productionProbabilities = productionProbabilities;
         this.segmentMap = segmentMap;
         this.segmentFields = new LinkedHashMap<>(segmentFields);
         this.features = new ArrayList<>(features);
@@ -84,6 +87,7 @@ public final class RequestMapping implements RecordMapping {
         all.put("entity_id", entityId);
         all.put("served_by", servedBy);
         all.put("production_score", productionScore);
+        all.put("production_probabilities", productionProbabilities);
         if (segmentMap != null) {
             all.put("segments", segmentMap);
         }
@@ -133,6 +137,15 @@ public final class RequestMapping implements RecordMapping {
                 return MappedField.wrongType("production_score", productionScore, score, "a number");
             }
             b.setProductionScore(s);
+        }
+        Object probabilities = floats(productionProbabilities, root, "production_probabilities");
+        if (probabilities instanceof String) {
+            return probabilities;
+        }
+        if (probabilities != FieldPath.MISSING) {
+            @SuppressWarnings("unchecked")
+            List<Float> values = (List<Float>) probabilities;
+            b.setProductionProbabilities(values);
         }
         Object segments = segments(root);
         if (segments instanceof String) {
@@ -271,20 +284,26 @@ public final class RequestMapping implements RecordMapping {
     }
 
     private Object vector(Object root) {
-        Object array = vector.resolve(root);
+        Object v = floats(vector, root, "vector");
+        return v == FieldPath.MISSING ? "missing vector at '" + vector + "'" : v;
+    }
+
+    /** The array of numbers at {@code path} as floats, {@link FieldPath#MISSING}, or (a String) why not. */
+    private static Object floats(FieldPath path, Object root, String what) {
+        Object array = path.resolve(root);
         if (array == FieldPath.MISSING) {
-            return "missing vector at '" + vector + "'";
+            return array;
         }
         int n = Values.arrayLength(array);
         if (n < 0) {
-            return MappedField.wrongType("vector", vector, array, "an array of numbers");
+            return MappedField.wrongType(what, path, array, "an array of numbers");
         }
         List<Float> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             Object e = Values.element(array, i);
             Double d = e == null ? null : Values.strictNumber(e);
             if (d == null) {
-                return "vector[" + i + "] at '" + vector + "[" + i + "]' is " + Values.describe(e)
+                return what + "[" + i + "] at '" + path + "[" + i + "]' is " + Values.describe(e)
                         + ", expected a number";
             }
             out.add(d.floatValue());
