@@ -47,13 +47,15 @@ import io.shadowml.embedded.scenario.ScenarioData;
 import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.jobs.io.format.ApicurioRegistry;
 
 /**
  * Production topics as they are, through a real broker: the same fraud requests and labels once in the
  * job's own Avro contract and once as a producer would write them — requests as nested JSON with its own
  * field names and ISO-8601 times, labels as schema-registry Avro of a "Chargeback" event with a boolean
- * outcome — plus records that do not fit the mapping. The two jobs must report exactly the same counts,
- * disagreement, quality and verdicts (the contract run's figures are checked against brute force by
+ * outcome, its schema fetched from a real registry (Apicurio, started by the test) — plus records that do
+ * not fit the mapping. The two jobs must report exactly the same counts, disagreement, quality and
+ * verdicts (the contract run's figures are checked against brute force by
  * {@link ShadowJobIntegrationTest}), and each misfit must be one dead letter with its path in the reason.
  */
 class MappedInputsIntegrationTest {
@@ -67,7 +69,6 @@ class MappedInputsIntegrationTest {
     static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int SCHEMA_ID = 17;
     private static final Schema CHARGEBACK = new Schema.Parser()
             .parse("{\"type\": \"record\", \"name\": \"Chargeback\", \"namespace\": \"bank.disputes\", \"fields\": ["
                     + "{\"name\": \"txn_id\", \"type\": \"string\"},"
@@ -84,14 +85,22 @@ class MappedInputsIntegrationTest {
     @Test
     void producerFormatsReportExactlyWhatTheContractReports() throws Exception {
         List<LabelledRequest> events = ScenarioData.fraud(1500);
-        long t0 = events.get(0).request().getEventTime().toEpochMilli();
-
-        String contractInputs = "";
-        Run contract = new Run("contract", contractInputs, r -> AvroCodec.encode(r), l -> AvroCodec.encode(l));
+        Run contract = new Run("contract", "", r -> AvroCodec.encode(r), l -> AvroCodec.encode(l));
         contract.produce(events, List.of(), List.of());
         contract.execute();
 
-        Files.writeString(tmp.resolve("chargeback.avsc"), CHARGEBACK.toString(true));
+        // The disputes system registered its schema with a real registry (Apicurio, Confluent-compatible API).
+        try (ApicurioRegistry registry = ApicurioRegistry.start()) {
+            registry.register(
+                    "unrelated-value", Schema.create(Schema.Type.STRING).toString());
+            int schemaId = registry.register("disputes.chargebacks-value", CHARGEBACK.toString());
+            producerFormatsReportWhatTheContractReports(events, contract, registry.ccompatUrl(), schemaId);
+        }
+    }
+
+    private void producerFormatsReportWhatTheContractReports(
+            List<LabelledRequest> events, Run contract, String registryUrl, int schemaId) throws Exception {
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
         String producerInputs = String.join(
                 "\n",
                 "inputs:",
@@ -108,13 +117,13 @@ class MappedInputsIntegrationTest {
                 "  labels:",
                 "    format: registry-avro",
                 "    registry:",
-                "      schemas: {\"" + SCHEMA_ID + "\": chargeback.avsc}",
+                "      url: " + registryUrl,
                 "    fields:",
                 "      request_id: txn_id",
                 "      label_time: decided",
                 "      value: outcome.fraud");
-        Run producer = new Run(
-                "producer", producerInputs, MappedInputsIntegrationTest::json, MappedInputsIntegrationTest::chargeback);
+        Run producer =
+                new Run("producer", producerInputs, MappedInputsIntegrationTest::json, l -> chargeback(l, schemaId));
         Request sample = events.get(0).request();
         String good = new String(json(sample), StandardCharsets.UTF_8);
         List<Misfit> badRequests = List.of(
@@ -129,17 +138,20 @@ class MappedInputsIntegrationTest {
                         good.replaceFirst("\"at\":\"([^\"]+)Z\"", "\"at\":\"$1\""),
                         t0,
                         "event_time at 'txn.at' is a string"));
-        byte[] validLabel = chargeback(events.stream()
-                .filter(LabelledRequest::labelled)
-                .findFirst()
-                .orElseThrow()
-                .label());
-        byte[] otherId = validLabel.clone();
-        otherId[4] = SCHEMA_ID + 1;
+        byte[] otherId = chargeback(
+                events.stream()
+                        .filter(LabelledRequest::labelled)
+                        .findFirst()
+                        .orElseThrow()
+                        .label(),
+                schemaId + 1000);
         List<Misfit> badLabels = List.of(
                 producer.misfitLabel(
                         AvroCodec.encode(events.get(0).label()), t0, "not in the schema-registry wire format"),
-                producer.misfitLabel(otherId, t0, "unknown writer schema id " + (SCHEMA_ID + 1)));
+                producer.misfitLabel(
+                        otherId,
+                        t0,
+                        "unknown writer schema id " + (schemaId + 1000) + ": the schema registry has no schema id"));
         producer.produce(events, badRequests, badLabels);
         producer.execute();
 
@@ -420,7 +432,7 @@ class MappedInputsIntegrationTest {
     }
 
     /** A label as the disputes system writes it: schema-registry Avro with a boolean outcome. */
-    static byte[] chargeback(Label l) {
+    static byte[] chargeback(Label l, int schemaId) {
         GenericRecord outcome =
                 new GenericData.Record(CHARGEBACK.getField("outcome").schema());
         outcome.put("fraud", l.getValue() == 1.0);
@@ -430,7 +442,9 @@ class MappedInputsIntegrationTest {
         r.put("outcome", outcome);
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            out.write(new byte[] {0, 0, 0, 0, SCHEMA_ID});
+            out.write(new byte[] {
+                0, (byte) (schemaId >>> 24), (byte) (schemaId >>> 16), (byte) (schemaId >>> 8), (byte) schemaId
+            });
             BinaryEncoder enc = EncoderFactory.get().binaryEncoder(out, null);
             new GenericDatumWriter<GenericRecord>(CHARGEBACK).write(r, enc);
             enc.flush();

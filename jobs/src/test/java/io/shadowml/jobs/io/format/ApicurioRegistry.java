@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * the jobs pom), started as a child process on a free loopback port with in-memory storage. Its
  * Confluent-compatible API is at {@link #ccompatUrl()}.
  */
-final class ApicurioRegistry implements AutoCloseable {
+public final class ApicurioRegistry implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
@@ -31,7 +31,7 @@ final class ApicurioRegistry implements AutoCloseable {
         this.port = port;
     }
 
-    static ApicurioRegistry start() throws Exception {
+    public static ApicurioRegistry start() throws Exception {
         Path dir = Path.of("target/apicurio").toAbsolutePath();
         Path jar;
         try (Stream<Path> files = Files.list(dir)) {
@@ -65,7 +65,7 @@ final class ApicurioRegistry implements AutoCloseable {
         return registry;
     }
 
-    String ccompatUrl() {
+    public String ccompatUrl() {
         return "http://127.0.0.1:" + port + "/apis/ccompat/v6";
     }
 
@@ -96,7 +96,7 @@ final class ApicurioRegistry implements AutoCloseable {
     }
 
     /** Registers {@code schemaJson} under {@code subject} and returns the id the registry gave it. */
-    int register(String subject, String schemaJson) throws Exception {
+    public int register(String subject, String schemaJson) throws Exception {
         String body = JSON.writeValueAsString(java.util.Map.of("schema", schemaJson));
         HttpResponse<String> r = http.send(
                 HttpRequest.newBuilder(URI.create(ccompatUrl() + "/subjects/" + subject + "/versions"))
