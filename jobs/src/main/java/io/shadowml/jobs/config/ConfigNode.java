@@ -178,22 +178,22 @@ final class ConfigNode {
 
     /** A mapping of scalar values passed through as strings (client properties). */
     Map<String, String> stringMap(String key) {
-        JsonNode v = get(key);
-        Map<String, String> out = new LinkedHashMap<>();
-        if (v == null) {
-            return out;
-        }
-        if (!v.isObject()) {
-            throw error(key, "must be a mapping");
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isValueNode()) {
-                throw error(key + "." + e.getKey(), "must be a scalar");
+        return map(key, (field, v) -> {
+            if (!v.isValueNode()) {
+                throw error(field, "must be a scalar");
             }
-            out.put(e.getKey(), e.getValue().asText());
-        }
-        return out;
+            return v.asText();
+        });
+    }
+
+    /** A mapping of names to finite numbers (defaults of features). */
+    Map<String, Double> numberMap(String key) {
+        return map(key, (field, v) -> {
+            if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+                throw error(field, "must be a finite number, was '" + v.asText() + "'");
+            }
+            return v.asDouble();
+        });
     }
 
     /** Whether the key holds a mapping (rather than a scalar or list). */
@@ -201,10 +201,10 @@ final class ConfigNode {
         return has(key) && node.get(key).isObject();
     }
 
-    /** A mapping of names to finite numbers (defaults of features). */
-    Map<String, Double> numberMap(String key) {
+    /** A mapping whose values {@code convert} checks and reads (given the value's dotted key). */
+    private <T> Map<String, T> map(String key, java.util.function.BiFunction<String, JsonNode, T> convert) {
         JsonNode v = get(key);
-        Map<String, Double> out = new LinkedHashMap<>();
+        Map<String, T> out = new LinkedHashMap<>();
         if (v == null) {
             return out;
         }
@@ -213,12 +213,7 @@ final class ConfigNode {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isNumber() || !Double.isFinite(e.getValue().asDouble())) {
-                throw error(
-                        key + "." + e.getKey(),
-                        "must be a finite number, was '" + e.getValue().asText() + "'");
-            }
-            out.put(e.getKey(), e.getValue().asDouble());
+            out.put(e.getKey(), convert.apply(key + "." + e.getKey(), e.getValue()));
         }
         return out;
     }

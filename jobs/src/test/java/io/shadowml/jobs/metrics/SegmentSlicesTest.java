@@ -356,7 +356,9 @@ class SegmentSlicesTest {
         ModelLayout layout = binaryLayout();
         ExperimentAccumulator acc = accumulate(layout, SegmentSpec.NONE, randomEvents(layout, 200, new Random(1)));
         ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout);
-        assertEquals(Set.of("label_coverage", "explicit_label_coverage"), r.getMetrics().keySet());
+        assertEquals(
+                Set.of("label_coverage", "explicit_label_coverage"),
+                r.getMetrics().keySet());
         assertTrue(r.getDisagreement().get(0).getMetrics().isEmpty());
         assertTrue(r.getQuality().get(0).getMetrics().keySet().stream().noneMatch(k -> k.contains("[")));
     }

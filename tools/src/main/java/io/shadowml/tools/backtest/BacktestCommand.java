@@ -152,6 +152,17 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
         }
     }
 
+    /** The --labels file (JSON lines when the config reads labels as JSON, else Avro), or none. */
+    private Source<Decoded<Label>, ?, ?> labelFile(ShadowJobConfig cfg) {
+        if (labels == null) {
+            return HistorySources.noLabels(requests);
+        }
+        return cfg.labelInput.format == InputsConfig.Format.JSON
+                ? HistorySources.jsonLines(
+                        existing("--labels", labels), Label.class, KafkaIO.DECODED_LABEL, KafkaIO.labelDecoding(cfg))
+                : HistorySources.avroLabels(existing("--labels", labels));
+    }
+
     Result backtest() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         existing("--config", configFile);
@@ -176,7 +187,6 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
                         + " in a file do not have");
             }
         }
-        boolean jsonLabels = cfg.labelInput.format == InputsConfig.Format.JSON;
         if (cfg.requestInput.format == InputsConfig.Format.JSON) {
             if (columns.anyGiven()) {
                 throw new UsageException("the config reads requests as JSON (inputs.requests.format: json): " + requests
@@ -184,30 +194,14 @@ public final class BacktestCommand implements Callable<Integer>, ToolCommandLine
             }
             requestSource = HistorySources.jsonLines(
                     requests, Request.class, KafkaIO.DECODED_REQUEST, KafkaIO.requestDecoding(cfg));
-            labelSource = labels == null
-                    ? HistorySources.noLabels(requests)
-                    : jsonLabels
-                            ? HistorySources.jsonLines(
-                                    existing("--labels", labels),
-                                    Label.class,
-                                    KafkaIO.DECODED_LABEL,
-                                    KafkaIO.labelDecoding(cfg))
-                            : HistorySources.avroLabels(existing("--labels", labels));
+            labelSource = labelFile(cfg);
         } else if (HistoryReader.detect(requests) == HistoryReader.Format.AVRO) {
             if (columns.anyGiven()) {
                 throw new UsageException(
                         requests + " is an Avro file of Requests: the column options apply to CSV input only");
             }
             requestSource = HistorySources.requests(requests, null);
-            labelSource = labels == null
-                    ? HistorySources.noLabels(requests)
-                    : jsonLabels
-                            ? HistorySources.jsonLines(
-                                    existing("--labels", labels),
-                                    Label.class,
-                                    KafkaIO.DECODED_LABEL,
-                                    KafkaIO.labelDecoding(cfg))
-                            : HistorySources.avroLabels(existing("--labels", labels));
+            labelSource = labelFile(cfg);
         } else {
             RowSpec rows = columns.toRowSpec();
             if (labels != null && !Files.isSameFile(existing("--labels", labels), requests)) {

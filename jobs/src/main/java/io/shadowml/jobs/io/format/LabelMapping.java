@@ -1,6 +1,5 @@
 package io.shadowml.jobs.io.format;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -58,21 +57,12 @@ public final class LabelMapping implements RecordMapping {
     /** The label, or (a String) why the record is not one. */
     @Override
     public Object map(Object root, byte[] key, long kafkaTimestamp) {
-        String id;
-        if (requestId.isKafkaKey()) {
-            if (key == null) {
-                return "missing request_id at '$key': the record has no Kafka key";
-            }
-            id = new String(key, StandardCharsets.UTF_8);
-        } else {
-            Object v = requestId.resolve(root);
-            if (v == FieldPath.MISSING) {
-                return "missing request_id at '" + requestId + "'";
-            }
-            id = Values.text(v);
-            if (id == null) {
-                return MappedField.wrongType("request_id", requestId, v, "a string");
-            }
+        Object id = MappedField.text(requestId, root, key, "request_id");
+        if (id == MappedField.MISSING_VALUE) {
+            return MappedField.missing("request_id", requestId);
+        }
+        if (id instanceof MappedField.Reason) {
+            return id.toString();
         }
         Object time = MappedField.time(labelTime, labelTimeFormat, root, kafkaTimestamp, "label_time");
         if (time instanceof String) {
@@ -80,7 +70,7 @@ public final class LabelMapping implements RecordMapping {
         }
         if (value == null) {
             return Label.newBuilder()
-                    .setRequestId(id)
+                    .setRequestId((String) id)
                     .setLabelTime(Instant.ofEpochMilli((Long) time))
                     .setValue(1.0)
                     .build();
@@ -107,7 +97,7 @@ public final class LabelMapping implements RecordMapping {
             number = (double) index;
         }
         return Label.newBuilder()
-                .setRequestId(id)
+                .setRequestId((String) id)
                 .setLabelTime(Instant.ofEpochMilli((Long) time))
                 .setValue(number)
                 .build();

@@ -1,5 +1,7 @@
 package io.shadowml.jobs.io.format;
 
+import java.nio.charset.StandardCharsets;
+
 /** What the request and label mappings share: absent values, times and type errors, named by path. */
 final class MappedField {
     private MappedField() {}
@@ -22,6 +24,38 @@ final class MappedField {
                     + format.expected() + " (" + what + "_format: " + format + ")";
         }
         return millis;
+    }
+
+    /** Text at {@code path}, or the Kafka key as UTF-8: a String, {@link #MISSING_VALUE}, or a {@link Reason}. */
+    static Object text(FieldPath path, Object root, byte[] key, String what) {
+        if (path.isKafkaKey()) {
+            return key == null ? MISSING_VALUE : new String(key, StandardCharsets.UTF_8);
+        }
+        Object v = path.resolve(root);
+        if (v == FieldPath.MISSING) {
+            return MISSING_VALUE;
+        }
+        String text = Values.text(v);
+        return text == null ? new Reason(wrongType(what, path, v, "a string")) : text;
+    }
+
+    /** Why a required value is not there. */
+    static String missing(String what, FieldPath path) {
+        return "missing " + what + " at '" + path + "'" + (path.isKafkaKey() ? ": the record has no Kafka key" : "");
+    }
+
+    /** Why a record is not one: distinct from the texts {@link #text} returns, which are Strings too. */
+    static final class Reason {
+        private final String text;
+
+        Reason(String text) {
+            this.text = text;
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
     }
 
     static String wrongType(String what, FieldPath path, Object value, String expected) {

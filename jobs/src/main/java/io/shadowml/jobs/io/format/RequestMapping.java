@@ -1,6 +1,5 @@
 package io.shadowml.jobs.io.format;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -107,11 +106,11 @@ public final class RequestMapping implements RecordMapping {
     @Override
     public Object map(Object root, byte[] key, long kafkaTimestamp) {
         Request.Builder b = Request.newBuilder();
-        Object id = text(requestId, root, key, "request_id");
+        Object id = MappedField.text(requestId, root, key, "request_id");
         if (id == MappedField.MISSING_VALUE) {
-            return "missing request_id at '" + requestId + "'";
+            return MappedField.missing("request_id", requestId);
         }
-        if (id instanceof Reason) {
+        if (id instanceof MappedField.Reason) {
             return id.toString();
         }
         b.setRequestId((String) id);
@@ -120,13 +119,13 @@ public final class RequestMapping implements RecordMapping {
             return time;
         }
         b.setEventTime(Instant.ofEpochMilli((Long) time));
-        Object entity = text(entityId, root, key, "entity_id");
-        if (entity instanceof Reason) {
+        Object entity = MappedField.text(entityId, root, key, "entity_id");
+        if (entity instanceof MappedField.Reason) {
             return entity.toString();
         }
         b.setEntityId(entity == MappedField.MISSING_VALUE ? null : (String) entity);
-        Object variant = text(servedBy, root, key, "served_by");
-        if (variant instanceof Reason) {
+        Object variant = MappedField.text(servedBy, root, key, "served_by");
+        if (variant instanceof MappedField.Reason) {
             return variant.toString();
         }
         b.setServedBy(variant == MappedField.MISSING_VALUE ? null : (String) variant);
@@ -173,32 +172,6 @@ public final class RequestMapping implements RecordMapping {
             b.setVector(values);
         }
         return b.build();
-    }
-
-    /** A reason that is not a value (ids are Strings too). */
-    private static final class Reason {
-        final String text;
-
-        Reason(String text) {
-            this.text = text;
-        }
-
-        @Override
-        public String toString() {
-            return text;
-        }
-    }
-
-    private static Object text(FieldPath path, Object root, byte[] key, String what) {
-        if (path.isKafkaKey()) {
-            return key == null ? MappedField.MISSING_VALUE : new String(key, StandardCharsets.UTF_8);
-        }
-        Object v = path.resolve(root);
-        if (v == FieldPath.MISSING) {
-            return MappedField.MISSING_VALUE;
-        }
-        String text = Values.text(v);
-        return text == null ? new Reason(MappedField.wrongType(what, path, v, "a string")) : text;
     }
 
     private Object segments(Object root) {

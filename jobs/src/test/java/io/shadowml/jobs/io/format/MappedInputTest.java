@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 
 import org.apache.avro.Schema;
@@ -34,16 +33,6 @@ import io.shadowml.jobs.io.KafkaIO;
  */
 class MappedInputTest {
     static final Path SHIPPED = Path.of("../models/shipped").toAbsolutePath().normalize();
-    static final List<String> FRAUD_FEATURES = List.of(
-            "amount",
-            "hour",
-            "merchant_risk",
-            "txn_count_1h",
-            "txn_count_24h",
-            "amount_to_avg_ratio",
-            "distance_from_home_km",
-            "is_foreign",
-            "card_age_days");
 
     @TempDir
     Path dir;
