@@ -73,6 +73,7 @@ class DemoOptionsTest {
         assertMessage("--events and --rate must be positive", "--rate", "-1");
         assertMessage("--dashboard-port must be 0..65535, was 70000", "--dashboard-port", "70000");
         assertMessage("--linger must not be negative", "--linger", "-PT1S");
+        assertMessage("--format must be avro or json, was 'xml'", "--format", "xml");
     }
 
     @Test
@@ -81,7 +82,7 @@ class DemoOptionsTest {
         String help = DemoOptions.commandLine(o).getUsageMessage();
         assertTrue(help.contains("Usage: demo.sh"), help);
         List<OptionSpec> options = DemoOptions.commandLine(o).getCommandSpec().options();
-        assertEquals(10, options.size());
+        assertEquals(11, options.size());
         for (OptionSpec opt : options) {
             for (String name : opt.names()) {
                 assertTrue(help.contains(name), name + " in:\n" + help);

@@ -34,7 +34,12 @@ public final class MappedDeserializer<T> extends DecodingDeserializer<T> {
         if (root instanceof String) {
             return root;
         }
-        Object mapped = mapping.map(root, key, timestamp);
-        return mapped instanceof String ? typeName() + " mapping: " + mapped : mapped;
+        try {
+            Object mapped = mapping.map(root, key, timestamp);
+            return mapped instanceof String ? typeName() + " mapping: " + mapped : mapped;
+        } catch (RuntimeException e) {
+            // Never expected; but an exception here would be replayed after every restart.
+            return typeName() + " mapping failed: " + e;
+        }
     }
 }

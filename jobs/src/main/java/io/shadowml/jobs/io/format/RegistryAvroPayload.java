@@ -54,6 +54,10 @@ public final class RegistryAvroPayload implements PayloadFormat {
                             : String.format("first byte 0x%02x, expected the magic byte 0x00", value[0] & 0xFF));
         }
         int id = ((value[1] & 0xFF) << 24) | ((value[2] & 0xFF) << 16) | ((value[3] & 0xFF) << 8) | (value[4] & 0xFF);
+        if (id < 0) {
+            return "not in the schema-registry wire format: schema id " + Integer.toUnsignedString(id)
+                    + " is beyond the registry's ids (at most " + Integer.MAX_VALUE + ")";
+        }
         Object reader = reader(id);
         if (reader instanceof String) {
             return reader;

@@ -23,8 +23,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * client over the documented endpoint rather than Confluent's client jars, which are not on Maven
  * Central. Configured headers (authorization) are sent with every call; TLS uses the JVM's trust store.
  *
- * <p>Not found (404) is the record's fault (an id no schema has): the caller dead-letters it. Anything
- * else (unreachable, 5xx) is retried with growing pauses for up to {@code retryFor}, then thrown: the
+ * <p>Not found (404), or another refusal of the id itself (4xx other than 401, 403, 408, 429), is the
+ * record's fault: the caller dead-letters it. Anything else (unreachable, 5xx, authentication, throttling)
+ * is retried with growing pauses for up to {@code retryFor}, then thrown: the
  * records are not at fault, so the job must wait or restart rather than drop them.
  */
 public final class SchemaRegistryClient implements Serializable {
@@ -86,8 +87,16 @@ public final class SchemaRegistryClient implements Serializable {
                     }
                     return new Answer(schema.textValue(), null);
                 }
-                if (response.statusCode() == 404) {
+                int status = response.statusCode();
+                if (status == 404) {
                     return new Answer(null, "the schema registry has no schema id " + id);
+                }
+                if (status >= 400 && status < 500 && status != 401 && status != 403 && status != 408 && status != 429) {
+                    // The request for this id is refused as such: the record's id is at fault, not the registry.
+                    return new Answer(
+                            null,
+                            "the schema registry refused schema id " + id + ": HTTP " + status + " "
+                                    + abbreviate(response.body()));
                 }
                 failure = "HTTP " + response.statusCode() + " " + abbreviate(response.body());
             } catch (IOException e) {

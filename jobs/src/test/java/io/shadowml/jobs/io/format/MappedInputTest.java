@@ -298,6 +298,8 @@ class MappedInputTest {
         byte[] truncated = java.util.Arrays.copyOf(valid, valid.length - 2);
         byte[] trailing = java.util.Arrays.copyOf(valid, valid.length + 1);
         byte[] hugeString = {0, 0, 0, 0, 17, (byte) 0xFE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F};
+        byte[] negativeId = valid.clone();
+        negativeId[1] = (byte) 0x80;
         Object[][] cases = {
             {unknownId, "unknown writer schema id 18: not among the schema files listed by id"},
             {noMagic, "first byte 0x02, expected the magic byte 0x00"},
@@ -305,6 +307,7 @@ class MappedInputTest {
             {truncated, "undecodable schema-registry Avro (schema id 17)"},
             {trailing, "trailing bytes after the record"},
             {hugeString, "declares a string of"},
+            {negativeId, "schema id 2147483665 is beyond the registry's ids"},
         };
         for (Object[] c : cases) {
             Decoded<Label> d = KafkaIO.labelDecoding(cfg).decode((byte[]) c[0], null, "lab", 0, 1, 1L);
