@@ -88,11 +88,16 @@ public final class ModelLayout implements Serializable {
      * score 0.7f is positive at threshold 0.7 (as doubles 0.7f &lt; 0.7); jobs/METRICS.md.
      */
     public int decision(float[] outputs, int model) {
+        return decision(outputs, offset(model), thresholds[model]);
+    }
+
+    /** {@link #decision} of one model's outputs at {@code values[offset..]}, at {@code threshold} (binary). */
+    private int decision(float[] values, int offset, double threshold) {
         switch (task) {
             case BINARY:
-                return outputs[offset(model)] >= (float) thresholds[model] ? 1 : 0;
+                return values[offset] >= (float) threshold ? 1 : 0;
             case MULTICLASS:
-                return argmax(outputs, offset(model), numClasses);
+                return argmax(values, offset, numClasses);
             default:
                 return -1;
         }
@@ -119,13 +124,17 @@ public final class ModelLayout implements Serializable {
      * distance (half the L1 distance of the probability vectors) for multiclass.
      */
     public double absDifference(float[] outputs, int candidate) {
+        return difference(outputs, offset(candidate), outputs, 0);
+    }
+
+    /** {@link #absDifference} between one model's outputs at {@code a[offsetA..]} and at {@code b[offsetB..]}. */
+    private double difference(float[] a, int offsetA, float[] b, int offsetB) {
         if (task != Task.MULTICLASS) {
-            return Math.abs((double) outputs[offset(candidate)] - outputs[0]);
+            return Math.abs((double) a[offsetA] - b[offsetB]);
         }
         double l1 = 0;
-        int off = offset(candidate);
         for (int k = 0; k < numClasses; k++) {
-            l1 += Math.abs((double) outputs[off + k] - outputs[k]);
+            l1 += Math.abs((double) a[offsetA + k] - b[offsetB + k]);
         }
         return l1 / 2;
     }
@@ -135,26 +144,12 @@ public final class ModelLayout implements Serializable {
      * system logged them) decide differently, at the live model's threshold. Never for regression.
      */
     public boolean liveFlippedAgainst(float[] outputs, float[] logged) {
-        if (task == Task.REGRESSION) {
-            return false;
-        }
-        if (task == Task.BINARY) {
-            float t = (float) thresholds[0];
-            return (outputs[0] >= t) != (logged[0] >= t);
-        }
-        return argmax(outputs, 0, numClasses) != argmax(logged, 0, numClasses);
+        return task != Task.REGRESSION && decision(outputs, 0, thresholds[0]) != decision(logged, 0, thresholds[0]);
     }
 
     /** Parity: how far the live model's outputs are from {@code logged}, as {@link #absDifference} measures. */
     public double liveDifferenceAgainst(float[] outputs, float[] logged) {
-        if (task != Task.MULTICLASS) {
-            return Math.abs((double) logged[0] - outputs[0]);
-        }
-        double l1 = 0;
-        for (int k = 0; k < numClasses; k++) {
-            l1 += Math.abs((double) logged[k] - outputs[k]);
-        }
-        return l1 / 2;
+        return difference(logged, 0, outputs, 0);
     }
 
     /** Whether a label is a valid answer for this task; null if so, else the reason. */

@@ -91,8 +91,8 @@ public final class LabelMapping implements RecordMapping {
             }
             int index = classNames.indexOf(name);
             if (index < 0) {
-                return "label value at '" + value + "' is '" + abbreviate(name) + "', not one of the class names "
-                        + classNames;
+                return "label value at '" + value + "' is '" + MappedField.abbreviate(name)
+                        + "', not one of the class names " + classNames;
             }
             number = (double) index;
         }
@@ -101,9 +101,5 @@ public final class LabelMapping implements RecordMapping {
                 .setLabelTime(Instant.ofEpochMilli((Long) time))
                 .setValue(number)
                 .build();
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "…";
     }
 }

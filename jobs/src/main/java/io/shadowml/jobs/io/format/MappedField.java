@@ -63,7 +63,7 @@ final class MappedField {
     }
 
     /** The value as text for a reason, cut short. */
-    private static String abbreviate(Object v) {
+    static String abbreviate(Object v) {
         String text = String.valueOf(v);
         return text.length() <= 64 ? text : text.substring(0, 64) + "…";
     }
