@@ -5,9 +5,8 @@ import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
 
-import org.apache.commons.math3.distribution.BinomialDistribution;
-import org.apache.commons.math3.distribution.TDistribution;
-import org.apache.commons.math3.special.Gamma;
+import io.shadowml.stats.McNemarTest;
+import io.shadowml.stats.PairedTTest;
 
 /**
  * Mergeable paired comparison of the live and a candidate model on the same labelled events: the
@@ -15,7 +14,8 @@ import org.apache.commons.math3.special.Gamma;
  * and the mean and M2 of the per-event loss difference (Welford, merged with Chan et al.'s formula).
  * Classification also keeps the agreement counts per true class, from which the verdict derives the
  * paired recall and precision differences (a rare positive class hides in overall accuracy).
- * Tests and intervals: jobs/METRICS.md, "Paired comparison" and "Verdict".
+ * Tests and intervals: jobs/METRICS.md, "Paired comparison" and "Verdict"; the formulas live in
+ * shadowml-stats ({@link McNemarTest}, {@link PairedTTest}).
  *
  * <p>{@link #add} does not allocate. Non-finite losses are rejected with IllegalArgumentException
  * (state unchanged). Not thread-safe.
@@ -23,7 +23,7 @@ import org.apache.commons.math3.special.Gamma;
 public final class PairedComparisonAccumulator {
 
     /** Below this many discordant pairs (b + c) the exact binomial test is used. */
-    public static final int EXACT_BELOW = 25;
+    public static final int EXACT_BELOW = McNemarTest.EXACT_BELOW;
 
     /** 2: version 1 followed by the per-class agreement counts. Version 1 is read with none. */
     private static final int FORMAT_VERSION = 2;
@@ -190,22 +190,12 @@ public final class PairedComparisonAccumulator {
         return mcnemarPValue(liveOnly, candidateOnly);
     }
 
-    /** Two-sided McNemar p-value for discordant counts b and c; see the class comment. */
+    /**
+     * Two-sided McNemar p-value for discordant counts b and c: exact below {@link #EXACT_BELOW}, χ²
+     * with continuity correction from there on ({@link McNemarTest#pValue}).
+     */
     public static double mcnemarPValue(long b, long c) {
-        if (b < 0 || c < 0) {
-            throw new IllegalArgumentException("negative counts: " + b + ", " + c);
-        }
-        long n = b + c;
-        if (n == 0) {
-            return 1.0;
-        }
-        if (n < EXACT_BELOW) {
-            BinomialDistribution binom = new BinomialDistribution(null, (int) n, 0.5);
-            return Math.min(1.0, 2.0 * binom.cumulativeProbability((int) Math.min(b, c)));
-        }
-        double diff = Math.max(Math.abs((double) b - (double) c) - 1.0, 0.0);
-        double stat = diff * diff / n;
-        return Gamma.regularizedGammaQ(0.5, stat / 2.0);
+        return McNemarTest.pValue(b, c);
     }
 
     /** mean(candidateLoss − liveLoss); NaN when n = 0. */
@@ -219,14 +209,16 @@ public final class PairedComparisonAccumulator {
         return n < 2 ? Double.NaN : Math.max(m2, 0.0) / (n - 1);
     }
 
-    /** Student-t 95% confidence interval {low, high} of the mean loss difference; NaNs when n &lt; 2. */
+    /**
+     * Student-t 95% confidence interval {low, high} of the mean loss difference ({@link
+     * PairedTTest#radius}); NaNs when n &lt; 2.
+     */
     public double[] lossDifferenceCi95() {
         long n = count();
         if (n < 2) {
             return new double[] {Double.NaN, Double.NaN};
         }
-        double t = new TDistribution(null, n - 1.0).inverseCumulativeProbability(0.975);
-        double half = t * Math.sqrt(lossDifferenceVariance() / n);
+        double half = PairedTTest.radius(n, lossDifferenceVariance(), 0.05);
         return new double[] {mean - half, mean + half};
     }
 
