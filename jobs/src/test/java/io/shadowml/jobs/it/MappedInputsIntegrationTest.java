@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,12 +19,8 @@ import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,14 +34,12 @@ import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.Verdict;
-import io.shadowml.avro.WindowKind;
 import io.shadowml.embedded.EmbeddedKafkaExtension;
 import io.shadowml.embedded.scenario.LabelledRequest;
 import io.shadowml.embedded.scenario.ScenarioData;
-import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
-import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.io.format.ApicurioRegistry;
+import io.shadowml.jobs.it.JobRun.Misfit;
 
 /**
  * Production topics as they are, through a real broker: the same fraud requests and labels once in the
@@ -79,13 +71,11 @@ class MappedInputsIntegrationTest {
     @TempDir
     Path tmp;
 
-    /** A record that must come back as a dead letter whose reason contains {@code reason}. */
-    record Misfit(ProducerRecord<byte[], byte[]> record, String reason) {}
-
     @Test
     void producerFormatsReportExactlyWhatTheContractReports() throws Exception {
         List<LabelledRequest> events = ScenarioData.fraud(1500);
-        Run contract = new Run("contract", "", r -> AvroCodec.encode(r), l -> AvroCodec.encode(l));
+        JobRun contract =
+                new JobRun(KAFKA.kafka(), tmp, "contract", "", r -> AvroCodec.encode(r), l -> AvroCodec.encode(l));
         contract.produce(events, List.of(), List.of());
         contract.execute();
 
@@ -99,7 +89,7 @@ class MappedInputsIntegrationTest {
     }
 
     private void producerFormatsReportWhatTheContractReports(
-            List<LabelledRequest> events, Run contract, String registryUrl, int schemaId) throws Exception {
+            List<LabelledRequest> events, JobRun contract, String registryUrl, int schemaId) throws Exception {
         long t0 = events.get(0).request().getEventTime().toEpochMilli();
         String producerInputs = String.join(
                 "\n",
@@ -122,8 +112,13 @@ class MappedInputsIntegrationTest {
                 "      request_id: txn_id",
                 "      label_time: decided",
                 "      value: outcome.fraud");
-        Run producer =
-                new Run("producer", producerInputs, MappedInputsIntegrationTest::json, l -> chargeback(l, schemaId));
+        JobRun producer = new JobRun(
+                KAFKA.kafka(),
+                tmp,
+                "producer",
+                producerInputs,
+                MappedInputsIntegrationTest::json,
+                l -> chargeback(l, schemaId));
         Request sample = events.get(0).request();
         String good = new String(json(sample), StandardCharsets.UTF_8);
         List<Misfit> badRequests = List.of(
@@ -232,7 +227,8 @@ class MappedInputsIntegrationTest {
                 "    format: json",
                 "    implicit: true",
                 "    fields: {request_id: txn, label_time: reported, label_time_format: iso8601}");
-        Run run = new Run("implicit", inputs, r -> AvroCodec.encode(r), l -> JSON_BYTES.apply(l));
+        JobRun run =
+                new JobRun(KAFKA.kafka(), tmp, "implicit", inputs, r -> AvroCodec.encode(r), l -> JSON_BYTES.apply(l));
         run.horizon = "3d";
         List<LabelledRequest> chargebacks = new ArrayList<>();
         for (LabelledRequest e : events) {
@@ -325,7 +321,7 @@ class MappedInputsIntegrationTest {
         }
         String inputs = "inputs:\n  requests:\n    format: json\n    fields: {production_score: serving.score}";
         Function<Request, byte[]> withScore = r -> servedJson(r, served.get(r.getRequestId()));
-        Run parity = new Run("parity", inputs, withScore, l -> AvroCodec.encode(l));
+        JobRun parity = new JobRun(KAFKA.kafka(), tmp, "parity", inputs, withScore, l -> AvroCodec.encode(l));
         parity.produce(events, List.of(), List.of());
         parity.execute();
         ComparisonReport p = parity.finalReport(events.size());
@@ -340,8 +336,13 @@ class MappedInputsIntegrationTest {
         for (int i = 0; i < requests.size(); i++) {
             exact.put(requests.get(i).getRequestId(), own[i][0]);
         }
-        Run logged =
-                new Run("logged", inputs, r -> servedJson(r, exact.get(r.getRequestId())), l -> AvroCodec.encode(l));
+        JobRun logged = new JobRun(
+                KAFKA.kafka(),
+                tmp,
+                "logged",
+                inputs,
+                r -> servedJson(r, exact.get(r.getRequestId())),
+                l -> AvroCodec.encode(l));
         logged.live = "{source: logged, name: fraud-served, version: '2026.11'}";
         logged.produce(events, List.of(), List.of());
         logged.execute();
@@ -451,136 +452,6 @@ class MappedInputsIntegrationTest {
             return out.toByteArray();
         } catch (Exception e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** One job over its own topics. */
-    final class Run {
-        final String name;
-        final String inputs;
-        final Function<Request, byte[]> requestBytes;
-        final Function<Label, byte[]> labelBytes;
-        String horizon = "14d";
-        /** models.live: the live descriptor's path, or a logged live model's mapping. */
-        String live = ScenarioData.repoRoot()
-                .resolve("models/shipped/fraud/live/model.json")
-                .toString();
-
-        ShadowJobConfig config;
-
-        Run(String name, String inputs, Function<Request, byte[]> requestBytes, Function<Label, byte[]> labelBytes) {
-            this.name = name;
-            this.inputs = inputs;
-            this.requestBytes = requestBytes;
-            this.labelBytes = labelBytes;
-        }
-
-        String topic(String kind) {
-            return name + "-" + kind;
-        }
-
-        ProducerRecord<byte[], byte[]> record(String kind, String key, byte[] value, long timestamp) {
-            return new ProducerRecord<>(topic(kind), null, timestamp, key.getBytes(StandardCharsets.UTF_8), value);
-        }
-
-        Misfit misfitRequest(String json, long timestamp, String reason) {
-            return new Misfit(record("requests", "misfit", json.getBytes(StandardCharsets.UTF_8), timestamp), reason);
-        }
-
-        Misfit misfitLabel(byte[] value, long timestamp, String reason) {
-            return new Misfit(record("labels", "misfit", value, timestamp), reason);
-        }
-
-        void produce(List<LabelledRequest> events, List<Misfit> badRequests, List<Misfit> badLabels) {
-            KAFKA.kafka().createTopic(topic("requests"), 3);
-            KAFKA.kafka().createTopic(topic("labels"), 2);
-            for (String t : List.of("reports", "verdicts", "dead-letters")) {
-                KAFKA.kafka().createTopic(topic(t), 1);
-            }
-            List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
-            List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
-            for (LabelledRequest e : events) {
-                Request r = e.request();
-                requests.add(record(
-                        "requests",
-                        r.getRequestId(),
-                        requestBytes.apply(r),
-                        r.getEventTime().toEpochMilli()));
-                if (e.labelled()) {
-                    labels.add(record(
-                            "labels",
-                            r.getRequestId(),
-                            labelBytes.apply(e.label()),
-                            e.label().getLabelTime().toEpochMilli()));
-                }
-            }
-            badRequests.forEach(m -> requests.add(m.record()));
-            badLabels.forEach(m -> labels.add(m.record()));
-            labels.sort(Comparator.comparingLong(ProducerRecord::timestamp)); // in the order they become known
-            List<RecordMetadata> sent = new ArrayList<>(KAFKA.kafka().produce(requests));
-            sent.addAll(KAFKA.kafka().produce(labels));
-            assertEquals(requests.size() + labels.size(), sent.size());
-        }
-
-        void execute() throws Exception {
-            String yaml = String.join(
-                    "\n",
-                    "experiment_id: mapped-" + name,
-                    "kafka:",
-                    "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
-                    "  group_id: mapped-" + name,
-                    "topics:",
-                    "  requests: " + topic("requests"),
-                    "  labels: " + topic("labels"),
-                    "  reports: " + topic("reports"),
-                    "  verdicts: " + topic("verdicts"),
-                    "  dead_letter: " + topic("dead-letters"),
-                    "models:",
-                    "  live: " + live,
-                    "  candidates: [" + ScenarioData.repoRoot().resolve("models/shipped/fraud/candidate/model.json")
-                            + "]",
-                    "label_horizon: " + horizon,
-                    "report_window: 1d",
-                    "segment_fields: [region, channel]",
-                    "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
-                    "checkpoint_interval: 1s",
-                    "verdict: {min_labelled_pairs: 200}",
-                    inputs,
-                    "");
-            Path file = tmp.resolve(name + ".yaml");
-            Files.writeString(file, yaml);
-            ShadowJobConfig cfg = ShadowJobConfig.load(file);
-            config = cfg;
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-            env.setParallelism(2);
-            ShadowJob.enableCheckpointing(env, cfg);
-            new ShadowJob(cfg, KafkaIO.requestSource(cfg, true), KafkaIO.labelSource(cfg, true), KafkaIO.sinks(cfg))
-                    .build(env);
-            env.execute("mapped-" + name);
-        }
-
-        <T extends SpecificRecord> List<T> readCommitted(
-                String kind, Class<T> type, java.util.function.Predicate<List<T>> complete) {
-            return KAFKA.kafka()
-                    .readAllUntil(
-                            topic(kind),
-                            true,
-                            r -> AvroCodec.decode(r.value(), type),
-                            complete,
-                            Duration.ofSeconds(60));
-        }
-
-        ComparisonReport finalReport(int scored) {
-            return readCommitted(
-                            "reports",
-                            ComparisonReport.class,
-                            rs -> rs.stream()
-                                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
-                                            && r.getCounts().getScored() == scored))
-                    .stream()
-                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .max(Comparator.comparing(ComparisonReport::getWindowEnd))
-                    .orElseThrow();
         }
     }
 }
