@@ -3,6 +3,8 @@ package io.shadowml.jobs;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -37,6 +39,9 @@ import io.shadowml.jobs.metrics.ShardPartial;
 import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
 import io.shadowml.jobs.report.VerdictPolicy;
+import io.shadowml.jobs.sampling.DeterministicSample;
+import io.shadowml.jobs.sampling.SampleLabels;
+import io.shadowml.jobs.sampling.SampleRequests;
 import io.shadowml.jobs.scoring.MicroBatchScoringOperator;
 import io.shadowml.jobs.validate.DeadLetters;
 import io.shadowml.jobs.validate.LabelValidator;
@@ -123,20 +128,43 @@ public class ShadowJob {
         WatermarkStrategy<Decoded<Request>> requestTime = eventTime(config, Request::getEventTime);
         WatermarkStrategy<Decoded<Label>> labelTime = eventTime(config, Label::getLabelTime);
 
-        SingleOutputStreamOperator<Request> requests = env.fromSource(requestSource, requestTime, "requests")
+        SingleOutputStreamOperator<Request> validRequests = env.fromSource(requestSource, requestTime, "requests")
                 .uid("requests-source")
                 .process(new RequestValidator(experimentId, config.allModels(), config.plausibleTime, config.limits))
                 .name("validate-requests")
                 .uid("validate-requests");
-        SingleOutputStreamOperator<Label> labels = env.fromSource(labelSource, labelTime, "labels")
+        SingleOutputStreamOperator<Label> validLabels = env.fromSource(labelSource, labelTime, "labels")
                 .uid("labels-source")
                 .process(new LabelValidator(experimentId, layout, config.plausibleTime, config.limits))
                 .name("validate-labels")
                 .uid("validate-labels");
 
         DataStream<DeadLetter> deadLetters =
-                requests.getSideOutput(DeadLetters.TAG).union(labels.getSideOutput(DeadLetters.TAG));
+                validRequests.getSideOutput(DeadLetters.TAG).union(validLabels.getSideOutput(DeadLetters.TAG));
         deadLetters.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
+
+        // Traffic sampling (sample_rate): what is outside the sample is counted, then costs nothing more.
+        DataStream<Request> requests = validRequests;
+        DataStream<Label> labels = validLabels;
+        Map<String, DataStream<MetricEvent>> unsampled = new LinkedHashMap<>();
+        if (config.sampleRate < 1) {
+            DeterministicSample sample =
+                    new DeterministicSample(config.sampleRate, DeterministicSample.EXPERIMENT_SALT);
+            SingleOutputStreamOperator<Request> sampledRequests = validRequests
+                    .process(new SampleRequests(sample, config.sampleByEntity))
+                    .name("sample-requests")
+                    .uid("sample-requests");
+            unsampled.put("unsampled-requests", sampledRequests.getSideOutput(SampleRequests.UNSAMPLED));
+            requests = sampledRequests;
+            if (!config.sampleByEntity) {
+                SingleOutputStreamOperator<Label> sampledLabels = validLabels
+                        .process(new SampleLabels(sample))
+                        .name("sample-labels")
+                        .uid("sample-labels");
+                unsampled.put("unsampled-labels", sampledLabels.getSideOutput(SampleLabels.UNSAMPLED));
+                labels = sampledLabels;
+            }
+        }
 
         SingleOutputStreamOperator<MetricEvent> scored = requests.transform(
                         "score",
@@ -180,25 +208,36 @@ public class ShadowJob {
         // only those partials cross the network to the metric windows.
         int shards = config.metricShards;
         long window = config.reportWindow.toMillis();
+        long maturity = config.labelMaturity.toMillis();
         TypeInformation<ShardPartial> partialType = TypeInformation.of(ShardPartial.class);
         DataStream<ShardPartial> scoredPartials = scored.transform(
                         "pre-aggregate-scored",
                         partialType,
-                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                        new LocalWindowAggregator(experimentId, window, maturity, layout, segments, shards))
                 .uid("pre-aggregate-scored");
         DataStream<ShardPartial> joinedPartials = joined.transform(
                         "pre-aggregate-joined",
                         partialType,
-                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                        new LocalWindowAggregator(experimentId, window, maturity, layout, segments, shards))
                 .uid("pre-aggregate-joined");
         DataStream<ShardPartial> deadLetterPartials = deadLetterEvents
                 .transform(
                         "pre-aggregate-dead-letters",
                         partialType,
-                        new LocalWindowAggregator(experimentId, window, layout, segments, shards))
+                        new LocalWindowAggregator(experimentId, window, maturity, layout, segments, shards))
                 .uid("pre-aggregate-dead-letters");
-        SingleOutputStreamOperator<WindowPartial> partials = scoredPartials
-                .union(joinedPartials, deadLetterPartials)
+        DataStream<ShardPartial> allPartials = scoredPartials.union(joinedPartials, deadLetterPartials);
+        for (Map.Entry<String, DataStream<MetricEvent>> events : unsampled.entrySet()) {
+            // Chained to its sampler: the unsampled records never cross the network one by one.
+            String name = "pre-aggregate-" + events.getKey();
+            allPartials = allPartials.union(events.getValue()
+                    .transform(
+                            name,
+                            partialType,
+                            new LocalWindowAggregator(experimentId, window, maturity, layout, segments, shards))
+                    .uid(name));
+        }
+        SingleOutputStreamOperator<WindowPartial> partials = allPartials
                 .keyBy(p -> p.shard)
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
                 .sideOutputLateData(LATE_PARTIALS)
@@ -210,7 +249,8 @@ public class ShadowJob {
                 .name("count-late-events")
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
-                .process(new ReportAssembler(layout, new VerdictPolicy(config.verdict, layout.models() - 1)))
+                .process(new ReportAssembler(
+                        layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.sampleRate))
                 .name("assemble-reports")
                 .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");

@@ -68,6 +68,17 @@ public final class ShadowJobConfig implements Serializable {
     public final Duration candidateTimeBudget;
 
     public final Duration labelHorizon;
+    /**
+     * Age (event time) at which a request's evidence enters the paired tests and the verdict, labelled or
+     * not: labels later than this after their request count only "so far" (jobs/METRICS.md, "Matured
+     * evidence"). At most {@link #labelHorizon}, its default.
+     */
+    public final Duration labelMaturity;
+    /** Share of the traffic the experiment scores (jobs/METRICS.md, "Sampling"); 1 = all. */
+    public final double sampleRate;
+    /** Sample by entity id (an entity is in or out as a whole) instead of by request id. */
+    public final boolean sampleByEntity;
+
     public final Duration reportWindow;
     public final List<String> segmentFields;
     public final Duration maxOutOfOrderness;
@@ -191,6 +202,19 @@ public final class ShadowJobConfig implements Serializable {
         inputs.rejectUnknownKeys();
 
         this.labelHorizon = root.duration("label_horizon", Duration.ofDays(14));
+        this.labelMaturity = root.duration("label_maturity", labelHorizon);
+        if (labelMaturity.compareTo(labelHorizon) > 0) {
+            throw root.error(
+                    "label_maturity",
+                    "is " + labelMaturity + ", longer than label_horizon " + labelHorizon
+                            + ": no label joins a request after its horizon");
+        }
+        if (labelInput.implicit && !labelMaturity.equals(labelHorizon)) {
+            throw root.error(
+                    "label_maturity",
+                    "is " + labelMaturity + " but must equal label_horizon " + labelHorizon
+                            + " with implicit labels: a request's negative class is known only at its horizon");
+        }
         this.reportWindow = root.duration("report_window", Duration.ofHours(1));
         this.segmentFields = root.stringList("segment_fields", false);
 
@@ -234,6 +258,15 @@ public final class ShadowJobConfig implements Serializable {
                     "is " + scoredEventsSampleRate
                             + " but topics.scored_events is not set, so sampled events would go nowhere");
         }
+        this.sampleRate = root.doubleIn("sample_rate", 1.0, 0.0, 1.0);
+        if (sampleRate == 0) {
+            throw root.error("sample_rate", "is 0: no request would be scored; use a rate in (0, 1]");
+        }
+        String sampleBy = root.string("sample_by", "request_id");
+        if (!sampleBy.equals("request_id") && !sampleBy.equals("entity_id")) {
+            throw root.error("sample_by", "must be request_id or entity_id, was '" + sampleBy + "'");
+        }
+        this.sampleByEntity = sampleBy.equals("entity_id");
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = VerdictPolicyConfig.read(root.optionalChild("verdict"), liveModel.task());
         this.writerSchemas =

@@ -285,7 +285,13 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         PendingPrediction p = e.prediction;
         emit(
                 MetricEvent.labelled(
-                        currentRequestId(), p.eventTime, p.outputs, p.errorMask, e.label.value, p.segments),
+                        currentRequestId(),
+                        p.eventTime,
+                        p.outputs,
+                        p.errorMask,
+                        e.label.value,
+                        e.label.labelTime,
+                        p.segments),
                 at);
         e.prediction = null;
         e.label = null;

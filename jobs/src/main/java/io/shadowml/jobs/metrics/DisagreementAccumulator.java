@@ -5,9 +5,7 @@ import java.io.DataOutput;
 import java.io.IOException;
 import java.util.Arrays;
 
-import org.apache.datasketches.common.SketchesArgumentException;
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
 
 /**
  * Mergeable live-vs-candidate disagreement on the same events, no labels needed: flip count, mean and
@@ -22,8 +20,6 @@ public final class DisagreementAccumulator {
     public static final int DEFAULT_K = 200;
 
     private static final int FORMAT_VERSION = 1;
-    /** Sanity limit on the serialised sketch size. */
-    private static final int MAX_SKETCH_BYTES = 64 << 20;
 
     private long count;
     private long flips;
@@ -76,8 +72,7 @@ public final class DisagreementAccumulator {
     }
 
     public DisagreementAccumulator copy() {
-        DisagreementAccumulator c =
-                new DisagreementAccumulator(KllDoublesSketch.heapify(Memory.wrap(sketch.toByteArray())));
+        DisagreementAccumulator c = new DisagreementAccumulator(KllSketches.copy(sketch));
         c.count = count;
         c.flips = flips;
         c.sumAbsDiff = sumAbsDiff;
@@ -145,9 +140,7 @@ public final class DisagreementAccumulator {
         MetricsIO.writeVarLong(out, flips);
         out.writeDouble(sumAbsDiff);
         out.writeDouble(maxAbsDiff);
-        byte[] bytes = sketch.toByteArray();
-        out.writeInt(bytes.length);
-        out.write(bytes);
+        KllSketches.write(out, sketch);
     }
 
     public static DisagreementAccumulator readFrom(DataInput in) throws IOException {
@@ -156,18 +149,7 @@ public final class DisagreementAccumulator {
         long flips = MetricsIO.readNonNegativeVarLong(in, "flips");
         double sum = in.readDouble();
         double max = in.readDouble();
-        int len = in.readInt();
-        if (len < 0 || len > MAX_SKETCH_BYTES) {
-            throw new IOException("corrupt DisagreementAccumulator: sketch length " + len);
-        }
-        byte[] bytes = new byte[len];
-        in.readFully(bytes);
-        KllDoublesSketch sketch;
-        try {
-            sketch = KllDoublesSketch.heapify(Memory.wrap(bytes));
-        } catch (SketchesArgumentException | IndexOutOfBoundsException e) {
-            throw new IOException("corrupt DisagreementAccumulator sketch: " + e.getMessage(), e);
-        }
+        KllDoublesSketch sketch = KllSketches.read(in, "DisagreementAccumulator");
         if (flips > count || sketch.getN() != count) {
             throw new IOException("corrupt DisagreementAccumulator: count=" + count + " flips=" + flips + " sketchN="
                     + sketch.getN());

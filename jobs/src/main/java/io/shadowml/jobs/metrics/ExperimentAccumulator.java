@@ -21,9 +21,10 @@ public final class ExperimentAccumulator {
      * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
      * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels. 4: version 3
      * with the count of implicit labels after the duplicate requests, and the live model's parity with the
-     * logged outputs at the end.
+     * logged outputs at the end. 5: version 4 followed by the label delays, the matured evidence and
+     * the counts of unsampled requests and labels; earlier versions are read with none of them.
      */
-    private static final int FORMAT_VERSION = 4;
+    private static final int FORMAT_VERSION = 5;
 
     final Task task;
     final int models;
@@ -36,6 +37,10 @@ public final class ExperimentAccumulator {
     long duplicateRequests;
     /** Of {@link #labelled}, the requests joined with the negative class at their horizon (implicit labels). */
     long implicitLabels;
+    /** Requests and labels outside the experiment's sample (sample_rate): counted only. */
+    long unsampledRequests;
+
+    long unsampledLabels;
 
     final long[] errors;
     final long[] latencySumMicros;
@@ -50,12 +55,18 @@ public final class ExperimentAccumulator {
     final PairedComparisonAccumulator[] paired;
     /** Per-segment counters; null when no segment fields are configured. */
     SegmentSlices segments;
+    /** Delays of the explicit labels folded in, by true class. */
+    LabelDelays labelDelays;
+    /** The requests that matured in this window, and their labels: what the verdict decides on. */
+    MaturedEvidence matured;
 
     public ExperimentAccumulator(ModelLayout layout, SegmentSpec segmentSpec) {
         this(layout.task(), layout.models(), layout, true);
         if (!segmentSpec.isEmpty()) {
             segments = new SegmentSlices(segmentSpec, task, models);
         }
+        labelDelays = new LabelDelays(labelClasses());
+        matured = new MaturedEvidence(layout, segmentSpec);
     }
 
     private ExperimentAccumulator(Task task, int models, ModelLayout layout, boolean create) {
@@ -106,6 +117,12 @@ public final class ExperimentAccumulator {
             case MetricEvent.DUPLICATE_REQUEST:
                 duplicateRequests++;
                 break;
+            case MetricEvent.UNSAMPLED_REQUEST:
+                unsampledRequests++;
+                break;
+            case MetricEvent.UNSAMPLED_LABEL:
+                unsampledLabels++;
+                break;
             default:
                 throw new IllegalArgumentException("unknown metric event kind " + e.kind);
         }
@@ -147,8 +164,25 @@ public final class ExperimentAccumulator {
         }
     }
 
+    /**
+     * Counts {@code e} in the matured evidence: a scored request that matured, or a label that arrived
+     * within its request's maturity (the caller, {@link LocalWindowAggregator}, decides which and when).
+     */
+    public void addMatured(MetricEvent e, ModelLayout layout) {
+        if (e.kind == MetricEvent.SCORED) {
+            matured.addRequest();
+        } else if (e.isLabelled()) {
+            matured.addLabelled(e, layout);
+        } else {
+            throw new IllegalArgumentException("only scored and labelled events mature, not kind " + e.kind);
+        }
+    }
+
     private void addLabelled(MetricEvent e, ModelLayout layout) {
         labelled++;
+        if (e.labelTime != MetricEvent.NO_LABEL_TIME) {
+            labelDelays.add((int) e.label, Math.max(0, e.labelTime - e.eventTime) / 1000.0);
+        }
         SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
         for (int m = 0; m < models; m++) {
             if (e.failed(m)) {
@@ -165,7 +199,7 @@ public final class ExperimentAccumulator {
             quality[m].addLabelled(e.outputs, off, e.label);
         }
         for (int c = 1; c < models; c++) {
-            addPair(e, layout, c, slices);
+            addPair(task, e, layout, c, paired[c], slices);
         }
     }
 
@@ -174,7 +208,13 @@ public final class ExperimentAccumulator {
      * on the request is wrong on it, at the worst loss ({@link Loss#worst}), so that failing on hard
      * requests cannot make a candidate look better. Regression has no worst loss: its pairs need both.
      */
-    private void addPair(MetricEvent e, ModelLayout layout, int c, SegmentSlices.Slice[] slices) {
+    static void addPair(
+            Task task,
+            MetricEvent e,
+            ModelLayout layout,
+            int c,
+            PairedComparisonAccumulator into,
+            SegmentSlices.Slice[] slices) {
         boolean liveFailed = e.failed(0);
         boolean candidateFailed = e.failed(c);
         if (liveFailed && candidateFailed || task == Task.REGRESSION && (liveFailed || candidateFailed)) {
@@ -185,9 +225,9 @@ public final class ExperimentAccumulator {
         double liveLoss = liveFailed ? Loss.worst(task) : layout.loss(e.outputs, 0, e.label);
         double candidateLoss = candidateFailed ? Loss.worst(task) : layout.loss(e.outputs, c, e.label);
         if (task == Task.REGRESSION) {
-            paired[c].add(liveCorrect, candidateCorrect, liveLoss, candidateLoss);
+            into.add(liveCorrect, candidateCorrect, liveLoss, candidateLoss);
         } else {
-            paired[c].add((int) e.label, liveCorrect, candidateCorrect, liveLoss, candidateLoss);
+            into.add((int) e.label, liveCorrect, candidateCorrect, liveLoss, candidateLoss);
         }
         if (slices != null && task != Task.REGRESSION) {
             for (SegmentSlices.Slice s : slices) {
@@ -206,6 +246,12 @@ public final class ExperimentAccumulator {
         if (segments != null) {
             segments.merge(o.segments);
         }
+        mergeRest(o, false);
+        return this;
+    }
+
+    /** Everything but {@link #segments}; the matured evidence's slices replaced by {@code o}'s if asked. */
+    private void mergeRest(ExperimentAccumulator o, boolean replaceSegments) {
         scored += o.scored;
         labelled += o.labelled;
         expired += o.expired;
@@ -214,7 +260,11 @@ public final class ExperimentAccumulator {
         unknownLabels += o.unknownLabels;
         duplicateRequests += o.duplicateRequests;
         implicitLabels += o.implicitLabels;
+        unsampledRequests += o.unsampledRequests;
+        unsampledLabels += o.unsampledLabels;
         parity.merge(o.parity);
+        labelDelays.merge(o.labelDelays);
+        matured.merge(o.matured, replaceSegments);
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
             latencySumMicros[m] += o.latencySumMicros[m];
@@ -225,7 +275,6 @@ public final class ExperimentAccumulator {
                 paired[m].merge(o.paired[m]);
             }
         }
-        return this;
     }
 
     /**
@@ -238,15 +287,8 @@ public final class ExperimentAccumulator {
         boolean differ =
                 (segments == null) != (o.segments == null) || (segments != null && !segments.sameShape(o.segments));
         if (differ && o.task == task && o.models == models) {
-            SegmentSlices theirs = o.segments;
-            segments = null;
-            o.segments = null;
-            try {
-                merge(o);
-            } finally {
-                o.segments = theirs;
-            }
-            segments = theirs == null ? null : theirs.copy();
+            mergeRest(o, true);
+            segments = o.segments == null ? null : o.segments.copy();
             return true;
         }
         merge(o);
@@ -263,8 +305,12 @@ public final class ExperimentAccumulator {
         c.unknownLabels = unknownLabels;
         c.duplicateRequests = duplicateRequests;
         c.implicitLabels = implicitLabels;
+        c.unsampledRequests = unsampledRequests;
+        c.unsampledLabels = unsampledLabels;
         c.parity = parity.copy();
         c.segments = segments == null ? null : segments.copy();
+        c.labelDelays = labelDelays.copy();
+        c.matured = matured.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
             c.latencySumMicros[m] = latencySumMicros[m];
@@ -303,6 +349,10 @@ public final class ExperimentAccumulator {
             segments.writeTo(out);
         }
         parity.writeTo(out);
+        labelDelays.writeTo(out);
+        matured.writeTo(out);
+        MetricsIO.writeVarLong(out, unsampledRequests);
+        MetricsIO.writeVarLong(out, unsampledLabels);
     }
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
@@ -341,7 +391,28 @@ public final class ExperimentAccumulator {
         if (version >= 4) {
             a.parity = DisagreementAccumulator.readFrom(in);
         }
+        if (version >= 5) {
+            a.labelDelays = LabelDelays.readFrom(in);
+            a.matured = MaturedEvidence.readFrom(in, task, models);
+            a.unsampledRequests = MetricsIO.readNonNegativeVarLong(in, "unsampled requests");
+            a.unsampledLabels = MetricsIO.readNonNegativeVarLong(in, "unsampled labels");
+        } else {
+            a.labelDelays = new LabelDelays(a.labelClasses());
+            a.matured = MaturedEvidence.empty(task, models, a.labelClasses(), a.segments);
+        }
         return a;
+    }
+
+    /** The classes a label can have: 2 (binary), the models' classes (multiclass), 1 (regression). */
+    private int labelClasses() {
+        switch (task) {
+            case BINARY:
+                return 2;
+            case MULTICLASS:
+                return ((MulticlassQualityAccumulator) quality[0]).presentClasses().length;
+            default:
+                return 1;
+        }
     }
 
     public Task task() {
@@ -354,7 +425,15 @@ public final class ExperimentAccumulator {
 
     /** Events of every kind folded in. */
     public long events() {
-        return scored + labelled + expired + deadLettered + duplicateLabels + unknownLabels + duplicateRequests;
+        return scored
+                + labelled
+                + expired
+                + deadLettered
+                + duplicateLabels
+                + unknownLabels
+                + duplicateRequests
+                + unsampledRequests
+                + unsampledLabels;
     }
 
     public long scored() {
@@ -410,6 +489,16 @@ public final class ExperimentAccumulator {
         return segments;
     }
 
+    /** Delays of the explicit labels, by true class. */
+    public LabelDelays labelDelays() {
+        return labelDelays;
+    }
+
+    /** The matured evidence (requests older than label_maturity and their labels within it). */
+    public MaturedEvidence matured() {
+        return matured;
+    }
+
     public long totalErrors() {
         long sum = 0;
         for (long e : errors) {
@@ -426,6 +515,16 @@ public final class ExperimentAccumulator {
 
     public long implicitLabels() {
         return implicitLabels;
+    }
+
+    /** Valid requests outside the experiment's sample (sample_rate). */
+    public long unsampledRequests() {
+        return unsampledRequests;
+    }
+
+    /** Labels of requests outside the experiment's sample, dropped before the join. */
+    public long unsampledLabels() {
+        return unsampledLabels;
     }
 
     /**

@@ -18,6 +18,11 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * a few partial accumulators per window and checkpoint instead of every event: no per-event network
  * serialization and no per-event read and write of the window state (with RocksDB, a whole accumulator).
  *
+ * <p><b>Matured evidence.</b> A scored request, and its label if that arrived within {@code maturity}
+ * of the request, is also counted in the matured evidence of the window that holds event time +
+ * {@code maturity}: the request's evidence decides from the first report at or after its maturity, and
+ * which requests decide depends on their event time only (jobs/METRICS.md, "Matured evidence").
+ *
  * <p>It keeps no state: whatever it holds is emitted before the barrier ({@link
  * #prepareSnapshotPreBarrier}). An event whose window the watermark has already passed cannot join it
  * any more; it is counted ({@code late_metric_events}), as the window operator would count it.
@@ -31,6 +36,7 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     private final ModelLayout layout;
     private final SegmentSpec segments;
     private final int shards;
+    private final long maturityMillis;
 
     /** Open windows by start. */
     private transient TreeMap<Long, ExperimentAccumulator> open;
@@ -39,9 +45,16 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     private transient int shard;
     private transient Counter late;
 
+    /** @param maturityMillis label_maturity: when a request's evidence enters the matured evidence */
     public LocalWindowAggregator(
-            String experimentId, long windowMillis, ModelLayout layout, SegmentSpec segments, int shards) {
+            String experimentId,
+            long windowMillis,
+            long maturityMillis,
+            ModelLayout layout,
+            SegmentSpec segments,
+            int shards) {
         this.experimentId = experimentId;
+        this.maturityMillis = maturityMillis;
         this.windowMillis = windowMillis;
         this.layout = layout;
         this.segments = segments;
@@ -70,12 +83,36 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
             late.inc();
             return;
         }
+        MetricEvent e = element.getValue();
+        window(start).add(e, layout);
+        if (matures(e)) {
+            // At or after t (a label within maturity is no later than its request's maturity): never late.
+            long maturesAt = Math.max(t, saturatedAdd(e.eventTime, maturityMillis));
+            window(TimeWindow.getWindowStartWithOffset(maturesAt, 0, windowMillis))
+                    .addMatured(e, layout);
+        }
+    }
+
+    /** A scored request, or a label no later than its request's maturity (implicit ones come at the horizon). */
+    private boolean matures(MetricEvent e) {
+        return e.kind == MetricEvent.SCORED
+                || e.isLabelled()
+                        && (e.labelTime == MetricEvent.NO_LABEL_TIME
+                                || e.labelTime <= saturatedAdd(e.eventTime, maturityMillis));
+    }
+
+    private ExperimentAccumulator window(long start) {
         ExperimentAccumulator acc = open.get(start);
         if (acc == null) {
             acc = new ExperimentAccumulator(layout, segments);
             open.put(start, acc);
         }
-        acc.add(element.getValue(), layout);
+        return acc;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     /** Events counted as late so far (for tests; the metric is {@code late_metric_events}). */

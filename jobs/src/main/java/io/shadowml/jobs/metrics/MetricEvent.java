@@ -22,6 +22,10 @@ public class MetricEvent {
      * the negative class at its expiry. Counts as labelled, and as implicit.
      */
     public static final byte LABELLED_IMPLICIT = 7;
+    /** A valid request outside the experiment's sample (sample_rate): counted, not scored. */
+    public static final byte UNSAMPLED_REQUEST = 8;
+    /** A label of a request outside the experiment's sample: counted, dropped before the join. */
+    public static final byte UNSAMPLED_LABEL = 9;
 
     public byte kind;
     /** Spreads the aggregation over parallel subtasks; derived from the request id. */
@@ -37,6 +41,13 @@ public class MetricEvent {
     public int[] latencyMicros;
     /** The label value (LABELLED, LABELLED_IMPLICIT). */
     public double label;
+    /**
+     * When the label was known (LABELLED: the label event's time); {@link #NO_LABEL_TIME} for an implicit
+     * label, which has no label event. label_delay and the maturity rule read it (jobs/METRICS.md).
+     */
+    public long labelTime = NO_LABEL_TIME;
+
+    public static final long NO_LABEL_TIME = Long.MIN_VALUE;
     /**
      * The request's value of each configured segment field, in config order, null where the request has
      * none (SCORED, LABELLED); null altogether when no segment fields are configured.
@@ -68,14 +79,24 @@ public class MetricEvent {
         return e;
     }
 
-    /** A scored request joined with its label: the prediction's fields, as the label join keeps them. */
+    /**
+     * A scored request joined with its label: the prediction's fields, as the label join keeps them, and
+     * the label's value and time.
+     */
     public static MetricEvent labelled(
-            String requestId, long eventTime, float[] outputs, long errorMask, double label, String[] segments) {
+            String requestId,
+            long eventTime,
+            float[] outputs,
+            long errorMask,
+            double label,
+            long labelTime,
+            String[] segments) {
         MetricEvent e = of(LABELLED, requestId);
         e.eventTime = eventTime;
         e.outputs = outputs;
         e.errorMask = errorMask;
         e.label = label;
+        e.labelTime = labelTime;
         e.segments = segments;
         return e;
     }
@@ -83,9 +104,14 @@ public class MetricEvent {
     /** A request that reached its horizon without a label event, joined with the negative class (0). */
     public static MetricEvent implicitNegative(
             String requestId, long eventTime, float[] outputs, long errorMask, String[] segments) {
-        MetricEvent e = labelled(requestId, eventTime, outputs, errorMask, 0.0, segments);
+        MetricEvent e = labelled(requestId, eventTime, outputs, errorMask, 0.0, NO_LABEL_TIME, segments);
         e.kind = LABELLED_IMPLICIT;
         return e;
+    }
+
+    /** A labelled event (explicit or implicit) whose label is known. */
+    public boolean isLabelled() {
+        return kind == LABELLED || kind == LABELLED_IMPLICIT;
     }
 
     public static MetricEvent of(byte kind, String requestId) {

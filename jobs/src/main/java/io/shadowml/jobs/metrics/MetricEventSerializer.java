@@ -43,6 +43,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
             }
         }
         out.writeDouble(e.label);
+        out.writeLong(e.labelTime);
         if (e.segments == null) {
             out.writeInt(-1);
         } else {
@@ -80,6 +81,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
             }
         }
         e.label = in.readDouble();
+        e.labelTime = in.readLong();
         n = in.readInt();
         if (n >= 0) {
             e.segments = new String[n];
@@ -105,6 +107,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         c.errorMask = e.errorMask;
         c.latencyMicros = e.latencyMicros == null ? null : e.latencyMicros.clone();
         c.label = e.label;
+        c.labelTime = e.labelTime;
         c.segments = e.segments == null ? null : e.segments.clone();
         c.parity = e.parity;
         c.parityDifference = e.parityDifference;

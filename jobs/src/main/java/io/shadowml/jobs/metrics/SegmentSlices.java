@@ -142,6 +142,11 @@ public final class SegmentSlices {
         return this;
     }
 
+    /** No slices, the same fields and limits. */
+    SegmentSlices emptyCopy() {
+        return new SegmentSlices(fields, maxValues, task, models);
+    }
+
     SegmentSlices copy() {
         SegmentSlices c = new SegmentSlices(fields, maxValues, task, models);
         for (int f = 0; f < fields.length; f++) {

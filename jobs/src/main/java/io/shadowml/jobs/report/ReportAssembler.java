@@ -41,6 +41,8 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
 
     private final ModelLayout layout;
     private final VerdictPolicy policy;
+    /** The configured sample_rate, shown in every report. */
+    private final double sampleRate;
 
     private transient MapState<Long, ExperimentAccumulator> windows;
     private transient MapState<Long, Long> windowStarts;
@@ -53,8 +55,13 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private transient MetricGroup metricGroup;
 
     public ReportAssembler(ModelLayout layout, VerdictPolicy policy) {
+        this(layout, policy, 1.0);
+    }
+
+    public ReportAssembler(ModelLayout layout, VerdictPolicy policy, double sampleRate) {
         this.layout = layout;
         this.policy = policy;
+        this.sampleRate = sampleRate;
     }
 
     @Override
@@ -99,7 +106,8 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         for (int c = 1; c < layout.models(); c++) {
             windowTests.add(policy.assess(VerdictPolicy.Evidence.of(window, c), null, end, Double.NaN));
         }
-        out.collect(ReportFactory.report(experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests));
+        out.collect(withSampleRate(ReportFactory.report(
+                experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests, soFar(window, end))));
 
         ExperimentAccumulator total = cumulative.value();
         if (total == null) {
@@ -119,18 +127,37 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         }
         List<VerdictPolicy.Assessment> assessments = new ArrayList<>();
         for (int c = 1; c < layout.models(); c++) {
+            // Labelled pairs mature at the rate they arrive, once the first requests have matured.
             double pairsPerHour = total.paired(c).count() / ((end - first) / 3_600_000.0);
             assessments.add(policy.assess(
                     VerdictPolicy.Evidence.of(total, c), memory.candidate(layout.modelId(c)), end, pairsPerHour));
         }
         verdictMemory.update(memory);
-        out.collect(ReportFactory.report(experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments));
+        out.collect(withSampleRate(ReportFactory.report(
+                experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments, soFar(total, end))));
         for (int c = 1; c < layout.models(); c++) {
             VerdictPolicy.Assessment a = assessments.get(c - 1);
             ctx.output(VERDICTS, policy.verdict(experimentId, layout.modelId(c), end, a));
             publishVerdict(experimentId, layout.modelId(c), a);
         }
         publishGauges(experimentId, total);
+    }
+
+    private ComparisonReport withSampleRate(ComparisonReport r) {
+        r.getMetrics().put("sample_rate", sampleRate);
+        return r;
+    }
+
+    /**
+     * The tests on every labelled pair so far, matured or not, for the report's {@code paired_so_far}:
+     * descriptive, without the verdict's memory, and never a verdict.
+     */
+    private List<VerdictPolicy.Assessment> soFar(ExperimentAccumulator acc, long end) {
+        List<VerdictPolicy.Assessment> soFar = new ArrayList<>();
+        for (int c = 1; c < layout.models(); c++) {
+            soFar.add(policy.assess(VerdictPolicy.Evidence.soFar(acc, c), null, end, Double.NaN));
+        }
+        return soFar;
     }
 
     /** The verdict and its evidence as gauges (names in jobs/README.md). */

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.LabelDelay;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.PairedTest;
@@ -16,6 +17,7 @@ import io.shadowml.avro.ReportCounts;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.metrics.DisagreementAccumulator;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.LabelDelays;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.MulticlassQualityAccumulator;
 import io.shadowml.jobs.metrics.PairedComparisonAccumulator;
@@ -30,12 +32,13 @@ public final class ReportFactory {
     /** A report without the verdict's tests (their fields keep the contract's defaults). */
     public static ComparisonReport report(
             String experimentId, WindowKind kind, long start, long end, ExperimentAccumulator acc, ModelLayout layout) {
-        return report(experimentId, kind, start, end, acc, layout, List.of());
+        return report(experimentId, kind, start, end, acc, layout, List.of(), List.of());
     }
 
     /**
-     * A report whose paired section carries each candidate's anytime-valid tests: {@code assessments}
-     * holds one per candidate in layout order (candidate c at c − 1), or is empty.
+     * A report whose paired sections carry each candidate's anytime-valid tests: {@code assessments} (of
+     * the matured evidence, section {@code paired}) and {@code soFar} (of every labelled pair, section
+     * {@code paired_so_far}) hold one per candidate in layout order (candidate c at c − 1), or are empty.
      */
     public static ComparisonReport report(
             String experimentId,
@@ -44,9 +47,11 @@ public final class ReportFactory {
             long end,
             ExperimentAccumulator acc,
             ModelLayout layout,
-            List<VerdictPolicy.Assessment> assessments) {
+            List<VerdictPolicy.Assessment> assessments,
+            List<VerdictPolicy.Assessment> soFar) {
         List<Disagreement> disagreement = new ArrayList<>();
         List<PairedTest> paired = new ArrayList<>();
+        List<PairedTest> pairedSoFar = new ArrayList<>();
         List<ModelQuality> quality = new ArrayList<>();
         SegmentSlices segments = acc.segments();
         for (int m = 0; m < layout.models(); m++) {
@@ -68,26 +73,14 @@ public final class ReportFactory {
                     layout.modelId(c),
                     acc.disagreement(c),
                     segments == null ? new HashMap<>() : segmentDisagreement(segments, c)));
-            PairedComparisonAccumulator p = acc.paired(c);
-            double[] ci = p.lossDifferenceCi95();
-            PairedTest.Builder test = PairedTest.newBuilder()
-                    .setCandidate(layout.modelId(c))
-                    .setPairs(p.count())
-                    .setLiveOnlyCorrect(p.liveOnlyCorrect())
-                    .setCandidateOnlyCorrect(p.candidateOnlyCorrect())
-                    .setMcnemarPValue(p.mcnemarPValue())
-                    .setLossDiffMean(p.meanLossDifference())
-                    .setLossDiffCiLow(ci[0])
-                    .setLossDiffCiHigh(ci[1])
-                    .setMetrics(new HashMap<>());
-            if (!assessments.isEmpty()) {
-                setTests(test, assessments.get(c - 1));
-            }
-            paired.add(test.build());
+            paired.add(pairedTest(
+                    layout.modelId(c), acc.matured().paired(c), assessments.isEmpty() ? null : assessments.get(c - 1)));
+            pairedSoFar.add(pairedTest(layout.modelId(c), acc.paired(c), soFar.isEmpty() ? null : soFar.get(c - 1)));
         }
         Map<String, Double> experiment = new HashMap<>();
         experiment.put("label_coverage", acc.labelCoverage());
         experiment.put("explicit_label_coverage", acc.explicitLabelCoverage());
+        experiment.put("matured_label_coverage", acc.matured().labelCoverage());
         if (segments != null) {
             for (int f = 0; f < segments.fields(); f++) {
                 for (Map.Entry<String, SegmentSlices.Slice> e :
@@ -113,6 +106,10 @@ public final class ReportFactory {
                         .setDuplicateRequests(acc.duplicateRequests())
                         .setUnknownLabels(acc.unknownLabels())
                         .setImplicitLabels(acc.implicitLabels())
+                        .setMaturedRequests(acc.matured().requests())
+                        .setMaturedLabelled(acc.matured().labelled())
+                        .setUnsampledRequests(acc.unsampledRequests())
+                        .setUnsampledLabels(acc.unsampledLabels())
                         .build())
                 .setDisagreement(disagreement)
                 .setParity(
@@ -120,9 +117,45 @@ public final class ReportFactory {
                                 ? null
                                 : disagreement(layout.modelId(0) + " vs logged", acc.parity(), new HashMap<>()))
                 .setQuality(quality)
+                .setLabelDelays(labelDelays(acc.labelDelays(), acc.task()))
                 .setPaired(paired)
+                .setPairedSoFar(pairedSoFar)
                 .setMetrics(experiment)
                 .build();
+    }
+
+    private static PairedTest pairedTest(
+            String candidate, PairedComparisonAccumulator p, VerdictPolicy.Assessment assessment) {
+        double[] ci = p.lossDifferenceCi95();
+        PairedTest.Builder test = PairedTest.newBuilder()
+                .setCandidate(candidate)
+                .setPairs(p.count())
+                .setLiveOnlyCorrect(p.liveOnlyCorrect())
+                .setCandidateOnlyCorrect(p.candidateOnlyCorrect())
+                .setMcnemarPValue(p.mcnemarPValue())
+                .setLossDiffMean(p.meanLossDifference())
+                .setLossDiffCiLow(ci[0])
+                .setLossDiffCiHigh(ci[1])
+                .setMetrics(new HashMap<>());
+        if (assessment != null) {
+            setTests(test, assessment);
+        }
+        return test.build();
+    }
+
+    private static List<LabelDelay> labelDelays(LabelDelays delays, Task task) {
+        List<LabelDelay> out = new ArrayList<>();
+        for (int k = 0; k < delays.classes(); k++) {
+            if (delays.count(k) > 0) {
+                out.add(new LabelDelay(
+                        task == Task.REGRESSION ? "all" : Integer.toString(k),
+                        delays.count(k),
+                        delays.quantileSeconds(k, 0.5),
+                        delays.quantileSeconds(k, 0.9),
+                        delays.quantileSeconds(k, 0.99)));
+            }
+        }
+        return out;
     }
 
     private static Disagreement disagreement(String what, DisagreementAccumulator d, Map<String, Double> metrics) {

@@ -77,7 +77,23 @@ public final class VerdictPolicy implements Serializable {
             SegmentSlices segments,
             int index) {
 
+        /**
+         * The matured evidence of {@code acc} (paired counts and segments of the requests older than
+         * label_maturity, jobs/METRICS.md "Matured evidence"); the error rate, known at scoring, from
+         * every request scored.
+         */
         public static Evidence of(ExperimentAccumulator acc, int candidate) {
+            return new Evidence(
+                    acc.task(),
+                    acc.matured().paired(candidate),
+                    acc.errors(candidate),
+                    acc.scored(),
+                    acc.matured().segments(),
+                    candidate);
+        }
+
+        /** Every labelled pair of {@code acc} as it arrived, matured or not: descriptive, never decides. */
+        public static Evidence soFar(ExperimentAccumulator acc, int candidate) {
             return new Evidence(
                     acc.task(), acc.paired(candidate), acc.errors(candidate), acc.scored(), acc.segments(), candidate);
         }

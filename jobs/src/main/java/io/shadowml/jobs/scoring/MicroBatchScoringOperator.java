@@ -15,6 +15,7 @@ import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
+import io.shadowml.jobs.sampling.DeterministicSample;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.ModelDescriptor.Task;
@@ -51,6 +52,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private final long maxWaitMillis;
     private final int intraOpThreads;
     private final double sampleRate;
+    private final DeterministicSample scoredEventsSample;
     private final SegmentSpec segments;
     private Duration candidateTimeBudget;
 
@@ -92,6 +94,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         this.maxWaitMillis = maxWaitMillis;
         this.intraOpThreads = intraOpThreads;
         this.sampleRate = sampleRate;
+        this.scoredEventsSample = new DeterministicSample(sampleRate, DeterministicSample.SCORED_EVENTS_SALT);
         this.segments = segments;
         this.liveLogged = models.get(0).isLogged();
     }
@@ -303,6 +306,6 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
 
     private boolean sampled(String requestId) {
         // Deterministic per request id, so replays and restarts sample the same events.
-        return sampleRate >= 1.0 || ((requestId.hashCode() * 0x9E3779B9) >>> 8) < sampleRate * (1 << 24);
+        return scoredEventsSample.includes(requestId);
     }
 }

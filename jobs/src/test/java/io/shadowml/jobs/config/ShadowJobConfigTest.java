@@ -365,6 +365,42 @@ class ShadowJobConfigTest {
     }
 
     @Test
+    void labelMaturityDefaultsToTheHorizonAndCannotExceedIt() throws IOException {
+        ShadowJobConfig c = ShadowJobConfig.load(write(complete()));
+        assertEquals(Duration.ofDays(7), c.labelMaturity);
+        assertEquals(
+                Duration.ofDays(3),
+                ShadowJobConfig.load(write(
+                                replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nlabel_maturity: 3d")))
+                        .labelMaturity);
+        assertFails(
+                replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nlabel_maturity: 8d"),
+                "label_maturity",
+                "longer than label_horizon");
+    }
+
+    @Test
+    void sampleRateAndSampleBy() throws IOException {
+        ShadowJobConfig all = ShadowJobConfig.load(write(complete()));
+        assertEquals(1.0, all.sampleRate);
+        assertFalse(all.sampleByEntity);
+        ShadowJobConfig tenth = ShadowJobConfig.load(write(replaceLine(
+                complete(), "label_horizon: 7d", "label_horizon: 7d\nsample_rate: 0.1\nsample_by: entity_id")));
+        assertEquals(0.1, tenth.sampleRate);
+        assertTrue(tenth.sampleByEntity);
+        assertFails(
+                replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nsample_rate: 0"),
+                "sample_rate",
+                "is 0");
+        assertFails(
+                replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nsample_rate: 2"), "sample_rate", "2");
+        assertFails(
+                replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nsample_by: user"),
+                "sample_by",
+                "request_id or entity_id");
+    }
+
+    @Test
     void noCandidates() throws IOException {
         String yaml = replaceLine(complete(), "  candidates:", "  candidates: []");
         yaml = replaceLine(yaml, "    - " + FRAUD_CANDIDATE, "");

@@ -120,7 +120,7 @@ class ExperimentAccumulatorFormatTest {
                 double label = layout.task() == Task.BINARY
                         ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 5;
-                out.add(MetricEvent.labelled(id, 1_000 + i, outputs, errorMask, label, values));
+                out.add(MetricEvent.labelled(id, 1_000 + i, outputs, errorMask, label, 2_000 + i, values));
             }
         }
         // A few other kinds, so that every counter is non-zero.
@@ -194,6 +194,56 @@ class ExperimentAccumulatorFormatTest {
         assertEquals(50, r.getCounts().getLabelled());
     }
 
+    /**
+     * Label delays and matured evidence (format 5) survive a write and a read and reach the report: the
+     * paired section holds the matured pairs only, paired_so_far every pair, counted here by hand.
+     */
+    @Test
+    void labelDelaysAndMaturedEvidenceRoundTrip() throws IOException {
+        ModelLayout layout = layout("binary");
+        ExperimentAccumulator acc = new ExperimentAccumulator(layout, segments("binary"));
+        float[] outputs = new float[layout.width()];
+        java.util.Arrays.fill(outputs, 0.8f); // every model says positive
+        outputs[1] = 0.2f; // but the first candidate
+        long maturedPairs = 0;
+        long positivesMatured = 0;
+        for (int i = 0; i < 40; i++) {
+            double label = i % 4 == 0 ? 1 : 0; // 10 positives, 30 negatives
+            long delaySeconds = label == 1 ? 100 + i : i; // positives labelled later
+            MetricEvent e = MetricEvent.labelled(
+                    "m" + i, 1_000, outputs, 0L, label, 1_000 + delaySeconds * 1000, new String[] {"EU", "web"});
+            acc.add(e, layout);
+            if (i < 20) {
+                acc.addMatured(e, layout);
+                maturedPairs++;
+                positivesMatured += (long) label;
+            }
+            acc.addMatured(MetricEvent.scored("m" + i, 1_000, outputs, 0L, new int[layout.models()], null), layout);
+        }
+        ExperimentAccumulator read = TestSupport.read(TestSupport.bytes(acc::writeTo), ExperimentAccumulator::readFrom);
+        ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout);
+        assertEquals(ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout), r);
+        assertEquals(40, r.getCounts().getMaturedRequests());
+        assertEquals(maturedPairs, r.getCounts().getMaturedLabelled());
+        assertEquals(0.5, r.getMetrics().get("matured_label_coverage"));
+        PairedTest matured = r.getPaired().get(0);
+        assertEquals(maturedPairs, matured.getPairs());
+        // Candidate 1 says negative: right on the matured negatives, where live (positive) is wrong.
+        assertEquals(maturedPairs - positivesMatured, matured.getCandidateOnlyCorrect());
+        assertEquals(positivesMatured, matured.getLiveOnlyCorrect());
+        assertEquals(40, r.getPairedSoFar().get(0).getPairs());
+        assertEquals(30, r.getPairedSoFar().get(0).getCandidateOnlyCorrect());
+        // Delays by class (fewer than 200 values: the KLL sketch is exact). Negatives: 1..39 except
+        // multiples of 4, 30 values; positives: 100 + {0, 4, ..., 36}.
+        assertEquals(2, r.getLabelDelays().size());
+        assertEquals("0", r.getLabelDelays().get(0).getLabelClass());
+        assertEquals(30, r.getLabelDelays().get(0).getLabels());
+        assertEquals(39.0, r.getLabelDelays().get(0).getP99Seconds());
+        assertEquals(10, r.getLabelDelays().get(1).getLabels());
+        assertEquals(116.0, r.getLabelDelays().get(1).getP50Seconds()); // 5th of 10: 100 + 16
+        assertEquals(136.0, r.getLabelDelays().get(1).getP99Seconds());
+    }
+
     /** Format 3 (before the implicit-label count) reads as the same accumulator, with no implicit labels. */
     @ParameterizedTest
     @ValueSource(strings = {"binary", "multiclass", "regression"})
@@ -201,9 +251,11 @@ class ExperimentAccumulatorFormatTest {
         ExperimentAccumulator read = TestSupport.read(golden(name + "-v3"), ExperimentAccumulator::readFrom);
         assertEquals(0, read.implicitLabels());
         ModelLayout layout = layout(name);
-        assertEquals(
-                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
-                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout));
+        ComparisonReport fresh = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout);
+        // Label delays came with format 5: none in older state.
+        assertTrue(fresh.getLabelDelays().size() > 0);
+        fresh.setLabelDelays(List.of());
+        assertEquals(fresh, ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout));
     }
 
     @ParameterizedTest
@@ -238,14 +290,14 @@ class ExperimentAccumulatorFormatTest {
                     cc += cand && !live ? 1 : 0;
                 }
             }
-            PairedTest restoredPair = restored.getPaired().get(c - 1);
+            PairedTest restoredPair = restored.getPairedSoFar().get(c - 1);
             assertEquals(pairs, restoredPair.getPairs(), "0.1.0 pairs, candidate " + c);
             assertEquals(b, restoredPair.getLiveOnlyCorrect());
             assertEquals(cc, restoredPair.getCandidateOnlyCorrect());
             double expected = meanOldLoss(events, layout, c, 0);
             assertEquals(
                     expected,
-                    restored.getPaired().get(c - 1).getLossDiffMean(),
+                    restored.getPairedSoFar().get(c - 1).getLossDiffMean(),
                     1e-12 * Math.max(1, Math.abs(expected)),
                     "paired loss difference, candidate " + c);
         }
@@ -343,7 +395,7 @@ class ExperimentAccumulatorFormatTest {
                     .build());
         }
         List<PairedTest> paired = new ArrayList<>();
-        for (PairedTest p : c.getPaired()) {
+        for (PairedTest p : c.getPairedSoFar()) {
             // Since 0.1.0 a pair is a labelled request either model answered (a failed one is wrong).
             paired.add(PairedTest.newBuilder(p)
                     .setPairs(0)
@@ -356,7 +408,9 @@ class ExperimentAccumulatorFormatTest {
                     .build());
         }
         c.setQuality(quality);
-        c.setPaired(paired);
+        c.setPairedSoFar(paired);
+        // Label delays came with format 5.
+        c.setLabelDelays(List.of());
         return c;
     }
 }

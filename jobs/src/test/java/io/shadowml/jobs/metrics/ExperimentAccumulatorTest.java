@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class ExperimentAccumulatorTest {
 
     private static MetricEvent labelled(ModelLayout layout, float[] outputs, long errorMask, double label) {
-        return MetricEvent.labelled("r", 0, outputs, errorMask, label, null);
+        return MetricEvent.labelled("r", 0, outputs, errorMask, label, 0, null);
     }
 
     @Test

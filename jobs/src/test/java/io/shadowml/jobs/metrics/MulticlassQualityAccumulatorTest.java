@@ -243,7 +243,7 @@ class MulticlassQualityAccumulatorTest {
             for (int m = 0; m < 2; m++) {
                 o[m * 3 + preds[m][i]] = 1f;
             }
-            acc.add(MetricEvent.labelled("r" + i, i, o, 0, truth[i], null), layout);
+            acc.add(MetricEvent.labelled("r" + i, i, o, 0, truth[i], i, null), layout);
         }
         ComparisonReport r = ReportFactory.report("exp", WindowKind.CUMULATIVE, 0, 1, acc, layout);
         assertEquals(
@@ -273,7 +273,9 @@ class MulticlassQualityAccumulatorTest {
         // through the report: the calibration field carries the same bins
         ModelLayout layout = SegmentSlicesTest.multiclassLayout();
         ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
-        acc.add(MetricEvent.labelled("r", 0, new float[] {0.9f, 0.05f, 0.05f, 0.2f, 0.42f, 0.38f}, 0, 0, null), layout);
+        acc.add(
+                MetricEvent.labelled("r", 0, new float[] {0.9f, 0.05f, 0.05f, 0.2f, 0.42f, 0.38f}, 0, 0, 0, null),
+                layout);
         ComparisonReport r = ReportFactory.report("exp", WindowKind.CUMULATIVE, 0, 1, acc, layout);
         assertEquals(
                 List.of(new ReliabilityBin(0.8, 0.9, 1L, (double) 0.9f, 1.0)),

@@ -218,7 +218,7 @@ class QualityAccumulatorTest {
             double label = layout.task() == Task.REGRESSION
                     ? rnd.nextGaussian()
                     : rnd.nextInt(Math.max(2, layout.numClasses()));
-            out.add(MetricEvent.labelled("r" + i, 1_000 + i, o, 0L, label, null));
+            out.add(MetricEvent.labelled("r" + i, 1_000 + i, o, 0L, label, 1_000 + i, null));
         }
         return out;
     }

@@ -107,7 +107,8 @@ class SegmentSlicesTest {
                 double label = layout.task() == Task.BINARY
                         ? rnd.nextInt(2)
                         : layout.task() == Task.MULTICLASS ? rnd.nextInt(layout.numClasses()) : rnd.nextGaussian() * 10;
-                out.add(MetricEvent.labelled(scored.requestId, scored.eventTime, outputs, errorMask, label, segments));
+                out.add(MetricEvent.labelled(
+                        scored.requestId, scored.eventTime, outputs, errorMask, label, scored.eventTime, segments));
             }
         }
         return out;
@@ -357,7 +358,7 @@ class SegmentSlicesTest {
         ExperimentAccumulator acc = accumulate(layout, SegmentSpec.NONE, randomEvents(layout, 200, new Random(1)));
         ComparisonReport r = ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, acc, layout);
         assertEquals(
-                Set.of("label_coverage", "explicit_label_coverage"),
+                Set.of("label_coverage", "explicit_label_coverage", "matured_label_coverage"),
                 r.getMetrics().keySet());
         assertTrue(r.getDisagreement().get(0).getMetrics().isEmpty());
         assertTrue(r.getQuality().get(0).getMetrics().keySet().stream().noneMatch(k -> k.contains("[")));

@@ -244,9 +244,10 @@ class VerdictPolicyTest {
             boolean candidateRight = !eu || k >= 1;
             float live = liveRight ? 0.9f : 0.1f;
             float cand = candidateRight ? 0.9f : 0.1f;
-            acc.add(
-                    MetricEvent.labelled("r" + i, 0, new float[] {live, cand}, 0, 1, new String[] {eu ? "EU" : "NA"}),
-                    layout);
+            MetricEvent e = MetricEvent.labelled(
+                    "r" + i, 0, new float[] {live, cand}, 0, 1, 0, new String[] {eu ? "EU" : "NA"});
+            acc.add(e, layout);
+            acc.addMatured(e, layout); // the verdict reads the matured evidence
         }
         VerdictPolicy plain = new VerdictPolicy(config(VerdictMetric.ACCURACY, Map.of()), 1);
         VerdictPolicy.Assessment a = plain.assess(VerdictPolicy.Evidence.of(acc, 1), null, 0, Double.NaN);

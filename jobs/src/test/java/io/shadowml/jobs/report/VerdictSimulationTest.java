@@ -157,4 +157,92 @@ class VerdictSimulationTest {
         assertTrue(power >= 0.90, "power " + power);
         assertTrue(rejected == 0, "a better candidate rejected " + rejected + " times");
     }
+
+    /**
+     * Outcome-dependent label delays (jobs/METRICS.md, "Matured evidence"): positives (20%) are labelled
+     * uniformly within 10 days, negatives within 1 day, 10× sooner. The candidate is better on the
+     * negatives (accuracy 0.90 against 0.85) and worse on the positives (0.65 against 0.85): 0.8 · 0.05 =
+     * 0.2 · 0.20, equal on the whole traffic, so any decision is false. Requests mature 10 days
+     * (label_maturity = the horizon) after their event time, as the job's windows count them.
+     *
+     * <p>Evidence "as labels arrive" sees negatives for days before the first positive: its verdict would
+     * PROMOTE nearly always. The matured evidence, on which the verdict decides, stays within alpha.
+     */
+    @Test
+    void outcomeDependentDelaysBiasTheEvidenceSoFarButNotTheMaturedVerdict() {
+        int experiments = 400;
+        int maturityHours = 240;
+        double alpha = 0.05;
+        VerdictPolicy policy = policy(alpha);
+        Decision[][] decisions = IntStream.range(0, experiments)
+                .parallel()
+                .mapToObj(k -> runWithDelays(policy, maturityHours, 31L * 1_000_003L + k))
+                .toArray(Decision[][]::new);
+        long soFarFalse =
+                Arrays.stream(decisions).filter(d -> d[0] != Decision.CONTINUE).count();
+        long maturedFalse =
+                Arrays.stream(decisions).filter(d -> d[1] != Decision.CONTINUE).count();
+        double maturedRate = (double) maturedFalse / experiments;
+        double se = Math.sqrt(alpha * (1 - alpha) / experiments);
+        System.out.printf(
+                Locale.ROOT,
+                "outcome-dependent delays (positives 10x later), equal models, alpha %.2f, %d experiments × %d"
+                        + " hourly looks × %d requests: false decisions on evidence so far %d (%.3f), on matured"
+                        + " evidence %d (%.4f, binomial SE at alpha %.4f)%n",
+                alpha,
+                experiments,
+                LOOKS,
+                PAIRS_PER_LOOK,
+                soFarFalse,
+                (double) soFarFalse / experiments,
+                maturedFalse,
+                maturedRate,
+                se);
+        assertTrue(soFarFalse > experiments / 2, "the scenario biases the evidence so far: " + soFarFalse);
+        assertTrue(maturedRate <= alpha + 3 * se, "matured false decision rate " + maturedRate);
+    }
+
+    /** The first decision {evidence so far, matured evidence} of one experiment; CONTINUE if none. */
+    static Decision[] runWithDelays(VerdictPolicy policy, int maturityHours, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        PairedComparisonAccumulator[] arriving = new PairedComparisonAccumulator[LOOKS + 1];
+        PairedComparisonAccumulator[] maturing = new PairedComparisonAccumulator[LOOKS + 1];
+        for (int t = 0; t <= LOOKS; t++) {
+            arriving[t] = new PairedComparisonAccumulator(2);
+            maturing[t] = new PairedComparisonAccumulator(2);
+        }
+        for (int hour = 0; hour < LOOKS; hour++) {
+            for (int i = 0; i < PAIRS_PER_LOOK; i++) {
+                int y = rnd.nextDouble() < 0.2 ? 1 : 0;
+                boolean live = rnd.nextDouble() < 0.85;
+                boolean candidate = rnd.nextDouble() < (y == 0 ? 0.90 : 0.65);
+                double liveLoss = loss(live, rnd);
+                double candidateLoss = loss(candidate, rnd);
+                double delayHours = rnd.nextDouble() * (y == 1 ? 240 : 24);
+                // Known at the first look after event time + delay; decides at the first after maturity.
+                int arrives = hour + 1 + (int) delayHours;
+                if (arrives <= LOOKS) {
+                    arriving[arrives].add(y, live, candidate, liveLoss, candidateLoss);
+                }
+                if (delayHours <= maturityHours && hour + maturityHours + 1 <= LOOKS) {
+                    maturing[hour + maturityHours + 1].add(y, live, candidate, liveLoss, candidateLoss);
+                }
+            }
+        }
+        return new Decision[] {firstDecision(policy, arriving), firstDecision(policy, maturing)};
+    }
+
+    private static Decision firstDecision(VerdictPolicy policy, PairedComparisonAccumulator[] windows) {
+        PairedComparisonAccumulator cumulative = new PairedComparisonAccumulator(2);
+        VerdictMemory.Candidate memory = new VerdictMemory().candidate("candidate");
+        for (int look = 1; look <= LOOKS; look++) {
+            cumulative.merge(windows[look]);
+            VerdictPolicy.Evidence ev = new VerdictPolicy.Evidence(Task.BINARY, cumulative, 0, 1, null, 1);
+            Decision d = policy.assess(ev, memory, look * HOUR, PAIRS_PER_LOOK).decision();
+            if (d != Decision.CONTINUE) {
+                return d;
+            }
+        }
+        return Decision.CONTINUE;
+    }
 }
