@@ -84,6 +84,12 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
                     "batching.max_size of the whole job (default: the shipped config's, " + BenchConfig.SHIPPED + ")")
     Integer batchSize;
 
+    @Option(
+            names = "--sample-rate",
+            paramLabel = "R",
+            description = "sample_rate of every run: the share of the traffic the job scores (default 1)")
+    Double sampleRate;
+
     @Option(names = "--compare-batch-1", description = "also run the whole job at batch size 1")
     boolean compareBatch1;
 
@@ -217,6 +223,10 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
         if (batchSize != null) {
             atLeast("--batch-size", batchSize, 1);
         }
+        if (sampleRate != null && !(sampleRate > 0 && sampleRate <= 1)) {
+            throw new ParameterException(
+                    spec.commandLine(), "option --sample-rate must be in (0, 1], was " + sampleRate);
+        }
         if (warmupEvents != null) {
             atLeast("--warmup-events", warmupEvents, 0);
         }
@@ -273,7 +283,7 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
 
     private void bench(Double freshnessRate) throws Exception {
         Path root = ScenarioData.repoRoot();
-        BenchConfig config = BenchConfig.load(root);
+        BenchConfig config = BenchConfig.load(root).withSampleRate(sampleRate);
         int batch = batchSize != null ? batchSize : config.shippedBatchSize();
         Duration interval = checkpointInterval != null ? checkpointInterval : config.shippedCheckpointInterval();
         BenchData data = new BenchData(scenario, scenario.rows(root), config.labelHorizon());

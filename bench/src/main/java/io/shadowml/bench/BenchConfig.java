@@ -50,6 +50,21 @@ final class BenchConfig {
         this.shipped = shipped;
     }
 
+    /** The same, with {@code sample_rate} set in every run's config (null: the shipped value). */
+    BenchConfig withSampleRate(Double rate) {
+        if (rate == null) {
+            return this;
+        }
+        ObjectNode tree = shippedTree.deepCopy();
+        tree.put("sample_rate", rate);
+        return new BenchConfig(repoRoot, tree, shipped);
+    }
+
+    /** Whether the runs score a sample of the traffic only. */
+    boolean sampled() {
+        return shippedTree.path("sample_rate").asDouble(1.0) < 1.0;
+    }
+
     /** Reads (and, through the job's own loader, checks) the shipped config of the repository. */
     static BenchConfig load(Path repoRoot) throws IOException {
         Path file = repoRoot.resolve(SHIPPED);

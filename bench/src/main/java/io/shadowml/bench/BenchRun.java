@@ -145,10 +145,11 @@ final class BenchRun {
                 cfg.reportsTopic,
                 true,
                 r -> AvroCodec.decode(r.value(), ComparisonReport.class),
-                rs -> Verification.mismatches(data, Verification.finalCumulative(rs))
+                rs -> Verification.mismatches(data, Verification.finalCumulative(rs), config.sampled())
                         .isEmpty(),
                 COMMIT_PATIENCE);
-        String verified = Verification.wholeJob(run, cfg.reportsTopic, data, Verification.finalCumulative(reports));
+        String verified = Verification.wholeJob(
+                run, cfg.reportsTopic, data, Verification.finalCumulative(reports), config.sampled());
         // Verified: the outputs are of no further use (a failed run ends the benchmark, and the broker with it).
         for (String topic : outputs) {
             kafka.deleteTopic(topic);

@@ -56,16 +56,25 @@ final class Verification {
      * joined (all are within the horizon), the rest expired, and no dead letters, duplicate or unknown
      * labels or model errors. Empty when it is right.
      */
-    static List<String> mismatches(BenchData.Written data, ComparisonReport cumulative) {
+    static List<String> mismatches(BenchData.Written data, ComparisonReport cumulative, boolean sampled) {
         List<String> wrong = new ArrayList<>();
         if (cumulative == null) {
             wrong.add("no CUMULATIVE report was committed");
             return wrong;
         }
         ReportCounts c = cumulative.getCounts();
-        expect(wrong, "scored", data.requests(), c.getScored());
-        expect(wrong, "labelled", data.labels(), c.getLabelled());
-        expect(wrong, "expired unlabelled", data.unlabelled(), c.getExpiredUnlabeled());
+        if (sampled) {
+            // Every request and label either in the sample or counted out of it; every sampled request
+            // labelled or expired.
+            expect(wrong, "scored + unsampled", data.requests(), c.getScored() + c.getUnsampledRequests());
+            expect(wrong, "labelled + unsampled labels", data.labels(), c.getLabelled() + c.getUnsampledLabels());
+            expect(wrong, "expired unlabelled", c.getScored() - c.getLabelled(), c.getExpiredUnlabeled());
+        } else {
+            expect(wrong, "scored", data.requests(), c.getScored());
+            expect(wrong, "labelled", data.labels(), c.getLabelled());
+            expect(wrong, "expired unlabelled", data.unlabelled(), c.getExpiredUnlabeled());
+            expect(wrong, "unsampled requests", 0, c.getUnsampledRequests());
+        }
         expect(wrong, "dead letters", 0, c.getDeadLettered());
         expect(wrong, "model errors", 0, c.getErrors());
         expect(wrong, "duplicate labels", 0, c.getDuplicateLabels());
@@ -74,16 +83,18 @@ final class Verification {
     }
 
     /** Fails unless {@link #mismatches} is empty; returns what was verified. */
-    static String wholeJob(String run, String topic, BenchData.Written data, ComparisonReport cumulative) {
-        List<String> wrong = mismatches(data, cumulative);
+    static String wholeJob(
+            String run, String topic, BenchData.Written data, ComparisonReport cumulative, boolean sampled) {
+        List<String> wrong = mismatches(data, cumulative, sampled);
         if (!wrong.isEmpty()) {
             failIfAny(run + ": final cumulative report on " + topic, wrong);
         }
         ReportCounts c = cumulative.getCounts();
         return String.format(
                 Locale.ROOT,
-                "scored %,d, labelled %,d, expired %,d, dead letters %d, model errors %d",
+                "scored %,d%s, labelled %,d, expired %,d, dead letters %d, model errors %d",
                 c.getScored(),
+                sampled ? String.format(Locale.ROOT, " (unsampled %,d)", c.getUnsampledRequests()) : "",
                 c.getLabelled(),
                 c.getExpiredUnlabeled(),
                 c.getDeadLettered(),
