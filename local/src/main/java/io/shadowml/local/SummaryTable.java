@@ -7,6 +7,7 @@ import java.util.Map;
 
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.LabelDelay;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.PairedTest;
 import io.shadowml.avro.TestResult;
@@ -32,11 +33,12 @@ final class SummaryTable {
         if (r != null) {
             b.append(String.format(
                     Locale.ROOT,
-                    " | scored %d, labelled %d, expired %d, dead-lettered %d",
+                    " | scored %d, labelled %d, expired %d, dead-lettered %d, matured %d",
                     r.getCounts().getScored(),
                     r.getCounts().getLabelled(),
                     r.getCounts().getExpiredUnlabeled(),
-                    r.getCounts().getDeadLettered()));
+                    r.getCounts().getDeadLettered(),
+                    r.getCounts().getMaturedRequests()));
             for (Disagreement d : r.getDisagreement()) {
                 b.append(String.format(Locale.ROOT, " | flips %.2f%%", 100 * d.getFlipRate()));
             }
@@ -69,6 +71,34 @@ final class SummaryTable {
                 c.getDuplicateLabels(),
                 c.getUnknownLabels(),
                 c.getErrors()));
+        lines.add(String.format(
+                Locale.ROOT,
+                "Matured (the verdict's evidence): %d requests, %d labelled within label_maturity (%.1f%%)",
+                c.getMaturedRequests(),
+                c.getMaturedLabelled(),
+                100 * r.getMetrics().getOrDefault("matured_label_coverage", Double.NaN)));
+        if (c.getUnsampledRequests() > 0) {
+            lines.add(String.format(
+                    Locale.ROOT,
+                    "Sampling: rate %.3g, %d requests and %d labels outside the sample (counted only)",
+                    r.getMetrics().getOrDefault("sample_rate", Double.NaN),
+                    c.getUnsampledRequests(),
+                    c.getUnsampledLabels()));
+        }
+        if (!r.getLabelDelays().isEmpty()) {
+            List<String> delays = new ArrayList<>();
+            for (LabelDelay d : r.getLabelDelays()) {
+                delays.add(String.format(
+                        Locale.ROOT,
+                        "class %s: %d labels, p50 %s p90 %s p99 %s",
+                        d.getLabelClass(),
+                        d.getLabels(),
+                        duration(d.getP50Seconds()),
+                        duration(d.getP90Seconds()),
+                        duration(d.getP99Seconds())));
+            }
+            lines.add("Label delay: " + String.join("; ", delays));
+        }
         lines.add("");
         List<String> keys = List.of(
                 "accuracy",
@@ -133,6 +163,15 @@ final class SummaryTable {
                     p.getLossDiffCiLow(),
                     p.getLossDiffCiHigh()));
             lines.add("  " + anytimeValid(p));
+            for (PairedTest soFar : r.getPairedSoFar()) {
+                if (soFar.getCandidate().equals(p.getCandidate()) && soFar.getPairs() != p.getPairs()) {
+                    lines.add(String.format(
+                            Locale.ROOT,
+                            "  so far, matured or not (never decides): %d pairs, loss diff %.5f",
+                            soFar.getPairs(),
+                            soFar.getLossDiffMean()));
+                }
+            }
             for (TestResult t : p.getTests()) {
                 lines.add("    " + test(t));
             }
@@ -210,5 +249,22 @@ final class SummaryTable {
             return v > 0 ? "+inf" : "-inf";
         }
         return String.format(Locale.ROOT, "%.4g", v);
+    }
+
+    /** Seconds as the largest unit that keeps them readable: 45s, 12.5m, 3.2h, 8.5d. */
+    static String duration(double seconds) {
+        if (Double.isNaN(seconds)) {
+            return "n/a";
+        }
+        if (seconds < 60) {
+            return String.format(Locale.ROOT, "%.0fs", seconds);
+        }
+        if (seconds < 3600) {
+            return String.format(Locale.ROOT, "%.1fm", seconds / 60);
+        }
+        if (seconds < 86_400) {
+            return String.format(Locale.ROOT, "%.1fh", seconds / 3600);
+        }
+        return String.format(Locale.ROOT, "%.1fd", seconds / 86_400);
     }
 }

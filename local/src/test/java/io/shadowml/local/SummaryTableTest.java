@@ -1,5 +1,6 @@
 package io.shadowml.local;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -122,6 +123,15 @@ class SummaryTableTest {
         assertTrue(text.contains("  evidence:\n    guardrail"), text);
         assertTrue(text.contains("roc_auc+-") && text.contains("ece"), text);
         assertTrue(text.contains("0.0871"), "candidate ECE: " + text);
+    }
+
+    @Test
+    void durationsReadAsTheirLargestUnit() {
+        assertEquals("45s", SummaryTable.duration(45));
+        assertEquals("1.5m", SummaryTable.duration(90));
+        assertEquals("2.0h", SummaryTable.duration(7200));
+        assertEquals("8.5d", SummaryTable.duration(8.5 * 86_400));
+        assertEquals("n/a", SummaryTable.duration(Double.NaN));
     }
 
     @Test

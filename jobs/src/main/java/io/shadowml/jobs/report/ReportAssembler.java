@@ -25,6 +25,7 @@ import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
+import io.shadowml.jobs.metrics.LabelDelays;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.WindowPartial;
 
@@ -202,6 +203,15 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
 
     private void publishGauges(String experimentId, ExperimentAccumulator total) {
         publish(experimentId, null, "label_coverage", total.labelCoverage());
+        publish(experimentId, null, "matured_requests", total.matured().requests());
+        publish(experimentId, null, "matured_label_coverage", total.matured().labelCoverage());
+        publish(experimentId, null, "unsampled_requests", total.unsampledRequests());
+        LabelDelays delays = total.labelDelays();
+        for (int k = 0; k < delays.classes(); k++) {
+            String labelClass = delays.classes() == 1 ? "all" : Integer.toString(k);
+            publish(experimentId, "class", labelClass, "label_delay_p50_seconds", delays.quantileSeconds(k, 0.5));
+            publish(experimentId, "class", labelClass, "label_delay_p90_seconds", delays.quantileSeconds(k, 0.9));
+        }
         publish(experimentId, null, "explicit_label_coverage", total.explicitLabelCoverage());
         // Parity of the ONNX live model with the logged outputs: NaN until a request carried one.
         publish(experimentId, null, "parity_compared", total.parity().count());
@@ -227,26 +237,31 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
                         experimentId,
                         layout.modelId(m),
                         "paired_mcnemar_p_value",
-                        total.paired(m).mcnemarPValue());
+                        total.matured().paired(m).mcnemarPValue());
                 publish(
                         experimentId,
                         layout.modelId(m),
                         "paired_loss_diff_mean",
-                        total.paired(m).meanLossDifference());
+                        total.matured().paired(m).meanLossDifference());
             }
         }
     }
 
     /** Registers a gauge on first use; afterwards only its value changes. */
     private void publish(String experimentId, String model, String name, double value) {
-        String key = model + "/" + name;
+        publish(experimentId, model == null ? null : "model", model, name, value);
+    }
+
+    /** A gauge under the experiment's group and, unless {@code group} is null, a group {@code group=value}. */
+    private void publish(String experimentId, String group, String value, String name, double v) {
+        String key = group + "=" + value + "/" + name;
         if (!gaugeValues.containsKey(key)) {
             MetricGroup g = metricGroup.addGroup("experiment", experimentId);
-            if (model != null) {
-                g = g.addGroup("model", model);
+            if (group != null) {
+                g = g.addGroup(group, value);
             }
             g.gauge(name, () -> gaugeValues.get(key));
         }
-        gaugeValues.put(key, value);
+        gaugeValues.put(key, v);
     }
 }
