@@ -57,7 +57,8 @@ import io.shadowml.jobs.io.KafkaIO;
  * savepoint and resumed from it once. The committed output must equal that of a fault-free run of the
  * same input (the same job in a MiniCluster in this JVM, reading the same topics bounded): every report
  * window exactly once, every count exact, every metric within floating-point summation tolerance (the
- * difference quantiles, from a randomized KLL sketch, within the sketch's error), every verdict the same.
+ * difference and label delay quantiles, from randomized KLL sketches, within the sketch's error), every
+ * verdict the same.
  */
 class FaultInjectionIT extends LocalClusterSupport {
     private static final int REQUESTS = 200_000;
@@ -372,17 +373,23 @@ class FaultInjectionIT extends LocalClusterSupport {
     /**
      * Exact, except numbers: within 1e-9 relative (summation order differs between runs). Two kinds of
      * figure are not functions of the input and are left out: {@code latency_mean_micros} (measured
-     * inference time) and the quantiles of the difference ({@code abs_diff_p50/p90/p99}), read from a KLL
-     * sketch, whose compaction is randomized and depends on the order of insertion (in the tail, p99 moves
-     * by more than 0.1 between two correct runs); for those only their order and range are checked
-     * ({@link #checkQuantiles}).
+     * inference time) and the quantiles of the difference ({@code abs_diff_p50/p90/p99}) and of the label
+     * delay ({@code label_delays[].p50/p90/p99_seconds}), read from KLL sketches, whose compaction is
+     * randomized and depends on the order of insertion (in the tail, p99 moves by more than 0.1 between two
+     * correct runs); for those only their order and range are checked ({@link #checkQuantiles},
+     * {@link #checkDelayQuantiles}).
      */
     private static void compare(String where, JsonNode want, JsonNode got, List<String> out) {
-        if (where.endsWith(".latency_mean_micros") || where.matches(".*\\.abs_diff_p\\d\\d$")) {
+        if (where.endsWith(".latency_mean_micros")
+                || where.matches(".*\\.abs_diff_p\\d\\d$")
+                || where.matches(".*\\.p\\d\\d_seconds$")) {
             return;
         }
         if (want.isObject() && want.has("abs_diff_p50")) {
             checkQuantiles(where, want, got, out);
+        }
+        if (want.isObject() && want.has("p50_seconds")) {
+            checkDelayQuantiles(where, got, out);
         }
         if (want.isNumber() && got.isNumber()) {
             double a = want.asDouble();
@@ -422,6 +429,16 @@ class FaultInjectionIT extends LocalClusterSupport {
             }
         } else if (!(0 <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max)) {
             out.add(where + ": quantiles out of order: " + p50 + ", " + p90 + ", " + p99 + ", max " + max);
+        }
+    }
+
+    /** Label delays (a KLL sketch too, per class; its count compared exactly): 0 ≤ p50 ≤ p90 ≤ p99. */
+    private static void checkDelayQuantiles(String where, JsonNode d, List<String> out) {
+        double p50 = d.path("p50_seconds").asDouble();
+        double p90 = d.path("p90_seconds").asDouble();
+        double p99 = d.path("p99_seconds").asDouble();
+        if (!(0 <= p50 && p50 <= p90 && p90 <= p99)) {
+            out.add(where + ": label delay quantiles out of order: " + p50 + ", " + p90 + ", " + p99);
         }
     }
 
