@@ -177,7 +177,8 @@ public class ShadowJob {
                                         config.modelThreads,
                                         config.scoredEventsSampleRate,
                                         segments)
-                                .withCandidateTimeBudget(config.candidateTimeBudget))
+                                .withCandidateTimeBudget(config.candidateTimeBudget)
+                                .withModelSamples(modelSamples(config), config.sampleByEntity))
                 .uid("score");
         scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
                 .sinkTo(sinks.scoredEvents())
@@ -250,7 +251,7 @@ public class ShadowJob {
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
                 .process(new ReportAssembler(
-                        layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.sampleRate))
+                        layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.modelSampleRates))
                 .name("assemble-reports")
                 .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
@@ -258,6 +259,18 @@ public class ShadowJob {
                 .sinkTo(sinks.verdicts())
                 .name("verdicts-sink")
                 .uid("verdicts-sink");
+    }
+
+    /** Per model, its own sample where it is smaller than the experiment's (candidate_sample_rates). */
+    static DeterministicSample[] modelSamples(ShadowJobConfig config) {
+        DeterministicSample[] samples = new DeterministicSample[config.modelSampleRates.length];
+        for (int m = 0; m < samples.length; m++) {
+            if (config.modelSampleRates[m] < config.sampleRate) {
+                // The experiment's salt: a candidate's requests are a subset of the experiment's sample.
+                samples[m] = new DeterministicSample(config.modelSampleRates[m], DeterministicSample.EXPERIMENT_SALT);
+            }
+        }
+        return samples;
     }
 
     /**

@@ -94,7 +94,9 @@ public class AccumulatorBenchmark {
             String[] segments = spec.extract(r.getSegments());
             events[i] = kind.equals("SCORED")
                     ? MetricEvent.scored(r.getRequestId(), t, outputs[i], 0L, new int[] {3, 5}, segments)
-                    : MetricEvent.labelled(r.getRequestId(), t, outputs[i], 0L, data.labels[i], segments);
+                    // Labelled a day after the request: the label delay is part of what add() records.
+                    : MetricEvent.labelled(
+                            r.getRequestId(), t, outputs[i], 0L, data.labels[i], t + 86_400_000L, segments);
         }
     }
 

@@ -10,6 +10,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -78,6 +80,11 @@ public final class ShadowJobConfig implements Serializable {
     public final double sampleRate;
     /** Sample by entity id (an entity is in or out as a whole) instead of by request id. */
     public final boolean sampleByEntity;
+    /**
+     * Per model in {@link #allModels()} order, the share of all traffic it scores: {@link #sampleRate} for
+     * the live model and for a candidate without its own {@code candidate_sample_rates} entry.
+     */
+    public final double[] modelSampleRates;
 
     public final Duration reportWindow;
     public final List<String> segmentFields;
@@ -267,11 +274,40 @@ public final class ShadowJobConfig implements Serializable {
             throw root.error("sample_by", "must be request_id or entity_id, was '" + sampleBy + "'");
         }
         this.sampleByEntity = sampleBy.equals("entity_id");
+        this.modelSampleRates = modelSampleRates(root, root.numberMap("candidate_sample_rates"));
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = VerdictPolicyConfig.read(root.optionalChild("verdict"), liveModel.task());
         this.writerSchemas =
                 readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
+    }
+
+    /**
+     * Each model's share of the traffic: a candidate's own rate (a share of all traffic, within the
+     * experiment's sample, so its requests are a subset of the sample) or the experiment's.
+     */
+    private double[] modelSampleRates(ConfigNode root, Map<String, Double> candidateRates) {
+        double[] rates = new double[1 + candidateModels.size()];
+        Arrays.fill(rates, sampleRate);
+        Map<String, Integer> index = new HashMap<>();
+        for (int i = 0; i < candidateModels.size(); i++) {
+            index.put(candidateModels.get(i).id(), i + 1);
+        }
+        for (Map.Entry<String, Double> e : candidateRates.entrySet()) {
+            String field = "candidate_sample_rates." + e.getKey();
+            Integer m = index.get(e.getKey());
+            if (m == null) {
+                throw root.error(field, "is not a candidate; candidates are " + index.keySet());
+            }
+            double rate = e.getValue();
+            if (!(rate > 0 && rate <= sampleRate)) {
+                throw root.error(
+                        field,
+                        "must be in (0, sample_rate = " + sampleRate + "] (a share of all traffic), was " + rate);
+            }
+            rates[m] = rate;
+        }
+        return rates;
     }
 
     /** Earlier times are taken for mistakes (zero, seconds for milliseconds), not history. */

@@ -20,7 +20,8 @@ import io.shadowml.jobs.serialization.VarInts;
  *
  * <p>Serialized compactly ({@link #writeTo}): one byte of flags (which parts are present; the top three
  * bits are the format version, 0), then the present parts: event time and label time as zig-zag
- * varints, the outputs as a varint count and 4 bytes each, the error mask as a varint, the segment
+ * varints, the outputs as a varint count and 4 bytes each, the error mask as a varint, the mask of
+ * models that did not score the request (only when not 0, flag 16), the segment
  * values in Flink's string format (a missing value is one byte), the label value as 8 bytes, the
  * marker's end as a varint. A fraud prediction (2 outputs, segments [EU, web]) is 25 bytes.
  */
@@ -29,6 +30,9 @@ public final class JoinEntry {
     private static final int LABEL = 2;
     private static final int JOINED = 4;
     private static final int SEGMENTS = 8;
+    /** The prediction has models that did not score it (candidate_sample_rates); entries without: 0. */
+    private static final int ABSENT = 16;
+
     private static final int VERSION_MASK = 0xE0;
 
     /** The prediction, or null. */
@@ -47,7 +51,8 @@ public final class JoinEntry {
         int flags = (p != null ? PREDICTION : 0)
                 | (label != null ? LABEL : 0)
                 | (joinedUntil != null ? JOINED : 0)
-                | (p != null && p.segments != null ? SEGMENTS : 0);
+                | (p != null && p.segments != null ? SEGMENTS : 0)
+                | (p != null && p.absentMask != 0 ? ABSENT : 0);
         out.writeByte(flags);
         if (p != null) {
             VarInts.writeVarLong(out, zigZag(p.eventTime));
@@ -57,6 +62,9 @@ public final class JoinEntry {
                 out.writeFloat(v);
             }
             VarInts.writeVarLong(out, p.errorMask);
+            if (p.absentMask != 0) {
+                VarInts.writeVarLong(out, p.absentMask);
+            }
             if (p.segments != null) {
                 VarInts.writeVarLong(out, p.segments.length);
                 for (String s : p.segments) {
@@ -99,6 +107,9 @@ public final class JoinEntry {
                 p.outputs[i] = in.readFloat();
             }
             p.errorMask = VarInts.readVarLong(in);
+            if ((flags & ABSENT) != 0) {
+                p.absentMask = VarInts.readVarLong(in);
+            }
             if ((flags & SEGMENTS) != 0) {
                 p.segments = new String[checkedLength(VarInts.readVarLong(in))];
                 for (int i = 0; i < p.segments.length; i++) {
@@ -138,7 +149,9 @@ public final class JoinEntry {
         return "JoinEntry{prediction="
                 + (p == null
                         ? "-"
-                        : p.eventTime + Arrays.toString(p.outputs) + "/" + p.errorMask + Arrays.toString(p.segments))
+                        : p.eventTime + Arrays.toString(p.outputs) + "/" + p.errorMask
+                                + (p.absentMask == 0 ? "" : "/absent " + p.absentMask)
+                                + Arrays.toString(p.segments))
                 + ", label=" + (label == null ? "-" : label.labelTime + "=" + label.value)
                 + ", joinedUntil=" + joinedUntil + "}";
     }

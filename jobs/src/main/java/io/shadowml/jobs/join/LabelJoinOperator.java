@@ -206,6 +206,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         MetricEvent scored = record.getValue();
         PendingPrediction p =
                 new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
+        p.absentMask = scored.absentMask;
         e.prediction = p;
         schedule(expiry(p));
         if (e.label != null && withinHorizon(p, e.label)) {
@@ -264,8 +265,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
             if (p != null && expiry(p) <= time) {
                 emit(
                         implicitNegatives
-                                ? MetricEvent.implicitNegative(
-                                        currentRequestId(), p.eventTime, p.outputs, p.errorMask, p.segments)
+                                ? withAbsent(
+                                        MetricEvent.implicitNegative(
+                                                currentRequestId(), p.eventTime, p.outputs, p.errorMask, p.segments),
+                                        p)
                                 : MetricEvent.of(MetricEvent.EXPIRED, currentRequestId()),
                         expiry(p));
                 e.prediction = null;
@@ -284,14 +287,16 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     private void emitJoined(JoinEntry e, long at) {
         PendingPrediction p = e.prediction;
         emit(
-                MetricEvent.labelled(
-                        currentRequestId(),
-                        p.eventTime,
-                        p.outputs,
-                        p.errorMask,
-                        e.label.value,
-                        e.label.labelTime,
-                        p.segments),
+                withAbsent(
+                        MetricEvent.labelled(
+                                currentRequestId(),
+                                p.eventTime,
+                                p.outputs,
+                                p.errorMask,
+                                e.label.value,
+                                e.label.labelTime,
+                                p.segments),
+                        p),
                 at);
         e.prediction = null;
         e.label = null;
@@ -424,6 +429,12 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The models that did not score the request count for its label neither. */
+    private static MetricEvent withAbsent(MetricEvent e, PendingPrediction p) {
+        e.absentMask = p.absentMask;
+        return e;
+    }
 
     private void emit(MetricEvent event, long timestamp) {
         output.collect(new StreamRecord<>(event, timestamp));

@@ -10,6 +10,8 @@ public class PendingPrediction {
     public long eventTime;
     public float[] outputs;
     public long errorMask;
+    /** Models that did not score the request (outside their sample), as {@code MetricEvent.absentMask}. */
+    public long absentMask;
     /** The request's segment values in config order (null entries = missing); null if none configured. */
     public String[] segments;
 

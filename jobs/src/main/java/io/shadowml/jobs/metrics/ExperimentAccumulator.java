@@ -21,8 +21,9 @@ public final class ExperimentAccumulator {
      * or savepoint (the segment slices shipped before any deployment kept state), so there is nothing
      * to migrate. 3: version 2 with the count of duplicate requests after the unknown labels. 4: version 3
      * with the count of implicit labels after the duplicate requests, and the live model's parity with the
-     * logged outputs at the end. 5: version 4 followed by the label delays, the matured evidence and
-     * the counts of unsampled requests and labels; earlier versions are read with none of them.
+     * logged outputs at the end. 5: version 4 followed by the label delays, the matured evidence, the
+     * counts of unsampled requests and labels and, per model, of the requests it did not score; earlier
+     * versions are read with none of them.
      */
     private static final int FORMAT_VERSION = 5;
 
@@ -43,6 +44,9 @@ public final class ExperimentAccumulator {
     long unsampledLabels;
 
     final long[] errors;
+    /** Per model, the scored requests it did not score (outside its sample): counted nowhere else for it. */
+    final long[] absent;
+
     final long[] latencySumMicros;
     final long[] latencyCount;
     /** Index = model. */
@@ -73,6 +77,7 @@ public final class ExperimentAccumulator {
         this.task = task;
         this.models = models;
         errors = new long[models];
+        absent = new long[models];
         latencySumMicros = new long[models];
         latencyCount = new long[models];
         quality = new QualityAccumulator[models];
@@ -140,7 +145,9 @@ public final class ExperimentAccumulator {
             }
         }
         for (int m = 0; m < models; m++) {
-            if (e.failed(m)) {
+            if (e.absent(m)) {
+                absent[m]++;
+            } else if (e.failed(m)) {
                 errors[m]++;
             } else {
                 latencySumMicros[m] += e.latencyMicros[m];
@@ -151,7 +158,7 @@ public final class ExperimentAccumulator {
             return;
         }
         for (int c = 1; c < models; c++) {
-            if (!e.failed(c)) {
+            if (!e.failed(c) && !e.absent(c)) {
                 boolean flipped = layout.flipped(e.outputs, c);
                 double difference = layout.absDifference(e.outputs, c);
                 disagreement[c].add(flipped, difference);
@@ -185,7 +192,7 @@ public final class ExperimentAccumulator {
         }
         SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
         for (int m = 0; m < models; m++) {
-            if (e.failed(m)) {
+            if (e.failed(m) || e.absent(m)) {
                 continue;
             }
             int off = layout.offset(m);
@@ -215,6 +222,9 @@ public final class ExperimentAccumulator {
             int c,
             PairedComparisonAccumulator into,
             SegmentSlices.Slice[] slices) {
+        if (e.absent(c)) {
+            return; // the candidate did not score this request: no pair
+        }
         boolean liveFailed = e.failed(0);
         boolean candidateFailed = e.failed(c);
         if (liveFailed && candidateFailed || task == Task.REGRESSION && (liveFailed || candidateFailed)) {
@@ -267,6 +277,7 @@ public final class ExperimentAccumulator {
         matured.merge(o.matured, replaceSegments);
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
+            absent[m] += o.absent[m];
             latencySumMicros[m] += o.latencySumMicros[m];
             latencyCount[m] += o.latencyCount[m];
             quality[m].merge(o.quality[m]);
@@ -313,6 +324,7 @@ public final class ExperimentAccumulator {
         c.matured = matured.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
+            c.absent[m] = absent[m];
             c.latencySumMicros[m] = latencySumMicros[m];
             c.latencyCount[m] = latencyCount[m];
             c.quality[m] = quality[m].copy();
@@ -353,6 +365,9 @@ public final class ExperimentAccumulator {
         matured.writeTo(out);
         MetricsIO.writeVarLong(out, unsampledRequests);
         MetricsIO.writeVarLong(out, unsampledLabels);
+        for (long a : absent) {
+            MetricsIO.writeVarLong(out, a);
+        }
     }
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
@@ -396,6 +411,9 @@ public final class ExperimentAccumulator {
             a.matured = MaturedEvidence.readFrom(in, task, models);
             a.unsampledRequests = MetricsIO.readNonNegativeVarLong(in, "unsampled requests");
             a.unsampledLabels = MetricsIO.readNonNegativeVarLong(in, "unsampled labels");
+            for (int m = 0; m < models; m++) {
+                a.absent[m] = MetricsIO.readNonNegativeVarLong(in, "absent");
+            }
         } else {
             a.labelDelays = new LabelDelays(a.labelClasses());
             a.matured = MaturedEvidence.empty(task, models, a.labelClasses(), a.segments);
@@ -467,6 +485,11 @@ public final class ExperimentAccumulator {
 
     public long errors(int model) {
         return errors[model];
+    }
+
+    /** Requests the model scored (or failed on): all scored, less those outside its own sample. */
+    public long scoredBy(int model) {
+        return scored - absent[model];
     }
 
     public double latencyMeanMicros(int model) {

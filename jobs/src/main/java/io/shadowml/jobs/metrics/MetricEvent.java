@@ -37,6 +37,11 @@ public class MetricEvent {
     public float[] outputs;
     /** Bit m set: model m produced no usable output for this event. */
     public long errorMask;
+    /**
+     * Bit m set: model m did not score this request by design, outside its own sample
+     * ({@code candidate_sample_rates}): it counts nowhere for the model, not even as an error.
+     */
+    public long absentMask;
     /** Per model: this event's share of its batch's inference time (SCORED only). */
     public int[] latencyMicros;
     /** The label value (LABELLED, LABELLED_IMPLICIT). */
@@ -124,5 +129,10 @@ public class MetricEvent {
 
     public boolean failed(int model) {
         return (errorMask & (1L << model)) != 0;
+    }
+
+    /** Whether model {@code model} did not score this request (outside its sample). */
+    public boolean absent(int model) {
+        return (absentMask & (1L << model)) != 0;
     }
 }

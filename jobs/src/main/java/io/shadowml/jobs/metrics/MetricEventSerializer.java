@@ -34,6 +34,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
             }
         }
         out.writeLong(e.errorMask);
+        out.writeLong(e.absentMask);
         if (e.latencyMicros == null) {
             out.writeInt(-1);
         } else {
@@ -73,6 +74,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
             }
         }
         e.errorMask = in.readLong();
+        e.absentMask = in.readLong();
         n = in.readInt();
         if (n >= 0) {
             e.latencyMicros = new int[n];
@@ -105,6 +107,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         c.eventTime = e.eventTime;
         c.outputs = e.outputs == null ? null : e.outputs.clone();
         c.errorMask = e.errorMask;
+        c.absentMask = e.absentMask;
         c.latencyMicros = e.latencyMicros == null ? null : e.latencyMicros.clone();
         c.label = e.label;
         c.labelTime = e.labelTime;

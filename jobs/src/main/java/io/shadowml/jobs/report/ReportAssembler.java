@@ -42,8 +42,8 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
 
     private final ModelLayout layout;
     private final VerdictPolicy policy;
-    /** The configured sample_rate, shown in every report. */
-    private final double sampleRate;
+    /** Per model, the share of the traffic it scores (the live model's: sample_rate), shown in every report. */
+    private final double[] sampleRates;
 
     private transient MapState<Long, ExperimentAccumulator> windows;
     private transient MapState<Long, Long> windowStarts;
@@ -56,13 +56,14 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private transient MetricGroup metricGroup;
 
     public ReportAssembler(ModelLayout layout, VerdictPolicy policy) {
-        this(layout, policy, 1.0);
+        this(layout, policy, null);
     }
 
-    public ReportAssembler(ModelLayout layout, VerdictPolicy policy, double sampleRate) {
+    /** @param sampleRates per model in layout order, the share of the traffic it scores; null: all */
+    public ReportAssembler(ModelLayout layout, VerdictPolicy policy, double[] sampleRates) {
         this.layout = layout;
         this.policy = policy;
-        this.sampleRate = sampleRate;
+        this.sampleRates = sampleRates == null ? null : sampleRates.clone();
     }
 
     @Override
@@ -144,8 +145,15 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         publishGauges(experimentId, total);
     }
 
+    /** sample_rate, and sample_rate[<candidate>] for a candidate with a smaller sample of its own. */
     private ComparisonReport withSampleRate(ComparisonReport r) {
-        r.getMetrics().put("sample_rate", sampleRate);
+        double experiment = sampleRates == null ? 1.0 : sampleRates[0];
+        r.getMetrics().put("sample_rate", experiment);
+        for (int c = 1; sampleRates != null && c < sampleRates.length; c++) {
+            if (sampleRates[c] < experiment) {
+                r.getMetrics().put("sample_rate[" + layout.modelId(c) + "]", sampleRates[c]);
+            }
+        }
         return r;
     }
 

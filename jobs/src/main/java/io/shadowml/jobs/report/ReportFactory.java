@@ -228,7 +228,7 @@ public final class ReportFactory {
             q.put("macro_f1", ((MulticlassQualityAccumulator) acc.quality(m)).macroF1(classesOfAllModels(acc)));
         }
         q.put("label_coverage", acc.labelCoverage());
-        long attempts = acc.scored();
+        long attempts = acc.scoredBy(m);
         q.put("error_rate", attempts == 0 ? Double.NaN : (double) acc.errors(m) / attempts);
         q.put("latency_mean_micros", acc.latencyMeanMicros(m));
         return q;

@@ -87,7 +87,7 @@ public final class VerdictPolicy implements Serializable {
                     acc.task(),
                     acc.matured().paired(candidate),
                     acc.errors(candidate),
-                    acc.scored(),
+                    acc.scoredBy(candidate),
                     acc.matured().segments(),
                     candidate);
         }
@@ -95,7 +95,12 @@ public final class VerdictPolicy implements Serializable {
         /** Every labelled pair of {@code acc} as it arrived, matured or not: descriptive, never decides. */
         public static Evidence soFar(ExperimentAccumulator acc, int candidate) {
             return new Evidence(
-                    acc.task(), acc.paired(candidate), acc.errors(candidate), acc.scored(), acc.segments(), candidate);
+                    acc.task(),
+                    acc.paired(candidate),
+                    acc.errors(candidate),
+                    acc.scoredBy(candidate),
+                    acc.segments(),
+                    candidate);
         }
     }
 

@@ -55,6 +55,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private final DeterministicSample scoredEventsSample;
     private final SegmentSpec segments;
     private Duration candidateTimeBudget;
+    /** Per model, its own sample (candidate_sample_rates), or null: it scores every request it is given. */
+    private DeterministicSample[] modelSamples;
+
+    private boolean sampleByEntity;
 
     /** The live model's outputs are logged with each request (no ONNX session for it). */
     private final boolean liveLogged;
@@ -68,6 +72,11 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient FeatureExtractor[] extractors;
     private transient Request[] pending;
     private transient long[] pendingTimestamps;
+    /** Per pending row, the models that do not score it (outside their own sample). */
+    private transient long[] pendingAbsent;
+    /** Per model and pending row, the row's index in the model's batch (rows it does not score skipped). */
+    private transient int[][] batchRow;
+
     private transient int size;
     private transient long batchGeneration;
     private transient float[] probabilities;
@@ -108,6 +117,17 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         return this;
     }
 
+    /**
+     * Model m scores only the requests in {@code samples[m]} (null: all it is given), chosen by entity id
+     * when {@code byEntity} and the request has one, else by request id. The others are absent for it
+     * ({@link MetricEvent#absentMask}): not scored, not counted.
+     */
+    public MicroBatchScoringOperator withModelSamples(DeterministicSample[] samples, boolean byEntity) {
+        this.modelSamples = samples.clone();
+        this.sampleByEntity = byEntity;
+        return this;
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
@@ -127,6 +147,8 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         }
         pending = new Request[maxBatchSize];
         pendingTimestamps = new long[maxBatchSize];
+        pendingAbsent = new long[maxBatchSize];
+        batchRow = new int[n][maxBatchSize];
         probabilities = new float[layout.numClasses()];
         logged = new float[layout.slotsPerModel()];
         errors = new String[n];
@@ -141,6 +163,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     public void processElement(StreamRecord<Request> element) throws Exception {
         pending[size] = element.getValue();
         pendingTimestamps[size] = element.getTimestamp();
+        pendingAbsent[size] = absentModels(element.getValue());
         size++;
         if (size == 1) {
             long generation = batchGeneration;
@@ -209,8 +232,17 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 continue;
             }
             InputBatch batch = inputs[m].clear();
+            int scoredRows = 0;
             for (int i = 0; i < rows; i++) {
-                extractors[m].addRow(pending[i], batch);
+                if ((pendingAbsent[i] & (1L << m)) == 0) {
+                    batchRow[m][i] = scoredRows++;
+                    extractors[m].addRow(pending[i], batch);
+                }
+            }
+            if (scoredRows == 0) {
+                results[m] = null; // no row of this batch is in the model's sample: nothing to run
+                errors[m] = null;
+                continue;
             }
             long start = System.nanoTime();
             try {
@@ -225,18 +257,19 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 errors[m] = "inference failed: " + e;
             }
             long micros = (System.nanoTime() - start) / 1_000;
-            latencyShare[m] = (int) Math.min(Integer.MAX_VALUE, micros / rows);
-            metrics.batchScored(m, rows, micros, results[m] == null);
+            latencyShare[m] = (int) Math.min(Integer.MAX_VALUE, micros / scoredRows);
+            metrics.batchScored(m, scoredRows, micros, results[m] == null);
         }
         for (int i = 0; i < rows; i++) {
-            emit(pending[i], pendingTimestamps[i], results, i, latencyShare);
+            emit(pending[i], pendingTimestamps[i], pendingAbsent[i], results, i, latencyShare);
             pending[i] = null;
         }
         size = 0;
         batchGeneration++;
     }
 
-    private void emit(Request request, long timestamp, PredictionBatch[] results, int row, int[] latencyShare) {
+    private void emit(
+            Request request, long timestamp, long absentMask, PredictionBatch[] results, int row, int[] latencyShare) {
         float[] outputs = new float[layout.width()];
         long errorMask = 0;
         int slots = layout.slotsPerModel();
@@ -251,14 +284,18 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             errors[0] = haveLogged ? null : LoggedOutput.missing(layout);
         }
         for (int m = liveLogged ? 1 : 0; m < results.length; m++) {
+            if ((absentMask & (1L << m)) != 0) {
+                continue; // outside the model's sample: neither an output nor an error
+            }
             PredictionBatch r = results[m];
             boolean ok = r != null;
             if (ok) {
                 int off = layout.offset(m);
+                int batchIndex = batchRow[m][row];
                 if (slots == 1) {
-                    outputs[off] = r.score(row);
+                    outputs[off] = r.score(batchIndex);
                 } else {
-                    r.copyProbabilities(row, probabilities);
+                    r.copyProbabilities(batchIndex, probabilities);
                     System.arraycopy(probabilities, 0, outputs, off, slots);
                 }
                 boolean probabilities = layout.task() != Task.REGRESSION;
@@ -276,7 +313,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         // Flip and |difference| once per row, for the gauges and the scored event alike.
         boolean liveOk = (errorMask & 1L) == 0;
         for (int c = 1; c < results.length; c++) {
-            if (liveOk && (errorMask & (1L << c)) == 0) {
+            if (liveOk && ((errorMask | absentMask) & (1L << c)) == 0) {
                 flipped[c] = layout.flipped(outputs, c);
                 absDifference[c] = layout.absDifference(outputs, c);
                 metrics.compared(c, flipped[c], absDifference[c]);
@@ -289,6 +326,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 errorMask,
                 latencyShare,
                 segments.extract(request.getSegments()));
+        event.absentMask = absentMask;
         if (!liveLogged && haveLogged && liveOk) {
             // Parity: the exported live model against what serves in production, request by request.
             event.parity = layout.liveFlippedAgainst(outputs, logged)
@@ -298,10 +336,25 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         }
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
-            ScoredEvent scored =
-                    scoredEvents.build(request, outputs, errorMask, latencyShare, errors, flipped, absDifference);
+            ScoredEvent scored = scoredEvents.build(
+                    request, outputs, errorMask, absentMask, latencyShare, errors, flipped, absDifference);
             output.collect(SCORED_EVENTS, new StreamRecord<>(scored, timestamp));
         }
+    }
+
+    /** The models whose own sample does not hold this request. */
+    private long absentModels(Request r) {
+        if (modelSamples == null) {
+            return 0;
+        }
+        String id = sampleByEntity && r.getEntityId() != null ? r.getEntityId() : r.getRequestId();
+        long mask = 0;
+        for (int m = 0; m < modelSamples.length; m++) {
+            if (modelSamples[m] != null && !modelSamples[m].includes(id)) {
+                mask |= 1L << m;
+            }
+        }
+        return mask;
     }
 
     private boolean sampled(String requestId) {

@@ -34,6 +34,7 @@ final class ScoredEventBuilder {
     /**
      * @param outputs all models' outputs in {@link ModelLayout} order
      * @param errorMask bit m set: model m has no usable output for this request
+     * @param absentMask bit m set: model m did not score this request (outside its sample): left out
      * @param latencyMicros per model, this request's share of its batch's inference time
      * @param inferenceErrors per model, why its call for the whole batch failed, or null if it returned
      *     (an error bit then means an unusable output, {@link #OUTPUT_ERROR})
@@ -45,6 +46,7 @@ final class ScoredEventBuilder {
             Request request,
             float[] outputs,
             long errorMask,
+            long absentMask,
             int[] latencyMicros,
             String[] inferenceErrors,
             boolean[] flipped,
@@ -52,13 +54,16 @@ final class ScoredEventBuilder {
         int n = layout.models();
         List<ModelOutput> out = new ArrayList<>(n);
         for (int m = 0; m < n; m++) {
+            if (isSet(absentMask, m)) {
+                continue;
+            }
             ModelDescriptor d = models.get(m);
             ModelOutput.Builder o = ModelOutput.newBuilder()
                     .setModelName(d.name())
                     .setModelVersion(d.version())
                     .setRole(m == 0 ? ModelRole.LIVE : ModelRole.CANDIDATE)
                     .setLatencyMicros(latencyMicros[m]);
-            if (failed(errorMask, m)) {
+            if (isSet(errorMask, m)) {
                 o.setError(inferenceErrors[m] != null ? inferenceErrors[m] : OUTPUT_ERROR);
             } else {
                 o.setScore(layout.score(outputs, m));
@@ -82,7 +87,7 @@ final class ScoredEventBuilder {
         }
         List<EventDisagreement> disagreement = new ArrayList<>(n - 1);
         for (int c = 1; c < n; c++) {
-            if (!failed(errorMask, 0) && !failed(errorMask, c)) {
+            if (!isSet(errorMask | absentMask, 0) && !isSet(errorMask | absentMask, c)) {
                 disagreement.add(new EventDisagreement(layout.modelId(c), flipped[c], absDifference[c]));
             }
         }
@@ -98,7 +103,8 @@ final class ScoredEventBuilder {
                 .build();
     }
 
-    private static boolean failed(long errorMask, int model) {
-        return (errorMask & (1L << model)) != 0;
+    /** Whether bit {@code model} of {@code mask} is set. */
+    private static boolean isSet(long mask, int model) {
+        return (mask & (1L << model)) != 0;
     }
 }

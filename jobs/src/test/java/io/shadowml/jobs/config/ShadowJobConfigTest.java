@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -398,6 +399,29 @@ class ShadowJobConfigTest {
                 replaceLine(complete(), "label_horizon: 7d", "label_horizon: 7d\nsample_by: user"),
                 "sample_by",
                 "request_id or entity_id");
+    }
+
+    @Test
+    void candidateSampleRatesAreSharesOfTheTrafficWithinTheSample() throws IOException {
+        ShadowJobConfig all = ShadowJobConfig.load(write(complete()));
+        String candidate = all.candidateModels.get(0).id();
+        assertEquals(
+                List.of(1.0, 1.0), Arrays.stream(all.modelSampleRates).boxed().toList());
+        String rates = "label_horizon: 7d\nsample_rate: 0.5\ncandidate_sample_rates: {\"" + candidate + "\": 0.2}";
+        ShadowJobConfig own = ShadowJobConfig.load(write(replaceLine(complete(), "label_horizon: 7d", rates)));
+        assertEquals(
+                List.of(0.5, 0.2), Arrays.stream(own.modelSampleRates).boxed().toList());
+        assertFails(
+                replaceLine(complete(), "label_horizon: 7d", rates.replace("0.2}", "0.6}")),
+                "candidate_sample_rates." + candidate,
+                "(0, sample_rate = 0.5]");
+        assertFails(
+                replaceLine(
+                        complete(),
+                        "label_horizon: 7d",
+                        "label_horizon: 7d\ncandidate_sample_rates: {\"nobody:1\": 0.1}"),
+                "candidate_sample_rates.nobody:1",
+                "is not a candidate");
     }
 
     @Test

@@ -127,24 +127,35 @@ class MaturityAndSamplingIntegrationTest {
                         + sorted.size());
     }
 
-    /** sample_rate 0.3: the sample is scored and joined, the rest counted, requests and labels alike. */
+    /**
+     * sample_rate 0.3: the sample is scored and joined, the rest counted, requests and labels alike; the
+     * candidate with a rate of its own (0.1 of all traffic) is compared, labelled and paired on its share
+     * only, and is never counted as failing on the others.
+     */
     @Test
     void samplingScoresTheSampleAndCountsTheRest() throws Exception {
         List<LabelledRequest> events = ScenarioData.fraud(1500);
         long sampled = 0;
         long sampledLabelled = 0;
         long unsampledLabels = 0;
+        long candidateScored = 0;
+        long candidateLabelled = 0;
         for (LabelledRequest e : events) {
-            boolean in =
-                    SamplingTest.documentedRule(e.request().getRequestId(), 0.3, DeterministicSample.EXPERIMENT_SALT);
+            String id = e.request().getRequestId();
+            boolean in = SamplingTest.documentedRule(id, 0.3, DeterministicSample.EXPERIMENT_SALT);
+            boolean candidateIn = SamplingTest.documentedRule(id, 0.1, DeterministicSample.EXPERIMENT_SALT);
+            assertTrue(in || !candidateIn, "the candidate's share is within the sample");
             long t = e.request().getEventTime().toEpochMilli();
             boolean joins = e.labelled() && e.label().getLabelTime().toEpochMilli() <= t + HORIZON;
             sampled += in ? 1 : 0;
             sampledLabelled += in && joins ? 1 : 0;
             unsampledLabels += !in && e.labelled() ? 1 : 0;
+            candidateScored += candidateIn ? 1 : 0;
+            candidateLabelled += candidateIn && joins ? 1 : 0;
         }
         assertTrue(sampled > 350 && sampled < 550, "about 30% of 1500: " + sampled);
-        JobRun run = run("sampled", "sample_rate: 0.3");
+        assertTrue(candidateScored > 100 && candidateScored < 200, "about 10% of 1500: " + candidateScored);
+        JobRun run = run("sampled", "sample_rate: 0.3\ncandidate_sample_rates: {\"fraud-mlp:2.0.0\": 0.1}");
         run.produce(events, List.of(), List.of());
         run.execute();
         ComparisonReport r = run.finalReport((int) sampled);
@@ -154,7 +165,15 @@ class MaturityAndSamplingIntegrationTest {
         assertEquals(unsampledLabels, r.getCounts().getUnsampledLabels());
         assertEquals(sampled - sampledLabelled, r.getCounts().getExpiredUnlabeled());
         assertEquals(0, r.getCounts().getUnknownLabels(), "no label of an unsampled request reached the join");
-        assertEquals(sampled, r.getDisagreement().get(0).getCompared());
         assertEquals(0.3, r.getMetrics().get("sample_rate"));
+        assertEquals(0.1, r.getMetrics().get("sample_rate[fraud-mlp:2.0.0]"));
+        // The candidate: its own share only, and no errors for the requests outside it.
+        assertEquals(candidateScored, r.getDisagreement().get(0).getCompared());
+        assertEquals(sampledLabelled, r.getQuality().get(0).getLabelled(), "the live model: the whole sample");
+        assertEquals(candidateLabelled, r.getQuality().get(1).getLabelled());
+        assertEquals(0, r.getQuality().get(1).getErrors());
+        assertEquals(0.0, r.getQuality().get(1).getMetrics().get("error_rate"));
+        assertEquals(candidateLabelled, r.getPaired().get(0).getPairs());
+        assertEquals(candidateLabelled, r.getPairedSoFar().get(0).getPairs());
     }
 }

@@ -681,7 +681,8 @@ class LabelJoinOperatorTest {
      * value is the single byte 0). Fraud (2 outputs) without segments: 1 + 6 + 1 + 8 + 1 = 17; with
      * [EU, web]: 17 + 1 + 3 + 4 = 25; [LATAM, app]: 17 + 1 + 6 + 4 = 28; [missing, web]: 17 + 1 + 1 + 4 =
      * 23. Fashion (2 x 10 classes, error mask 3): 1 + 6 + 1 + 80 + 1 = 89. An early label: 1 + 6 + 8 = 15;
-     * the duplicate marker after a join: 1 + 6 = 7.
+     * the duplicate marker after a join: 1 + 6 = 7. With models absent (outside their sample) the mask
+     * follows the error mask: 17 + 1 = 18.
      */
     @Test
     void serializedSizeOfAJoinEntry() throws Exception {
@@ -695,6 +696,11 @@ class LabelJoinOperatorTest {
             twenty[i] = i / 20f;
         }
         assertEquals(89, serializedSize(prediction(t, twenty, 3L, null)));
+        // A candidate outside its own sample: the absent mask as a varint after the error mask (flag 16).
+        JoinEntry absent = prediction(t, new float[] {0.1f, 0f}, 0L, null);
+        absent.prediction.absentMask = 0b10;
+        assertEquals(18, serializedSize(absent));
+        assertTrue(absent.toString().contains("absent 2"));
         JoinEntry early = new JoinEntry();
         early.label = new EarlyLabel(t, 1.0);
         assertEquals(15, serializedSize(early));

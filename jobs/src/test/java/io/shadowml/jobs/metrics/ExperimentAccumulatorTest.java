@@ -48,4 +48,34 @@ class ExperimentAccumulatorTest {
         assertEquals(1, acc.paired(1).count());
         assertEquals(0.0, acc.paired(1).meanLossDifference(), 0.0); // (3-2)² − (1-2)²
     }
+
+    /**
+     * A candidate outside its own sample (absent) counts nowhere for it: not as an error, not in
+     * disagreement, quality or pairs; the live model and the other candidate are unaffected.
+     */
+    @Test
+    void anAbsentCandidateIsNeitherAnErrorNorAPair() {
+        ModelLayout layout = SegmentSlicesTest.binaryLayout(); // thresholds 0.5 (live), 0.3, 0.7
+        ExperimentAccumulator acc = new ExperimentAccumulator(layout, SegmentSpec.NONE);
+        float[] outputs = {0.9f, 0.1f, 0.8f};
+        for (int i = 0; i < 4; i++) {
+            MetricEvent scored = MetricEvent.scored("r" + i, 0, outputs, 0L, new int[] {5, 5, 5}, null);
+            MetricEvent labelled = labelled(layout, outputs, 0L, 1);
+            // candidate 1 scores only r0 and r1
+            scored.absentMask = labelled.absentMask = i >= 2 ? 0b010 : 0;
+            acc.add(scored, layout);
+            acc.add(labelled, layout);
+        }
+        assertEquals(4, acc.scored());
+        assertEquals(2, acc.scoredBy(1));
+        assertEquals(4, acc.scoredBy(2));
+        assertEquals(0, acc.errors(1));
+        assertEquals(2, acc.disagreement(1).count());
+        assertEquals(4, acc.disagreement(2).count());
+        assertEquals(2, acc.quality(1).count());
+        assertEquals(4, acc.quality(0).count());
+        assertEquals(2, acc.paired(1).count());
+        assertEquals(2, acc.paired(1).liveOnlyCorrect(), "0.1 < 0.3 on a positive: candidate 1 wrong");
+        assertEquals(4, acc.paired(2).count());
+    }
 }

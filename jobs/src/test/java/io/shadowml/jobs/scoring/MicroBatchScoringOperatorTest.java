@@ -32,6 +32,8 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.SegmentSpec;
+import io.shadowml.jobs.sampling.DeterministicSample;
+import io.shadowml.jobs.sampling.SamplingTest;
 import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
@@ -370,6 +372,55 @@ class MicroBatchScoringOperatorTest {
             assertNull(co.getError());
         }
         System.out.println("scoring test: " + positives + " of " + n + " holdout rows are live positives");
+    }
+
+    /**
+     * A candidate with a sample of its own scores only the requests in it, each as it would alone; the
+     * others are absent for it (no output, no error, no disagreement) and the live model scores them all.
+     */
+    @Test
+    void aCandidateWithItsOwnSampleScoresOnlyItsRequests() throws Exception {
+        int n = 40;
+        double rate = 0.4;
+        DeterministicSample own = new DeterministicSample(rate, DeterministicSample.EXPERIMENT_SALT);
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 8, 10_000, 1, 1.0, SegmentSpec.NONE)
+                        .withModelSamples(new DeterministicSample[] {null, own}, false));
+        List<MetricEvent> events;
+        List<StreamRecord<ScoredEvent>> scoredEvents;
+        try {
+            h.setProcessingTime(0);
+            h.open();
+            for (int i = 0; i < n; i++) {
+                feed(h, holdout.get(i));
+            }
+            h.prepareSnapshotPreBarrier(1);
+            events = values(h);
+            scoredEvents = new ArrayList<>(h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS));
+        } finally {
+            h.close();
+        }
+        assertEquals(n, events.size());
+        int in = 0;
+        for (int i = 0; i < n; i++) {
+            Request r = holdout.get(i);
+            MetricEvent e = events.get(i);
+            boolean sampled = SamplingTest.documentedRule(r.getRequestId(), rate, DeterministicSample.EXPERIMENT_SALT);
+            assertEquals(0L, e.errorMask, r.getRequestId());
+            assertEquals(reference(liveRef, r), e.outputs[0], 1e-6, "live scores every request");
+            assertEquals(sampled, !e.absent(1), r.getRequestId());
+            ScoredEvent s = scoredEvents.get(i).getValue();
+            if (sampled) {
+                in++;
+                assertEquals(reference(candidateRef, r), e.outputs[1], 1e-6, "candidate output of " + r.getRequestId());
+                assertEquals(2, s.getOutputs().size());
+                assertEquals(1, s.getDisagreement().size());
+            } else {
+                assertEquals(1, s.getOutputs().size(), "the absent candidate is left out of the scored event");
+                assertEquals(0, s.getDisagreement().size());
+            }
+        }
+        assertTrue(in > 0 && in < n, "some requests in the candidate's sample, some out: " + in);
     }
 
     @Test

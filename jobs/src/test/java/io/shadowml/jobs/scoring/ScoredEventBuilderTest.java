@@ -72,6 +72,7 @@ class ScoredEventBuilderTest {
                 REQUEST,
                 new float[] {0.4f, 0.35f},
                 0L,
+                0L, // no model absent
                 new int[] {12, 30},
                 new String[2],
                 new boolean[] {false, true},
@@ -104,6 +105,7 @@ class ScoredEventBuilderTest {
                 REQUEST,
                 outputs,
                 0b100L,
+                0L, // no model absent
                 new int[] {5, 6, 7},
                 new String[] {null, null, "inference failed: java.lang.IllegalStateException: boom"},
                 new boolean[] {false, true, false},
@@ -140,6 +142,7 @@ class ScoredEventBuilderTest {
                 REQUEST,
                 new float[] {2.5f, Float.NaN, 4.0f},
                 0b010L,
+                0L, // no model absent
                 new int[] {1, 2, 3},
                 new String[3],
                 new boolean[3],
@@ -171,6 +174,7 @@ class ScoredEventBuilderTest {
                 REQUEST,
                 new float[] {1.5f, 0.7f},
                 0b01L,
+                0L, // no model absent
                 new int[] {4, 4},
                 new String[2],
                 new boolean[2],
