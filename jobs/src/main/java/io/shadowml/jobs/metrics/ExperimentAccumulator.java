@@ -427,7 +427,7 @@ public final class ExperimentAccumulator {
             case BINARY:
                 return 2;
             case MULTICLASS:
-                return ((MulticlassQualityAccumulator) quality[0]).presentClasses().length;
+                return ((MulticlassQualityAccumulator) quality[0]).numClasses();
             default:
                 return 1;
         }

@@ -3,6 +3,8 @@ package io.shadowml.jobs.metrics;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
+import java.util.Arrays;
+import java.util.Objects;
 
 import io.shadowml.models.ModelDescriptor.Task;
 
@@ -148,8 +150,8 @@ public final class MaturedEvidence {
         MaturedEvidence that = (MaturedEvidence) o;
         return requests == that.requests
                 && labelled == that.labelled
-                && java.util.Arrays.equals(paired, that.paired)
-                && java.util.Objects.equals(segments, that.segments);
+                && Arrays.equals(paired, that.paired)
+                && Objects.equals(segments, that.segments);
     }
 
     @Override

@@ -37,15 +37,6 @@ public final class DeterministicSample implements Serializable {
         this.threshold = (long) Math.ceil(rate * (1 << 24));
     }
 
-    public double rate() {
-        return rate;
-    }
-
-    /** Whether everything is chosen. */
-    public boolean all() {
-        return rate >= 1.0;
-    }
-
     public boolean includes(String id) {
         return rate >= 1.0 || ((id.hashCode() ^ salt) * 0x9E3779B9 >>> 8) < threshold;
     }

@@ -2,7 +2,9 @@ package io.shadowml.jobs.scoring;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -123,7 +125,8 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
      * ({@link MetricEvent#absentMask}): not scored, not counted.
      */
     public MicroBatchScoringOperator withModelSamples(DeterministicSample[] samples, boolean byEntity) {
-        this.modelSamples = samples.clone();
+        // None of its own (the usual case): nothing to look up per request.
+        this.modelSamples = Arrays.stream(samples).allMatch(Objects::isNull) ? null : samples.clone();
         this.sampleByEntity = byEntity;
         return this;
     }
