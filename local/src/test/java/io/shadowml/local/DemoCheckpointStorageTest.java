@@ -85,7 +85,7 @@ class DemoCheckpointStorageTest {
             assertEquals("filesystem", conf.get(CheckpointingOptions.CHECKPOINT_STORAGE));
             assertEquals(dir.toUri().toString(), conf.get(CheckpointingOptions.CHECKPOINTS_DIRECTORY));
 
-            JobClient job = submit(conf);
+            JobClient job = submit(conf, FAST);
             try {
                 // 12 MiB over two subtasks: at least one of them holds more than 5 MiB.
                 JsonNode completed = awaitCompleted(port, job, 12L << 20);
@@ -134,7 +134,7 @@ class DemoCheckpointStorageTest {
             conf.removeConfig(CheckpointingOptions.CHECKPOINT_STORAGE);
             conf.removeConfig(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
 
-            JobClient job = submit(conf);
+            JobClient job = submit(conf, SLOW);
             try {
                 JsonNode stats = JSON.createObjectNode();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
@@ -171,12 +171,24 @@ class DemoCheckpointStorageTest {
         System.out.printf("in-memory default: %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
 
-    /** The test job on {@link DemoFlinkConfig#environment}: about 16 MiB of keyed state, checkpoints every 1 s. */
-    private static JobClient submit(Configuration conf) throws Exception {
+    /** Fills all keys within half a second. */
+    static final int FAST = 40_000;
+    /**
+     * Passes 5 MiB in a subtask only after about 2.5 s, so the first checkpoints fit and a failed one has
+     * something to fail over to; at {@link #FAST} a slow start let the first checkpoint already be too large,
+     * and a job that restarts from nothing shows no restore.
+     */
+    static final int SLOW = 4_000;
+
+    /**
+     * The test job on {@link DemoFlinkConfig#environment}: about 16 MiB of keyed state, filled at
+     * {@code keysPerSecond}, checkpoints every 1 s.
+     */
+    private static JobClient submit(Configuration conf, int keysPerSecond) throws Exception {
         StreamExecutionEnvironment env = DemoFlinkConfig.environment(conf);
         env.enableCheckpointing(1_000);
         DataGeneratorSource<Long> source = new DataGeneratorSource<>(
-                i -> i % KEYS, Long.MAX_VALUE, RateLimiterStrategy.perSecond(40_000), Types.LONG);
+                i -> i % KEYS, Long.MAX_VALUE, RateLimiterStrategy.perSecond(keysPerSecond), Types.LONG);
         env.fromSource(source, WatermarkStrategy.noWatermarks(), "keys")
                 .keyBy(k -> k)
                 .process(new HoldBytes())
