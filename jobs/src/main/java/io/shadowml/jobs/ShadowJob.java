@@ -23,11 +23,14 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
 import io.shadowml.avro.Request;
+import io.shadowml.jobs.canary.ServedToEntity;
+import io.shadowml.jobs.canary.StickyAssignmentCheck;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.join.LabelEvent;
 import io.shadowml.jobs.join.LabelJoinOperator;
+import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.AttachWindowBounds;
 import io.shadowml.jobs.metrics.CountLateEvents;
 import io.shadowml.jobs.metrics.LocalWindowAggregator;
@@ -121,7 +124,8 @@ public class ShadowJob {
         // No operator keeps or changes a record it has passed on (ObjectReuseTest), so chained operators
         // may hand records over without Flink's defensive deep copy.
         env.getConfig().enableObjectReuse();
-        ModelLayout layout = new ModelLayout(config.allModels());
+        ModelLayout models = new ModelLayout(config.allModels());
+        ModelLayout layout = models.withArms(ArmLayout.of(config.canary, models));
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
 
@@ -146,7 +150,8 @@ public class ShadowJob {
         // Traffic sampling (sample_rate): what is outside the sample is counted, then costs nothing more.
         DataStream<Request> requests = validRequests;
         DataStream<Label> labels = validLabels;
-        Map<String, DataStream<MetricEvent>> unsampled = new LinkedHashMap<>();
+        // Metric events beside the scored and joined ones, each pre-aggregated where it is produced.
+        Map<String, DataStream<MetricEvent>> otherEvents = new LinkedHashMap<>();
         if (config.sampleRate < 1) {
             DeterministicSample sample =
                     new DeterministicSample(config.sampleRate, DeterministicSample.EXPERIMENT_SALT);
@@ -154,14 +159,14 @@ public class ShadowJob {
                     .process(new SampleRequests(sample, config.sampleByEntity))
                     .name("sample-requests")
                     .uid("sample-requests");
-            unsampled.put("unsampled-requests", sampledRequests.getSideOutput(SampleRequests.UNSAMPLED));
+            otherEvents.put("unsampled-requests", sampledRequests.getSideOutput(SampleRequests.UNSAMPLED));
             requests = sampledRequests;
             if (!config.sampleByEntity) {
                 SingleOutputStreamOperator<Label> sampledLabels = validLabels
                         .process(new SampleLabels(sample))
                         .name("sample-labels")
                         .uid("sample-labels");
-                unsampled.put("unsampled-labels", sampledLabels.getSideOutput(SampleLabels.UNSAMPLED));
+                otherEvents.put("unsampled-labels", sampledLabels.getSideOutput(SampleLabels.UNSAMPLED));
                 labels = sampledLabels;
             }
         }
@@ -178,7 +183,8 @@ public class ShadowJob {
                                         config.scoredEventsSampleRate,
                                         segments)
                                 .withCandidateTimeBudget(config.candidateTimeBudget)
-                                .withModelSamples(modelSamples(config), config.sampleByEntity))
+                                .withModelSamples(modelSamples(config), config.sampleByEntity)
+                                .withArms(layout.arms()))
                 .uid("score");
         scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
                 .sinkTo(sinks.scoredEvents())
@@ -228,8 +234,19 @@ public class ShadowJob {
                         new LocalWindowAggregator(experimentId, window, maturity, layout, segments, shards))
                 .uid("pre-aggregate-dead-letters");
         DataStream<ShardPartial> allPartials = scoredPartials.union(joinedPartials, deadLetterPartials);
-        for (Map.Entry<String, DataStream<MetricEvent>> events : unsampled.entrySet()) {
-            // Chained to its sampler: the unsampled records never cross the network one by one.
+        if (config.canary != null) {
+            // Sticky assignment: the arms each entity was served by, keyed by entity.
+            DataStream<MetricEvent> entities = requests.filter(new ServedToEntity(layout.arms()))
+                    .name("served-entities")
+                    .uid("served-entities")
+                    .keyBy(r -> r.getEntityId())
+                    .process(new StickyAssignmentCheck(layout.arms(), config.canary.stickyTtl()))
+                    .name("sticky-assignment")
+                    .uid("sticky-assignment");
+            otherEvents.put("entities", entities);
+        }
+        for (Map.Entry<String, DataStream<MetricEvent>> events : otherEvents.entrySet()) {
+            // Chained to its producer: these records never cross the network one by one.
             String name = "pre-aggregate-" + events.getKey();
             allPartials = allPartials.union(events.getValue()
                     .transform(
@@ -251,7 +268,8 @@ public class ShadowJob {
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
                 .process(new ReportAssembler(
-                        layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.modelSampleRates))
+                                layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.modelSampleRates)
+                        .withCanary(config.canary))
                 .name("assemble-reports")
                 .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");

@@ -119,6 +119,8 @@ public final class ShadowJobConfig implements Serializable {
     public final InputLimits limits;
 
     public final VerdictPolicyConfig verdict;
+    /** Canary / A-B analysis of served_by; null without the canary section. */
+    public final CanaryConfig canary;
     /** Other versions of the Request/Label schemas (JSON) that single-object encoded inputs may use. */
     public final List<String> writerSchemas;
     /** How the request and label topics are written (inputs.requests / inputs.labels). */
@@ -277,6 +279,7 @@ public final class ShadowJobConfig implements Serializable {
         this.modelSampleRates = modelSampleRates(root, root.numberMap("candidate_sample_rates"));
         this.metricShards = root.positiveInt("metric_shards", 4);
         this.verdict = VerdictPolicyConfig.read(root.optionalChild("verdict"), liveModel.task());
+        this.canary = CanaryConfig.read(root, allModels(), labelHorizon, verdict.alpha());
         this.writerSchemas =
                 readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();

@@ -105,7 +105,11 @@ public final class KafkaIO {
                         cfg,
                         cfg.verdictsTopic,
                         Verdict.class,
-                        v -> utf8(v.getExperimentId() + "/" + v.getCandidate()),
+                        // A canary verdict has a key of its own: the compacted topic keeps both.
+                        v -> utf8(
+                                v.getArm() == null
+                                        ? v.getExperimentId() + "/" + v.getCandidate()
+                                        : v.getExperimentId() + "/canary/" + v.getArm()),
                         DeliveryGuarantee.EXACTLY_ONCE,
                         "verdicts"),
                 cfg.scoredEventsTopic == null

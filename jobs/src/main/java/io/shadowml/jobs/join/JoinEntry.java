@@ -19,7 +19,7 @@ import io.shadowml.jobs.serialization.VarInts;
  * request made the young collections copy the whole join state).
  *
  * <p>Serialized compactly ({@link #writeTo}): one byte of flags (which parts are present; the top three
- * bits are the format version, 0), then the present parts: event time and label time as zig-zag
+ * bits were the format version 0, the lowest is now the served-by-an-arm flag 32, the top two remain the version, 0), then the present parts: event time and label time as zig-zag
  * varints, the outputs as a varint count and 4 bytes each, the error mask as a varint, the mask of
  * models that did not score the request (only when not 0, flag 16), the segment
  * values in Flink's string format (a missing value is one byte), the label value as 8 bytes, the
@@ -32,8 +32,13 @@ public final class JoinEntry {
     private static final int SEGMENTS = 8;
     /** The prediction has models that did not score it (candidate_sample_rates); entries without: 0. */
     private static final int ABSENT = 16;
+    /**
+     * The prediction was served by a canary arm: its index and business value follow (5 bytes). Was the
+     * lowest of the three format-version bits, which no entry ever set (version 0 is the only one).
+     */
+    private static final int SERVED = 32;
 
-    private static final int VERSION_MASK = 0xE0;
+    private static final int VERSION_MASK = 0xC0;
 
     /** The prediction, or null. */
     public PendingPrediction prediction;
@@ -52,7 +57,8 @@ public final class JoinEntry {
                 | (label != null ? LABEL : 0)
                 | (joinedUntil != null ? JOINED : 0)
                 | (p != null && p.segments != null ? SEGMENTS : 0)
-                | (p != null && p.absentMask != 0 ? ABSENT : 0);
+                | (p != null && p.absentMask != 0 ? ABSENT : 0)
+                | (p != null && p.arm >= 0 ? SERVED : 0);
         out.writeByte(flags);
         if (p != null) {
             VarInts.writeVarLong(out, zigZag(p.eventTime));
@@ -70,6 +76,10 @@ public final class JoinEntry {
                 for (String s : p.segments) {
                     StringValue.writeString(s, out);
                 }
+            }
+            if (p.arm >= 0) {
+                out.writeByte(p.arm);
+                out.writeFloat(p.businessValue);
             }
         }
         if (label != null) {
@@ -96,7 +106,7 @@ public final class JoinEntry {
     public static JoinEntry readFrom(DataInput in) throws IOException {
         int flags = in.readUnsignedByte();
         if ((flags & VERSION_MASK) != 0) {
-            throw new IOException("join entry of an unknown format version " + ((flags & VERSION_MASK) >>> 5));
+            throw new IOException("join entry of an unknown format version " + ((flags & VERSION_MASK) >>> 6));
         }
         JoinEntry e = new JoinEntry();
         if ((flags & PREDICTION) != 0) {
@@ -115,6 +125,10 @@ public final class JoinEntry {
                 for (int i = 0; i < p.segments.length; i++) {
                     p.segments[i] = StringValue.readString(in);
                 }
+            }
+            if ((flags & SERVED) != 0) {
+                p.arm = in.readByte();
+                p.businessValue = in.readFloat();
             }
             e.prediction = p;
         }
@@ -151,6 +165,7 @@ public final class JoinEntry {
                         ? "-"
                         : p.eventTime + Arrays.toString(p.outputs) + "/" + p.errorMask
                                 + (p.absentMask == 0 ? "" : "/absent " + p.absentMask)
+                                + (p.arm < 0 ? "" : "/arm " + p.arm + " business " + p.businessValue)
                                 + Arrays.toString(p.segments))
                 + ", label=" + (label == null ? "-" : label.labelTime + "=" + label.value)
                 + ", joinedUntil=" + joinedUntil + "}";

@@ -207,6 +207,10 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         PendingPrediction p =
                 new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
         p.absentMask = scored.absentMask;
+        if (scored.arm >= 0) {
+            p.arm = scored.arm;
+            p.businessValue = scored.businessValue;
+        }
         e.prediction = p;
         schedule(expiry(p));
         if (e.label != null && withinHorizon(p, e.label)) {
@@ -265,7 +269,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
             if (p != null && expiry(p) <= time) {
                 emit(
                         implicitNegatives
-                                ? withAbsent(
+                                ? carryPrediction(
                                         MetricEvent.implicitNegative(
                                                 currentRequestId(), p.eventTime, p.outputs, p.errorMask, p.segments),
                                         p)
@@ -287,7 +291,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
     private void emitJoined(JoinEntry e, long at) {
         PendingPrediction p = e.prediction;
         emit(
-                withAbsent(
+                carryPrediction(
                         MetricEvent.labelled(
                                 currentRequestId(),
                                 p.eventTime,
@@ -430,9 +434,11 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
 
     // ------------------------------------------------------------------ helpers
 
-    /** The models that did not score the request count for its label neither. */
-    private static MetricEvent withAbsent(MetricEvent e, PendingPrediction p) {
+    /** What the label event takes from its prediction besides outputs: the models that did not score the request (they count for its label neither), the canary arm that served it and its business value. */
+    private static MetricEvent carryPrediction(MetricEvent e, PendingPrediction p) {
         e.absentMask = p.absentMask;
+        e.arm = p.arm;
+        e.businessValue = p.businessValue;
         return e;
     }
 

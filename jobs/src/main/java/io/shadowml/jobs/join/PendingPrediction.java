@@ -14,6 +14,10 @@ public class PendingPrediction {
     public long absentMask;
     /** The request's segment values in config order (null entries = missing); null if none configured. */
     public String[] segments;
+    /** The canary arm that served the request ({@code MetricEvent.arm}); kept only when it is an arm. */
+    public byte arm = -1;
+    /** The business metric's feature value ({@code MetricEvent.businessValue}), kept with the arm. */
+    public float businessValue = Float.NaN;
 
     public PendingPrediction() {}
 

@@ -23,9 +23,10 @@ public final class ExperimentAccumulator {
      * with the count of implicit labels after the duplicate requests, and the live model's parity with the
      * logged outputs at the end. 5: version 4 followed by the label delays, the matured evidence, the
      * counts of unsampled requests and labels and, per model, of the requests it did not score; earlier
-     * versions are read with none of them.
+     * versions are read with none of them. 6: version 5 followed by the canary arms' evidence
+     * ({@link ArmEvidence}); earlier versions are read without any.
      */
-    private static final int FORMAT_VERSION = 5;
+    private static final int FORMAT_VERSION = 6;
 
     final Task task;
     final int models;
@@ -63,6 +64,8 @@ public final class ExperimentAccumulator {
     LabelDelays labelDelays;
     /** The requests that matured in this window, and their labels: what the verdict decides on. */
     MaturedEvidence matured;
+    /** Canary / A-B: per serving arm; no arms without a canary. */
+    ArmEvidence arms;
 
     public ExperimentAccumulator(ModelLayout layout, SegmentSpec segmentSpec) {
         this(layout.task(), layout.models(), layout, true);
@@ -71,6 +74,7 @@ public final class ExperimentAccumulator {
         }
         labelDelays = new LabelDelays(labelClasses());
         matured = new MaturedEvidence(layout, segmentSpec);
+        arms = new ArmEvidence(layout.arms());
     }
 
     private ExperimentAccumulator(Task task, int models, ModelLayout layout, boolean create) {
@@ -128,6 +132,12 @@ public final class ExperimentAccumulator {
             case MetricEvent.UNSAMPLED_LABEL:
                 unsampledLabels++;
                 break;
+            case MetricEvent.ENTITY_SEEN:
+                arms.addEntity(false);
+                break;
+            case MetricEvent.ENTITY_MULTI_ARM:
+                arms.addEntity(true);
+                break;
             default:
                 throw new IllegalArgumentException("unknown metric event kind " + e.kind);
         }
@@ -135,9 +145,12 @@ public final class ExperimentAccumulator {
 
     private void addScored(MetricEvent e, ModelLayout layout) {
         scored++;
-        if (e.parity != MetricEvent.PARITY_NONE) {
+        // The live model's parity: requests served by it (the control arm), or by whatever served them
+        // when no canary arm is named. A canary arm's logged outputs are its own model's.
+        if (e.parity != MetricEvent.PARITY_NONE && (e.arm == MetricEvent.NO_ARM || e.arm == 0)) {
             parity.add(e.parity == MetricEvent.PARITY_FLIPPED, e.parityDifference);
         }
+        arms.addScored(e, layout);
         SegmentSlices.Slice[] slices = segments == null ? null : segments.slicesOf(e.segments);
         if (slices != null) {
             for (SegmentSlices.Slice s : slices) {
@@ -180,6 +193,7 @@ public final class ExperimentAccumulator {
             matured.addRequest();
         } else if (e.isLabelled()) {
             matured.addLabelled(e, layout);
+            arms.addLabelled(e, layout, true);
         } else {
             throw new IllegalArgumentException("only scored and labelled events mature, not kind " + e.kind);
         }
@@ -187,6 +201,7 @@ public final class ExperimentAccumulator {
 
     private void addLabelled(MetricEvent e, ModelLayout layout) {
         labelled++;
+        arms.addLabelled(e, layout, false);
         if (e.labelTime != MetricEvent.NO_LABEL_TIME) {
             labelDelays.add((int) e.label, Math.max(0, e.labelTime - e.eventTime) / 1000.0);
         }
@@ -275,6 +290,7 @@ public final class ExperimentAccumulator {
         parity.merge(o.parity);
         labelDelays.merge(o.labelDelays);
         matured.merge(o.matured, replaceSegments);
+        arms.merge(o.arms);
         for (int m = 0; m < models; m++) {
             errors[m] += o.errors[m];
             absent[m] += o.absent[m];
@@ -322,6 +338,7 @@ public final class ExperimentAccumulator {
         c.segments = segments == null ? null : segments.copy();
         c.labelDelays = labelDelays.copy();
         c.matured = matured.copy();
+        c.arms = arms.copy();
         for (int m = 0; m < models; m++) {
             c.errors[m] = errors[m];
             c.absent[m] = absent[m];
@@ -368,6 +385,7 @@ public final class ExperimentAccumulator {
         for (long a : absent) {
             MetricsIO.writeVarLong(out, a);
         }
+        arms.writeTo(out);
     }
 
     public static ExperimentAccumulator readFrom(DataInput in) throws IOException {
@@ -418,6 +436,7 @@ public final class ExperimentAccumulator {
             a.labelDelays = new LabelDelays(a.labelClasses());
             a.matured = MaturedEvidence.empty(task, models, a.labelClasses(), a.segments);
         }
+        a.arms = version >= 6 ? ArmEvidence.readFrom(in) : new ArmEvidence();
         return a;
     }
 
@@ -451,7 +470,9 @@ public final class ExperimentAccumulator {
                 + unknownLabels
                 + duplicateRequests
                 + unsampledRequests
-                + unsampledLabels;
+                + unsampledLabels
+                + arms.entities
+                + arms.multiArmEntities;
     }
 
     public long scored() {
@@ -515,6 +536,11 @@ public final class ExperimentAccumulator {
     /** Delays of the explicit labels, by true class. */
     public LabelDelays labelDelays() {
         return labelDelays;
+    }
+
+    /** Canary / A-B evidence per serving arm. */
+    public ArmEvidence arms() {
+        return arms;
     }
 
     /** The matured evidence (requests older than label_maturity and their labels within it). */

@@ -26,6 +26,10 @@ public class MetricEvent {
     public static final byte UNSAMPLED_REQUEST = 8;
     /** A label of a request outside the experiment's sample: counted, dropped before the join. */
     public static final byte UNSAMPLED_LABEL = 9;
+    /** An entity (entity_id) seen in a canary arm for the first time within canary.sticky_ttl. */
+    public static final byte ENTITY_SEEN = 10;
+    /** An entity seen in a second arm within canary.sticky_ttl (counted once per entity). */
+    public static final byte ENTITY_MULTI_ARM = 11;
 
     public byte kind;
     /** Spreads the aggregation over parallel subtasks; derived from the request id. */
@@ -66,6 +70,22 @@ public class MetricEvent {
     public byte parity;
 
     public double parityDifference;
+
+    /**
+     * The canary arm that served the request in production (SCORED, LABELLED): an index into the
+     * experiment's {@link ArmLayout}, 0 being the control arm; {@link #NO_ARM} when the request named none
+     * (or no canary is configured), {@link #UNMAPPED_ARM} when its served_by is not a configured arm. With
+     * an arm, {@link #parity} compares the logged output with the arm's model, not the live one.
+     */
+    public byte arm = NO_ARM;
+
+    public static final byte NO_ARM = -1;
+    public static final byte UNMAPPED_ARM = -2;
+    /**
+     * The request's value of the business metric's feature (canary.business_metric), NaN when it has none
+     * or no business metric is configured (SCORED, LABELLED with an arm).
+     */
+    public float businessValue = Float.NaN;
 
     public static final byte PARITY_NONE = 0;
     public static final byte PARITY_SAME_DECISION = 1;

@@ -57,6 +57,10 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         if (e.parity != MetricEvent.PARITY_NONE) {
             out.writeDouble(e.parityDifference);
         }
+        out.writeByte(e.arm);
+        if (e.arm >= 0) {
+            out.writeFloat(e.businessValue);
+        }
     }
 
     @Override
@@ -95,6 +99,10 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         if (e.parity != MetricEvent.PARITY_NONE) {
             e.parityDifference = in.readDouble();
         }
+        e.arm = in.readByte();
+        if (e.arm >= 0) {
+            e.businessValue = in.readFloat();
+        }
         return e;
     }
 
@@ -114,6 +122,8 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         c.segments = e.segments == null ? null : e.segments.clone();
         c.parity = e.parity;
         c.parityDifference = e.parityDifference;
+        c.arm = e.arm;
+        c.businessValue = e.businessValue;
         return c;
     }
 

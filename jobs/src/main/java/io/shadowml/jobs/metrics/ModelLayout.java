@@ -10,7 +10,8 @@ import io.shadowml.models.ModelDescriptor.Task;
  * How the outputs of all compared models sit in one flat float array per event: model 0 is the live
  * model, 1..n the candidates. Binary models take one slot (P(positive)), regression one (the value),
  * multiclass K (the probabilities). Keeping predictions as one float[] keeps state and network records
- * small; this class is the one place that knows how to read them.
+ * small; this class is the one place that knows how to read them. It also carries the experiment's
+ * canary arms ({@link ArmLayout}), which name the model that served each request.
  */
 public final class ModelLayout implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -20,6 +21,7 @@ public final class ModelLayout implements Serializable {
     private final String[] ids;
     private final double[] thresholds;
     private final int slotsPerModel;
+    private final ArmLayout arms;
 
     public ModelLayout(List<ModelDescriptor> models) {
         this.task = models.get(0).task();
@@ -35,6 +37,26 @@ public final class ModelLayout implements Serializable {
             thresholds[i] = task == Task.BINARY ? d.threshold() : Double.NaN;
         }
         this.slotsPerModel = task == Task.MULTICLASS ? numClasses : 1;
+        this.arms = ArmLayout.NONE;
+    }
+
+    private ModelLayout(ModelLayout models, ArmLayout arms) {
+        this.task = models.task;
+        this.numClasses = models.numClasses;
+        this.ids = models.ids;
+        this.thresholds = models.thresholds;
+        this.slotsPerModel = models.slotsPerModel;
+        this.arms = arms;
+    }
+
+    /** This layout with the experiment's canary arms. */
+    public ModelLayout withArms(ArmLayout arms) {
+        return new ModelLayout(this, arms);
+    }
+
+    /** The canary arms; {@link ArmLayout#NONE} without a canary. */
+    public ArmLayout arms() {
+        return arms;
     }
 
     public Task task() {
@@ -140,16 +162,18 @@ public final class ModelLayout implements Serializable {
     }
 
     /**
-     * Parity: whether the live model's outputs and {@code logged} (one model's outputs, as the serving
-     * system logged them) decide differently, at the live model's threshold. Never for regression.
+     * Parity: whether model {@code model}'s outputs (the model that served the request) and {@code logged}
+     * (one model's outputs, as the serving system logged them) decide differently, at the model's
+     * threshold. Never for regression.
      */
-    public boolean liveFlippedAgainst(float[] outputs, float[] logged) {
-        return task != Task.REGRESSION && decision(outputs, 0, thresholds[0]) != decision(logged, 0, thresholds[0]);
+    public boolean flippedAgainst(float[] outputs, int model, float[] logged) {
+        return task != Task.REGRESSION
+                && decision(outputs, offset(model), thresholds[model]) != decision(logged, 0, thresholds[model]);
     }
 
-    /** Parity: how far the live model's outputs are from {@code logged}, as {@link #absDifference} measures. */
-    public double liveDifferenceAgainst(float[] outputs, float[] logged) {
-        return difference(logged, 0, outputs, 0);
+    /** Parity: how far model {@code model}'s outputs are from {@code logged}, as {@link #absDifference} measures. */
+    public double differenceAgainst(float[] outputs, int model, float[] logged) {
+        return difference(logged, 0, outputs, offset(model));
     }
 
     /** Whether a label is a valid answer for this task; null if so, else the reason. */

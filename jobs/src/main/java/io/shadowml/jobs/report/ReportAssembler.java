@@ -19,11 +19,14 @@ import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import io.shadowml.avro.ArmReport;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
+import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.LabelDelays;
 import io.shadowml.jobs.metrics.ModelLayout;
@@ -44,6 +47,10 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private final VerdictPolicy policy;
     /** Per model, the share of the traffic it scores (the live model's: sample_rate), shown in every report. */
     private final double[] sampleRates;
+    /** Canary / A-B analysis of served_by, or null without a canary section. */
+    private CanaryConfig canary;
+
+    private CanaryPolicy canaryPolicy;
 
     private transient MapState<Long, ExperimentAccumulator> windows;
     private transient MapState<Long, Long> windowStarts;
@@ -64,6 +71,13 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         this.layout = layout;
         this.policy = policy;
         this.sampleRates = sampleRates == null ? null : sampleRates.clone();
+    }
+
+    /** Adds the canary sections to every report and a canary verdict per non-control arm; null: none. */
+    public ReportAssembler withCanary(CanaryConfig canary) {
+        this.canary = canary;
+        this.canaryPolicy = canary == null ? null : new CanaryPolicy(canary, layout.task());
+        return this;
     }
 
     @Override
@@ -108,8 +122,12 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         for (int c = 1; c < layout.models(); c++) {
             windowTests.add(policy.assess(VerdictPolicy.Evidence.of(window, c), null, end, Double.NaN));
         }
-        out.collect(withSampleRate(ReportFactory.report(
-                experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests, soFar(window, end))));
+        ComparisonReport windowReport = withSampleRate(ReportFactory.report(
+                experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests, soFar(window, end)));
+        if (canary != null) {
+            canary(windowReport, window, null, end);
+        }
+        out.collect(windowReport);
 
         ExperimentAccumulator total = cumulative.value();
         if (total == null) {
@@ -134,15 +152,101 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
             assessments.add(policy.assess(
                     VerdictPolicy.Evidence.of(total, c), memory.candidate(layout.modelId(c)), end, pairsPerHour));
         }
+        ComparisonReport cumulativeReport = withSampleRate(ReportFactory.report(
+                experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments, soFar(total, end)));
+        List<CanaryPolicy.Assessment> canaryVerdicts =
+                canary == null ? List.of() : canary(cumulativeReport, total, memory, end);
         verdictMemory.update(memory);
-        out.collect(withSampleRate(ReportFactory.report(
-                experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments, soFar(total, end))));
+        out.collect(cumulativeReport);
         for (int c = 1; c < layout.models(); c++) {
             VerdictPolicy.Assessment a = assessments.get(c - 1);
             ctx.output(VERDICTS, policy.verdict(experimentId, layout.modelId(c), end, a));
             publishVerdict(experimentId, layout.modelId(c), a);
         }
+        for (CanaryPolicy.Assessment a : canaryVerdicts) {
+            ctx.output(VERDICTS, canaryPolicy.verdict(experimentId, end, a));
+            publishCanaryVerdict(experimentId, a);
+        }
         publishGauges(experimentId, total);
+        if (canary != null) {
+            publishArmGauges(experimentId, total, cumulativeReport);
+        }
+    }
+
+    /**
+     * The canary sections of {@code report} from {@code acc}; with {@code memory} (cumulative reports) the
+     * tests remember earlier windows and decide, and their assessments are returned.
+     */
+    private List<CanaryPolicy.Assessment> canary(
+            ComparisonReport report, ExperimentAccumulator acc, VerdictMemory memory, long end) {
+        ArmLayout arms = layout.arms();
+        CanaryPolicy.SrmResult srm =
+                canaryPolicy.sampleRatio(acc.arms(), arms, memory == null ? null : memory.candidate(CANARY_SRM_MEMORY));
+        List<CanaryPolicy.Assessment> assessments = new ArrayList<>();
+        for (int a = 1; a < arms.arms(); a++) {
+            assessments.add(canaryPolicy.assess(
+                    acc.arms(),
+                    arms,
+                    a,
+                    srm,
+                    memory == null ? null : memory.candidate(CANARY_MEMORY_PREFIX + arms.arm(a)),
+                    end));
+        }
+        CanaryReports.addTo(report, acc.arms(), arms, canary, layout.task(), srm, assessments);
+        return assessments;
+    }
+
+    /** Verdict memory keys of the canary tests; model ids (name:version) cannot start with them. */
+    static final String CANARY_MEMORY_PREFIX = "canary/";
+
+    static final String CANARY_SRM_MEMORY = "canary/:srm";
+
+    /** A canary verdict and its quality interval as gauges of its arm (names in jobs/METRICS.md). */
+    private void publishCanaryVerdict(String experimentId, CanaryPolicy.Assessment a) {
+        Decision d = a.decision();
+        // ROLLBACK = -1, CONTINUE = 0, PROCEED = 1: rollout analyses compare against these.
+        publish(
+                experimentId,
+                "arm",
+                a.arm(),
+                "canary_verdict",
+                d == Decision.ROLLBACK ? -1 : d == Decision.PROCEED ? 1 : 0);
+        TestResult quality = a.tests().get(0);
+        publish(experimentId, "arm", a.arm(), "canary_estimate", quality.getEstimate());
+        publish(experimentId, "arm", a.arm(), "canary_cs_low", quality.getLow());
+        publish(experimentId, "arm", a.arm(), "canary_cs_high", quality.getHigh());
+    }
+
+    /** Per arm and for the experiment, the canary figures of the cumulative report. */
+    private void publishArmGauges(String experimentId, ExperimentAccumulator total, ComparisonReport report) {
+        for (ArmReport arm : report.getArms()) {
+            String name = arm.getArm();
+            publish(experimentId, "arm", name, "scored", arm.getScored());
+            publish(experimentId, "arm", name, "share", arm.getShare());
+            publish(experimentId, "arm", name, "expected_share", arm.getExpectedShare());
+            publish(experimentId, "arm", name, "labelled", arm.getLabelled());
+            Map<String, Double> m = arm.getMetrics();
+            publish(experimentId, "arm", name, "error_rate", m.getOrDefault("error_rate", Double.NaN));
+            publish(experimentId, "arm", name, "accuracy", m.getOrDefault("accuracy", Double.NaN));
+            publish(experimentId, "arm", name, "mean_loss", m.getOrDefault("mean_loss", Double.NaN));
+            if (canary.business() != null) {
+                publish(
+                        experimentId,
+                        "arm",
+                        name,
+                        "business_mean",
+                        m.getOrDefault(canary.business().name(), Double.NaN));
+            }
+            publish(
+                    experimentId,
+                    "arm",
+                    name,
+                    "parity_flip_rate",
+                    arm.getParity() == null ? Double.NaN : arm.getParity().getFlipRate());
+        }
+        publish(experimentId, null, "srm_e_value", report.getSampleRatio().getEValue());
+        publish(experimentId, null, "srm_mismatch", report.getSampleRatio().getMismatch() ? 1 : 0);
+        publish(experimentId, null, "sticky_violation_rate", CanaryReports.stickyViolationRate(total.arms()));
     }
 
     /** sample_rate, and sample_rate[<candidate>] for a candidate with a smaller sample of its own. */

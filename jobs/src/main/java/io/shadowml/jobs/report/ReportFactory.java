@@ -158,7 +158,7 @@ public final class ReportFactory {
         return out;
     }
 
-    private static Disagreement disagreement(String what, DisagreementAccumulator d, Map<String, Double> metrics) {
+    static Disagreement disagreement(String what, DisagreementAccumulator d, Map<String, Double> metrics) {
         return Disagreement.newBuilder()
                 .setCandidate(what)
                 .setCompared(d.count())

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -14,6 +15,7 @@ import org.apache.flink.util.OutputTag;
 
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
@@ -61,6 +63,8 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private DeterministicSample[] modelSamples;
 
     private boolean sampleByEntity;
+    /** The canary arms: which model served a request in production (served_by). */
+    private ArmLayout arms = ArmLayout.NONE;
 
     /** The live model's outputs are logged with each request (no ONNX session for it). */
     private final boolean liveLogged;
@@ -128,6 +132,15 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         // None of its own (the usual case): nothing to look up per request.
         this.modelSamples = Arrays.stream(samples).allMatch(Objects::isNull) ? null : samples.clone();
         this.sampleByEntity = byEntity;
+        return this;
+    }
+
+    /**
+     * Each request names the arm that served it ({@link MetricEvent#arm}, from served_by), and its logged
+     * output is compared with that arm's model instead of the live one (parity).
+     */
+    public MicroBatchScoringOperator withArms(ArmLayout arms) {
+        this.arms = arms;
         return this;
     }
 
@@ -330,12 +343,21 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 latencyShare,
                 segments.extract(request.getSegments()));
         event.absentMask = absentMask;
-        if (!liveLogged && haveLogged && liveOk) {
-            // Parity: the exported live model against what serves in production, request by request.
-            event.parity = layout.liveFlippedAgainst(outputs, logged)
+        byte arm = arms.armOf(request.getServedBy());
+        event.arm = arm;
+        if (arm >= 0 && arms.businessFeature() != null) {
+            Map<String, Double> features = request.getFeatures();
+            Double value = features == null ? null : features.get(arms.businessFeature());
+            event.businessValue = value == null ? Float.NaN : value.floatValue();
+        }
+        // The model that served the request: its arm's, or the live model's when none is named.
+        int serving = arm >= 0 ? arms.model(arm) : arm == MetricEvent.NO_ARM ? 0 : -1;
+        if (!liveLogged && haveLogged && serving >= 0 && ((errorMask | absentMask) & (1L << serving)) == 0) {
+            // Parity: the exported model against what served in production, request by request.
+            event.parity = layout.flippedAgainst(outputs, serving, logged)
                     ? MetricEvent.PARITY_FLIPPED
                     : MetricEvent.PARITY_SAME_DECISION;
-            event.parityDifference = layout.liveDifferenceAgainst(outputs, logged);
+            event.parityDifference = layout.differenceAgainst(outputs, serving, logged);
         }
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {

@@ -508,4 +508,53 @@ class ShadowJobConfigTest {
         assertFails(
                 complete() + "writer_schemas: [" + incompatible + "]\n", "writer_schemas[0]", "cannot read records");
     }
+
+    @Test
+    void canaryArmsControlFirstSharesNormalisedDefaults() throws IOException {
+        String canary = String.join(
+                "\n",
+                "canary:",
+                "  arms: {canary: \"fraud-mlp:2.0.0\", prod: live}",
+                "  expected_split: {prod: 9, canary: 1}",
+                "  business_metric: {name: fraud_loss, feature: amount}",
+                "");
+        ShadowJobConfig c = ShadowJobConfig.load(write(complete() + canary));
+        CanaryConfig k = c.canary;
+        assertEquals(java.util.List.of("prod", "canary"), k.arms());
+        assertEquals(0, k.armModels()[0]);
+        assertEquals(1, k.armModels()[1]);
+        assertEquals(0.9, k.expectedShares()[0], 1e-12);
+        assertEquals(0.1, k.expectedShares()[1], 1e-12);
+        assertEquals(c.verdict.alpha(), k.alpha());
+        assertEquals(0.001, k.srmAlpha());
+        assertEquals(c.labelHorizon, k.stickyTtl());
+        assertEquals(CanaryConfig.When.MISSED_POSITIVE, k.business().when());
+        assertEquals(null, ShadowJobConfig.load(write(complete())).canary);
+    }
+
+    @Test
+    void canaryMistakesNameTheField() throws IOException {
+        assertFails(
+                complete() + "canary:\n  arms: {prod: live, canary: \"other:1\"}\n", "canary.arms.canary", "other:1");
+        assertFails(
+                complete() + "canary:\n  arms: {a: \"fraud-mlp:2.0.0\", b: \"fraud-mlp:2.0.0\"}\n",
+                "canary.arms.b",
+                "already serves");
+        assertFails(
+                complete()
+                        + "canary:\n  arms: {prod: live, canary: \"fraud-mlp:2.0.0\"}\n  expected_split: {prod: 1}\n",
+                "canary.expected_split",
+                "prod",
+                "canary");
+        assertFails(
+                complete()
+                        + "canary:\n  arms: {prod: live, canary: \"fraud-mlp:2.0.0\"}\n"
+                        + "  business_metric: {name: loss, feature: amount, when: sometimes}\n",
+                "canary.business_metric.when",
+                "missed_positive");
+        assertFails(
+                complete() + "canary:\n  arms: {prod: live, canary: \"fraud-mlp:2.0.0\"}\n  margn: 0.1\n",
+                "canary.margn",
+                "not a known setting");
+    }
 }

@@ -682,7 +682,8 @@ class LabelJoinOperatorTest {
      * [EU, web]: 17 + 1 + 3 + 4 = 25; [LATAM, app]: 17 + 1 + 6 + 4 = 28; [missing, web]: 17 + 1 + 1 + 4 =
      * 23. Fashion (2 x 10 classes, error mask 3): 1 + 6 + 1 + 80 + 1 = 89. An early label: 1 + 6 + 8 = 15;
      * the duplicate marker after a join: 1 + 6 = 7. With models absent (outside their sample) the mask
-     * follows the error mask: 17 + 1 = 18.
+     * follows the error mask: 17 + 1 = 18. Served by a canary arm: its index (1 byte) and business value
+     * (4 bytes) after the segments: 17 + 5 = 22.
      */
     @Test
     void serializedSizeOfAJoinEntry() throws Exception {
@@ -701,6 +702,11 @@ class LabelJoinOperatorTest {
         absent.prediction.absentMask = 0b10;
         assertEquals(18, serializedSize(absent));
         assertTrue(absent.toString().contains("absent 2"));
+        JoinEntry served = prediction(t, new float[] {0.1f, 0.2f}, 0L, null);
+        served.prediction.arm = 1;
+        served.prediction.businessValue = 49.65f;
+        assertEquals(22, serializedSize(served));
+        assertTrue(served.toString().contains("arm 1 business 49.65"), served.toString());
         JoinEntry early = new JoinEntry();
         early.label = new EarlyLabel(t, 1.0);
         assertEquals(15, serializedSize(early));

@@ -38,6 +38,7 @@ import io.shadowml.models.ModelDescriptor.Task;
  *       them is checked against the events themselves (figures whose definition changed since: against
  *       the old definition, computed here).
  *   <li>{@code experiment-accumulator-<case>-v3.b64}: the same events in format 3 (issue 11), still read.
+ *   <li>{@code experiment-accumulator-<case>-v5.b64}: the same events in format 5 (issue 15), still read.
  *   <li>{@code experiment-accumulator-<case>-current.b64}: the bytes the current format writes for the
  *       same events, a pin, not a correctness check: a deliberate format change regenerates them with
  *       {@code -Dgolden.write=src/test/resources/io/shadowml/jobs/metrics} (and bumps a version byte and
@@ -256,6 +257,19 @@ class ExperimentAccumulatorFormatTest {
         assertTrue(fresh.getLabelDelays().size() > 0);
         fresh.setLabelDelays(List.of());
         assertEquals(fresh, ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout));
+    }
+
+    /** Format 5 (before the canary arms) reads as the same accumulator, without arm evidence. */
+    @ParameterizedTest
+    @ValueSource(strings = {"binary", "multiclass", "regression"})
+    void readsFormat5(String name) throws IOException {
+        ExperimentAccumulator read = TestSupport.read(golden(name + "-v5"), ExperimentAccumulator::readFrom);
+        assertTrue(read.arms().arms().isEmpty());
+        assertEquals(0, read.arms().entities());
+        ModelLayout layout = layout(name);
+        assertEquals(
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, accumulate(name), layout),
+                ReportFactory.report("exp", WindowKind.TUMBLING, 0, 1, read, layout));
     }
 
     @ParameterizedTest
