@@ -54,7 +54,9 @@ public final class StickyAssignmentCheck extends KeyedProcessFunction<String, Re
         Long seen = seenArms.value();
         if (seen == null) {
             seenArms.update(bit);
-            out.collect(event(MetricEvent.ENTITY_SEEN, r));
+            MetricEvent first = event(MetricEvent.ENTITY_SEEN, r);
+            first.arm = (byte) arm; // the arm the entity was first served by: the unit of an entity-level SRM
+            out.collect(first);
         } else if ((seen & bit) == 0) {
             seenArms.update(seen | bit);
             if (Long.bitCount(seen) == 1) {

@@ -26,6 +26,8 @@ import io.shadowml.models.ModelDescriptor;
  *     and still PROCEED; shown worse by more is a ROLLBACK
  * @param minLabelled matured labelled outcomes each of the two arms needs before a quality decision
  * @param tuningLabelled labelled outcomes per arm at which the confidence sequences are tightest
+ * @param srmByEntity the sample ratio test counts entities (first served by each arm) instead of
+ *     requests: right when the router assigns by entity, whose requests are not independent draws
  * @param business the business metric, or null
  * @param stickyTtl how long an entity's arms are remembered for the sticky-assignment check
  */
@@ -38,6 +40,7 @@ public record CanaryConfig(
         double margin,
         long minLabelled,
         long tuningLabelled,
+        boolean srmByEntity,
         BusinessMetric business,
         Duration stickyTtl)
         implements Serializable {
@@ -142,6 +145,10 @@ public record CanaryConfig(
         double margin = node.doubleIn("margin", 0.01, 0.0, Double.MAX_VALUE);
         long minLabelled = node.positiveInt("min_labelled", 200);
         long tuning = node.positiveInt("tuning_labelled", 10_000);
+        String unit = node.string("srm_unit", "request");
+        if (!unit.equals("request") && !unit.equals("entity")) {
+            throw node.error("srm_unit", "must be request or entity, was " + unit);
+        }
         BusinessMetric business = business(node, models);
         Duration stickyTtl = node.duration("sticky_ttl", labelHorizon);
         node.rejectUnknownKeys();
@@ -155,6 +162,7 @@ public record CanaryConfig(
                 margin,
                 minLabelled,
                 tuning,
+                unit.equals("entity"),
                 business,
                 stickyTtl);
     }

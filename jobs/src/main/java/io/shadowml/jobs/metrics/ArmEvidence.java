@@ -71,11 +71,15 @@ public final class ArmEvidence {
         into.add(correct, layout.loss(e.outputs, model, e.label), business);
     }
 
-    void addEntity(boolean multiArm) {
-        if (multiArm) {
+    /** An entity first served ({@link MetricEvent#ENTITY_SEEN}, with its arm) or served by a second arm. */
+    void addEntity(MetricEvent e, ModelLayout layout) {
+        if (e.kind == MetricEvent.ENTITY_MULTI_ARM) {
             multiArmEntities++;
-        } else {
-            entities++;
+            return;
+        }
+        entities++;
+        if (e.arm >= 0) {
+            arm(e.arm, layout.arms()).entities++;
         }
     }
 
@@ -164,6 +168,7 @@ public final class ArmEvidence {
             out.writeBoolean(a.control);
             MetricsIO.writeVarLong(out, a.scored);
             MetricsIO.writeVarLong(out, a.errors);
+            MetricsIO.writeVarLong(out, a.entities);
             a.soFar.writeTo(out);
             a.matured.writeTo(out);
             a.parity.writeTo(out);
@@ -184,6 +189,7 @@ public final class ArmEvidence {
             Arm a = new Arm(in.readUTF(), in.readUTF(), in.readBoolean());
             a.scored = MetricsIO.readNonNegativeVarLong(in, "arm scored");
             a.errors = MetricsIO.readNonNegativeVarLong(in, "arm errors");
+            a.entities = MetricsIO.readNonNegativeVarLong(in, "arm entities");
             a.soFar.readFrom(in);
             a.matured.readFrom(in);
             a.parity = DisagreementAccumulator.readFrom(in);
@@ -217,6 +223,8 @@ public final class ArmEvidence {
         long scored;
         /** Of scored, those the serving model had no usable output for when the job ran it. */
         long errors;
+        /** Entities first served by this arm (within canary.sticky_ttl). */
+        long entities;
 
         final Outcomes soFar = new Outcomes();
         final Outcomes matured = new Outcomes();
@@ -235,6 +243,7 @@ public final class ArmEvidence {
         void merge(Arm o) {
             scored += o.scored;
             errors += o.errors;
+            entities += o.entities;
             soFar.merge(o.soFar);
             matured.merge(o.matured);
             parity.merge(o.parity);
@@ -266,6 +275,10 @@ public final class ArmEvidence {
             return errors;
         }
 
+        public long entities() {
+            return entities;
+        }
+
         /** Outcomes as their labels arrived: descriptive. */
         public Outcomes soFar() {
             return soFar;
@@ -292,6 +305,7 @@ public final class ArmEvidence {
                     && control == a.control
                     && scored == a.scored
                     && errors == a.errors
+                    && entities == a.entities
                     && soFar.equals(a.soFar)
                     && matured.equals(a.matured)
                     && parity.equals(a.parity);

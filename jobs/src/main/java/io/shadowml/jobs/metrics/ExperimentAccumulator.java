@@ -133,10 +133,8 @@ public final class ExperimentAccumulator {
                 unsampledLabels++;
                 break;
             case MetricEvent.ENTITY_SEEN:
-                arms.addEntity(false);
-                break;
             case MetricEvent.ENTITY_MULTI_ARM:
-                arms.addEntity(true);
+                arms.addEntity(e, layout);
                 break;
             default:
                 throw new IllegalArgumentException("unknown metric event kind " + e.kind);

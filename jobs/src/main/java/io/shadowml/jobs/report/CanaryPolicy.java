@@ -66,18 +66,19 @@ public final class CanaryPolicy implements Serializable {
         long total = 0;
         for (int a = 0; a < counts.length; a++) {
             ArmEvidence.Arm arm = evidence.arm(arms.arm(a), arms.modelId(a));
-            counts[a] = arm == null ? 0 : arm.scored();
+            counts[a] = arm == null ? 0 : config.srmByEntity() ? arm.entities() : arm.scored();
             total += counts[a];
         }
         SampleRatioMismatchTest test = new SampleRatioMismatchTest(config.expectedShares(), config.srmAlpha());
         double logE = test.logEValue(counts);
         double maxLogE = memory == null ? logE : memory.raise("srm", logE);
         boolean mismatch = maxLogE >= Math.log(test.threshold());
-        return new SrmResult(counts, total, Math.exp(maxLogE), config.srmAlpha(), mismatch);
+        String unit = config.srmByEntity() ? "entity" : "request";
+        return new SrmResult(unit, counts, total, Math.exp(maxLogE), config.srmAlpha(), mismatch);
     }
 
     /** The sample ratio test's figures; e-value the largest so far when assessed with memory. */
-    public record SrmResult(long[] counts, long requests, double eValue, double alpha, boolean mismatch) {}
+    public record SrmResult(String unit, long[] counts, long units, double eValue, double alpha, boolean mismatch) {}
 
     /**
      * Arm {@code a} (not the control, 0) on {@code evidence}; with {@code memory}, its intervals are
@@ -185,7 +186,7 @@ public final class CanaryPolicy implements Serializable {
                             Locale.ROOT,
                             "sample ratio mismatch: the arms' split %s is not the configured one (e-value %.3g >= 1/srm_alpha = %.3g);"
                                     + " the comparison is invalid",
-                            Arrays.toString(srm.counts()),
+                            Arrays.toString(srm.counts()) + " " + srm.unit() + "s",
                             srm.eValue(),
                             1 / srm.alpha()));
         }
@@ -253,12 +254,12 @@ public final class CanaryPolicy implements Serializable {
         return TestResult.newBuilder()
                 .setTest("srm")
                 .setMetric("sample_ratio")
-                .setEstimate(srm.requests())
+                .setEstimate(srm.units())
                 .setLow(Double.NEGATIVE_INFINITY)
                 .setHigh(Double.POSITIVE_INFINITY)
                 .setAlpha(srm.alpha())
                 .setEValue(srm.eValue())
-                .setPairs(srm.requests())
+                .setPairs(srm.units())
                 .setOutcome(srm.mismatch() ? TestOutcome.VIOLATED : TestOutcome.INCONCLUSIVE)
                 .build();
     }

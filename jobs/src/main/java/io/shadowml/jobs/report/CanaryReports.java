@@ -46,6 +46,7 @@ final class CanaryReports {
                     .setShare(total == 0 ? Double.NaN : (double) a.scored() / total)
                     .setExpectedShare(index < 0 ? 0.0 : config.expectedShares()[index])
                     .setErrors(a.errors())
+                    .setEntities(a.entities())
                     .setLabelled(a.soFar().labelled())
                     .setMaturedLabelled(a.matured().labelled())
                     .setMetrics(metrics(a, task, config))
@@ -58,7 +59,8 @@ final class CanaryReports {
         }
         report.setArms(out);
         report.setSampleRatio(SampleRatioTest.newBuilder()
-                .setRequests(srm.requests())
+                .setUnit(srm.unit())
+                .setRequests(srm.units())
                 .setEValue(srm.eValue())
                 .setAlpha(srm.alpha())
                 .setMismatch(srm.mismatch())

@@ -161,6 +161,7 @@ class CanaryIntegrationTest {
                         "  arms: {prod: live, canary: \"" + CANDIDATE + "\"}",
                         "  expected_split: {prod: 90, canary: 10}",
                         "  min_labelled: 50",
+                        "  srm_unit: entity",
                         "  business_metric: {name: fraud_loss, feature: amount, when: missed_positive}"));
         run.produce(served, List.of(), List.of());
         run.execute();
@@ -192,8 +193,23 @@ class CanaryIntegrationTest {
         assertEquals(entities, last.getStickyAssignment().getEntities());
         assertEquals(multiArm, last.getStickyAssignment().getMultiArmEntities());
         assertEquals((double) multiArm / entities, last.getStickyAssignment().getRate(), 1e-12);
+        // Assigned by entity, so the sample ratio test counts entities (srm_unit: entity): each once, by the
+        // arm that served it first (for the flip-flopping ones, whichever request the job saw first).
         assertFalse(last.getSampleRatio().getMismatch(), "a 90/10 split configured as 90/10");
-        assertEquals(total, last.getSampleRatio().getRequests());
+        assertEquals("entity", last.getSampleRatio().getUnit());
+        assertEquals(entities, last.getSampleRatio().getRequests());
+        long canaryOnly = armsOfEntity.values().stream()
+                .filter(s -> s.equals(Set.of("canary")))
+                .count();
+        long canaryEntities = last.getArms().stream()
+                .filter(a -> a.getArm().equals("canary"))
+                .findFirst()
+                .orElseThrow()
+                .getEntities();
+        assertTrue(canaryOnly <= canaryEntities && canaryEntities <= canaryOnly + multiArm, "canary entities");
+        assertEquals(
+                entities,
+                last.getArms().get(0).getEntities() + last.getArms().get(1).getEntities());
         // The live model's own parity only counts the requests it served.
         assertEquals(counts.get("prod")[0], last.getParity().getCompared());
 

@@ -23,6 +23,7 @@ class ArmEvidenceTest {
             0.01,
             200,
             10_000,
+            false,
             new CanaryConfig.BusinessMetric("fraud_loss", "amount", CanaryConfig.When.MISSED_POSITIVE, 0),
             Duration.ofDays(14));
 
@@ -102,6 +103,7 @@ class ArmEvidenceTest {
                 0.01,
                 200,
                 10_000,
+                false,
                 null,
                 Duration.ofDays(14));
         ModelLayout other = ArmFixtures.binaryLayout(reordered);

@@ -26,6 +26,7 @@ public final class ArmFixtures {
                 margin,
                 minLabelled,
                 10_000,
+                false,
                 null,
                 Duration.ofDays(14));
     }
