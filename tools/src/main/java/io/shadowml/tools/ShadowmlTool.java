@@ -13,6 +13,7 @@ import picocli.CommandLine.Spec;
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.cli.ToolCommandLine;
 import io.shadowml.tools.replay.ReplayCommand;
+import io.shadowml.tools.verdict.VerdictCommand;
 
 /**
  * The one entry point of the tools ({@code tools/shadowml-tool.sh}): a subcommand per tool, so a new tool
@@ -24,13 +25,15 @@ import io.shadowml.tools.replay.ReplayCommand;
         usageHelpAutoWidth = true,
         synopsisSubcommandLabel = "COMMAND",
         description = "Tools around the shadow job. '<command> --help' prints a command's options.",
-        subcommands = {ReplayCommand.class, BacktestCommand.class},
+        subcommands = {ReplayCommand.class, BacktestCommand.class, VerdictCommand.class},
         footer = {
             "",
             "The end-to-end throughput benchmark, bench, lives in the bench module (it runs an in-process Kafka"
                     + " broker): 'tools/shadowml-tool.sh bench --help'.",
             "",
-            "Exit codes: 0 done, 1 failed while running, 2 usage or configuration error."
+            "Exit codes: 0 done, 1 failed while running, 2 usage or configuration error. verdict, a CI/CD gate,"
+                    + " has its own: 0 PROMOTE/PROCEED, 1 REJECT/ROLLBACK, 2 usage or configuration error,"
+                    + " 3 CONTINUE, 4 could not read the verdicts."
         })
 public final class ShadowmlTool implements Callable<Integer> {
     @Spec

@@ -132,7 +132,8 @@ class ShadowmlToolTest {
         assertTrue(top.err().contains("Usage: shadowml-tool"), top.err());
         CommandLine tool = new CommandLine(new ShadowmlTool());
         assertEquals(
-                List.of("replay", "backtest"), List.copyOf(tool.getSubcommands().keySet()));
+                List.of("replay", "backtest", "verdict"),
+                List.copyOf(tool.getSubcommands().keySet()));
         for (Map.Entry<String, CommandLine> sub : tool.getSubcommands().entrySet()) {
             assertTrue(top.err().contains(sub.getKey()), sub.getKey() + " in:\n" + top.err());
             Run help = run(sub.getKey(), "--help");

@@ -45,6 +45,20 @@ public final class ColumnOptions {
             description = "instead of named features: a dense vector of floats, columns in header order")
     String vectorColumn;
 
+    @Option(
+            names = "--served-by-column",
+            paramLabel = "C",
+            description = "Request.served_by: the variant that answered in production, e.g. prod / canary"
+                    + " (optional; an empty cell = not set)")
+    String servedByColumn;
+
+    @Option(
+            names = "--production-score-column",
+            paramLabel = "C",
+            description = "Request.production_score (double): the score production returned"
+                    + " (optional; an empty cell = not logged)")
+    String productionScoreColumn;
+
     @Option(names = "--label-column", paramLabel = "C", description = "label value (double); empty = never labelled")
     String labelColumn;
 
@@ -81,6 +95,8 @@ public final class ColumnOptions {
                 || segmentColumns != null
                 || featureColumns != null
                 || vectorColumn != null
+                || servedByColumn != null
+                || productionScoreColumn != null
                 || labelColumn != null
                 || labelTimeColumn != null
                 || labelDelayColumn != null
@@ -97,6 +113,8 @@ public final class ColumnOptions {
                 names(segmentColumns),
                 names(featureColumns),
                 vectorColumn,
+                servedByColumn,
+                productionScoreColumn,
                 labelColumn,
                 labelTimeColumn,
                 labelDelayColumn,

@@ -212,6 +212,24 @@ public final class CsvHistoryReader implements HistoryReader {
             }
         }
         request.setSegments(segments);
+        if (cols.servedBy >= 0 && !v.get(cols.servedBy).isEmpty()) {
+            request.setServedBy(v.get(cols.servedBy));
+        }
+        if (cols.productionScore >= 0) {
+            String s = v.get(cols.productionScore).trim();
+            if (!s.isEmpty()) {
+                try {
+                    request.setProductionScore(Double.parseDouble(s));
+                } catch (NumberFormatException e) {
+                    return HistoryRecord.bad(
+                            lineNo,
+                            Problem.BAD_NUMBER,
+                            "column '" + spec.productionScoreColumn + "': '" + s + "'",
+                            raw,
+                            time);
+                }
+            }
+        }
         if (cols.features.length > 0) {
             Map<String, Double> features = new HashMap<>();
             for (int i = 0; i < cols.features.length; i++) {

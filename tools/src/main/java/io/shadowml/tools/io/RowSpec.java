@@ -24,6 +24,10 @@ public final class RowSpec implements Serializable {
     public final List<String> featureColumns;
     /** A prefix ending in '*' (or an exact column name), for a dense vector in header order. */
     public final String vectorColumn;
+    /** Request.served_by: which variant answered in production (canary / A-B analysis); optional. */
+    public final String servedByColumn;
+    /** Request.production_score: the score production returned (parity, logged live output); optional. */
+    public final String productionScoreColumn;
 
     public final String labelColumn;
     public final String labelTimeColumn;
@@ -31,6 +35,7 @@ public final class RowSpec implements Serializable {
     public final DelayDistribution labelDelay;
     public final long seed;
 
+    /** Without the optional served_by and production_score columns. */
     public RowSpec(
             String idColumn,
             String timeColumn,
@@ -43,12 +48,44 @@ public final class RowSpec implements Serializable {
             String labelDelayColumn,
             DelayDistribution labelDelay,
             long seed) {
+        this(
+                idColumn,
+                timeColumn,
+                entityColumn,
+                segmentColumns,
+                featureColumns,
+                vectorColumn,
+                null,
+                null,
+                labelColumn,
+                labelTimeColumn,
+                labelDelayColumn,
+                labelDelay,
+                seed);
+    }
+
+    public RowSpec(
+            String idColumn,
+            String timeColumn,
+            String entityColumn,
+            List<String> segmentColumns,
+            List<String> featureColumns,
+            String vectorColumn,
+            String servedByColumn,
+            String productionScoreColumn,
+            String labelColumn,
+            String labelTimeColumn,
+            String labelDelayColumn,
+            DelayDistribution labelDelay,
+            long seed) {
         this.idColumn = idColumn;
         this.timeColumn = timeColumn;
         this.entityColumn = entityColumn;
         this.segmentColumns = List.copyOf(segmentColumns);
         this.featureColumns = List.copyOf(featureColumns);
         this.vectorColumn = vectorColumn;
+        this.servedByColumn = servedByColumn;
+        this.productionScoreColumn = productionScoreColumn;
         this.labelColumn = labelColumn;
         this.labelTimeColumn = labelTimeColumn;
         this.labelDelayColumn = labelDelayColumn;
@@ -79,6 +116,8 @@ public final class RowSpec implements Serializable {
         final int[] features;
         final String[] featureNames;
         final int[] vector;
+        final int servedBy;
+        final int productionScore;
         final int label;
         final int labelTime;
         final int labelDelayCol;
@@ -107,6 +146,10 @@ public final class RowSpec implements Serializable {
                     : matching(file, header, vectorColumn, "vector-column").stream()
                             .mapToInt(Integer::intValue)
                             .toArray();
+            servedBy = servedByColumn == null ? -1 : index(file, header, servedByColumn, "served-by-column");
+            productionScore = productionScoreColumn == null
+                    ? -1
+                    : index(file, header, productionScoreColumn, "production-score-column");
             label = labelColumn == null ? -1 : index(file, header, labelColumn, "label-column");
             labelTime = labelTimeColumn == null ? -1 : index(file, header, labelTimeColumn, "label-time-column");
             labelDelayCol = labelDelayColumn == null ? -1 : index(file, header, labelDelayColumn, "label-delay-column");
