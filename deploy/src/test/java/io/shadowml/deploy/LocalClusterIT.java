@@ -295,6 +295,94 @@ class LocalClusterIT extends LocalClusterSupport {
                 "fraud-mlp:2.0.0",
                 candidates.get(0).path("metric").path("model").asText());
         step("all " + alerts + " alert rules evaluate cleanly");
+
+        checkRolloutGates(api);
+    }
+
+    /**
+     * Every query of the rollout gates (kubernetes/rollout-gates: Argo Rollouts AnalysisTemplates, Flagger
+     * MetricTemplates) with the args / template variables of the local job (its experiment_id, the canary
+     * arm of its canary section, the candidate serving it) returns the job's series; the canary verdict is
+     * -1, 0 or 1; and the guards pass on this scenario: replay.sh serves exactly the expected 10 % from the
+     * canary arm (no sample ratio mismatch), and no model errs.
+     */
+    private void checkRolloutGates(String api) throws Exception {
+        JsonNode config = new ObjectMapper(new YAMLFactory())
+                .readTree(work.resolve("shadow-job.yaml").toFile());
+        String experiment = config.path("experiment_id").asText();
+        String arm = null;
+        for (var it = config.path("canary").path("arms").fields(); it.hasNext(); ) {
+            var e = it.next();
+            if (!e.getValue().asText().equals("live")) {
+                assertEquals(null, arm, "one canary arm in the local config");
+                arm = e.getKey();
+                JsonNode candidate = JSON.readTree(deploy.getParent()
+                        .resolve("models/shipped/fraud/candidate/model.json")
+                        .toFile());
+                assertEquals(
+                        candidate.path("name").asText() + ":"
+                                + candidate.path("version").asText(),
+                        e.getValue().asText(),
+                        "the canary arm is served by the candidate");
+            }
+        }
+        assertEquals("canary", arm, "the arm replay.sh writes into served_by");
+        String model = config.path("canary").path("arms").path(arm).asText();
+        List<RolloutGates.Query> queries =
+                RolloutGates.queries(deploy, Map.of("experiment", experiment, "arm", arm, "model", model));
+        Map<String, JsonNode> series = new LinkedHashMap<>();
+        List<String> missing = new ArrayList<>();
+        await(
+                Duration.ofSeconds(90),
+                "the job's series for every rollout gate query",
+                () -> {
+                    missing.clear();
+                    for (RolloutGates.Query q : queries) {
+                        if (series.containsKey(q.id())) {
+                            continue;
+                        }
+                        JsonNode r = query(api, q.promql());
+                        // The job's series carry the experiment label; Flagger's `or on() vector(0)` has none.
+                        if (r.size() == 1
+                                && r.get(0)
+                                        .path("metric")
+                                        .path("experiment")
+                                        .asText()
+                                        .equals(experiment)) {
+                            series.put(q.id(), r.get(0));
+                        } else {
+                            missing.add(q.id() + " → " + r);
+                        }
+                    }
+                    return missing.isEmpty();
+                },
+                () -> "; no series for " + missing);
+        for (RolloutGates.Query q : queries) {
+            JsonNode s = series.get(q.id());
+            String text = s.path("value").get(1).asText();
+            double v = Double.parseDouble(text.replace("Inf", "Infinity"));
+            if (q.promql().contains("_arm_")) {
+                assertEquals(arm, s.path("metric").path("arm").asText(), q.id() + ": the arm's series");
+            }
+            if (q.promql().contains("_model_verdict")) {
+                assertEquals(model, s.path("metric").path("model").asText(), q.id() + ": the candidate's series");
+            }
+            if (q.promql().contains("arm_canary_verdict")) {
+                assertTrue(v == -1 || v == 0 || v == 1, q.id() + ": canary verdict " + text);
+            }
+            String outcome = "";
+            if (q.tool().equals("argo")) {
+                outcome = RolloutGates.measure(q.spec(), q.values(), v);
+                if (q.metric().equals("sample-ratio") || q.metric().equals("arm-error-rate")) {
+                    assertEquals(RolloutGates.SUCCESSFUL, outcome, q.id() + " = " + text + " on an exact split");
+                }
+                outcome = " → " + outcome;
+            } else if (q.promql().contains("srm_mismatch") || q.promql().contains("arm_error_rate")) {
+                assertEquals(0.0, v, q.id() + ": no mismatch, no errors");
+            }
+            step("rollout gate " + q.id() + " = " + text + outcome);
+        }
+        step("all " + queries.size() + " rollout gate queries return the job's series");
     }
 
     /** For failure messages: the value, or the exception's text. */
