@@ -39,6 +39,14 @@ final class DemoOptions {
     boolean drift;
 
     @Option(
+            names = "--canary",
+            paramLabel = "PERCENT",
+            description = "serve this share of the requests (0 < PERCENT < 100) by the candidate, the rest by the"
+                    + " live model: each request logs served_by (canary/prod) and the serving model's output, every"
+                    + " request is still shadowed; the summary shows the shadow and the canary verdict (default off)")
+    Double canary;
+
+    @Option(
             names = "--format",
             paramLabel = "avro|json",
             description = "how requests and labels are written to Kafka: avro (the job's own contract, default) or"
@@ -99,6 +107,10 @@ final class DemoOptions {
         }
         if (o.drift && !o.scenario.equals("fraud")) {
             throw new ParameterException(cl, "--drift is available for the fraud scenario only");
+        }
+        if (o.canary != null && !(o.canary > 0 && o.canary < 100)) {
+            throw new ParameterException(
+                    cl, "--canary is the canary's percentage of the traffic, 0 < PERCENT < 100; was " + o.canary);
         }
         if (o.events <= 0 || (!Double.isNaN(o.rate) && o.rate <= 0)) {
             throw new ParameterException(cl, "--events and --rate must be positive");

@@ -1,13 +1,16 @@
 package io.shadowml.local;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -28,6 +31,7 @@ import io.shadowml.jobs.ShadowJob;
 import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.local.dashboard.Dashboard;
+import io.shadowml.models.ModelDescriptor;
 
 /**
  * One command to see the product work: a real Kafka broker (KRaft, in-process), a Flink MiniCluster with
@@ -72,9 +76,36 @@ public final class LocalDemo {
         Path root = ScenarioData.repoRoot();
         Path work = Files.createTempDirectory("shadowml-demo");
         List<LabelledRequest> events = load(o, root);
-        String experiment = "demo-" + o.scenario + (o.drift ? "-drift" : "");
+        String experiment = "demo-" + o.scenario + (o.drift ? "-drift" : "") + (o.canary != null ? "-canary" : "");
         System.out.printf(
                 "shadowml demo: scenario %s%s, %d requests%n", o.scenario, o.drift ? " (drift)" : "", events.size());
+        String canaryModel = null;
+        if (o.canary != null) {
+            CanaryTraffic canary = new CanaryTraffic(o.canary, CanaryTraffic.unitFor(o.scenario));
+            ModelDescriptor live = CanaryTraffic.live(root, o.scenario);
+            ModelDescriptor candidate = CanaryTraffic.candidate(root, o.scenario);
+            events = canary.serve(events, live, candidate);
+            canaryModel = candidate.id();
+            CanaryTraffic.Split split = canary.split(events);
+            boolean byEntity = canary.unit() == CanaryTraffic.Unit.ENTITY;
+            System.out.printf(
+                    Locale.ROOT,
+                    "Canary:        %s%% by %s: %d of %d requests (%.1f%%%s) served by %s (served_by %s), the rest"
+                            + " by %s (%s), each logging the served %s; every request is shadowed%n",
+                    percent(o.canary),
+                    byEntity ? "entity_id (sticky)" : "request_id",
+                    split.canaryRequests(),
+                    split.requests(),
+                    100 * split.canaryShare(),
+                    byEntity ? "; " + split.canaryUnits() + " of " + split.units() + " entities" : "",
+                    candidate.id(),
+                    CanaryTraffic.CANARY,
+                    live.id(),
+                    CanaryTraffic.PROD,
+                    candidate.task() == ModelDescriptor.Task.MULTICLASS
+                            ? "production_probabilities"
+                            : "production_score");
+        }
 
         try (CheckpointDirectory checkpoints = CheckpointDirectory.create();
                 EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -87,7 +118,7 @@ public final class LocalDemo {
             Dashboard dashboard = Dashboard.start(
                     kafka.bootstrapServers(), "reports", "verdicts", "scored-events", "dead-letters", o.dashboardPort);
             try (dashboard) {
-                return runJob(o, kafka, dashboard, checkpoints, events, work, root, experiment);
+                return runJob(o, kafka, dashboard, checkpoints, events, work, root, experiment, canaryModel);
             }
         } catch (IllegalStateException e) {
             if (o.follow && e.getMessage() != null && e.getMessage().contains("Shutdown in progress")) {
@@ -105,11 +136,12 @@ public final class LocalDemo {
             List<LabelledRequest> events,
             Path work,
             Path root,
-            String experiment)
+            String experiment,
+            String canaryModel)
             throws Exception {
         {
             TimelineReplayer replay = new TimelineReplayer(events, "requests", "labels", kafka.bootstrapServers(), o);
-            Path config = writeConfig(work, root, o, experiment, kafka.bootstrapServers(), replay.speed());
+            Path config = writeConfig(work, root, o, experiment, kafka.bootstrapServers(), replay.speed(), canaryModel);
             ShadowJobConfig cfg = ShadowJobConfig.load(config);
 
             int uiPort = freePort(o.uiPort);
@@ -239,8 +271,13 @@ public final class LocalDemo {
         return ScenarioData.fashion(o.events, Instant.parse("2026-01-05T00:00:00Z"), 30_000, 7);
     }
 
-    private static Path writeConfig(
-            Path dir, Path root, DemoOptions o, String experiment, String bootstrap, double speed) throws IOException {
+    /**
+     * The job's config. With {@code --canary}, {@code canaryModel} is the candidate serving the canary arm
+     * (name:version), else null.
+     */
+    static Path writeConfig(
+            Path dir, Path root, DemoOptions o, String experiment, String bootstrap, double speed, String canaryModel)
+            throws IOException {
         Path models = root.resolve("models/shipped").resolve(o.scenario);
         boolean fraud = o.scenario.equals("fraud");
         // Event-time tolerances scaled to the compressed clock: about half a wall-clock second.
@@ -286,6 +323,7 @@ public final class LocalDemo {
                 "metric_shards: 2",
                 "verdict:",
                 "  min_labelled_pairs: 500",
+                canaryModel == null ? "" : canarySection(o, canaryModel),
                 o.format.equals("json")
                         ? "# --format json: both topics carry the contract's fields as JSON (jobs/README.md §3).\n"
                                 + "inputs:\n  requests: {format: json}\n  labels: {format: json}"
@@ -294,6 +332,47 @@ public final class LocalDemo {
         Path file = dir.resolve("shadow-job.yaml");
         Files.writeString(file, yaml);
         return file;
+    }
+
+    /** The transaction amount among the fraud features: what a missed fraud costs (canary.business_metric). */
+    static final String FRAUD_AMOUNT_FEATURE = "amount";
+
+    /**
+     * The canary section of the job's config: which served_by value each model answers, the split the demo
+     * assigns (CanaryTraffic), and for fraud the money a missed fraud costs; other keys keep their defaults.
+     */
+    static String canarySection(DemoOptions o, String canaryModel) {
+        BigDecimal canary = BigDecimal.valueOf(o.canary);
+        List<String> lines = new ArrayList<>(List.of(
+                "canary:",
+                "  arms:",
+                "    " + CanaryTraffic.PROD + ": live",
+                "    " + CanaryTraffic.CANARY + ": " + canaryModel,
+                "  expected_split:",
+                "    " + CanaryTraffic.PROD + ": "
+                        + percent(BigDecimal.valueOf(100).subtract(canary)),
+                "    " + CanaryTraffic.CANARY + ": " + percent(canary)));
+        if (CanaryTraffic.unitFor(o.scenario) == CanaryTraffic.Unit.ENTITY) {
+            // Assigned by card: a card's requests go together, so the split is tested over cards.
+            lines.add("  srm_unit: entity");
+        }
+        if (o.scenario.equals("fraud") && ScenarioData.FRAUD_FEATURES.contains(FRAUD_AMOUNT_FEATURE)) {
+            lines.addAll(List.of(
+                    "  business_metric:",
+                    "    name: fraud_loss",
+                    "    feature: " + FRAUD_AMOUNT_FEATURE,
+                    "    when: missed_positive"));
+        }
+        return String.join("\n", lines);
+    }
+
+    /** A percentage as written by hand: 10, 2.5. */
+    static String percent(double p) {
+        return percent(BigDecimal.valueOf(p));
+    }
+
+    private static String percent(BigDecimal p) {
+        return p.stripTrailingZeros().toPlainString();
     }
 
     /** The preferred port if it is free, else the next free one. */

@@ -15,7 +15,10 @@ import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 
-/** Follows the committed reports and verdicts, keeping the latest cumulative report and verdicts. */
+/**
+ * Follows the committed reports and verdicts, keeping the latest cumulative report and the latest verdict per
+ * candidate and, for canary verdicts, arm.
+ */
 final class ReportWatcher implements Runnable, AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final String reportsTopic;
@@ -49,12 +52,17 @@ final class ReportWatcher implements Runnable, AutoCloseable {
                 } else {
                     Verdict v = AvroCodec.decode(r.value(), Verdict.class);
                     synchronized (latestVerdicts) {
-                        latestVerdicts.put(v.getCandidate(), v);
+                        latestVerdicts.put(key(v), v);
                     }
                 }
             }
         }
         consumer.close();
+    }
+
+    /** A candidate's shadow verdict and its canary verdicts (one per arm it serves) are kept apart. */
+    static String key(Verdict v) {
+        return v.getArm() == null ? v.getCandidate() : v.getCandidate() + "/canary/" + v.getArm();
     }
 
     Map<String, Verdict> verdicts() {

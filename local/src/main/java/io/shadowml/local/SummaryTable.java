@@ -1,21 +1,30 @@
 package io.shadowml.local;
 
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
+import io.shadowml.avro.ArmReport;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Disagreement;
 import io.shadowml.avro.LabelDelay;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.PairedTest;
+import io.shadowml.avro.SampleRatioTest;
+import io.shadowml.avro.StickyAssignment;
 import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 
 /**
  * The end-of-scenario summary: per-model quality, disagreement, paired test with its anytime-valid evidence,
- * coverage, verdict. ASCII only (the console's charset is not known); "n/a" for what the reports do not carry
+ * coverage, verdict; with a canary (the report's arms, canary verdicts) also the arms, the sample ratio and
+ * stickiness, and the shadow and canary verdicts side by side. ASCII only (the console's charset is not known); "n/a" for what the reports do not carry
  * yet (Avro defaults).
  */
 final class SummaryTable {
@@ -46,7 +55,7 @@ final class SummaryTable {
             b.append(" | waiting for the first report");
         }
         for (Verdict v : verdicts.values()) {
-            b.append(" | verdict ").append(v.getDecision());
+            b.append(v.getArm() == null ? " | verdict " : " | canary ").append(v.getDecision());
         }
         return b.toString();
     }
@@ -176,8 +185,20 @@ final class SummaryTable {
                 lines.add("    " + test(t));
             }
         }
-        for (Verdict v : verdicts.values()) {
-            lines.add("Verdict " + v.getCandidate() + ": " + v.getDecision()
+        Collection<Verdict> shown = verdicts.values();
+        if (!r.getArms().isEmpty() || shown.stream().anyMatch(v -> v.getArm() != null)) {
+            lines.add("");
+            lines.addAll(arms(r));
+            lines.add("");
+            lines.addAll(sideBySide(shown));
+            shown = shown.stream()
+                    .sorted(Comparator.comparing(Verdict::getCandidate)
+                            .thenComparing(v -> v.getArm() == null ? "" : v.getArm()))
+                    .toList();
+        }
+        for (Verdict v : shown) {
+            lines.add((v.getArm() == null ? "Verdict " : "Canary verdict ") + v.getCandidate()
+                    + (v.getArm() == null ? "" : " (arm " + v.getArm() + ")") + ": " + v.getDecision()
                     + ", first decided "
                     + (v.getFirstDecidedAt() == null
                             ? "n/a"
@@ -192,6 +213,146 @@ final class SummaryTable {
             }
         }
         return String.join("\n", lines);
+    }
+
+    /**
+     * The canary analysis (canary.arms): per arm what it served, its share against the expected one, the quality
+     * of what it served (the report's arm metrics: accuracy, mean_loss, the business metric, error_rate) and the
+     * parity of the model as the job ran it with the output the arm logged; then the sample ratio test and the
+     * stickiness of entities.
+     */
+    static List<String> arms(ComparisonReport r) {
+        List<String> lines = new ArrayList<>();
+        lines.add("Canary arms (by served_by; the requests each arm served in production):");
+        List<String> keys = armMetricKeys(r.getArms());
+        StringBuilder header = new StringBuilder(String.format(
+                "  %-10s %-28s %8s %8s %8s %9s", "arm", "model", "scored", "share", "expected", "labelled"));
+        for (String k : keys) {
+            header.append(String.format(" %12s", k));
+        }
+        lines.add(header.append("  parity (shadow vs served)").toString());
+        for (ArmReport a : r.getArms()) {
+            StringBuilder row = new StringBuilder(String.format(
+                    Locale.ROOT,
+                    "  %-10s %-28s %8d %7.2f%% %7.2f%% %9d",
+                    a.getArm(),
+                    a.getModel() + (a.getControl() ? " (live)" : ""),
+                    a.getScored(),
+                    100 * a.getShare(),
+                    100 * a.getExpectedShare(),
+                    a.getLabelled()));
+            for (String k : keys) {
+                row.append(String.format(" %12s", armMetric(a.getMetrics().getOrDefault(k, Double.NaN))));
+            }
+            Disagreement p = a.getParity();
+            row.append("  ")
+                    .append(
+                            p == null
+                                    ? "n/a (no logged output)"
+                                    : String.format(
+                                            Locale.ROOT,
+                                            "flips %d of %d (%.2f%%), |diff| max %s",
+                                            p.getFlips(),
+                                            p.getCompared(),
+                                            100 * p.getFlipRate(),
+                                            num(p.getAbsDiffMax())));
+            lines.add(row.toString());
+        }
+        String control = r.getArms().stream()
+                .filter(ArmReport::getControl)
+                .map(ArmReport::getArm)
+                .findFirst()
+                .orElse("control");
+        for (ArmReport a : r.getArms()) {
+            if (!a.getTests().isEmpty()) {
+                lines.add("  " + a.getArm() + " - " + control + ", unpaired, on " + a.getMaturedLabelled()
+                        + " matured labelled outcomes:");
+                for (TestResult t : a.getTests()) {
+                    lines.add("    " + test(t));
+                }
+            }
+        }
+        SampleRatioTest srm = r.getSampleRatio();
+        lines.add(
+                srm == null
+                        ? "Sample ratio: n/a"
+                        : String.format(
+                                Locale.ROOT,
+                                "Sample ratio: %d requests, e-value %s (alpha %s: detects at %s) -> %s",
+                                srm.getRequests(),
+                                num(srm.getEValue()),
+                                num(srm.getAlpha()),
+                                srm.getAlpha() > 0 ? num(1 / srm.getAlpha()) : "n/a",
+                                srm.getMismatch() ? "MISMATCH, the split is not the configured one" : "no mismatch"));
+        StickyAssignment sticky = r.getStickyAssignment();
+        lines.add(
+                sticky == null
+                        ? "Sticky assignment: n/a"
+                        : String.format(
+                                Locale.ROOT,
+                                "Sticky assignment: %d of %d entities served by more than one arm (rate %.2f%%)",
+                                sticky.getMultiArmEntities(),
+                                sticky.getEntities(),
+                                100 * sticky.getRate()));
+        return lines;
+    }
+
+    /** Rates with 4 significant digits, a business metric (money) of 1000 or more to one decimal. */
+    private static String armMetric(double v) {
+        return Double.isFinite(v) && Math.abs(v) >= 1000 ? String.format(Locale.ROOT, "%.1f", v) : num(v);
+    }
+
+    /** The arms' metric names: accuracy and mean_loss first, error_rate last, the others (business) between. */
+    private static List<String> armMetricKeys(List<ArmReport> arms) {
+        List<String> first = List.of("accuracy", "mean_loss");
+        Set<String> others = new TreeSet<>();
+        for (ArmReport a : arms) {
+            others.addAll(a.getMetrics().keySet());
+        }
+        List<String> keys = new ArrayList<>();
+        for (String k : first) {
+            if (others.remove(k)) {
+                keys.add(k);
+            }
+        }
+        boolean errorRate = others.remove("error_rate");
+        keys.addAll(others);
+        if (errorRate) {
+            keys.add("error_rate");
+        }
+        return keys;
+    }
+
+    /**
+     * Per candidate, the shadow verdict (paired evidence on every request) next to the canary verdict (what each
+     * arm served); "n/a" where the job has published none yet.
+     */
+    static List<String> sideBySide(Collection<Verdict> verdicts) {
+        Map<String, String> shadow = new TreeMap<>();
+        Map<String, List<String>> canary = new TreeMap<>();
+        for (Verdict v : verdicts) {
+            if (v.getArm() == null) {
+                shadow.put(v.getCandidate(), decision(v));
+                canary.putIfAbsent(v.getCandidate(), new ArrayList<>());
+            } else {
+                canary.computeIfAbsent(v.getCandidate(), c -> new ArrayList<>())
+                        .add(decision(v) + " (arm " + v.getArm() + ")");
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(
+                "%-28s %-40s %s", "Verdicts", "shadow (paired, every request)", "canary (the traffic it served)"));
+        for (Map.Entry<String, List<String>> e : canary.entrySet()) {
+            List<String> c = e.getValue().stream().sorted().toList();
+            lines.add(String.format(
+                    "%-28s %-40s %s",
+                    e.getKey(), shadow.getOrDefault(e.getKey(), "n/a"), c.isEmpty() ? "n/a" : String.join("; ", c)));
+        }
+        return lines;
+    }
+
+    private static String decision(Verdict v) {
+        return v.getDecision() + (v.getFirstDecidedAt() == null ? "" : " since " + v.getFirstDecidedAt());
     }
 
     /** The primary metric's anytime-valid interval, the McNemar e-value and what is still needed. */

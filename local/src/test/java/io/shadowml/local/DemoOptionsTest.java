@@ -2,6 +2,7 @@ package io.shadowml.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +27,7 @@ class DemoOptionsTest {
         assertEquals(8081, o.uiPort);
         assertEquals(8090, o.dashboardPort);
         assertEquals(Duration.ZERO, o.linger);
+        assertNull(o.canary, "no canary unless asked for");
     }
 
     @Test
@@ -45,7 +47,9 @@ class DemoOptionsTest {
             "18081",
             "--dashboard-port=0",
             "--linger",
-            "5m"
+            "5m",
+            "--canary",
+            "10"
         });
         assertEquals(1500, o.events);
         assertEquals(Duration.ofSeconds(15), o.duration);
@@ -54,6 +58,8 @@ class DemoOptionsTest {
         assertEquals(18081, o.uiPort);
         assertEquals(0, o.dashboardPort);
         assertEquals(Duration.ofMinutes(5), o.linger);
+        assertEquals(10.0, o.canary);
+        assertEquals(2.5, DemoOptions.parse(new String[] {"--canary=2.5", "--scenario", "fashion"}).canary);
         assertEquals(Duration.ofHours(1), DemoOptions.parse(new String[] {"--duration", "PT1H"}).duration);
         assertTrue(DemoOptions.parse(new String[] {"-h"}).help);
         assertTrue(DemoOptions.parse(new String[] {"--help"}).help);
@@ -74,6 +80,11 @@ class DemoOptionsTest {
         assertMessage("--dashboard-port must be 0..65535, was 70000", "--dashboard-port", "70000");
         assertMessage("--linger must not be negative", "--linger", "-PT1S");
         assertMessage("--format must be avro or json, was 'xml'", "--format", "xml");
+        assertMessage(
+                "--canary is the canary's percentage of the traffic, 0 < PERCENT < 100; was 0.0", "--canary", "0");
+        assertMessage("0 < PERCENT < 100; was 100.0", "--canary", "100");
+        assertMessage("0 < PERCENT < 100; was -5.0", "--canary=-5");
+        assertMessage("--canary", "--canary", "ten");
     }
 
     @Test
@@ -82,7 +93,7 @@ class DemoOptionsTest {
         String help = DemoOptions.commandLine(o).getUsageMessage();
         assertTrue(help.contains("Usage: demo.sh"), help);
         List<OptionSpec> options = DemoOptions.commandLine(o).getCommandSpec().options();
-        assertEquals(11, options.size());
+        assertEquals(12, options.size());
         for (OptionSpec opt : options) {
             for (String name : opt.names()) {
                 assertTrue(help.contains(name), name + " in:\n" + help);

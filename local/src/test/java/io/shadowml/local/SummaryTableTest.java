@@ -11,12 +11,16 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.shadowml.avro.ArmReport;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.Decision;
+import io.shadowml.avro.Disagreement;
 import io.shadowml.avro.ModelQuality;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.PairedTest;
 import io.shadowml.avro.ReportCounts;
+import io.shadowml.avro.SampleRatioTest;
+import io.shadowml.avro.StickyAssignment;
 import io.shadowml.avro.TestOutcome;
 import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
@@ -153,6 +157,152 @@ class SummaryTableTest {
         assertTrue(text.contains("Verdict m:2: CONTINUE, first decided n/a (not enough evidence)"), text);
         assertFalse(text.contains("evidence:"), text);
         assertFalse(text.contains("alpha"), text);
+    }
+
+    static Disagreement parity(String model, long compared, double max) {
+        return Disagreement.newBuilder()
+                .setCandidate(model + " vs logged")
+                .setCompared(compared)
+                .setFlips(0)
+                .setFlipRate(0)
+                .setAbsDiffMean(max / 10)
+                .setAbsDiffP50(0)
+                .setAbsDiffP90(0)
+                .setAbsDiffP99(max)
+                .setAbsDiffMax(max)
+                .build();
+    }
+
+    static ComparisonReport canaryReport() {
+        TestResult accuracy = TestResult.newBuilder()
+                .setTest("unpaired")
+                .setMetric("accuracy")
+                .setEstimate(0.01)
+                .setLow(-0.005)
+                .setHigh(0.025)
+                .setAlpha(0.01)
+                .setEValue(3.2)
+                .setPairs(570)
+                .setOutcome(TestOutcome.INCONCLUSIVE)
+                .build();
+        ComparisonReport r = report(paired().build());
+        r.setArms(List.of(
+                ArmReport.newBuilder()
+                        .setArm("prod")
+                        .setModel("m:1")
+                        .setControl(true)
+                        .setScored(5400)
+                        .setShare(0.9)
+                        .setExpectedShare(0.9)
+                        .setLabelled(5200)
+                        .setMaturedLabelled(5100)
+                        .setMetrics(Map.of(
+                                "error_rate", 0.0, "fraud_loss", 15234.5, "mean_loss", 0.0924, "accuracy", 0.974))
+                        .setParity(parity("m:1", 5400, 1.2e-7))
+                        .build(),
+                ArmReport.newBuilder()
+                        .setArm("canary")
+                        .setModel("m:2")
+                        .setScored(600)
+                        .setShare(0.1)
+                        .setExpectedShare(0.1)
+                        .setLabelled(580)
+                        .setMaturedLabelled(570)
+                        .setMetrics(
+                                Map.of("accuracy", 0.984, "mean_loss", 0.0512, "fraud_loss", 812.4, "error_rate", 0.0))
+                        .setParity(parity("m:2", 600, 0))
+                        .setTests(List.of(accuracy))
+                        .build()));
+        r.setSampleRatio(SampleRatioTest.newBuilder()
+                .setRequests(6000)
+                .setEValue(0.85)
+                .setAlpha(0.001)
+                .setMismatch(false)
+                .build());
+        r.setStickyAssignment(StickyAssignment.newBuilder()
+                .setEntities(2687)
+                .setMultiArmEntities(0)
+                .setRate(0)
+                .build());
+        return r;
+    }
+
+    static Verdict.Builder verdict(Decision d, String arm) {
+        return Verdict.newBuilder()
+                .setExperimentId("exp")
+                .setCandidate("m:2")
+                .setDecidedAt(END)
+                .setDecision(d)
+                .setArm(arm);
+    }
+
+    @Test
+    void canaryArmsAndTheShadowAndCanaryVerdictsSideBySide() {
+        Map<String, Verdict> verdicts = new LinkedHashMap<>();
+        // The canary verdict first: the summary still shows the shadow one first.
+        verdicts.put(
+                "m:2/canary/canary",
+                verdict(Decision.PROCEED, "canary")
+                        .setFirstDecidedAt(END)
+                        .setReasons(List.of("canary no worse than prod"))
+                        .build());
+        verdicts.put(
+                "m:2",
+                verdict(Decision.PROMOTE, null)
+                        .setFirstDecidedAt(FIRST)
+                        .setAlpha(0.025)
+                        .setReasons(List.of("candidate better"))
+                        .build());
+        String text = SummaryTable.render(canaryReport(), verdicts);
+        String expected = String.join(
+                "\n",
+                "Canary arms (by served_by; the requests each arm served in production):",
+                "  arm        model                          scored    share expected  labelled     accuracy    mean_loss"
+                        + "   fraud_loss   error_rate  parity (shadow vs served)",
+                "  prod       m:1 (live)                       5400   90.00%   90.00%      5200       0.9740      0.09240"
+                        + "      15234.5        0.000  flips 0 of 5400 (0.00%), |diff| max 1.200e-07",
+                "  canary     m:2                               600   10.00%   10.00%       580       0.9840      0.05120"
+                        + "        812.4        0.000  flips 0 of 600 (0.00%), |diff| max 0.000",
+                "  canary - prod, unpaired, on 570 matured labelled outcomes:",
+                "    unpaired   accuracy      -                +0.01000 [-0.005000, 0.02500], e-value 3.200, 570 pairs"
+                        + " -> INCONCLUSIVE",
+                "Sample ratio: 6000 requests, e-value 0.8500 (alpha 0.001000: detects at 1000) -> no mismatch",
+                "Sticky assignment: 0 of 2687 entities served by more than one arm (rate 0.00%)",
+                "",
+                "Verdicts                     shadow (paired, every request)           canary (the traffic it served)",
+                "m:2                          PROMOTE since 2026-01-07T12:00:00Z       PROCEED since 2026-01-08T00:00:00Z"
+                        + " (arm canary)",
+                "Verdict m:2: PROMOTE, first decided 2026-01-07T12:00:00Z, alpha 0.02500 (candidate better)",
+                "Canary verdict m:2 (arm canary): PROCEED, first decided 2026-01-08T00:00:00Z (canary no worse than prod)");
+        assertTrue(text.endsWith("\n\n" + expected), text);
+    }
+
+    @Test
+    void aCanaryVerdictBeforeAnyShadowVerdict() {
+        Verdict rollback = verdict(Decision.ROLLBACK, "canary")
+                .setReasons(List.of("sample ratio mismatch"))
+                .build();
+        String text = SummaryTable.render(canaryReport(), Map.of("m:2/canary/canary", rollback));
+        assertTrue(
+                text.contains(
+                        "\nm:2                          n/a                                      ROLLBACK (arm canary)\n"),
+                text);
+        assertTrue(
+                text.endsWith("\nCanary verdict m:2 (arm canary): ROLLBACK, first decided n/a (sample ratio mismatch)"),
+                text);
+    }
+
+    @Test
+    void withoutACanaryNothingAboutArms() {
+        Map<String, Verdict> verdicts =
+                Map.of("m:2", verdict(Decision.CONTINUE, null).build());
+        String text = SummaryTable.render(report(paired().build()), verdicts);
+        assertFalse(text.contains("anary") || text.contains("Verdicts") || text.contains("Sample ratio"), text);
+        assertTrue(
+                text.endsWith(
+                        "\n  Anytime-valid: log_loss candidate - live n/a [n/a], min detectable effect n/a,"
+                                + " McNemar e-value 1.000 (always-valid p 1.000), still needed n/a\nVerdict m:2: CONTINUE, first decided n/a ()"),
+                text);
     }
 
     @Test

@@ -31,7 +31,7 @@ import io.shadowml.avro.WindowKind;
 /**
  * What the dashboard shows, kept in memory and bounded: the last {@link #MAX_WINDOWS} TUMBLING reports and
  * CUMULATIVE reports (by window end; a re-emitted window replaces the earlier report), the latest verdict per
- * candidate, dead-letter counts with the last {@link #MAX_DEAD_LETTERS} reasons, and the latency of the last
+ * candidate (and per arm for canary verdicts), dead-letter counts with the last {@link #MAX_DEAD_LETTERS} reasons, and the latency of the last
  * {@link #MAX_LATENCIES} sampled scored events per model. Thread-safe: the feed adds, the HTTP server reads.
  */
 public final class DashboardState {
@@ -96,9 +96,11 @@ public final class DashboardState {
 
     public synchronized void addVerdict(Verdict v) {
         verdictsReceived++;
-        Verdict current = verdicts.get(v.getCandidate());
+        // A candidate's canary verdicts (arm set) are kept apart from its shadow verdict.
+        String key = v.getArm() == null ? v.getCandidate() : v.getCandidate() + "/canary/" + v.getArm();
+        Verdict current = verdicts.get(key);
         if (current == null || !v.getDecidedAt().isBefore(current.getDecidedAt())) {
-            verdicts.put(v.getCandidate(), v);
+            verdicts.put(key, v);
         }
         verdictHistory.addLast(v);
         while (verdictHistory.size() > MAX_VERDICT_HISTORY) {
@@ -373,6 +375,9 @@ public final class DashboardState {
         for (Verdict v : verdicts.values()) {
             ObjectNode o = vs.addObject();
             o.put("candidate", v.getCandidate());
+            if (v.getArm() != null) {
+                o.put("arm", v.getArm());
+            }
             o.put("decision", v.getDecision().toString());
             o.put("decided_at", v.getDecidedAt().toEpochMilli());
             if (v.getFirstDecidedAt() == null) {
@@ -390,6 +395,9 @@ public final class DashboardState {
         for (Verdict v : verdictHistory) {
             ObjectNode o = history.addObject();
             o.put("candidate", v.getCandidate());
+            if (v.getArm() != null) {
+                o.put("arm", v.getArm());
+            }
             o.put("decision", v.getDecision().toString());
             o.put("decided_at", v.getDecidedAt().toEpochMilli());
         }

@@ -412,13 +412,16 @@ function renderVerdicts(s) {
   for (const p of (s.latest && s.latest.paired) || []) paired[p.candidate] = p;
   for (const v of verdicts) {
     const d = v.decision || 'NONE';
-    const p = paired[v.candidate];
+    // A canary verdict (arm set) weighs the arms' unpaired tests, not the paired ones.
+    const p = v.arm ? undefined : paired[v.candidate];
     const first = isNum(v.first_decided_at) ? 'first decided ' + fullTime(v.first_decided_at)
       : v.decision ? 'not decided yet' : '';
-    box.append(el('div', { class: 'verdict v-' + d, 'data-candidate': v.candidate },
-      el('span', { class: 'badge ' + d, 'data-verdict': d, 'data-candidate': v.candidate }, v.decision || 'PENDING'),
+    const arm = v.arm ? { 'data-arm': v.arm } : {};
+    box.append(el('div', { class: 'verdict v-' + d, 'data-candidate': v.candidate, ...arm },
+      el('span', { class: 'badge ' + d, 'data-verdict': d, 'data-candidate': v.candidate, ...arm }, v.decision || 'PENDING'),
       el('div', { class: 'body' },
-        el('div', { class: 'who' }, v.candidate + ' vs live ' + (s.live_model || '')),
+        el('div', { class: 'who' }, v.arm ? 'canary: ' + v.candidate + ' serving arm ' + v.arm + ' vs live ' + (s.live_model || '')
+          : v.candidate + ' vs live ' + (s.live_model || '')),
         el('div', { class: 'when' }, v.decided_at ? 'evidence up to ' + fullTime(v.decided_at) : '',
           v.decided_at && first ? ' · ' : '',
           el('span', { 'data-field': 'first_decided_at', 'data-value': isNum(v.first_decided_at) ? String(v.first_decided_at) : '' }, first),

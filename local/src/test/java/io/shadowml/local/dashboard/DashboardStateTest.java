@@ -110,4 +110,20 @@ class DashboardStateTest {
         assertEquals(5.25, p.get("hours_needed").asDouble());
         assertTrue(state.summaryJson().contains("\"primary_cs_low\" : \"-Infinity\""));
     }
+
+    @Test
+    void aCanaryVerdictIsKeptApartFromTheShadowVerdict() {
+        DashboardState state = new DashboardState();
+        Verdict.Builder v =
+                Verdict.newBuilder().setExperimentId("e").setCandidate("m:2").setDecidedAt(END);
+        state.addVerdict(v.setDecision(Decision.PROMOTE).build());
+        state.addVerdict(v.setDecision(Decision.PROCEED).setArm("canary").build());
+        JsonNode verdicts = state.summary().get("verdicts");
+        assertEquals(2, verdicts.size(), verdicts.toString());
+        assertEquals("PROMOTE", verdicts.get(0).get("decision").asText());
+        assertTrue(verdicts.get(0).get("arm") == null, "a shadow verdict has no arm");
+        assertEquals("PROCEED", verdicts.get(1).get("decision").asText());
+        assertEquals("canary", verdicts.get(1).get("arm").asText());
+        assertEquals("canary", state.summary().at("/verdict_history/1/arm").asText());
+    }
 }
