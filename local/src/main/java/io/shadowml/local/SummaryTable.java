@@ -278,8 +278,9 @@ final class SummaryTable {
                         ? "Sample ratio: n/a"
                         : String.format(
                                 Locale.ROOT,
-                                "Sample ratio: %d requests, e-value %s (alpha %s: detects at %s) -> %s",
+                                "Sample ratio: %d %ss, e-value %s (alpha %s: detects at %s) -> %s",
                                 srm.getRequests(),
+                                srm.getUnit(),
                                 num(srm.getEValue()),
                                 num(srm.getAlpha()),
                                 srm.getAlpha() > 0 ? num(1 / srm.getAlpha()) : "n/a",

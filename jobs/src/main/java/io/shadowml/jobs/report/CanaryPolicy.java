@@ -178,7 +178,7 @@ public final class CanaryPolicy implements Serializable {
                         b.high()));
             }
         }
-        tests.add(srmTest(srm));
+        tests.add(srmTest(srm, a, config.expectedShares()[a]));
         if (srm.mismatch()) {
             rollback.add(
                     0,
@@ -250,11 +250,13 @@ public final class CanaryPolicy implements Serializable {
                 .build();
     }
 
-    private static TestResult srmTest(SrmResult srm) {
+    /** The sample ratio test, from arm {@code a}'s side: estimate = its observed share minus its expected one. */
+    private static TestResult srmTest(SrmResult srm, int a, double expectedShare) {
+        double share = srm.units() == 0 ? Double.NaN : (double) srm.counts()[a] / srm.units();
         return TestResult.newBuilder()
                 .setTest("srm")
                 .setMetric("sample_ratio")
-                .setEstimate(srm.units())
+                .setEstimate(share - expectedShare)
                 .setLow(Double.NEGATIVE_INFINITY)
                 .setHigh(Double.POSITIVE_INFINITY)
                 .setAlpha(srm.alpha())

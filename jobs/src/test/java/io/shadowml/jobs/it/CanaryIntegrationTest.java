@@ -31,7 +31,7 @@ import io.shadowml.avro.Verdict;
 import io.shadowml.embedded.EmbeddedKafkaExtension;
 import io.shadowml.embedded.scenario.LabelledRequest;
 import io.shadowml.embedded.scenario.ScenarioData;
-import io.shadowml.models.InputBatch;
+import io.shadowml.jobs.scoring.ReferenceScores;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
 
@@ -307,15 +307,7 @@ class CanaryIntegrationTest {
                 v.getReasons().toString());
     }
 
-    /** P(positive) of one request scored alone (a batch of one row). */
     private static float score(OnnxModel model, Request r) {
-        List<String> names = model.descriptor().featureNames();
-        float[] row = new float[names.size()];
-        for (int j = 0; j < row.length; j++) {
-            row[j] = r.getFeatures().get(names.get(j)).floatValue();
-        }
-        InputBatch b = model.newInputBatch();
-        b.addRow(row);
-        return model.score(b).score(0);
+        return ReferenceScores.score(model, r);
     }
 }

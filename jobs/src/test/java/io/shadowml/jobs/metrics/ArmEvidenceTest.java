@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,18 +12,12 @@ import io.shadowml.jobs.config.CanaryConfig;
 /** Per-arm canary evidence folded into an experiment accumulator, checked against hand counts. */
 class ArmEvidenceTest {
     /** bin0 (live, 0.5), bin1 (0.3), bin2 (0.7); arms prod (bin0), canary (bin1); fraud loss on missed positives. */
-    static final CanaryConfig CANARY = new CanaryConfig(
-            List.of("prod", "canary"),
-            new int[] {0, 1},
-            new double[] {0.9, 0.1},
+    static final CanaryConfig CANARY = ArmFixtures.canary(
+            1,
             0.05,
-            0.001,
             0.01,
             200,
-            10_000,
-            false,
-            new CanaryConfig.BusinessMetric("fraud_loss", "amount", CanaryConfig.When.MISSED_POSITIVE, 0),
-            Duration.ofDays(14));
+            new CanaryConfig.BusinessMetric("fraud_loss", "amount", CanaryConfig.When.MISSED_POSITIVE, 0));
 
     static final ModelLayout LAYOUT = ArmFixtures.binaryLayout(CANARY);
 
@@ -93,19 +85,8 @@ class ArmEvidenceTest {
     void mergesArmsByServedByAndModelNotByPosition() {
         ExperimentAccumulator a = new ExperimentAccumulator(LAYOUT, SegmentSpec.NONE);
         a.add(scored("x", (byte) 1, new float[] {0.1f, 0.1f, 0.1f}, MetricEvent.PARITY_NONE, 0), LAYOUT);
-        // The same arms configured in another order, and canary now served by bin2: another arm.
-        CanaryConfig reordered = new CanaryConfig(
-                List.of("prod", "canary"),
-                new int[] {0, 2},
-                new double[] {0.5, 0.5},
-                0.05,
-                0.001,
-                0.01,
-                200,
-                10_000,
-                false,
-                null,
-                Duration.ofDays(14));
+        // canary now served by bin2: another arm, whatever its index.
+        CanaryConfig reordered = ArmFixtures.canary(2, 0.05, 0.01, 200, null);
         ModelLayout other = ArmFixtures.binaryLayout(reordered);
         ExperimentAccumulator b = new ExperimentAccumulator(other, SegmentSpec.NONE);
         b.add(scored("y", (byte) 1, new float[] {0.1f, 0.1f, 0.1f}, MetricEvent.PARITY_NONE, 0), other);

@@ -17,9 +17,15 @@ public final class ArmFixtures {
 
     /** prod 90 / canary 10 over bin0 and bin1, the given alpha, margin and min_labelled. */
     public static CanaryConfig canary(double alpha, double margin, long minLabelled) {
+        return canary(1, alpha, margin, minLabelled, null);
+    }
+
+    /** prod (bin0) 90 / canary (model {@code canaryModel}) 10, with {@code business} (or none). */
+    public static CanaryConfig canary(
+            int canaryModel, double alpha, double margin, long minLabelled, CanaryConfig.BusinessMetric business) {
         return new CanaryConfig(
                 List.of("prod", "canary"),
-                new int[] {0, 1},
+                new int[] {0, canaryModel},
                 new double[] {0.9, 0.1},
                 alpha,
                 0.001,
@@ -27,7 +33,7 @@ public final class ArmFixtures {
                 minLabelled,
                 10_000,
                 false,
-                null,
+                business,
                 Duration.ofDays(14));
     }
 

@@ -69,6 +69,9 @@ class CanaryPolicyTest {
         assertTrue(
                 a.reasons().get(0).startsWith("sample ratio mismatch"),
                 a.reasons().toString());
+        TestResult srm = a.tests().get(a.tests().size() - 1);
+        assertEquals("srm", srm.getTest());
+        assertEquals(0.2 - 0.1, srm.getEstimate(), 1e-12, "the canary's share minus its expected share");
         // A split right on the configured one is no mismatch.
         assertEquals(
                 Decision.CONTINUE,

@@ -34,7 +34,6 @@ import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.sampling.DeterministicSample;
 import io.shadowml.jobs.sampling.SamplingTest;
-import io.shadowml.models.InputBatch;
 import io.shadowml.models.ModelDescriptor;
 import io.shadowml.models.OnnxModel;
 
@@ -103,16 +102,8 @@ class MicroBatchScoringOperatorTest {
                 .build();
     }
 
-    /** P(positive) of one request scored alone (a batch of one row). */
     private static float reference(OnnxModel model, Request r) {
-        List<String> names = model.descriptor().featureNames();
-        float[] row = new float[names.size()];
-        for (int j = 0; j < row.length; j++) {
-            row[j] = r.getFeatures().get(names.get(j)).floatValue();
-        }
-        InputBatch b = model.newInputBatch();
-        b.addRow(row);
-        return model.score(b).score(0);
+        return ReferenceScores.score(model, r);
     }
 
     private static OneInputStreamOperatorTestHarness<Request, MetricEvent> harness(
