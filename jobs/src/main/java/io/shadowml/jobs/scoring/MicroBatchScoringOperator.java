@@ -348,7 +348,9 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         if (arm >= 0 && arms.businessFeature() != null) {
             Map<String, Double> features = request.getFeatures();
             Double value = features == null ? null : features.get(arms.businessFeature());
-            event.businessValue = value == null ? Float.NaN : value.floatValue();
+            float v = value == null ? Float.NaN : value.floatValue();
+            // Not finite (or beyond float32): left out of the business metric, like a missing feature.
+            event.businessValue = Float.isFinite(v) ? v : Float.NaN;
         }
         // The model that served the request: its arm's, or the live model's when none is named.
         int serving = arm >= 0 ? arms.model(arm) : arm == MetricEvent.NO_ARM ? 0 : -1;

@@ -30,7 +30,10 @@ import io.shadowml.avro.ModelOutput;
 import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
+import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.sampling.DeterministicSample;
 import io.shadowml.jobs.sampling.SamplingTest;
@@ -153,6 +156,64 @@ class MicroBatchScoringOperatorTest {
                 assertEquals(own, e.outputs[0], 1e-6f, "the live output stays the model's own");
             }
             assertEquals(MetricEvent.PARITY_NONE, out.get(7).parity);
+        } finally {
+            h.close();
+        }
+    }
+
+    /**
+     * With canary arms: each event names the arm its served_by maps to, its logged score is compared with
+     * that arm's model (the candidate for the canary), and it carries the business feature's value when
+     * finite.
+     */
+    @Test
+    void aCanaryArmsLoggedScoreIsComparedWithTheArmsModel() throws Exception {
+        CanaryConfig canary = new CanaryConfig(
+                List.of("prod", "canary"),
+                new int[] {0, 1},
+                new double[] {0.9, 0.1},
+                0.05,
+                0.001,
+                0.01,
+                200,
+                10_000,
+                false,
+                new CanaryConfig.BusinessMetric("fraud_loss", "loss_amount", CanaryConfig.When.MISSED_POSITIVE, 0),
+                Duration.ofDays(14));
+        ArmLayout arms = ArmLayout.of(canary, new ModelLayout(List.of(live, candidate)));
+        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 4, 10_000, 1, 0, SegmentSpec.NONE)
+                        .withArms(arms));
+        h.setProcessingTime(0);
+        h.open();
+        try {
+            String[] servedBy = {"canary", "prod", "elsewhere", null};
+            for (int i = 0; i < 4; i++) {
+                Request r = Request.newBuilder(holdout.get(i)).build();
+                r.setServedBy(servedBy[i]);
+                r.setProductionScore((double) reference(candidateRef, r)); // what the candidate answers
+                // A feature no model reads; beyond float32 on row 0: left out of the business metric.
+                Map<String, Double> features = new HashMap<>(r.getFeatures());
+                features.put("loss_amount", i == 0 ? 1e300 : 12.5 * i);
+                r.setFeatures(features);
+                feed(h, r);
+            }
+            List<MetricEvent> out = values(h);
+            assertEquals(
+                    List.of((byte) 1, (byte) 0, MetricEvent.UNMAPPED_ARM, MetricEvent.NO_ARM),
+                    out.stream().map(e -> e.arm).toList());
+            // Served by the canary: its logged score is the candidate's own, no flip, no difference.
+            assertEquals(MetricEvent.PARITY_SAME_DECISION, out.get(0).parity);
+            assertEquals(0.0, out.get(0).parityDifference, 1e-6);
+            assertTrue(Float.isNaN(out.get(0).businessValue));
+            // Served by prod (and with no arm named): the candidate's score against the live model.
+            for (int i : new int[] {1, 3}) {
+                float liveScore = reference(liveRef, holdout.get(i));
+                float candidateScore = reference(candidateRef, holdout.get(i));
+                assertEquals(Math.abs(candidateScore - liveScore), out.get(i).parityDifference, 1e-6, "row " + i);
+            }
+            assertEquals(12.5f, out.get(1).businessValue);
+            assertEquals(MetricEvent.PARITY_NONE, out.get(2).parity, "an unknown arm: nothing to compare with");
         } finally {
             h.close();
         }
