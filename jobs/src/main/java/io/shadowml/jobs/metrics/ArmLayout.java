@@ -100,6 +100,16 @@ public final class ArmLayout implements Serializable {
         return a == null ? MetricEvent.UNMAPPED_ARM : a.byteValue();
     }
 
+    /** The index of the arm {@code name} served by {@code modelId}, or -1 when no such arm is configured. */
+    public int indexOf(String name, String modelId) {
+        for (int a = 0; a < arms.length; a++) {
+            if (arms[a].equals(name) && modelIds[a].equals(modelId)) {
+                return a;
+            }
+        }
+        return -1;
+    }
+
     /** The feature whose value the business metric counts, or null without one. */
     public String businessFeature() {
         return businessFeature;

@@ -36,7 +36,8 @@ final class CanaryReports {
         }
         List<ArmReport> out = new ArrayList<>();
         for (ArmEvidence.Arm a : evidence.arms()) {
-            int index = indexOf(arms, a);
+            // -1: evidence of an arm no longer configured (another model serves it since a restore)
+            int index = arms.indexOf(a.arm(), a.model());
             CanaryPolicy.Assessment assessment = index > 0 ? assessments.get(index - 1) : null;
             out.add(ArmReport.newBuilder()
                     .setArm(a.arm())
@@ -91,15 +92,5 @@ final class CanaryReports {
         }
         m.put("error_rate", a.scored() == 0 ? Double.NaN : (double) a.errors() / a.scored());
         return m;
-    }
-
-    /** The arm's index in the configured arms, or -1 for evidence of an arm no longer configured. */
-    static int indexOf(ArmLayout arms, ArmEvidence.Arm a) {
-        for (int i = 0; i < arms.arms(); i++) {
-            if (arms.arm(i).equals(a.arm()) && arms.modelId(i).equals(a.model())) {
-                return i;
-            }
-        }
-        return -1;
     }
 }

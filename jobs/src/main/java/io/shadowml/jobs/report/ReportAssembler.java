@@ -219,8 +219,12 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
 
     /** Per arm and for the experiment, the canary figures of the cumulative report. */
     private void publishArmGauges(String experimentId, ExperimentAccumulator total, ComparisonReport report) {
+        ArmLayout configured = layout.arms();
         for (ArmReport arm : report.getArms()) {
             String name = arm.getArm();
+            if (configured.indexOf(arm.getArm(), arm.getModel()) < 0) {
+                continue; // evidence of an arm served by another model before a restore: reported, no gauge
+            }
             publish(experimentId, "arm", name, "scored", arm.getScored());
             publish(experimentId, "arm", name, "share", arm.getShare());
             publish(experimentId, "arm", name, "expected_share", arm.getExpectedShare());
