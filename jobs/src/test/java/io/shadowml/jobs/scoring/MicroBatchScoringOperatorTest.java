@@ -31,6 +31,7 @@ import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.metrics.ArmFixtures;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
@@ -168,18 +169,12 @@ class MicroBatchScoringOperatorTest {
      */
     @Test
     void aCanaryArmsLoggedScoreIsComparedWithTheArmsModel() throws Exception {
-        CanaryConfig canary = new CanaryConfig(
-                List.of("prod", "canary"),
-                new int[] {0, 1},
-                new double[] {0.9, 0.1},
+        CanaryConfig canary = ArmFixtures.canary(
+                1,
                 0.05,
-                0.001,
                 0.01,
                 200,
-                10_000,
-                false,
-                new CanaryConfig.BusinessMetric("fraud_loss", "loss_amount", CanaryConfig.When.MISSED_POSITIVE, 0),
-                Duration.ofDays(14));
+                new CanaryConfig.BusinessMetric("fraud_loss", "loss_amount", CanaryConfig.When.MISSED_POSITIVE, 0));
         ArmLayout arms = ArmLayout.of(canary, new ModelLayout(List.of(live, candidate)));
         OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
                 new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 4, 10_000, 1, 0, SegmentSpec.NONE)
