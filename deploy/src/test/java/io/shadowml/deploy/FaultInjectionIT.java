@@ -142,7 +142,8 @@ class FaultInjectionIT extends LocalClusterSupport {
             stopWithSavepoint(job, true);
             step("drained");
 
-            List<ComparisonReport> reports = committedReports(PREFIX + "reports", input.requests);
+            List<ComparisonReport> reports =
+                    committedReports(PREFIX + "reports", PREFIX + "dead-letter", input.requests);
             List<Verdict> verdicts = committed(PREFIX + "verdicts", Verdict.class);
             step(reports.size() + " reports, " + verdicts.size() + " verdicts committed by the faulty run");
 
@@ -168,7 +169,7 @@ class FaultInjectionIT extends LocalClusterSupport {
             new ShadowJob(ref, KafkaIO.requestSource(ref, true), KafkaIO.labelSource(ref, true), KafkaIO.sinks(ref))
                     .build(env);
             env.execute("fault-free reference");
-            List<ComparisonReport> expected = committedReports(ref.reportsTopic, input.requests);
+            List<ComparisonReport> expected = committedReports(ref.reportsTopic, ref.deadLetterTopic, input.requests);
             List<Verdict> expectedVerdicts = committed(ref.verdictsTopic, Verdict.class);
             step("fault-free run: " + expected.size() + " reports, " + expectedVerdicts.size() + " verdicts");
 
@@ -327,8 +328,12 @@ class FaultInjectionIT extends LocalClusterSupport {
 
     // ------------------------------------------------------------------ output
 
-    /** The committed reports of a topic, once its final cumulative report (all requests scored) is there. */
-    private static List<ComparisonReport> committedReports(String topic, int requests) throws Exception {
+    /**
+     * The committed reports of a topic, once its final cumulative report (all requests scored) is there; if it
+     * never comes, the failure shows what was committed and the job's dead letters by reason.
+     */
+    private static List<ComparisonReport> committedReports(String topic, String deadLetterTopic, int requests)
+            throws Exception {
         try (CommittedRecords<ComparisonReport> r = new CommittedRecords<>(BOOTSTRAP, topic, ComparisonReport.class)) {
             await(
                     Duration.ofSeconds(90),
@@ -343,7 +348,7 @@ class FaultInjectionIT extends LocalClusterSupport {
                         ComparisonReport c = CommittedRecords.latestCumulative(r.all);
                         return "; " + r.all.size() + " reports committed, the latest cumulative "
                                 + (c == null ? "none" : c.getWindowEnd() + " counts " + c.getCounts())
-                                + "; dead letters " + deadLetterReasons(topic.replace("reports", "dead-letter"));
+                                + "; dead letters " + deadLetterReasons(deadLetterTopic);
                     });
             return new ArrayList<>(r.readToEnd());
         }
