@@ -118,6 +118,12 @@ public final class BinaryQualityAccumulator implements QualityAccumulator {
         return c;
     }
 
+    /** No events, at this accumulator's threshold. */
+    @Override
+    public BinaryQualityAccumulator emptyCopy() {
+        return new BinaryQualityAccumulator(threshold);
+    }
+
     // ---------------------------------------------------------------- getters
 
     public double threshold() {

@@ -320,6 +320,48 @@ public final class ExperimentAccumulator {
         return false;
     }
 
+    /**
+     * Forgets the evidence of candidate {@code model} (1 ≤ model &lt; {@link #models()}), for a slot whose
+     * candidate was retired and that a different candidate may take: everything kept for the slot becomes
+     * what a new accumulator of the same layout holds for it, and all else stays (the experiment-wide
+     * counts such as {@link #scored()}, {@link #labelled()} and {@link #expired()}, the label delays, the
+     * live model's parity, the canary arms and the other models' evidence).
+     *
+     * <p>Cleared: the errors, latency sums and counts; the quality, as a new accumulator with the slot's
+     * settings ({@link QualityAccumulator#emptyCopy}: a binary slot keeps its threshold); the disagreement;
+     * the paired comparison; the model's figures in every segment slice; and in the matured evidence its
+     * paired comparison and segment figures.
+     *
+     * <p>The requests the model did not score (absent) become all requests scored so far, so
+     * {@link #scoredBy} is 0 as in a new accumulator: the slot's next occupant scored none of the requests
+     * counted here, and its error rate must not be taken over them. The state is then exactly that of an
+     * accumulator given the same events with the model absent from every one of them.
+     *
+     * <p>The canary arms ({@link ArmEvidence}) are left alone: they are kept per served_by value and model
+     * id, not per slot, so the evidence of a retired model's arm never mixes with a later one's.
+     */
+    public void clearModel(int model) {
+        if (model < 1 || model >= models) {
+            throw new IllegalArgumentException("candidate " + model + " outside [1, " + models + ")");
+        }
+        errors[model] = 0;
+        absent[model] = scored;
+        latencySumMicros[model] = 0;
+        latencyCount[model] = 0;
+        quality[model] = quality[model].emptyCopy();
+        disagreement[model] = new DisagreementAccumulator();
+        paired[model] = new PairedComparisonAccumulator(pairedClasses());
+        if (segments != null) {
+            segments.clearModel(model);
+        }
+        matured.clearModel(model, pairedClasses());
+    }
+
+    /** The true classes a paired comparison keeps agreement counts for: the label classes, none for regression. */
+    private int pairedClasses() {
+        return task == Task.REGRESSION ? 0 : labelClasses();
+    }
+
     public ExperimentAccumulator copy() {
         ExperimentAccumulator c = new ExperimentAccumulator(task, models, null, false);
         c.scored = scored;

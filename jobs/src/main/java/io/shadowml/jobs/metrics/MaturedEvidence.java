@@ -72,6 +72,23 @@ public final class MaturedEvidence {
         }
     }
 
+    /**
+     * Forgets candidate {@code model}'s evidence, for a slot that changes occupant: its paired comparison
+     * becomes a new one with agreement counts for {@code classes} true classes (0 for regression), as
+     * {@link #MaturedEvidence(ModelLayout, SegmentSpec)} creates it, and its figures in the segment slices
+     * are cleared ({@link SegmentSlices#clearModel}). The matured requests and labelled counts are the
+     * requests', not a model's: they stay.
+     */
+    void clearModel(int model, int classes) {
+        if (model < 1 || model >= models) {
+            throw new IllegalArgumentException("candidate " + model + " outside [1, " + models + ")");
+        }
+        paired[model] = new PairedComparisonAccumulator(task == Task.REGRESSION ? 0 : classes);
+        if (segments != null) {
+            segments.clearModel(model);
+        }
+    }
+
     MaturedEvidence copy() {
         MaturedEvidence c = new MaturedEvidence(task, models);
         c.requests = requests;

@@ -124,6 +124,12 @@ public final class MulticlassQualityAccumulator implements QualityAccumulator {
         return c;
     }
 
+    /** No events, over this accumulator's classes. */
+    @Override
+    public MulticlassQualityAccumulator emptyCopy() {
+        return new MulticlassQualityAccumulator(numClasses);
+    }
+
     // ---------------------------------------------------------------- getters
 
     public int numClasses() {

@@ -53,6 +53,12 @@ public interface QualityAccumulator {
 
     QualityAccumulator copy();
 
+    /**
+     * A new accumulator without events and with this one's settings (binary: the threshold; multiclass:
+     * the class count), as {@link #forModel} creates it for the model this one belongs to.
+     */
+    QualityAccumulator emptyCopy();
+
     /** Number of labelled events added. */
     long count();
 

@@ -63,6 +63,12 @@ public final class RegressionQualityAccumulator implements QualityAccumulator {
         return c;
     }
 
+    /** No events. */
+    @Override
+    public RegressionQualityAccumulator emptyCopy() {
+        return new RegressionQualityAccumulator();
+    }
+
     @Override
     public long count() {
         return count;

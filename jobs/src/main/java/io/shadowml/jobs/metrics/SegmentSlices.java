@@ -142,6 +142,28 @@ public final class SegmentSlices {
         return this;
     }
 
+    /**
+     * Forgets model {@code model}'s figures in every slice (see {@link Slice#clearModel}), for a model
+     * slot that changes occupant. Which values are named, and each slice's scored count, depend on the
+     * requests alone, not on any model: they stay.
+     */
+    void clearModel(int model) {
+        if (model < 0 || model >= models) {
+            throw new IllegalArgumentException("model " + model + " outside [0, " + models + ")");
+        }
+        for (int f = 0; f < fields.length; f++) {
+            for (Slice s : named[f].values()) {
+                s.clearModel(model);
+            }
+            if (missing[f] != null) {
+                missing[f].clearModel(model);
+            }
+            if (other[f] != null) {
+                other[f].clearModel(model);
+            }
+        }
+    }
+
     /** No slices, the same fields and limits. */
     SegmentSlices emptyCopy() {
         return new SegmentSlices(fields, maxValues, task, models);
@@ -411,6 +433,29 @@ public final class SegmentSlices {
 
         Slice copy() {
             return new Slice(this);
+        }
+
+        /**
+         * Model {@code model}'s counters back to those of a new slice: compared, flips and difference sum
+         * (candidates), labelled, correct and error sum, and the paired counts (candidates). The slice's
+         * scored count is the requests', not the model's: it stays.
+         */
+        void clearModel(int model) {
+            compared[model] = 0;
+            flips[model] = 0;
+            absDiffSum[model] = 0.0;
+            labelled[model] = 0;
+            if (correct != null) {
+                correct[model] = 0;
+            }
+            if (absErrorSum != null) {
+                absErrorSum[model] = 0.0;
+            }
+            if (pairs != null) {
+                pairs[model] = 0;
+                liveOnly[model] = 0;
+                candidateOnly[model] = 0;
+            }
         }
 
         public long scored() {
