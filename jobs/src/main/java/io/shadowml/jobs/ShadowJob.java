@@ -22,10 +22,15 @@ import org.apache.flink.util.function.SerializableFunction;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
+import io.shadowml.avro.ModelControl;
 import io.shadowml.avro.Request;
+import io.shadowml.avro.Verdict;
 import io.shadowml.jobs.canary.ServedToEntity;
 import io.shadowml.jobs.canary.StickyAssignmentCheck;
 import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.control.ModelControlValidator;
+import io.shadowml.jobs.control.NoModelChanges;
+import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.join.LabelEvent;
@@ -41,6 +46,7 @@ import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.metrics.ShardPartial;
 import io.shadowml.jobs.metrics.WindowPartial;
 import io.shadowml.jobs.report.ReportAssembler;
+import io.shadowml.jobs.report.ReportAssemblerOperator;
 import io.shadowml.jobs.report.VerdictPolicy;
 import io.shadowml.jobs.sampling.DeterministicSample;
 import io.shadowml.jobs.sampling.SampleLabels;
@@ -70,6 +76,8 @@ public class ShadowJob {
     private final Source<Decoded<Request>, ?, ?> requestSource;
     private final Source<Decoded<Label>, ?, ?> labelSource;
     private final ShadowSinks sinks;
+    /** Announcements of candidates added and retired (topics.control); null: the YAML's models throughout. */
+    private Source<Decoded<ModelControl>, ?, ?> controlSource;
 
     public ShadowJob(
             ShadowJobConfig config,
@@ -80,6 +88,12 @@ public class ShadowJob {
         this.requestSource = requestSource;
         this.labelSource = labelSource;
         this.sinks = sinks;
+    }
+
+    /** Reads the model table's changes from {@code source} (the control topic); null: none. */
+    public ShadowJob withControlSource(Source<Decoded<ModelControl>, ?, ?> source) {
+        this.controlSource = source;
+        return this;
     }
 
     public static void main(String[] args) throws Exception {
@@ -95,6 +109,7 @@ public class ShadowJob {
                         KafkaIO.requestSource(config, false),
                         KafkaIO.labelSource(config, false),
                         KafkaIO.sinks(config))
+                .withControlSource(config.controlTopic == null ? null : KafkaIO.controlSource(config, false))
                 .build(env);
         env.execute("shadowml " + config.experimentId);
     }
@@ -124,7 +139,8 @@ public class ShadowJob {
         // No operator keeps or changes a record it has passed on (ObjectReuseTest), so chained operators
         // may hand records over without Flink's defensive deep copy.
         env.getConfig().enableObjectReuse();
-        ModelLayout models = new ModelLayout(config.allModels());
+        // Slots beyond the YAML's candidates take the ones the control topic announces (models.candidate_slots).
+        ModelLayout models = new ModelLayout(config.allModels()).withSlots(config.candidateSlots);
         ModelLayout layout = models.withArms(ArmLayout.of(config.canary, models));
         SegmentSpec segments = new SegmentSpec(config.segmentFields);
         String experimentId = config.experimentId;
@@ -145,7 +161,32 @@ public class ShadowJob {
 
         DataStream<DeadLetter> deadLetters =
                 validRequests.getSideOutput(DeadLetters.TAG).union(validLabels.getSideOutput(DeadLetters.TAG));
-        deadLetters.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
+        DataStream<DeadLetter> deadLetterSink = deadLetters;
+        DataStream<SlotAssignment> modelChanges;
+        DataStream<Verdict> rejectedModels = null;
+        if (controlSource != null) {
+            // One subtask applies the announcements, so every consumer sees the changes in one order.
+            SingleOutputStreamOperator<SlotAssignment> changes = env.fromSource(
+                            controlSource, WatermarkStrategy.noWatermarks(), "model-control")
+                    .uid("model-control-source")
+                    .setParallelism(1)
+                    .process(new ModelControlValidator(
+                            experimentId, layout, config.labelHorizon.toMillis(), config.reportWindow.toMillis()))
+                    .setParallelism(1)
+                    .name("apply-model-control")
+                    .uid("apply-model-control");
+            // To the sink only: the control stream carries no event time, and the reports' dead-letter count
+            // is of requests and labels (rejected announcements count in control_dead_lettered).
+            deadLetterSink = deadLetters.union(changes.getSideOutput(DeadLetters.TAG));
+            rejectedModels = changes.getSideOutput(ModelControlValidator.REJECTED);
+            modelChanges = changes;
+        } else {
+            modelChanges = validRequests
+                    .flatMap(new NoModelChanges())
+                    .name("no-model-changes")
+                    .uid("no-model-changes");
+        }
+        deadLetterSink.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
 
         // Traffic sampling (sample_rate): what is outside the sample is counted, then costs nothing more.
         DataStream<Request> requests = validRequests;
@@ -171,12 +212,14 @@ public class ShadowJob {
             }
         }
 
-        SingleOutputStreamOperator<MetricEvent> scored = requests.transform(
+        SingleOutputStreamOperator<MetricEvent> scored = requests.connect(modelChanges.broadcast())
+                .transform(
                         "score",
                         TypeInformation.of(MetricEvent.class),
                         new MicroBatchScoringOperator(
                                         experimentId,
                                         config.allModels(),
+                                        config.candidateSlots,
                                         config.batchMaxSize,
                                         config.batchMaxWait.toMillis(),
                                         config.modelThreads,
@@ -267,16 +310,22 @@ public class ShadowJob {
                 .name("count-late-events")
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
-                .process(new ReportAssembler(
-                                layout, new VerdictPolicy(config.verdict, layout.models() - 1), config.modelSampleRates)
-                        .withCanary(config.canary))
-                .name("assemble-reports")
+                .connect(modelChanges.keyBy(c -> experimentId))
+                .transform(
+                        "assemble-reports",
+                        TypeInformation.of(ComparisonReport.class),
+                        new ReportAssemblerOperator(new ReportAssembler(
+                                        layout,
+                                        new VerdictPolicy(config.verdict, layout.models() - 1),
+                                        config.modelSampleRates)
+                                .withCanary(config.canary)))
                 .uid("assemble-reports");
         reports.sinkTo(sinks.reports()).name("reports-sink").uid("reports-sink");
-        reports.getSideOutput(ReportAssembler.VERDICTS)
-                .sinkTo(sinks.verdicts())
-                .name("verdicts-sink")
-                .uid("verdicts-sink");
+        DataStream<Verdict> verdicts = reports.getSideOutput(ReportAssembler.VERDICTS);
+        if (rejectedModels != null) {
+            verdicts = verdicts.union(rejectedModels);
+        }
+        verdicts.sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
     }
 
     /** Per model, its own sample where it is smaller than the experiment's (candidate_sample_rates). */

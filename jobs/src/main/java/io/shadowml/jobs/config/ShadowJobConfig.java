@@ -62,9 +62,21 @@ public final class ShadowJobConfig implements Serializable {
     public final String verdictsTopic;
     public final String scoredEventsTopic; // null = not written
     public final String deadLetterTopic;
+    /**
+     * Announcements of candidates added and retired while the job runs (topics.control, compacted, key =
+     * model id); null: the model set is the YAML's for the job's whole life.
+     */
+    public final String controlTopic;
 
     public final ModelDescriptor liveModel;
     public final List<ModelDescriptor> candidateModels;
+    /**
+     * Candidate positions the job keeps (models.candidate_slots): the YAML's candidates fill the first, the
+     * control topic's announcements the others. Fixed for the job's life: every accumulator holds one
+     * entry per slot.
+     */
+    public final int candidateSlots;
+
     public final int modelThreads;
     /** Longest a candidate's call for one batch may take (models.candidate_time_budget); null: no limit. */
     public final Duration candidateTimeBudget;
@@ -179,6 +191,7 @@ public final class ShadowJobConfig implements Serializable {
         this.verdictsTopic = topics.string("verdicts");
         this.scoredEventsTopic = topics.string("scored_events", null);
         this.deadLetterTopic = topics.string("dead_letter");
+        this.controlTopic = topics.string("control", null);
         topics.rejectUnknownKeys();
 
         ConfigNode models = root.child("models");
@@ -199,10 +212,24 @@ public final class ShadowJobConfig implements Serializable {
         checkVectorInputs(models, allModels());
         this.modelThreads = models.positiveInt("intra_op_threads", 1);
         this.candidateTimeBudget = models.duration("candidate_time_budget", null);
-        models.rejectUnknownKeys();
         if (1 + candidates.size() > 64) {
             throw models.error("candidates", "at most 63 candidates are supported");
         }
+        // Room for announced candidates only where there is a control topic to announce them on.
+        int defaultSlots = candidates.size() + (controlTopic == null ? 0 : DEFAULT_SPARE_SLOTS);
+        this.candidateSlots = models.positiveInt("candidate_slots", Math.min(63, defaultSlots));
+        if (candidateSlots < candidates.size() || candidateSlots > 63) {
+            throw models.error(
+                    "candidate_slots",
+                    "must be between the number of candidates (" + candidates.size() + ") and 63, was "
+                            + candidateSlots);
+        }
+        if (candidateSlots > candidates.size() && controlTopic == null) {
+            throw models.error(
+                    "candidate_slots",
+                    "only announced candidates fill slots beyond models.candidates: set topics.control");
+        }
+        models.rejectUnknownKeys();
 
         ConfigNode inputs = root.optionalChild("inputs");
         Path configFolder = Path.of(source).toAbsolutePath().getParent();
@@ -290,7 +317,8 @@ public final class ShadowJobConfig implements Serializable {
      * experiment's sample, so its requests are a subset of the sample) or the experiment's.
      */
     private double[] modelSampleRates(ConfigNode root, Map<String, Double> candidateRates) {
-        double[] rates = new double[1 + candidateModels.size()];
+        // Announced candidates (slots beyond the YAML's) score the experiment's sample.
+        double[] rates = new double[1 + candidateSlots];
         Arrays.fill(rates, sampleRate);
         Map<String, Integer> index = new HashMap<>();
         for (int i = 0; i < candidateModels.size(); i++) {
@@ -312,6 +340,9 @@ public final class ShadowJobConfig implements Serializable {
         }
         return rates;
     }
+
+    /** Slots for announced candidates beside the YAML's, when topics.control is set. */
+    static final int DEFAULT_SPARE_SLOTS = 4;
 
     /** Earlier times are taken for mistakes (zero, seconds for milliseconds), not history. */
     static final Instant DEFAULT_NOT_BEFORE = Instant.parse("2000-01-01T00:00:00Z");

@@ -1,6 +1,7 @@
 package io.shadowml.jobs.io;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Properties;
 
 import org.apache.avro.specific.SpecificRecord;
@@ -19,6 +20,7 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import io.shadowml.avro.ComparisonReport;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Label;
+import io.shadowml.avro.ModelControl;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.avro.Verdict;
@@ -31,6 +33,8 @@ import io.shadowml.jobs.io.format.MappedDeserializer;
 public final class KafkaIO {
     public static final TypeInformation<Decoded<Request>> DECODED_REQUEST = TypeInformation.of(new TypeHint<>() {});
     public static final TypeInformation<Decoded<Label>> DECODED_LABEL = TypeInformation.of(new TypeHint<>() {});
+    public static final TypeInformation<Decoded<ModelControl>> DECODED_CONTROL =
+            TypeInformation.of(new TypeHint<>() {});
 
     private KafkaIO() {}
 
@@ -62,15 +66,37 @@ public final class KafkaIO {
         return source(cfg, cfg.labelsTopic, labelDecoding(cfg), bounded);
     }
 
+    /**
+     * The control topic, always from its beginning when the job starts without state: what compaction
+     * kept of it is the model table (on a restore, the checkpointed offsets win, as for every source).
+     */
+    public static KafkaSource<Decoded<ModelControl>> controlSource(ShadowJobConfig cfg, boolean bounded) {
+        return source(
+                cfg,
+                cfg.controlTopic,
+                new AvroDecodingDeserializer<>(ModelControl.class, DECODED_CONTROL, List.of()),
+                bounded,
+                OffsetsInitializer.earliest());
+    }
+
     private static <T> KafkaSource<Decoded<T>> source(
             ShadowJobConfig cfg, String topic, DecodingDeserializer<T> deserializer, boolean bounded) {
+        return source(cfg, topic, deserializer, bounded, startingOffsets(cfg));
+    }
+
+    private static <T> KafkaSource<Decoded<T>> source(
+            ShadowJobConfig cfg,
+            String topic,
+            DecodingDeserializer<T> deserializer,
+            boolean bounded,
+            OffsetsInitializer start) {
         KafkaSourceBuilder<Decoded<T>> b = KafkaSource.<Decoded<T>>builder()
                 .setBootstrapServers(cfg.bootstrapServers)
                 .setProperties(cfg.clientProperties())
                 .setProperty("isolation.level", cfg.sourceIsolationLevel())
                 .setTopics(topic)
                 .setGroupId(cfg.groupId)
-                .setStartingOffsets(startingOffsets(cfg))
+                .setStartingOffsets(start)
                 .setDeserializer(deserializer);
         if (bounded) {
             b.setBounded(OffsetsInitializer.latest());

@@ -1,6 +1,7 @@
 package io.shadowml.jobs.metrics;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.List;
 
 import io.shadowml.models.ModelDescriptor;
@@ -49,6 +50,46 @@ public final class ModelLayout implements Serializable {
         this.arms = arms;
     }
 
+    private ModelLayout(ModelLayout models, int candidateSlots) {
+        this.task = models.task;
+        this.numClasses = models.numClasses;
+        this.ids = Arrays.copyOf(models.ids, 1 + candidateSlots);
+        this.thresholds = Arrays.copyOf(models.thresholds, 1 + candidateSlots);
+        // An announced binary candidate decides at the live model's threshold (ModelTable checks it).
+        Arrays.fill(thresholds, models.ids.length, thresholds.length, models.thresholds[0]);
+        this.slotsPerModel = models.slotsPerModel;
+        this.arms = models.arms;
+    }
+
+    /**
+     * This layout with {@code candidateSlots} candidate positions (models.candidate_slots): the slots
+     * beyond this layout's candidates are empty ({@link #modelId} null) until a candidate is announced
+     * into one, and decide at the live model's threshold.
+     */
+    public ModelLayout withSlots(int candidateSlots) {
+        if (candidateSlots < candidates()) {
+            throw new IllegalArgumentException(candidateSlots + " slots for " + candidates() + " candidates");
+        }
+        return new ModelLayout(this, candidateSlots);
+    }
+
+    private ModelLayout(ModelLayout models, String[] ids) {
+        this.task = models.task;
+        this.numClasses = models.numClasses;
+        this.ids = ids.clone();
+        this.thresholds = models.thresholds;
+        this.slotsPerModel = models.slotsPerModel;
+        this.arms = models.arms;
+    }
+
+    /** This layout with the models in its slots named {@code ids} (null: an empty slot), as reports name them. */
+    public ModelLayout withIds(String[] ids) {
+        if (ids.length != this.ids.length) {
+            throw new IllegalArgumentException(ids.length + " ids for " + this.ids.length + " slots");
+        }
+        return new ModelLayout(this, ids);
+    }
+
     /** This layout with the experiment's canary arms. */
     public ModelLayout withArms(ArmLayout arms) {
         return new ModelLayout(this, arms);
@@ -71,6 +112,7 @@ public final class ModelLayout implements Serializable {
         return ids.length - 1;
     }
 
+    /** The model the job was started with in this position; null for a slot left for announced candidates. */
     public String modelId(int model) {
         return ids[model];
     }

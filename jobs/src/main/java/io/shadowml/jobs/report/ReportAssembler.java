@@ -1,7 +1,9 @@
 package io.shadowml.jobs.report;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -13,7 +15,7 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.MetricGroup;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
@@ -26,6 +28,7 @@ import io.shadowml.avro.TestResult;
 import io.shadowml.avro.Verdict;
 import io.shadowml.avro.WindowKind;
 import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.ExperimentAccumulator;
 import io.shadowml.jobs.metrics.LabelDelays;
@@ -37,7 +40,7 @@ import io.shadowml.jobs.metrics.WindowPartial;
  * window, emits the window's report, folds it into the cumulative accumulator, emits the cumulative
  * report and a verdict per candidate (on {@link #VERDICTS}), and publishes the figures as gauges.
  */
-public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial, ComparisonReport> {
+public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartial, SlotAssignment, ComparisonReport> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ReportAssembler.class);
 
@@ -57,6 +60,10 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     private transient ValueState<ExperimentAccumulator> cumulative;
     private transient ValueState<Long> firstWindowStart;
     private transient ValueState<VerdictMemory> verdictMemory;
+    /** The control topic's changes of the model table, by {@link SlotAssignment#key}. */
+    private transient MapState<String, SlotAssignment> slotChanges;
+    /** The keys of the models whose final verdict is out (YAML candidates among them, hence not a removal). */
+    private transient MapState<String, Boolean> released;
     /** Latest figures for the gauges: "model/metric" -> value. */
     private transient Map<String, Double> gaugeValues;
 
@@ -90,12 +97,17 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         firstWindowStart = getRuntimeContext().getState(new ValueStateDescriptor<>("first-window-start", Types.LONG));
         verdictMemory = getRuntimeContext()
                 .getState(new ValueStateDescriptor<>("verdict-memory", TypeInformation.of(VerdictMemory.class)));
+        slotChanges = getRuntimeContext()
+                .getMapState(new MapStateDescriptor<>(
+                        "slot-changes", Types.STRING, TypeInformation.of(SlotAssignment.class)));
+        released = getRuntimeContext()
+                .getMapState(new MapStateDescriptor<>("released-models", Types.STRING, Types.BOOLEAN));
         gaugeValues = new HashMap<>();
         metricGroup = getRuntimeContext().getMetricGroup();
     }
 
     @Override
-    public void processElement(WindowPartial partial, Context ctx, Collector<ComparisonReport> out) throws Exception {
+    public void processElement1(WindowPartial partial, Context ctx, Collector<ComparisonReport> out) throws Exception {
         ExperimentAccumulator acc = windows.get(partial.windowEnd);
         if (acc == null) {
             windows.put(partial.windowEnd, partial.accumulator);
@@ -105,6 +117,12 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
             mergeInto(acc, partial.accumulator);
             windows.put(partial.windowEnd, acc);
         }
+    }
+
+    /** A change of the model table (a candidate announced or retired): which model each slot's evidence is. */
+    @Override
+    public void processElement2(SlotAssignment change, Context ctx, Collector<ComparisonReport> out) throws Exception {
+        slotChanges.put(change.key(), change);
     }
 
     @Override
@@ -118,58 +136,223 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         windows.remove(end);
         windowStarts.remove(end);
         String experimentId = ctx.getCurrentKey();
+        List<SlotAssignment> assignments = assignments();
+
+        ExperimentAccumulator total = cumulative.value();
+        Long first = firstWindowStart.value();
+        VerdictMemory memory = verdictMemory.value();
+        if (memory == null) {
+            memory = new VerdictMemory();
+        }
+        // Retired models released before this window, where no window fired: their final verdict and report on
+        // the evidence as it stands, before this window's (maybe their successor's in the same slot) joins it.
+        List<SlotAssignment> overdue = releasedBy(assignments, end - 1);
+        if (!overdue.isEmpty() && total != null) {
+            long releasedAt =
+                    overdue.stream().mapToLong(a -> a.releasedAt).max().getAsLong();
+            emitCumulative(experimentId, total, first, releasedAt, memory, assignments, overdue, ctx, out);
+        }
+        release(overdue, total, memory, assignments);
+
+        ModelLayout windowView = view(assignments, start, end);
         List<VerdictPolicy.Assessment> windowTests = new ArrayList<>();
         for (int c = 1; c < layout.models(); c++) {
-            windowTests.add(policy.assess(VerdictPolicy.Evidence.of(window, c), null, end, Double.NaN));
+            windowTests.add(
+                    windowView.modelId(c) == null
+                            ? null
+                            : policy.assess(VerdictPolicy.Evidence.of(window, c), null, end, Double.NaN));
         }
-        ComparisonReport windowReport = withSampleRate(ReportFactory.report(
-                experimentId, WindowKind.TUMBLING, start, end, window, layout, windowTests, soFar(window, end)));
+        ComparisonReport windowReport = withSampleRate(
+                ReportFactory.report(
+                        experimentId,
+                        WindowKind.TUMBLING,
+                        start,
+                        end,
+                        window,
+                        windowView,
+                        windowTests,
+                        soFar(window, windowView, end)),
+                windowView);
         if (canary != null) {
             canary(windowReport, window, null, end);
         }
         out.collect(windowReport);
 
-        ExperimentAccumulator total = cumulative.value();
         if (total == null) {
             total = window.copy();
         } else {
             mergeInto(total, window);
         }
-        cumulative.update(total);
-        Long first = firstWindowStart.value();
         if (first == null) {
             first = start;
             firstWindowStart.update(first);
         }
-        VerdictMemory memory = verdictMemory.value();
-        if (memory == null) {
-            memory = new VerdictMemory();
+        List<SlotAssignment> releasing = releasedBy(assignments, end);
+        ComparisonReport cumulativeReport =
+                emitCumulative(experimentId, total, first, end, memory, assignments, releasing, ctx, out);
+        release(releasing, total, memory, assignments);
+        cumulative.update(total);
+        verdictMemory.update(memory);
+        publishGauges(experimentId, total, view(assignments, Long.MIN_VALUE, end));
+        if (canary != null) {
+            publishArmGauges(experimentId, total, cumulativeReport);
         }
+    }
+
+    /**
+     * The cumulative report at {@code end} and a verdict per candidate; the verdicts of {@code finals} (retired
+     * models whose evidence is complete) say they are final.
+     */
+    private ComparisonReport emitCumulative(
+            String experimentId,
+            ExperimentAccumulator total,
+            long first,
+            long end,
+            VerdictMemory memory,
+            List<SlotAssignment> assignments,
+            List<SlotAssignment> finals,
+            OnTimerContext ctx,
+            Collector<ComparisonReport> out) {
+        ModelLayout view = view(assignments, Long.MIN_VALUE, end);
         List<VerdictPolicy.Assessment> assessments = new ArrayList<>();
         for (int c = 1; c < layout.models(); c++) {
-            // Labelled pairs mature at the rate they arrive, once the first requests have matured.
-            double pairsPerHour = total.paired(c).count() / ((end - first) / 3_600_000.0);
-            assessments.add(policy.assess(
-                    VerdictPolicy.Evidence.of(total, c), memory.candidate(layout.modelId(c)), end, pairsPerHour));
+            String id = view.modelId(c);
+            if (id == null) {
+                assessments.add(null);
+                continue;
+            }
+            // Labelled pairs mature at the rate they arrive, once the first requests have matured; a candidate
+            // announced later has had pairs only since its own start.
+            long since = Math.max(first, startOf(assignments, c, end));
+            double pairsPerHour = total.paired(c).count() / ((end - since) / 3_600_000.0);
+            assessments.add(
+                    policy.assess(VerdictPolicy.Evidence.of(total, c), memory.candidate(id), end, pairsPerHour));
         }
-        ComparisonReport cumulativeReport = withSampleRate(ReportFactory.report(
-                experimentId, WindowKind.CUMULATIVE, first, end, total, layout, assessments, soFar(total, end)));
+        ComparisonReport cumulativeReport = withSampleRate(
+                ReportFactory.report(
+                        experimentId,
+                        WindowKind.CUMULATIVE,
+                        first,
+                        end,
+                        total,
+                        view,
+                        assessments,
+                        soFar(total, view, end)),
+                view);
+        markModelChanges(cumulativeReport, assignments, finals, end);
         List<CanaryPolicy.Assessment> canaryVerdicts =
                 canary == null ? List.of() : canary(cumulativeReport, total, memory, end);
-        verdictMemory.update(memory);
         out.collect(cumulativeReport);
         for (int c = 1; c < layout.models(); c++) {
+            String id = view.modelId(c);
+            if (id == null) {
+                continue;
+            }
             VerdictPolicy.Assessment a = assessments.get(c - 1);
-            ctx.output(VERDICTS, policy.verdict(experimentId, layout.modelId(c), end, a));
-            publishVerdict(experimentId, layout.modelId(c), a);
+            Verdict verdict = policy.verdict(experimentId, id, end, a);
+            for (SlotAssignment f : finals) {
+                if (f.slot == c) {
+                    List<String> reasons = new ArrayList<>(verdict.getReasons());
+                    reasons.add("final: retired at " + Instant.ofEpochMilli(f.until)
+                            + "; all its evidence is in, and its state is released");
+                    verdict.setReasons(reasons);
+                }
+            }
+            ctx.output(VERDICTS, verdict);
+            publishVerdict(experimentId, id, a);
         }
         for (CanaryPolicy.Assessment a : canaryVerdicts) {
             ctx.output(VERDICTS, canaryPolicy.verdict(experimentId, end, a));
             publishCanaryVerdict(experimentId, a);
         }
-        publishGauges(experimentId, total);
-        if (canary != null) {
-            publishArmGauges(experimentId, total, cumulativeReport);
+        return cumulativeReport;
+    }
+
+    /** Announced and retired candidates, in the metrics of a cumulative report (jobs/README §4). */
+    private static void markModelChanges(
+            ComparisonReport report, List<SlotAssignment> assignments, List<SlotAssignment> finals, long end) {
+        for (SlotAssignment a : assignments) {
+            if (a.from >= end) {
+                continue;
+            }
+            if (a.announced()) {
+                report.getMetrics().put("candidate_from[" + a.modelId + "]", (double) a.from);
+            }
+            if (a.retired()) {
+                report.getMetrics().put("candidate_until[" + a.modelId + "]", (double) a.until);
+            }
+            if (finals.contains(a)) {
+                report.getMetrics().put("candidate_final[" + a.modelId + "]", 1.0);
+            }
+        }
+    }
+
+    /** The YAML's candidates, with the control topic's changes, without the models already released. */
+    private List<SlotAssignment> assignments() throws Exception {
+        Map<String, SlotAssignment> all = new LinkedHashMap<>();
+        for (int s = 1; s < layout.models(); s++) {
+            if (layout.modelId(s) != null) {
+                SlotAssignment configured = SlotAssignment.configured(s, layout.modelId(s));
+                all.put(configured.key(), configured);
+            }
+        }
+        for (Map.Entry<String, SlotAssignment> e : slotChanges.entries()) {
+            all.put(e.getKey(), e.getValue());
+        }
+        for (String key : released.keys()) {
+            all.remove(key);
+        }
+        return new ArrayList<>(all.values());
+    }
+
+    /** The models in the slots whose evidence can fall in [start, end): a report's names for its slots. */
+    private ModelLayout view(List<SlotAssignment> assignments, long start, long end) {
+        String[] ids = new String[layout.models()];
+        ids[0] = layout.modelId(0);
+        for (SlotAssignment a : assignments) {
+            if (a.overlaps(start, end)) {
+                ids[a.slot] = a.modelId;
+            }
+        }
+        return layout.withIds(ids);
+    }
+
+    private static long startOf(List<SlotAssignment> assignments, int slot, long end) {
+        long start = Long.MIN_VALUE;
+        for (SlotAssignment a : assignments) {
+            if (a.slot == slot && a.from < end) {
+                start = Math.max(start, a.from);
+            }
+        }
+        return start;
+    }
+
+    private static List<SlotAssignment> releasedBy(List<SlotAssignment> assignments, long time) {
+        List<SlotAssignment> out = new ArrayList<>();
+        for (SlotAssignment a : assignments) {
+            if (a.releasedAt <= time) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /** Forgets released models: their slot's cumulative evidence and verdict memory, then the models. */
+    private void release(
+            List<SlotAssignment> models,
+            ExperimentAccumulator total,
+            VerdictMemory memory,
+            List<SlotAssignment> assignments)
+            throws Exception {
+        for (SlotAssignment a : models) {
+            if (total != null) {
+                total.clearModel(a.slot);
+            }
+            memory.forget(a.modelId);
+            released.put(a.key(), true);
+            slotChanges.remove(a.key());
+            assignments.remove(a);
+            LOG.info("released {}: final verdict emitted", a);
         }
     }
 
@@ -254,12 +437,12 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
     }
 
     /** sample_rate, and sample_rate[<candidate>] for a candidate with a smaller sample of its own. */
-    private ComparisonReport withSampleRate(ComparisonReport r) {
+    private ComparisonReport withSampleRate(ComparisonReport r, ModelLayout view) {
         double experiment = sampleRates == null ? 1.0 : sampleRates[0];
         r.getMetrics().put("sample_rate", experiment);
         for (int c = 1; sampleRates != null && c < sampleRates.length; c++) {
-            if (sampleRates[c] < experiment) {
-                r.getMetrics().put("sample_rate[" + layout.modelId(c) + "]", sampleRates[c]);
+            if (sampleRates[c] < experiment && view.modelId(c) != null) {
+                r.getMetrics().put("sample_rate[" + view.modelId(c) + "]", sampleRates[c]);
             }
         }
         return r;
@@ -269,10 +452,13 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
      * The tests on every labelled pair so far, matured or not, for the report's {@code paired_so_far}:
      * descriptive, without the verdict's memory, and never a verdict.
      */
-    private List<VerdictPolicy.Assessment> soFar(ExperimentAccumulator acc, long end) {
+    private List<VerdictPolicy.Assessment> soFar(ExperimentAccumulator acc, ModelLayout view, long end) {
         List<VerdictPolicy.Assessment> soFar = new ArrayList<>();
         for (int c = 1; c < layout.models(); c++) {
-            soFar.add(policy.assess(VerdictPolicy.Evidence.soFar(acc, c), null, end, Double.NaN));
+            soFar.add(
+                    view.modelId(c) == null
+                            ? null
+                            : policy.assess(VerdictPolicy.Evidence.soFar(acc, c), null, end, Double.NaN));
         }
         return soFar;
     }
@@ -317,7 +503,7 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         return d == Decision.REJECT ? -1 : d == Decision.PROMOTE ? 1 : 0;
     }
 
-    private void publishGauges(String experimentId, ExperimentAccumulator total) {
+    private void publishGauges(String experimentId, ExperimentAccumulator total, ModelLayout layout) {
         publish(experimentId, null, "label_coverage", total.labelCoverage());
         publish(experimentId, null, "matured_requests", total.matured().requests());
         publish(experimentId, null, "matured_label_coverage", total.matured().labelCoverage());
@@ -334,6 +520,9 @@ public class ReportAssembler extends KeyedProcessFunction<String, WindowPartial,
         publish(experimentId, null, "parity_flip_rate", total.parity().flipRate());
         publish(experimentId, null, "parity_abs_diff_p99", total.parity().absDifferenceQuantile(0.99));
         for (int m = 0; m < layout.models(); m++) {
+            if (layout.modelId(m) == null) {
+                continue;
+            }
             for (Map.Entry<String, Double> q :
                     ReportFactory.qualityMetrics(total, m).entrySet()) {
                 publish(experimentId, layout.modelId(m), "quality_" + q.getKey(), q.getValue());

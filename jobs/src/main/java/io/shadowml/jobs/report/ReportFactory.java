@@ -38,7 +38,8 @@ public final class ReportFactory {
     /**
      * A report whose paired sections carry each candidate's anytime-valid tests: {@code assessments} (of
      * the matured evidence, section {@code paired}) and {@code soFar} (of every labelled pair, section
-     * {@code paired_so_far}) hold one per candidate in layout order (candidate c at c − 1), or are empty.
+     * {@code paired_so_far}) hold one per candidate slot in layout order (candidate c at c − 1), or are
+     * empty. Slots without a model ({@link ModelLayout#modelId} null) are left out.
      */
     public static ComparisonReport report(
             String experimentId,
@@ -55,6 +56,9 @@ public final class ReportFactory {
         List<ModelQuality> quality = new ArrayList<>();
         SegmentSlices segments = acc.segments();
         for (int m = 0; m < layout.models(); m++) {
+            if (layout.modelId(m) == null) {
+                continue; // an empty slot (models.candidate_slots)
+            }
             Map<String, Double> q = qualityMetrics(acc, m);
             if (segments != null) {
                 segmentQuality(segments, acc.task(), m, q);
@@ -69,6 +73,9 @@ public final class ReportFactory {
                     .build());
         }
         for (int c = 1; c < layout.models(); c++) {
+            if (layout.modelId(c) == null) {
+                continue;
+            }
             disagreement.add(disagreement(
                     layout.modelId(c),
                     acc.disagreement(c),

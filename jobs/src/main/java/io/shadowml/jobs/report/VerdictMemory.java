@@ -30,6 +30,11 @@ public final class VerdictMemory {
         return candidates.computeIfAbsent(id, k -> new Candidate());
     }
 
+    /** Drops a candidate's memory (a retired candidate whose final verdict is out). */
+    public void forget(String id) {
+        candidates.remove(id);
+    }
+
     public VerdictMemory copy() {
         VerdictMemory c = new VerdictMemory();
         for (Map.Entry<String, Candidate> e : candidates.entrySet()) {

@@ -7,14 +7,23 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
@@ -42,10 +51,16 @@ import io.shadowml.models.PredictionBatch;
  * the configured segment fields, and a full {@link ScoredEvent} on {@link #SCORED_EVENTS} for the
  * sampled fraction of requests. This class batches, flushes and runs inference; the scored event is
  * built by {@link ScoredEventBuilder} and the Flink metrics live in {@link ScoringMetrics}.
+ *
+ * <p>Its second input is the model table's changes ({@link SlotAssignment}, from the control topic, sent
+ * to every subtask): a candidate announced into a slot is loaded here and scores the requests of its
+ * interval of event time; outside it the slot is absent for a request. That input takes no part in event
+ * time: its watermarks are ignored, so an idle control topic never holds the job back.
  */
 public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEvent>
-        implements OneInputStreamOperator<Request, MetricEvent> {
+        implements TwoInputStreamOperator<Request, SlotAssignment, MetricEvent> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(MicroBatchScoringOperator.class);
 
     public static final OutputTag<ScoredEvent> SCORED_EVENTS = new OutputTag<>("scored-events") {};
 
@@ -69,6 +84,19 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     /** The live model's outputs are logged with each request (no ONNX session for it). */
     private final boolean liveLogged;
 
+    /** Per slot, the model in it (the YAML's, then as announced); null: empty. */
+    private transient ModelDescriptor[] slotModels;
+    /** Per slot, the event-time interval [from, until) of the requests it scores. */
+    private transient long[] scoresFrom;
+
+    private transient long[] scoresUntil;
+    /** Per slot, why its announced model could not be loaded here (its requests are its errors); or null. */
+    private transient String[] loadErrors;
+    /** The announced assignments this subtask applied, latest per slot: restored after a restart. */
+    private transient Map<Integer, SlotAssignment> announced;
+
+    private transient ListState<SlotAssignment> announcedState;
+
     private transient OnnxModel[] models;
     /** The current request's logged output, one model's slots. */
     private transient float[] logged;
@@ -80,6 +108,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient long[] pendingTimestamps;
     /** Per pending row, the models that do not score it (outside their own sample). */
     private transient long[] pendingAbsent;
+    /** Per pending row, the announced models that cannot read it (a feature they need is missing). */
+    private transient long[] pendingUnreadable;
+    /** Whether any slot scores less than all event time (empty, announced or retired). */
+    private transient boolean slotsChange;
     /** Per model and pending row, the row's index in the model's batch (rows it does not score skipped). */
     private transient int[][] batchRow;
 
@@ -102,9 +134,34 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             int intraOpThreads,
             double sampleRate,
             SegmentSpec segments) {
+        this(
+                experimentId,
+                models,
+                models.size() - 1,
+                maxBatchSize,
+                maxWaitMillis,
+                intraOpThreads,
+                sampleRate,
+                segments);
+    }
+
+    /**
+     * @param models the live model, then the YAML's candidates, in the first slots
+     * @param candidateSlots slots for candidates (models.candidate_slots): those beyond the YAML's take
+     *     announced ones
+     */
+    public MicroBatchScoringOperator(
+            String experimentId,
+            List<ModelDescriptor> models,
+            int candidateSlots,
+            int maxBatchSize,
+            long maxWaitMillis,
+            int intraOpThreads,
+            double sampleRate,
+            SegmentSpec segments) {
         this.experimentId = experimentId;
         this.descriptors = new ArrayList<>(models);
-        this.layout = new ModelLayout(models);
+        this.layout = new ModelLayout(models).withSlots(candidateSlots);
         this.maxBatchSize = maxBatchSize;
         this.maxWaitMillis = maxWaitMillis;
         this.intraOpThreads = intraOpThreads;
@@ -145,38 +202,153 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     }
 
     @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        // Union: every subtask keeps the same table, and each gets it back whatever the new parallelism.
+        announcedState = context.getOperatorStateStore()
+                .getUnionListState(
+                        new ListStateDescriptor<>("announced-models", TypeInformation.of(SlotAssignment.class)));
+        announced = new java.util.TreeMap<>();
+        for (SlotAssignment a : announcedState.get()) {
+            announced.put(a.slot, a);
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        // One copy is enough for the union; each subtask writing its own would multiply it by the parallelism.
+        announcedState.update(
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
+                        ? new ArrayList<>(announced.values())
+                        : List.of());
+    }
+
+    @Override
     public void open() throws Exception {
         super.open();
-        int n = descriptors.size();
+        int n = layout.models();
         models = new OnnxModel[n];
         inputs = new InputBatch[n];
         extractors = new FeatureExtractor[n];
-        ModelOptions options =
-                ModelOptions.defaults().withIntraOpThreads(intraOpThreads).withMaxBatchSize(maxBatchSize);
-        for (int m = liveLogged ? 1 : 0; m < n; m++) {
-            models[m] = OnnxModel.load(descriptors.get(m), options);
-            inputs[m] = models[m].newInputBatch();
-            extractors[m] = new FeatureExtractor(descriptors.get(m));
-            // ONNX Runtime initialises lazily on the first run (allocator, kernels); pay that here, so it
-            // neither delays the first real batch nor skews the latency metrics.
-            models[m].score(inputs[m].clear().endRow());
+        slotModels = new ModelDescriptor[n];
+        scoresFrom = new long[n];
+        scoresUntil = new long[n];
+        loadErrors = new String[n];
+        Arrays.fill(scoresFrom, Long.MAX_VALUE); // an empty slot scores nothing
+        Arrays.fill(scoresUntil, Long.MAX_VALUE);
+        slotsChange = layout.models() > descriptors.size();
+        metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
+        for (int m = 0; m < descriptors.size(); m++) {
+            slotModels[m] = descriptors.get(m);
+            scoresFrom[m] = Long.MIN_VALUE;
+            if (m > 0 || !liveLogged) {
+                load(m, descriptors.get(m));
+            }
+        }
+        for (SlotAssignment a : announced.values()) {
+            apply(a);
         }
         pending = new Request[maxBatchSize];
         pendingTimestamps = new long[maxBatchSize];
         pendingAbsent = new long[maxBatchSize];
+        pendingUnreadable = new long[maxBatchSize];
         batchRow = new int[n][maxBatchSize];
         probabilities = new float[layout.numClasses()];
         logged = new float[layout.slotsPerModel()];
         errors = new String[n];
         flipped = new boolean[n];
         absDifference = new double[n];
-        metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
-        scoredEvents = new ScoredEventBuilder(experimentId, descriptors, layout);
+        scoredEvents = new ScoredEventBuilder(experimentId, slotModels, layout);
         budget = new CandidateTimeBudget(candidateTimeBudget, n);
     }
 
+    private ModelOptions modelOptions() {
+        return ModelOptions.defaults().withIntraOpThreads(intraOpThreads).withMaxBatchSize(maxBatchSize);
+    }
+
+    /** Loads slot {@code m}'s model (checked as at start: sha256, graph, external data). */
+    private void load(int m, ModelDescriptor d) {
+        models[m] = OnnxModel.load(d, modelOptions());
+        inputs[m] = models[m].newInputBatch();
+        extractors[m] = new FeatureExtractor(d);
+        // ONNX Runtime initialises lazily on the first run (allocator, kernels); pay that here, so it
+        // neither delays the first real batch nor skews the latency metrics.
+        models[m].score(inputs[m].clear().endRow());
+    }
+
+    /** The model table changed: a candidate announced into a slot, or retired from one. */
     @Override
-    public void processElement(StreamRecord<Request> element) throws Exception {
+    public void processElement2(StreamRecord<SlotAssignment> element) throws Exception {
+        flush(); // the buffered requests are scored by the table they arrived under
+        SlotAssignment a = element.getValue();
+        announced.put(a.slot, a);
+        apply(a);
+    }
+
+    private void apply(SlotAssignment a) {
+        int m = a.slot;
+        boolean newModel = slotModels[m] == null || !slotModels[m].id().equals(a.modelId);
+        if (newModel) {
+            closeModel(m);
+            loadErrors[m] = null;
+            ModelDescriptor d;
+            try {
+                d = a.descriptor();
+            } catch (RuntimeException e) {
+                // The validator parsed the very same JSON, so this cannot happen; if it does, the slot stays empty.
+                LOG.error("{}: announced descriptor of {} does not parse here", experimentId, a.modelId, e);
+                slotModels[m] = null;
+                scoresFrom[m] = Long.MAX_VALUE;
+                return;
+            }
+            slotModels[m] = d;
+            metrics.register(m, d.id());
+            try {
+                load(m, d);
+            } catch (RuntimeException e) {
+                // Checked where it was announced; if this TaskManager cannot load it, its requests say why.
+                closeModel(m);
+                loadErrors[m] = "model " + a.modelId + " could not be loaded on this TaskManager: " + e.getMessage();
+                LOG.error("{}: {}", experimentId, loadErrors[m], e);
+            }
+        }
+        scoresFrom[m] = a.from;
+        scoresUntil[m] = a.until;
+        slotsChange = true;
+    }
+
+    private void closeModel(int m) {
+        if (models[m] != null) {
+            models[m].close();
+            models[m] = null;
+            inputs[m] = null;
+            extractors[m] = null;
+        }
+    }
+
+    /** Event time runs on the requests alone. */
+    @Override
+    public void processWatermark1(Watermark mark) throws Exception {
+        processWatermark(mark);
+    }
+
+    @Override
+    public void processWatermark2(Watermark mark) {}
+
+    @Override
+    protected void processWatermarkStatus(WatermarkStatus status, int inputId) {
+        if (inputId == 1) {
+            output.emitWatermarkStatus(status);
+        }
+    }
+
+    @Override
+    public void processElement1(StreamRecord<Request> element) throws Exception {
+        processElement(element);
+    }
+
+    void processElement(StreamRecord<Request> element) throws Exception {
         pending[size] = element.getValue();
         pendingTimestamps[size] = element.getTimestamp();
         pendingAbsent[size] = absentModels(element.getValue());
@@ -198,6 +370,11 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         flush();
+        for (int m = descriptors.size(); m < models.length; m++) {
+            if (models[m] != null && scoresUntil[m] <= mark.getTimestamp()) {
+                closeModel(m); // retired, and no request it scores can come any more: free its session
+            }
+        }
         super.processWatermark(mark);
     }
 
@@ -240,6 +417,12 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             metrics.batchScored(0, rows, 0, false); // read from the requests, no inference
         }
         for (int m = liveLogged ? 1 : 0; m < n; m++) {
+            if (models[m] == null) {
+                // An empty slot's rows are all absent; a slot whose model could not be loaded errs on its rows.
+                results[m] = null;
+                errors[m] = loadErrors[m];
+                continue;
+            }
             String skipped = budget.skip(m);
             if (skipped != null) {
                 results[m] = null;
@@ -249,8 +432,14 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             }
             InputBatch batch = inputs[m].clear();
             int scoredRows = 0;
+            boolean announcedModel = m >= descriptors.size();
             for (int i = 0; i < rows; i++) {
                 if ((pendingAbsent[i] & (1L << m)) == 0) {
+                    // The validator checked the inputs of the models the job started with, not an announced one's.
+                    if (announcedModel && extractors[m].problem(pending[i]) != null) {
+                        pendingUnreadable[i] |= 1L << m;
+                        continue;
+                    }
                     batchRow[m][i] = scoredRows++;
                     extractors[m].addRow(pending[i], batch);
                 }
@@ -277,15 +466,22 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             metrics.batchScored(m, scoredRows, micros, results[m] == null);
         }
         for (int i = 0; i < rows; i++) {
-            emit(pending[i], pendingTimestamps[i], pendingAbsent[i], results, i, latencyShare);
+            emit(pending[i], pendingTimestamps[i], pendingAbsent[i], pendingUnreadable[i], results, i, latencyShare);
             pending[i] = null;
+            pendingUnreadable[i] = 0;
         }
         size = 0;
         batchGeneration++;
     }
 
     private void emit(
-            Request request, long timestamp, long absentMask, PredictionBatch[] results, int row, int[] latencyShare) {
+            Request request,
+            long timestamp,
+            long absentMask,
+            long unreadableMask,
+            PredictionBatch[] results,
+            int row,
+            int[] latencyShare) {
         float[] outputs = new float[layout.width()];
         long errorMask = 0;
         int slots = layout.slotsPerModel();
@@ -303,7 +499,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             if ((absentMask & (1L << m)) != 0) {
                 continue; // outside the model's sample: neither an output nor an error
             }
-            PredictionBatch r = results[m];
+            PredictionBatch r = (unreadableMask & (1L << m)) == 0 ? results[m] : null;
             boolean ok = r != null;
             if (ok) {
                 int off = layout.offset(m);
@@ -369,13 +565,21 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         }
     }
 
-    /** The models whose own sample does not hold this request. */
+    /** The models whose own sample does not hold this request, and the slots empty at its event time. */
     private long absentModels(Request r) {
+        long mask = 0;
+        if (slotsChange) {
+            long t = r.getEventTime().toEpochMilli();
+            for (int m = 1; m < scoresFrom.length; m++) {
+                if (t < scoresFrom[m] || t >= scoresUntil[m]) {
+                    mask |= 1L << m;
+                }
+            }
+        }
         if (modelSamples == null) {
-            return 0;
+            return mask;
         }
         String id = sampleByEntity && r.getEntityId() != null ? r.getEntityId() : r.getRequestId();
-        long mask = 0;
         for (int m = 0; m < modelSamples.length; m++) {
             if (modelSamples[m] != null && !modelSamples[m].includes(id)) {
                 mask |= 1L << m;

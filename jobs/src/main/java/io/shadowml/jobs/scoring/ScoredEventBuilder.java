@@ -21,11 +21,13 @@ final class ScoredEventBuilder {
     static final String OUTPUT_ERROR = "non-finite or out-of-range model output";
 
     private final String experimentId;
-    private final List<ModelDescriptor> models;
+    /** Per slot, the model in it now (the scoring operator's own array, updated as models come and go). */
+    private final ModelDescriptor[] models;
+
     private final ModelLayout layout;
 
     /** {@code models}: live first, then the candidates, as in {@code layout}. */
-    ScoredEventBuilder(String experimentId, List<ModelDescriptor> models, ModelLayout layout) {
+    ScoredEventBuilder(String experimentId, ModelDescriptor[] models, ModelLayout layout) {
         this.experimentId = experimentId;
         this.models = models;
         this.layout = layout;
@@ -57,7 +59,7 @@ final class ScoredEventBuilder {
             if (isSet(absentMask, m)) {
                 continue;
             }
-            ModelDescriptor d = models.get(m);
+            ModelDescriptor d = models[m];
             ModelOutput.Builder o = ModelOutput.newBuilder()
                     .setModelName(d.name())
                     .setModelVersion(d.version())
@@ -88,7 +90,7 @@ final class ScoredEventBuilder {
         List<EventDisagreement> disagreement = new ArrayList<>(n - 1);
         for (int c = 1; c < n; c++) {
             if (!isSet(errorMask | absentMask, 0) && !isSet(errorMask | absentMask, c)) {
-                disagreement.add(new EventDisagreement(layout.modelId(c), flipped[c], absDifference[c]));
+                disagreement.add(new EventDisagreement(models[c].id(), flipped[c], absDifference[c]));
             }
         }
         return ScoredEvent.newBuilder()

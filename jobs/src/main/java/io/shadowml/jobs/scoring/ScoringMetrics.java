@@ -12,6 +12,7 @@ import io.shadowml.jobs.metrics.ModelLayout;
  * which only reports what happened.
  */
 final class ScoringMetrics {
+    private final MetricGroup experiment;
     private final Counter[] scored;
     private final Counter[] errors;
     private final Counter[] batches;
@@ -33,19 +34,30 @@ final class ScoringMetrics {
         compared = new long[n];
         flips = new long[n];
         absDiffSum = new double[n];
+        this.experiment = experiment;
         for (int m = 0; m < n; m++) {
-            MetricGroup g = experiment.addGroup("model", layout.modelId(m));
-            scored[m] = g.counter("scored");
-            errors[m] = g.counter("errors");
-            batches[m] = g.counter("batches");
-            budgetExceeded[m] = g.counter("time_budget_exceeded");
-            batchesSkipped[m] = g.counter("batches_skipped");
-            latency[m] = g.histogram("latency_micros", new DescriptiveStatisticsHistogram(2048));
-            if (m > 0) {
-                final int c = m;
-                g.gauge("flip_rate", () -> compared[c] == 0 ? 0.0 : (double) flips[c] / compared[c]);
-                g.gauge("abs_diff_mean", () -> compared[c] == 0 ? 0.0 : absDiffSum[c] / compared[c]);
+            if (layout.modelId(m) != null) {
+                register(m, layout.modelId(m));
             }
+        }
+    }
+
+    /** Slot {@code m}'s metrics, under the group of the model in it now. */
+    void register(int m, String modelId) {
+        MetricGroup g = experiment.addGroup("model", modelId);
+        scored[m] = g.counter("scored");
+        errors[m] = g.counter("errors");
+        batches[m] = g.counter("batches");
+        budgetExceeded[m] = g.counter("time_budget_exceeded");
+        batchesSkipped[m] = g.counter("batches_skipped");
+        latency[m] = g.histogram("latency_micros", new DescriptiveStatisticsHistogram(2048));
+        compared[m] = 0;
+        flips[m] = 0;
+        absDiffSum[m] = 0;
+        if (m > 0) {
+            final int c = m;
+            g.gauge("flip_rate", () -> compared[c] == 0 ? 0.0 : (double) flips[c] / compared[c]);
+            g.gauge("abs_diff_mean", () -> compared[c] == 0 ? 0.0 : absDiffSum[c] / compared[c]);
         }
     }
 

@@ -19,7 +19,7 @@ public final class TestLayouts {
         return new ModelLayout(d);
     }
 
-    static ModelDescriptor descriptor(String name, String task, String output, String extra) {
+    public static ModelDescriptor descriptor(String name, String task, String output, String extra) {
         String json = "{\"name\":\"" + name + "\",\"version\":\"1.0.0\",\"path\":\"model.onnx\","
                 + "\"sha256\":\"" + "0".repeat(64) + "\",\"task\":\"" + task + "\","
                 + "\"input\":{\"tensor\":\"x\",\"features\":[\"a\"]},\"output\":" + output + extra + "}";

@@ -21,7 +21,7 @@ import java.util.Map;
 
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,6 +31,7 @@ import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmFixtures;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -110,21 +111,22 @@ class MicroBatchScoringOperatorTest {
         return ReferenceScores.score(model, r);
     }
 
-    private static OneInputStreamOperatorTestHarness<Request, MetricEvent> harness(
+    private static TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> harness(
             List<ModelDescriptor> models, int maxSize, long maxWaitMillis, double sampleRate) throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
-                new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
                         "exp-1", models, maxSize, maxWaitMillis, 1, sampleRate, SegmentSpec.NONE));
         h.setProcessingTime(0);
         h.open();
         return h;
     }
 
-    private static void feed(OneInputStreamOperatorTestHarness<Request, MetricEvent> h, Request r) throws Exception {
-        h.processElement(new StreamRecord<>(r, r.getEventTime().toEpochMilli()));
+    private static void feed(TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h, Request r)
+            throws Exception {
+        h.processElement1(new StreamRecord<>(r, r.getEventTime().toEpochMilli()));
     }
 
-    private static List<MetricEvent> values(OneInputStreamOperatorTestHarness<Request, MetricEvent> h) {
+    private static List<MetricEvent> values(TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h) {
         return h.extractOutputValues();
     }
 
@@ -132,7 +134,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void parityComparesTheOnnxLiveModelWithTheLoggedScore() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 8, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 8, 10_000, 0);
         try {
             float[] logged = new float[8];
             for (int i = 0; i < 8; i++) {
@@ -176,8 +179,9 @@ class MicroBatchScoringOperatorTest {
                 200,
                 new CanaryConfig.BusinessMetric("fraud_loss", "loss_amount", CanaryConfig.When.MISSED_POSITIVE, 0));
         ArmLayout arms = ArmLayout.of(canary, new ModelLayout(List.of(live, candidate)));
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 4, 10_000, 1, 0, SegmentSpec.NONE)
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                                "exp-1", List.of(live, candidate), 4, 10_000, 1, 0, SegmentSpec.NONE)
                         .withArms(arms));
         h.setProcessingTime(0);
         h.open();
@@ -218,7 +222,7 @@ class MicroBatchScoringOperatorTest {
     void aLoggedLiveModelTakesItsOutputsFromTheRequests() throws Exception {
         ModelDescriptor loggedLive = candidate.loggedAs("fraud-gbm", "7.1", 0.4);
         assertTrue(loggedLive.isLogged());
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
                 harness(List.of(loggedLive, candidate), 4, 10_000, 0);
         try {
             double[] scores = {0.05, 0.41, 0.39, Double.NaN};
@@ -248,7 +252,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void fullBatchFlushesImmediately() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 4, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 4, 10_000, 0);
         try {
             for (int i = 0; i < 3; i++) {
                 feed(h, holdout.get(i));
@@ -269,7 +274,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void partialBatchFlushesAfterMaxWait() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 50, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 64, 50, 0);
         try {
             h.setProcessingTime(1_000);
             feed(h, holdout.get(0));
@@ -289,7 +295,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void timerOfABatchFlushedWhenFullDoesNotCutTheNextBatchShort() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 2, 100, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 2, 100, 0);
         try {
             feed(h, holdout.get(0)); // t = 0: timer at 100
             feed(h, holdout.get(1)); // full: flushed
@@ -307,13 +314,14 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void watermarkFlushesBeforeItIsForwarded() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 64, 10_000, 0);
         try {
             feed(h, holdout.get(0));
             feed(h, holdout.get(1));
             assertTrue(h.getOutput().isEmpty());
             long wm = holdout.get(1).getEventTime().toEpochMilli() + 1;
-            h.processWatermark(new Watermark(wm));
+            h.processWatermark1(new Watermark(wm));
             List<Object> out = new ArrayList<>(h.getOutput());
             assertEquals(3, out.size());
             assertInstanceOf(StreamRecord.class, out.get(0));
@@ -329,7 +337,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void checkpointBarrierFlushes() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 64, 10_000, 0);
         try {
             feed(h, holdout.get(0));
             feed(h, holdout.get(1));
@@ -343,13 +352,14 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void endOfInputFlushes() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 64, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 64, 10_000, 0);
         feed(h, holdout.get(0));
         feed(h, holdout.get(1));
         feed(h, holdout.get(2));
         assertEquals(0, values(h).size());
-        h.endInput();
-        // The operator is not a BoundedOneInput: the end-of-input flush is finish(), which close() runs
+        h.endInput1();
+        // The operator is not a BoundedMultiInput: the end-of-input flush is finish(), which close() runs
         // (as the task does after the end of input).
         h.close();
         List<MetricEvent> out = values(h);
@@ -364,7 +374,8 @@ class MicroBatchScoringOperatorTest {
     @Test
     void batchedOutputsEqualScoringEachRowAloneAndSampledEventsAreComplete() throws Exception {
         int n = 37; // 4 full batches of 8 and a partial one of 5
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 8, 10_000, 1.0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 8, 10_000, 1.0);
         List<StreamRecord<? extends MetricEvent>> records;
         List<StreamRecord<ScoredEvent>> sampled;
         try {
@@ -430,8 +441,9 @@ class MicroBatchScoringOperatorTest {
         int n = 40;
         double rate = 0.4;
         DeterministicSample own = new DeterministicSample(rate, DeterministicSample.EXPERIMENT_SALT);
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 8, 10_000, 1, 1.0, SegmentSpec.NONE)
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                                "exp-1", List.of(live, candidate), 8, 10_000, 1, 1.0, SegmentSpec.NONE)
                         .withModelSamples(new DeterministicSample[] {null, own}, false));
         List<MetricEvent> events;
         List<StreamRecord<ScoredEvent>> scoredEvents;
@@ -472,7 +484,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void sampleRateZeroWritesNoScoredEvents() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 4, 10_000, 0.0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 4, 10_000, 0.0);
         try {
             for (int i = 0; i < 4; i++) {
                 feed(h, holdout.get(i));
@@ -498,7 +511,8 @@ class MicroBatchScoringOperatorTest {
 
         List<MetricEvent> both;
         List<StreamRecord<ScoredEvent>> sampled;
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 6, 10_000, 1.0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 6, 10_000, 1.0);
         try {
             for (Request r : inputs) {
                 feed(h, r);
@@ -509,7 +523,8 @@ class MicroBatchScoringOperatorTest {
             h.close();
         }
         List<MetricEvent> liveOnly;
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h1 = harness(List.of(live), 6, 10_000, 0.0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h1 =
+                harness(List.of(live), 6, 10_000, 0.0);
         try {
             for (Request r : inputs) {
                 feed(h1, r);
@@ -565,8 +580,9 @@ class MicroBatchScoringOperatorTest {
     void aCandidateOverItsTimeBudgetFailsOnlyItsOwnRows() throws Exception {
         ModelDescriptor slow = ModelDescriptor.load(SHIPPED.resolve("slow-candidate/model.json"));
         int rows = 16_384;
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = new OneInputStreamOperatorTestHarness<>(
-                new MicroBatchScoringOperator("exp-1", List.of(live, slow), rows, 10_000, 1, 1.0, SegmentSpec.NONE)
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                                "exp-1", List.of(live, slow), rows, 10_000, 1, 1.0, SegmentSpec.NONE)
                         .withCandidateTimeBudget(Duration.ofMillis(1)));
         h.setProcessingTime(0);
         h.open();
@@ -579,7 +595,7 @@ class MicroBatchScoringOperatorTest {
                 inputs.add(r);
                 feed(h, r); // the 16,384th flushes the full batch; 3 more wait for the next flush
             }
-            h.processWatermark(new Watermark(Long.MAX_VALUE - 1));
+            h.processWatermark1(new Watermark(Long.MAX_VALUE - 1));
             List<MetricEvent> out = values(h);
             assertEquals(rows + 3, out.size());
             for (int i = 0; i < out.size(); i++) {
@@ -607,8 +623,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void scoredEventsCarryTheConfiguredSegmentValuesInConfigOrder() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h =
-                new OneInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
                         "exp-1",
                         List.of(live, candidate),
                         8,
@@ -625,7 +641,7 @@ class MicroBatchScoringOperatorTest {
                     .build();
             feed(h, holdout.get(0));
             feed(h, noSegments);
-            h.processWatermark(new Watermark(Long.MAX_VALUE - 1));
+            h.processWatermark1(new Watermark(Long.MAX_VALUE - 1));
             List<MetricEvent> out = values(h);
             assertEquals(2, out.size());
             Map<String, String> first = holdout.get(0).getSegments();
@@ -638,7 +654,8 @@ class MicroBatchScoringOperatorTest {
 
     @Test
     void withoutSegmentFieldsEventsCarryNoSegments() throws Exception {
-        OneInputStreamOperatorTestHarness<Request, MetricEvent> h = harness(List.of(live, candidate), 1, 10_000, 0);
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h =
+                harness(List.of(live, candidate), 1, 10_000, 0);
         try {
             feed(h, holdout.get(0));
             assertNull(values(h).get(0).segments);

@@ -28,7 +28,7 @@ class ScoredEventBuilderTest {
     }
 
     private static ScoredEventBuilder builder(List<ModelDescriptor> models) {
-        return new ScoredEventBuilder("exp-1", models, new ModelLayout(models));
+        return new ScoredEventBuilder("exp-1", models.toArray(new ModelDescriptor[0]), new ModelLayout(models));
     }
 
     private static final Request REQUEST = Request.newBuilder()

@@ -1,0 +1,183 @@
+package io.shadowml.jobs.control;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Decision;
+import io.shadowml.avro.ModelControl;
+import io.shadowml.avro.Verdict;
+import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.metrics.ModelLayout;
+import io.shadowml.jobs.validate.DeadLetters;
+import io.shadowml.models.ModelDescriptor;
+import io.shadowml.models.ModelOptions;
+import io.shadowml.models.OnnxModel;
+
+/**
+ * Applies the control topic's announcements to the {@link ModelTable}, one at a time (parallelism 1, so
+ * there is one order), and emits each change for the scoring and reporting operators to follow. An
+ * announced model is checked exactly as at start, by loading it: a descriptor that does not parse, a file
+ * whose sha256 or graph is wrong, a model that does not answer the live model's question. Anything it
+ * cannot apply is a dead letter with the reason, and a rejected model also gets a REJECT verdict; the job
+ * runs on.
+ */
+public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>, SlotAssignment>
+        implements CheckpointedFunction {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ModelControlValidator.class);
+
+    /** REJECT verdicts of announced models that cannot be compared. */
+    public static final OutputTag<Verdict> REJECTED = new OutputTag<>("rejected-models") {};
+
+    private final String experimentId;
+    private final ModelLayout slots;
+    private final long horizonMillis;
+    private final long windowMillis;
+
+    private transient ModelTable table;
+    private transient List<SlotAssignment> changes;
+    private transient ListState<SlotAssignment> changesState;
+    private transient Counter deadLettered;
+
+    public ModelControlValidator(String experimentId, ModelLayout slots, long horizonMillis, long windowMillis) {
+        this.experimentId = experimentId;
+        this.slots = slots;
+        this.horizonMillis = horizonMillis;
+        this.windowMillis = windowMillis;
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        changesState = context.getOperatorStateStore()
+                .getListState(new ListStateDescriptor<>("model-changes", TypeInformation.of(SlotAssignment.class)));
+        changes = new ArrayList<>();
+        for (SlotAssignment a : changesState.get()) {
+            changes.add(a);
+        }
+        table = ModelTable.restored(slots, horizonMillis, windowMillis, changes);
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        // The latest per slot is all the table needs: the list stays as small as the slots.
+        changesState.update(table.assignments());
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        deadLettered = getRuntimeContext()
+                .getMetricGroup()
+                .addGroup("experiment", experimentId)
+                .counter("control_dead_lettered");
+    }
+
+    @Override
+    public void processElement(Decoded<ModelControl> in, Context ctx, Collector<SlotAssignment> out) {
+        if (in.deadLetter != null) {
+            deadLetter(in.deadLetter, ctx);
+            return;
+        }
+        ModelControl c = in.value;
+        String id = c.getModelId();
+        if (!experimentId.equals(c.getExperimentId())) {
+            deadLetter(
+                    in.reject("announcement for experiment '" + c.getExperimentId() + "', this job runs '"
+                            + experimentId + "'"),
+                    ctx);
+            return;
+        }
+        long effective = (c.getEffectiveTime() != null ? c.getEffectiveTime() : c.getIssuedAt()).toEpochMilli();
+        try {
+            SlotAssignment change;
+            switch (c.getAction()) {
+                case ADD_CANDIDATE:
+                    change = table.add(checkedDescriptor(c), c.getDescriptor(), c.getDescriptorFile(), effective);
+                    break;
+                case RETIRE_CANDIDATE:
+                    change = table.retire(id, effective);
+                    break;
+                default:
+                    throw new Unsupported(c.getAction() + " is not supported by this version of the job:"
+                            + " start a new experiment with the new live model");
+            }
+            if (change == null) {
+                LOG.info(
+                        "{}: {} is already a candidate; announcement at offset {} ignored",
+                        experimentId,
+                        id,
+                        in.offset);
+                return;
+            }
+            LOG.info("{}: {} {}", experimentId, c.getAction(), change);
+            out.collect(change);
+        } catch (ModelTable.Rejected | RuntimeException e) {
+            String reason = c.getAction() + " " + id + " rejected: " + e.getMessage();
+            deadLetter(in.reject(reason), ctx);
+            if (c.getAction() == io.shadowml.avro.ModelControlAction.ADD_CANDIDATE) {
+                ctx.output(REJECTED, rejection(id, effective, reason));
+            }
+        } catch (Unsupported e) {
+            deadLetter(in.reject(e.getMessage()), ctx);
+        }
+    }
+
+    /** The announced descriptor, parsed and its model loaded as at start (then closed again). */
+    private static ModelDescriptor checkedDescriptor(ModelControl c) {
+        if (c.getDescriptor() == null || c.getDescriptorFile() == null) {
+            throw new IllegalArgumentException("ADD_CANDIDATE needs descriptor and descriptor_file");
+        }
+        ModelDescriptor d = c.getDescriptor() == null
+                ? null
+                : ModelDescriptor.fromJson(c.getDescriptor(), java.nio.file.Path.of(c.getDescriptorFile()));
+        if (!d.id().equals(c.getModelId())) {
+            throw new IllegalArgumentException(
+                    "model_id " + c.getModelId() + " is not the descriptor's name:version " + d.id());
+        }
+        try (OnnxModel loaded = OnnxModel.load(d, ModelOptions.defaults())) {
+            return d;
+        }
+    }
+
+    private Verdict rejection(String id, long at, String reason) {
+        return Verdict.newBuilder()
+                .setExperimentId(experimentId)
+                .setCandidate(id)
+                .setDecidedAt(Instant.ofEpochMilli(at))
+                .setDecision(Decision.REJECT)
+                .setFirstDecidedAt(Instant.ofEpochMilli(at))
+                .setReasons(List.of(reason))
+                .build();
+    }
+
+    private void deadLetter(DeadLetter d, Context ctx) {
+        d.setExperimentId(experimentId);
+        deadLettered.inc();
+        LOG.warn("{}: control record dead-lettered: {}", experimentId, d.getReason());
+        ctx.output(DeadLetters.TAG, d);
+    }
+
+    /** An action this version does not apply. */
+    private static final class Unsupported extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported(String message) {
+            super(message);
+        }
+    }
+}

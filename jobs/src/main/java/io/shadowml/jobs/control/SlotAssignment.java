@@ -1,0 +1,107 @@
+package io.shadowml.jobs.control;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+import io.shadowml.models.ModelDescriptor;
+
+/**
+ * One candidate in one slot of the running job ({@code models.candidate_slots}) over an interval of event
+ * time: it scores the requests in [{@link #from}, {@link #until}), and its evidence (labels up to the
+ * horizon, matured outcomes) keeps arriving until {@link #releasedAt}, where its final verdict is emitted
+ * and the slot may take another model. A Flink POJO: it is broadcast and kept in state.
+ */
+public class SlotAssignment {
+    public static final long OPEN = Long.MAX_VALUE;
+
+    public int slot;
+    /** name:version. */
+    public String modelId;
+    /** The announced descriptor JSON and where it is on the TaskManagers; null for a model of the YAML. */
+    public String descriptorJson;
+
+    public String descriptorFile;
+    /** Event time from which it scores requests (Long.MIN_VALUE for a model of the YAML). */
+    public long from;
+    /** Event time from which it scores none (retired); {@link #OPEN} while active. */
+    public long until = OPEN;
+    /** A window end from which none of its evidence can arrive any more; {@link #OPEN} while active. */
+    public long releasedAt = OPEN;
+
+    public SlotAssignment() {}
+
+    SlotAssignment(int slot, String modelId, String descriptorJson, String descriptorFile, long from) {
+        this.slot = slot;
+        this.modelId = modelId;
+        this.descriptorJson = descriptorJson;
+        this.descriptorFile = descriptorFile;
+        this.from = from;
+    }
+
+    /** A candidate of the YAML, in its slot from the start. */
+    public static SlotAssignment configured(int slot, String modelId) {
+        return new SlotAssignment(slot, modelId, null, null, Long.MIN_VALUE);
+    }
+
+    /** Identifies the assignment across its changes (a retirement changes until and releasedAt only). */
+    public String key() {
+        return slot + "@" + from;
+    }
+
+    SlotAssignment copy() {
+        SlotAssignment c = new SlotAssignment(slot, modelId, descriptorJson, descriptorFile, from);
+        c.until = until;
+        c.releasedAt = releasedAt;
+        return c;
+    }
+
+    /** Whether it scores a request of event time {@code t}. */
+    public boolean scores(long t) {
+        return t >= from && t < until;
+    }
+
+    /** Whether it was announced on the control topic rather than configured in the YAML. */
+    public boolean announced() {
+        return descriptorJson != null;
+    }
+
+    public boolean retired() {
+        return until != OPEN;
+    }
+
+    /** The announced descriptor, validated as at start (throws ModelConfigException). */
+    public ModelDescriptor descriptor() {
+        return ModelDescriptor.fromJson(descriptorJson, Path.of(descriptorFile));
+    }
+
+    /** Whether its evidence can fall in the window [start, end). */
+    public boolean overlaps(long start, long end) {
+        return from < end && releasedAt > start;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof SlotAssignment)) {
+            return false;
+        }
+        SlotAssignment a = (SlotAssignment) o;
+        return slot == a.slot
+                && from == a.from
+                && until == a.until
+                && releasedAt == a.releasedAt
+                && Objects.equals(modelId, a.modelId)
+                && Objects.equals(descriptorJson, a.descriptorJson)
+                && Objects.equals(descriptorFile, a.descriptorFile);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(slot, modelId, from, until);
+    }
+
+    @Override
+    public String toString() {
+        return modelId + " in slot " + slot + " [" + from + ", " + (until == OPEN ? "open" : until) + ")"
+                + (releasedAt == OPEN ? "" : " released at " + releasedAt);
+    }
+}

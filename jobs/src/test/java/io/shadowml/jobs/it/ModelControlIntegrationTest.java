@@ -1,0 +1,360 @@
+package io.shadowml.jobs.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.shadowml.avro.AvroCodec;
+import io.shadowml.avro.ComparisonReport;
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Decision;
+import io.shadowml.avro.Disagreement;
+import io.shadowml.avro.Label;
+import io.shadowml.avro.ModelControl;
+import io.shadowml.avro.ModelControlAction;
+import io.shadowml.avro.ModelQuality;
+import io.shadowml.avro.Request;
+import io.shadowml.avro.Verdict;
+import io.shadowml.avro.WindowKind;
+import io.shadowml.embedded.EmbeddedKafka;
+import io.shadowml.embedded.EmbeddedKafkaExtension;
+import io.shadowml.embedded.scenario.LabelledRequest;
+import io.shadowml.embedded.scenario.ScenarioData;
+import io.shadowml.jobs.ShadowJob;
+import io.shadowml.jobs.config.ShadowJobConfig;
+import io.shadowml.jobs.io.KafkaIO;
+import io.shadowml.models.InputBatch;
+import io.shadowml.models.ModelDescriptor;
+import io.shadowml.models.ModelOptions;
+import io.shadowml.models.OnnxModel;
+import io.shadowml.models.PredictionBatch;
+
+/**
+ * Candidates that come and go while the job runs, through a real broker: one announced mid-stream on the
+ * control topic and retired later, one whose announcement carries a wrong sha256. Every figure is checked
+ * against the models run directly (ONNX Runtime, outside the job) over the requests sent.
+ */
+class ModelControlIntegrationTest {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1)
+            .setNumberSlotsPerTaskManager(2)
+            .build());
+
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+
+    static final long HOUR = 3_600_000L;
+    static final long WINDOW = HOUR / 2;
+    static final long HORIZON = 2 * HOUR;
+    static final String NAME = "control";
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void anAnnouncedCandidateCountsFromItsStartAndItsFinalVerdictComesOnceAfterItsRetirement() throws Exception {
+        EmbeddedKafka kafka = KAFKA.kafka();
+        Path repo = ScenarioData.repoRoot();
+        Path live = repo.resolve("models/shipped/fraud/live/model.json");
+        Path candidateA = repo.resolve("models/shipped/fraud/candidate/model.json");
+        // B: the candidate's graph under another name; "bad": the same with a sha256 that is not the file's.
+        Path modelB = announcedCopy(candidateA, "fraud-mlp-b", null);
+        Path bad = announcedCopy(candidateA, "fraud-mlp-bad", "0".repeat(64));
+
+        List<LabelledRequest> events = withLabelsWithinTheHorizon(ScenarioData.fraud(3000));
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
+        long addB = t0 + 2 * HOUR + 123;
+        long retireB = t0 + 5 * HOUR + 456;
+        long releaseB = Math.floorDiv(retireB + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
+        long lastEvent = events.get(events.size() - 1).request().getEventTime().toEpochMilli();
+        assertTrue(lastEvent > releaseB + 2 * WINDOW, "the requests run past B's release");
+
+        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
+            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
+        }
+        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        kafka.produce(List.of(
+                control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", modelB, addB),
+                control(ModelControlAction.RETIRE_CANDIDATE, "fraud-mlp-b:2.0.0", null, retireB),
+                control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-bad:2.0.0", bad, t0)));
+
+        ShadowJobConfig cfg = config(live, candidateA);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(2);
+        ShadowJob.enableCheckpointing(env, cfg);
+        new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
+                .withControlSource(KafkaIO.controlSource(cfg, false))
+                .build(env);
+        JobClient job = env.executeAsync("model-control");
+        try {
+            // The bad announcement is the control topic's last record: once its dead letter is committed, the
+            // checkpoint that committed it has passed the scoring operator after B's changes, so B is in
+            // place before any request is sent.
+            List<DeadLetter> deadLetters = read(
+                    "dead-letters",
+                    DeadLetter.class,
+                    ds -> ds.stream().anyMatch(d -> d.getReason().contains("sha256")));
+            DeadLetter rejected = deadLetters.stream()
+                    .filter(d -> d.getReason().contains("sha256"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("no dead letter for the wrong sha256: " + deadLetters));
+            assertEquals(topic("control"), rejected.getSourceTopic());
+            assertEquals(2, rejected.getOffset());
+            assertTrue(rejected.getReason().contains("fraud-mlp-bad:2.0.0"), rejected.getReason());
+
+            produce(kafka, events);
+            Predicate<List<ComparisonReport>> pastRelease = rs -> rs.stream()
+                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                            && r.getWindowEnd().toEpochMilli() > releaseB + WINDOW);
+            List<ComparisonReport> cumulative = read("reports", ComparisonReport.class, pastRelease).stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .toList();
+            assertTrue(pastRelease.test(cumulative), "no cumulative report after B's release");
+            List<Verdict> verdicts = read("verdicts", Verdict.class, vs -> true);
+
+            // Expected, from the models run here: decisions of live and of the candidate graph per request.
+            int n = events.size();
+            int[] liveDecision = decisions(live, events);
+            int[] candidateDecision = decisions(candidateA, events);
+
+            List<ComparisonReport> finals = cumulative.stream()
+                    .filter(r -> r.getMetrics().containsKey("candidate_final[fraud-mlp-b:2.0.0]"))
+                    .toList();
+            assertEquals(1, finals.size(), "B's final report comes once");
+            ComparisonReport last = finals.get(0);
+            assertEquals(releaseB, last.getWindowEnd().toEpochMilli());
+            assertEquals((double) addB, last.getMetrics().get("candidate_from[fraud-mlp-b:2.0.0]"));
+            assertEquals((double) retireB, last.getMetrics().get("candidate_until[fraud-mlp-b:2.0.0]"));
+
+            long bScored = 0;
+            long bFlips = 0;
+            long bLabelled = 0;
+            long aScored = 0;
+            long aFlips = 0;
+            long end = last.getWindowEnd().toEpochMilli();
+            for (int i = 0; i < n; i++) {
+                LabelledRequest e = events.get(i);
+                long t = e.request().getEventTime().toEpochMilli();
+                boolean flip = liveDecision[i] != candidateDecision[i];
+                if (t >= addB && t < retireB) {
+                    bScored++;
+                    bFlips += flip ? 1 : 0;
+                    bLabelled += e.labelled() ? 1 : 0;
+                }
+                if (t < end) {
+                    aScored++;
+                    aFlips += flip ? 1 : 0;
+                }
+            }
+            assertTrue(bScored > 500 && bFlips > 0, "B saw " + bScored + " requests, " + bFlips + " flips");
+            Disagreement b = disagreement(last, "fraud-mlp-b:2.0.0").orElseThrow();
+            assertEquals(bScored, b.getCompared());
+            assertEquals(bFlips, b.getFlips());
+            assertEquals(
+                    bLabelled, quality(last, "fraud-mlp-b:2.0.0").orElseThrow().getLabelled());
+            // The YAML candidate and the live model compare on every request, as without B.
+            Disagreement a = disagreement(last, "fraud-mlp:2.0.0").orElseThrow();
+            assertEquals(aScored, a.getCompared());
+            assertEquals(aFlips, a.getFlips());
+            assertEquals(aScored, last.getCounts().getScored());
+            assertEquals(0, quality(last, "fraud-logreg:1.0.0").orElseThrow().getErrors());
+
+            // Before its start B is in no report; after its release, in none either: its state is gone.
+            for (ComparisonReport r : cumulative) {
+                boolean has = disagreement(r, "fraud-mlp-b:2.0.0").isPresent();
+                long e = r.getWindowEnd().toEpochMilli();
+                assertEquals(e > addB && e <= releaseB, has, "B in the report ending " + r.getWindowEnd());
+            }
+            List<Verdict> ofB = verdicts.stream()
+                    .filter(v -> v.getCandidate().equals("fraud-mlp-b:2.0.0"))
+                    .toList();
+            List<Verdict> finalOfB = ofB.stream()
+                    .filter(v -> v.getReasons().stream().anyMatch(x -> x.startsWith("final")))
+                    .toList();
+            assertEquals(1, finalOfB.size(), "one final verdict: " + ofB);
+            assertEquals(releaseB, finalOfB.get(0).getDecidedAt().toEpochMilli());
+            assertTrue(ofB.stream().allMatch(v -> v.getDecidedAt().toEpochMilli() <= releaseB));
+            // The rejected announcement: a REJECT verdict with the reason, and the job ran on.
+            Verdict badVerdict = verdicts.stream()
+                    .filter(v -> v.getCandidate().equals("fraud-mlp-bad:2.0.0"))
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals(Decision.REJECT, badVerdict.getDecision());
+            assertTrue(
+                    badVerdict.getReasons().get(0).contains("sha256"),
+                    badVerdict.getReasons().toString());
+            assertFalse(cumulative.stream()
+                    .anyMatch(r -> disagreement(r, "fraud-mlp-bad:2.0.0").isPresent()));
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private ShadowJobConfig config(Path live, Path candidate) throws Exception {
+        String yaml = String.join(
+                "\n",
+                "experiment_id: " + NAME,
+                "kafka:",
+                "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
+                "  group_id: " + NAME,
+                "topics:",
+                "  requests: " + topic("requests"),
+                "  labels: " + topic("labels"),
+                "  reports: " + topic("reports"),
+                "  verdicts: " + topic("verdicts"),
+                "  dead_letter: " + topic("dead-letters"),
+                "  control: " + topic("control"),
+                "models:",
+                "  live: " + live,
+                "  candidates: [" + candidate + "]",
+                "  candidate_slots: 2",
+                "label_horizon: 2h",
+                "report_window: 30m",
+                "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
+                "checkpoint_interval: 1s",
+                "");
+        Path file = tmp.resolve(NAME + ".yaml");
+        Files.writeString(file, yaml);
+        return ShadowJobConfig.load(file);
+    }
+
+    /** The descriptor {@code of}, renamed, beside a copy of its model in a folder of its own. */
+    private Path announcedCopy(Path of, String name, String sha256) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve(name));
+        Files.copy(of.resolveSibling("model.onnx"), folder.resolve("model.onnx"));
+        ObjectNode json = (ObjectNode) new ObjectMapper().readTree(of.toFile());
+        json.put("name", name);
+        if (sha256 != null) {
+            json.put("sha256", sha256);
+        }
+        Path file = folder.resolve("model.json");
+        Files.writeString(file, json.toPrettyString());
+        return file;
+    }
+
+    private ProducerRecord<byte[], byte[]> control(
+            ModelControlAction action, String id, Path descriptor, long effective) throws Exception {
+        ModelControl c = ModelControl.newBuilder()
+                .setExperimentId(NAME)
+                .setAction(action)
+                .setModelId(id)
+                .setDescriptor(descriptor == null ? null : Files.readString(descriptor))
+                .setDescriptorFile(descriptor == null ? null : descriptor.toString())
+                .setEffectiveTime(Instant.ofEpochMilli(effective))
+                .setIssuedAt(Instant.now())
+                .build();
+        return new ProducerRecord<>(
+                topic("control"),
+                null,
+                System.currentTimeMillis(),
+                id.getBytes(StandardCharsets.UTF_8),
+                AvroCodec.encode(c));
+    }
+
+    /** The scenario with each label moved to within 90 minutes of its request, inside the 2 h horizon. */
+    private static List<LabelledRequest> withLabelsWithinTheHorizon(List<LabelledRequest> events) {
+        List<LabelledRequest> out = new ArrayList<>();
+        for (LabelledRequest e : events) {
+            Label l = e.label();
+            if (l != null) {
+                long t = e.request().getEventTime().toEpochMilli();
+                long delay = (l.getLabelTime().toEpochMilli() - t) % (90 * 60_000L);
+                l = Label.newBuilder(l)
+                        .setLabelTime(Instant.ofEpochMilli(t + delay))
+                        .build();
+            }
+            out.add(new LabelledRequest(e.request(), l));
+        }
+        return out;
+    }
+
+    private void produce(EmbeddedKafka kafka, List<LabelledRequest> events) {
+        List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
+        for (LabelledRequest e : events) {
+            Request r = e.request();
+            byte[] key = r.getRequestId().getBytes(StandardCharsets.UTF_8);
+            requests.add(new ProducerRecord<>(
+                    topic("requests"), null, r.getEventTime().toEpochMilli(), key, AvroCodec.encode(r)));
+            if (e.labelled()) {
+                labels.add(new ProducerRecord<>(
+                        topic("labels"),
+                        null,
+                        e.label().getLabelTime().toEpochMilli(),
+                        key,
+                        AvroCodec.encode(e.label())));
+            }
+        }
+        labels.sort(Comparator.comparingLong(ProducerRecord::timestamp));
+        kafka.produce(requests);
+        kafka.produce(labels);
+    }
+
+    /** Each request's decision by the model of {@code descriptor}, scored here one request at a time. */
+    private static int[] decisions(Path descriptor, List<LabelledRequest> events) {
+        ModelDescriptor d = ModelDescriptor.load(descriptor);
+        int[] out = new int[events.size()];
+        try (OnnxModel model = OnnxModel.load(d, ModelOptions.defaults())) {
+            InputBatch batch = model.newInputBatch();
+            for (int i = 0; i < events.size(); i++) {
+                batch.clear();
+                Map<String, Double> f = events.get(i).request().getFeatures();
+                List<String> names = d.featureNames();
+                for (int j = 0; j < names.size(); j++) {
+                    batch.set(j, f.get(names.get(j)).floatValue());
+                }
+                batch.endRow();
+                PredictionBatch p = model.score(batch);
+                out[i] = p.score(0) >= (float) d.threshold() ? 1 : 0;
+            }
+        }
+        return out;
+    }
+
+    private static Optional<Disagreement> disagreement(ComparisonReport r, String candidate) {
+        return r.getDisagreement().stream()
+                .filter(x -> x.getCandidate().equals(candidate))
+                .findFirst();
+    }
+
+    private static Optional<ModelQuality> quality(ComparisonReport r, String model) {
+        return r.getQuality().stream().filter(x -> x.getModel().equals(model)).findFirst();
+    }
+
+    private <T extends SpecificRecord> List<T> read(String kind, Class<T> type, Predicate<List<T>> complete) {
+        return KAFKA.kafka()
+                .readAllUntil(
+                        topic(kind), true, r -> AvroCodec.decode(r.value(), type), complete, Duration.ofSeconds(180));
+    }
+
+    private static String topic(String kind) {
+        return NAME + "-" + kind;
+    }
+}
