@@ -12,6 +12,7 @@ import picocli.CommandLine.Spec;
 
 import io.shadowml.tools.backtest.BacktestCommand;
 import io.shadowml.tools.cli.ToolCommandLine;
+import io.shadowml.tools.models.ModelsCommand;
 import io.shadowml.tools.replay.ReplayCommand;
 import io.shadowml.tools.verdict.VerdictCommand;
 
@@ -25,7 +26,7 @@ import io.shadowml.tools.verdict.VerdictCommand;
         usageHelpAutoWidth = true,
         synopsisSubcommandLabel = "COMMAND",
         description = "Tools around the shadow job. '<command> --help' prints a command's options.",
-        subcommands = {ReplayCommand.class, BacktestCommand.class, VerdictCommand.class},
+        subcommands = {ReplayCommand.class, BacktestCommand.class, VerdictCommand.class, ModelsCommand.class},
         footer = {
             "",
             "The end-to-end throughput benchmark, bench, lives in the bench module (it runs an in-process Kafka"

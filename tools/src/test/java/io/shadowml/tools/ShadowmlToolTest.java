@@ -132,20 +132,25 @@ class ShadowmlToolTest {
         assertTrue(top.err().contains("Usage: shadowml-tool"), top.err());
         CommandLine tool = new CommandLine(new ShadowmlTool());
         assertEquals(
-                List.of("replay", "backtest", "verdict"),
+                List.of("replay", "backtest", "verdict", "models"),
                 List.copyOf(tool.getSubcommands().keySet()));
         for (Map.Entry<String, CommandLine> sub : tool.getSubcommands().entrySet()) {
             assertTrue(top.err().contains(sub.getKey()), sub.getKey() + " in:\n" + top.err());
             Run help = run(sub.getKey(), "--help");
             assertEquals(0, help.code(), help.err());
             assertTrue(help.err().contains("Usage: shadowml-tool " + sub.getKey()), help.err());
-            List<OptionSpec> options = sub.getValue().getCommandSpec().options();
-            assertTrue(options.size() > 10, sub.getKey() + " options: " + options.size());
-            for (OptionSpec o : options) {
-                for (String name : o.names()) {
-                    assertTrue(help.err().contains(name), name + " in " + sub.getKey() + " --help:\n" + help.err());
-                }
-                assertFalse(o.description().length == 0, o.longestName() + " has a description");
+            if (sub.getValue().getSubcommands().isEmpty()) {
+                assertOptionsListed(sub.getValue(), help, 10, sub.getKey());
+            }
+            // A command of commands (models add|retire): each of its commands lists its own options.
+            for (Map.Entry<String, CommandLine> leaf :
+                    sub.getValue().getSubcommands().entrySet()) {
+                assertTrue(help.err().contains(leaf.getKey()), leaf.getKey() + " in:\n" + help.err());
+                Run leafHelp = run(sub.getKey(), leaf.getKey(), "--help");
+                assertEquals(0, leafHelp.code(), leafHelp.err());
+                String name = sub.getKey() + " " + leaf.getKey();
+                assertTrue(leafHelp.err().contains("Usage: shadowml-tool " + name), leafHelp.err());
+                assertOptionsListed(leaf.getValue(), leafHelp, 5, name);
             }
         }
         // The column mapping is declared once and listed by both commands.
@@ -155,10 +160,25 @@ class ShadowmlToolTest {
         }
     }
 
+    private static void assertOptionsListed(CommandLine command, Run help, int atLeast, String name) {
+        List<OptionSpec> options = command.getCommandSpec().options();
+        assertTrue(options.size() > atLeast, name + " options: " + options.size());
+        for (OptionSpec o : options) {
+            for (String option : o.names()) {
+                assertTrue(help.err().contains(option), option + " in " + name + " --help:\n" + help.err());
+            }
+            assertFalse(o.description().length == 0, o.longestName() + " has a description");
+        }
+    }
+
     @Test
     void missingOrUnknownCommandsAndOptionsAreUsageErrors() {
         assertUsageError(run(), "missing command");
         assertUsageError(run("bench"), "bench");
+        assertUsageError(run("models"), "models: missing command: one of [add, retire]");
+        assertUsageError(
+                run("models", "retire", "--config", "c.yaml", "--model", "m:1", "--bogus"),
+                "models retire: unknown option --bogus");
         assertUsageError(run("replay", "--bootstrap", "x:1"), "--requests-topic", "--input");
         assertUsageError(
                 run("backtest", "--config", "c.yaml", "--requests", "r.csv", "--out", "o", "--bogus"),

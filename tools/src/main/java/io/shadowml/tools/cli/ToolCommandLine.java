@@ -53,7 +53,7 @@ public final class ToolCommandLine {
     private static int usageError(ParameterException e, String[] args) {
         CommandLine cl = e.getCommandLine();
         PrintWriter err = cl.getErr();
-        err.println(cl.getCommandName() + ": " + message(e));
+        err.println(name(cl) + ": " + message(e));
         UnmatchedArgumentException.printSuggestions(e, err);
         cl.usage(err);
         err.flush();
@@ -79,17 +79,31 @@ public final class ToolCommandLine {
         return e.getMessage();
     }
 
+    /**
+     * The command as typed after the tool's name: {@code replay}, or {@code models add} for a subcommand of
+     * a subcommand (its own name alone, {@code add}, would not say which).
+     */
+    static String name(CommandLine cl) {
+        CommandLine root = cl;
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        String qualified = cl.getCommandSpec().qualifiedName(" ");
+        String prefix = root.getCommandName() + " ";
+        return root != cl && qualified.startsWith(prefix) ? qualified.substring(prefix.length()) : cl.getCommandName();
+    }
+
     private static int failure(Exception e, CommandLine cl, ParseResult parsed) {
         PrintWriter err = cl.getErr();
         if (e instanceof UsageException || e instanceof ConfigException) {
-            err.println(cl.getCommandName() + ": " + e.getMessage());
+            err.println(name(cl) + ": " + e.getMessage());
             if (e instanceof UsageException) {
                 cl.usage(err);
             }
             err.flush();
             return USAGE;
         }
-        err.println(cl.getCommandName() + " failed: " + e);
+        err.println(name(cl) + " failed: " + e);
         if (cl.getCommand() instanceof StackTraceOnFailure) {
             e.printStackTrace(err);
         }
