@@ -1,5 +1,6 @@
 package io.shadowml.jobs.control;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import io.shadowml.avro.DeadLetter;
 import io.shadowml.avro.Decision;
 import io.shadowml.avro.ModelControl;
+import io.shadowml.avro.ModelControlAction;
 import io.shadowml.avro.Verdict;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.metrics.ModelLayout;
@@ -129,7 +131,7 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
         } catch (ModelTable.Rejected | RuntimeException e) {
             String reason = c.getAction() + " " + id + " rejected: " + e.getMessage();
             deadLetter(in.reject(reason), ctx);
-            if (c.getAction() == io.shadowml.avro.ModelControlAction.ADD_CANDIDATE) {
+            if (c.getAction() == ModelControlAction.ADD_CANDIDATE) {
                 ctx.output(REJECTED, rejection(id, effective, reason));
             }
         } catch (Unsupported e) {
@@ -142,9 +144,7 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
         if (c.getDescriptor() == null || c.getDescriptorFile() == null) {
             throw new IllegalArgumentException("ADD_CANDIDATE needs descriptor and descriptor_file");
         }
-        ModelDescriptor d = c.getDescriptor() == null
-                ? null
-                : ModelDescriptor.fromJson(c.getDescriptor(), java.nio.file.Path.of(c.getDescriptorFile()));
+        ModelDescriptor d = ModelDescriptor.fromJson(c.getDescriptor(), Path.of(c.getDescriptorFile()));
         if (!d.id().equals(c.getModelId())) {
             throw new IllegalArgumentException(
                     "model_id " + c.getModelId() + " is not the descriptor's name:version " + d.id());

@@ -372,7 +372,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         flush();
         for (int m = descriptors.size(); m < models.length; m++) {
             if (models[m] != null && scoresUntil[m] <= mark.getTimestamp()) {
-                closeModel(m); // retired, and no request it scores can come any more: free its session
+                // Retired, and the requests it scored are behind the watermark: free its session. A request
+                // later still is late for the reports anyway; for it the slot is absent, not in error.
+                closeModel(m);
+                scoresFrom[m] = Long.MAX_VALUE;
             }
         }
         super.processWatermark(mark);

@@ -19,12 +19,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import io.shadowml.avro.ModelOutput;
 import io.shadowml.avro.ModelRole;
@@ -128,6 +130,111 @@ class MicroBatchScoringOperatorTest {
 
     private static List<MetricEvent> values(TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h) {
         return h.extractOutputValues();
+    }
+
+    // ------------------------------------------------------------------ announced candidates
+
+    /** The shipped candidate announced into slot 2 for [from, until), as the control topic's validator emits it. */
+    private static SlotAssignment announced(Path descriptorFile, long from, long until) throws IOException {
+        SlotAssignment a = new SlotAssignment();
+        a.slot = 2;
+        a.modelId = "fraud-mlp:2.0.0";
+        a.descriptorJson = Files.readString(descriptorFile);
+        a.descriptorFile = descriptorFile.toAbsolutePath().toString();
+        a.from = from;
+        a.until = until;
+        return a;
+    }
+
+    private static TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> slotHarness()
+            throws Exception {
+        // Live and one YAML candidate (slot 1), one slot (2) for announced candidates.
+        return new TwoInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 2, 4, 10_000, 1, 0, SegmentSpec.NONE));
+    }
+
+    /**
+     * A candidate announced for an interval of event time scores exactly the requests in it, with the
+     * model's own outputs; on the others its slot is absent. The announcement survives a restore.
+     */
+    @Test
+    void anAnnouncedCandidateScoresTheRequestsOfItsIntervalAndIsRestored() throws Exception {
+        long from = holdout.get(3).getEventTime().toEpochMilli();
+        long until = holdout.get(9).getEventTime().toEpochMilli();
+        assertTrue(holdout.get(2).getEventTime().toEpochMilli() < from
+                && holdout.get(8).getEventTime().toEpochMilli() < until);
+        OperatorSubtaskState saved;
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h = slotHarness();
+        try {
+            h.open();
+            h.processElement2(new StreamRecord<>(announced(SHIPPED.resolve("candidate/model.json"), from, until)));
+            for (int i = 0; i < 12; i++) {
+                feed(h, holdout.get(i));
+            }
+            h.processWatermark1(new Watermark(holdout.get(11).getEventTime().toEpochMilli()));
+            List<MetricEvent> out = values(h);
+            assertEquals(12, out.size());
+            for (int i = 0; i < 12; i++) {
+                MetricEvent e = out.get(i);
+                long t = holdout.get(i).getEventTime().toEpochMilli();
+                boolean in = t >= from && t < until;
+                assertEquals(in ? 0 : 1L << 2, e.absentMask, "row " + i);
+                assertEquals(0, e.errorMask, "row " + i);
+                assertEquals(reference(candidateRef, holdout.get(i)), e.outputs[1], 1e-6f, "YAML candidate, row " + i);
+                if (in) {
+                    assertEquals(reference(candidateRef, holdout.get(i)), e.outputs[2], 1e-6f, "announced, row " + i);
+                }
+            }
+            saved = h.snapshot(1, 0);
+        } finally {
+            h.close();
+        }
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> restored = slotHarness();
+        try {
+            restored.initializeState(saved);
+            restored.open();
+            Request inside = Request.newBuilder(holdout.get(20))
+                    .setEventTime(Instant.ofEpochMilli(from))
+                    .build();
+            Request after = Request.newBuilder(holdout.get(21))
+                    .setEventTime(Instant.ofEpochMilli(until))
+                    .build();
+            feed(restored, inside);
+            feed(restored, after);
+            restored.processWatermark1(new Watermark(until));
+            List<MetricEvent> out = values(restored);
+            assertEquals(0, out.get(0).absentMask);
+            assertEquals(reference(candidateRef, inside), out.get(0).outputs[2], 1e-6f);
+            assertEquals(1L << 2, out.get(1).absentMask);
+        } finally {
+            restored.close();
+        }
+    }
+
+    /** An announced model this TaskManager cannot load errs on the requests of its interval; the job runs on. */
+    @Test
+    void anAnnouncedModelThatCannotBeLoadedHereErrsOnItsRequestsOnly(@TempDir Path tmp) throws Exception {
+        Path copy = Files.createDirectories(tmp.resolve("broken"));
+        Files.write(copy.resolve("model.onnx"), new byte[] {1, 2, 3}); // not the file the sha256 names
+        Files.copy(SHIPPED.resolve("candidate/model.json"), copy.resolve("model.json"));
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h = slotHarness();
+        try {
+            h.open();
+            h.processElement2(
+                    new StreamRecord<>(announced(copy.resolve("model.json"), Long.MIN_VALUE, Long.MAX_VALUE)));
+            for (int i = 0; i < 4; i++) {
+                feed(h, holdout.get(i));
+            }
+            List<MetricEvent> out = values(h);
+            assertEquals(4, out.size());
+            for (int i = 0; i < 4; i++) {
+                assertEquals(1L << 2, out.get(i).errorMask, "row " + i);
+                assertEquals(0, out.get(i).absentMask);
+                assertEquals(reference(liveRef, holdout.get(i)), out.get(i).outputs[0], 1e-6f);
+            }
+        } finally {
+            h.close();
+        }
     }
 
     // ------------------------------------------------------------------ logged outputs

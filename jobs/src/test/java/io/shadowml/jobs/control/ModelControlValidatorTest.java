@@ -1,0 +1,146 @@
+package io.shadowml.jobs.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.shadowml.avro.DeadLetter;
+import io.shadowml.avro.Decision;
+import io.shadowml.avro.ModelControl;
+import io.shadowml.avro.ModelControlAction;
+import io.shadowml.avro.Verdict;
+import io.shadowml.jobs.io.Decoded;
+import io.shadowml.jobs.metrics.ModelLayout;
+import io.shadowml.jobs.validate.DeadLetters;
+import io.shadowml.models.ModelDescriptor;
+
+class ModelControlValidatorTest {
+    private static final Path SHIPPED = Path.of("../models/shipped/fraud");
+    static final long HOUR = 3_600_000L;
+    static final long T = 1_767_571_200_000L;
+
+    @TempDir
+    Path tmp;
+
+    private static ModelLayout layout() {
+        return new ModelLayout(List.of(
+                        ModelDescriptor.load(SHIPPED.resolve("live/model.json")),
+                        ModelDescriptor.load(SHIPPED.resolve("candidate/model.json"))))
+                .withSlots(2);
+    }
+
+    private static OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> harness() throws Exception {
+        return ProcessFunctionTestHarnesses.forProcessFunction(
+                new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2));
+    }
+
+    /** The shipped candidate renamed, beside a copy of its model. */
+    private Path renamed(String name) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve(name));
+        Files.copy(SHIPPED.resolve("candidate/model.onnx"), folder.resolve("model.onnx"));
+        ObjectNode json = (ObjectNode) new ObjectMapper()
+                .readTree(SHIPPED.resolve("candidate/model.json").toFile());
+        json.put("name", name);
+        Path file = folder.resolve("model.json");
+        Files.writeString(file, json.toString());
+        return file;
+    }
+
+    private static Decoded<ModelControl> record(
+            String experiment, ModelControlAction action, String id, Path descriptor, long effective, long offset)
+            throws Exception {
+        ModelControl c = ModelControl.newBuilder()
+                .setExperimentId(experiment)
+                .setAction(action)
+                .setModelId(id)
+                .setDescriptor(descriptor == null ? null : Files.readString(descriptor))
+                .setDescriptorFile(descriptor == null ? null : descriptor.toString())
+                .setEffectiveTime(Instant.ofEpochMilli(effective))
+                .setIssuedAt(Instant.ofEpochMilli(effective))
+                .build();
+        return Decoded.ok(c, "control", 0, offset, effective, new byte[] {1});
+    }
+
+    @Test
+    void announcementsChangeTheTableAndWhatCannotBeAppliedIsADeadLetter() throws Exception {
+        Path b = renamed("fraud-mlp-b");
+        OperatorSubtaskState saved;
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> h = harness();
+        try {
+            h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T, 0), T);
+            h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T + HOUR, 1), T);
+            h.processElement(record("other", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T, 2), T);
+            h.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "fraud-mlp-b:2.0.0", null, T, 3), T);
+            h.processElement(record("exp", ModelControlAction.RETIRE_CANDIDATE, "nobody:1.0.0", null, T, 4), T);
+            h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-c:2.0.0", b, T, 5), T);
+            h.processElement(Decoded.failed("undecodable", "control", 0, 6, T, null, new byte[] {9}), T);
+
+            List<SlotAssignment> changes = h.extractOutputValues();
+            assertEquals(1, changes.size(), "the repeated announcement changes nothing: " + changes);
+            assertEquals(2, changes.get(0).slot);
+            assertEquals(T, changes.get(0).from);
+            List<DeadLetter> dead = h.getSideOutput(DeadLetters.TAG).stream()
+                    .map(r -> r.getValue())
+                    .toList();
+            assertEquals(
+                    List.of(2L, 3L, 4L, 5L, 6L),
+                    dead.stream().map(DeadLetter::getOffset).toList());
+            assertTrue(dead.stream().allMatch(d -> "exp".equals(d.getExperimentId())));
+            assertTrue(
+                    dead.get(0).getReason().contains("experiment 'other'"),
+                    dead.get(0).getReason());
+            assertTrue(
+                    dead.get(1).getReason().contains("SWITCH_LIVE"), dead.get(1).getReason());
+            assertTrue(
+                    dead.get(2).getReason().contains("not an active candidate"),
+                    dead.get(2).getReason());
+            assertTrue(
+                    dead.get(3).getReason().contains("not the descriptor's name:version"),
+                    dead.get(3).getReason());
+            // Only a rejected model gets a REJECT verdict, with the same reason.
+            List<Verdict> rejected = h.getSideOutput(ModelControlValidator.REJECTED).stream()
+                    .map(r -> r.getValue())
+                    .toList();
+            assertEquals(1, rejected.size());
+            assertEquals("fraud-mlp-c:2.0.0", rejected.get(0).getCandidate());
+            assertEquals(Decision.REJECT, rejected.get(0).getDecision());
+            assertEquals(dead.get(3).getReason(), rejected.get(0).getReasons().get(0));
+            saved = h.snapshot(1, T);
+        } finally {
+            h.close();
+        }
+        // Restored, the table still holds B: it can be retired, and its release follows the horizon.
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> restored =
+                new OneInputStreamOperatorTestHarness<>(
+                        new ProcessOperator<>(new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2)));
+        try {
+            restored.initializeState(saved);
+            restored.open();
+            long retire = T + 3 * HOUR;
+            restored.processElement(
+                    record("exp", ModelControlAction.RETIRE_CANDIDATE, "fraud-mlp-b:2.0.0", null, retire, 7), retire);
+            SlotAssignment retired = restored.extractOutputValues().get(0);
+            assertEquals(2, retired.slot);
+            assertEquals(retire, retired.until);
+            // Labels until retire + 2 h; expiries settle a 30 min window later; released at that window's end.
+            long settled = retire + 2 * HOUR;
+            assertEquals(Math.floorDiv(settled, HOUR / 2) * (HOUR / 2) + HOUR, retired.releasedAt);
+        } finally {
+            restored.close();
+        }
+    }
+}
