@@ -90,6 +90,12 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
             description = "sample_rate of every run: the share of the traffic the job scores (default 1)")
     Double sampleRate;
 
+    @Option(
+            names = "--control-topic",
+            description = "run the job with topics.control set (an empty control topic): the cost of being able to"
+                    + " announce candidates while it runs")
+    boolean controlTopic;
+
     @Option(names = "--compare-batch-1", description = "also run the whole job at batch size 1")
     boolean compareBatch1;
 
@@ -283,7 +289,7 @@ public final class BenchCommand implements Callable<Integer>, ToolCommandLine.St
 
     private void bench(Double freshnessRate) throws Exception {
         Path root = ScenarioData.repoRoot();
-        BenchConfig config = BenchConfig.load(root).withSampleRate(sampleRate);
+        BenchConfig config = BenchConfig.load(root).withSampleRate(sampleRate).withControlTopic(controlTopic);
         int batch = batchSize != null ? batchSize : config.shippedBatchSize();
         Duration interval = checkpointInterval != null ? checkpointInterval : config.shippedCheckpointInterval();
         BenchData data = new BenchData(scenario, scenario.rows(root), config.labelHorizon());

@@ -60,6 +60,19 @@ final class BenchConfig {
         return new BenchConfig(repoRoot, tree, shipped);
     }
 
+    /**
+     * This config with {@code topics.control} set (a control topic of each run's own, empty): the job as it
+     * runs when candidates can be announced, its scoring operator with the control input.
+     */
+    BenchConfig withControlTopic(boolean control) {
+        if (!control) {
+            return this;
+        }
+        ObjectNode tree = shippedTree.deepCopy();
+        ((ObjectNode) tree.get("topics")).put("control", "per-run");
+        return new BenchConfig(repoRoot, tree, shipped);
+    }
+
     /** Whether the runs score a sample of the traffic only. */
     boolean sampled() {
         return shippedTree.path("sample_rate").asDouble(1.0) < 1.0;
@@ -136,6 +149,9 @@ final class BenchConfig {
         t.put("verdicts", topics.verdicts());
         t.put("dead_letter", topics.deadLetters());
         t.put("scored_events", topics.scored());
+        if (shippedTree.path("topics").has("control")) {
+            t.put("control", run + "-control");
+        }
 
         ObjectNode models = (ObjectNode) c.get("models");
         Path dir = scenario.models(repoRoot);

@@ -171,6 +171,11 @@ final class BenchRun {
         Map<String, String> scored = new HashMap<>(keep);
         scored.putAll(scoredConfig);
         kafka.createTopic(cfg.scoredEventsTopic, 1, scored);
+        if (cfg.controlTopic != null) {
+            kafka.createTopic(cfg.controlTopic, 1, Map.of("cleanup.policy", "compact"));
+            return List.of(
+                    cfg.reportsTopic, cfg.verdictsTopic, cfg.scoredEventsTopic, cfg.deadLetterTopic, cfg.controlTopic);
+        }
         return List.of(cfg.reportsTopic, cfg.verdictsTopic, cfg.scoredEventsTopic, cfg.deadLetterTopic);
     }
 
@@ -229,6 +234,7 @@ final class BenchRun {
     static Consumer<StreamExecutionEnvironment> wholeJob(ShadowJobConfig cfg, boolean bounded) {
         return env -> new ShadowJob(
                         cfg, KafkaIO.requestSource(cfg, bounded), KafkaIO.labelSource(cfg, bounded), KafkaIO.sinks(cfg))
+                .withControlSource(cfg.controlTopic == null ? null : KafkaIO.controlSource(cfg, bounded))
                 .build(env);
     }
 

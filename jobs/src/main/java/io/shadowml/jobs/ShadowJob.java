@@ -181,10 +181,7 @@ public class ShadowJob {
             rejectedModels = changes.getSideOutput(ModelControlValidator.REJECTED);
             modelChanges = changes;
         } else {
-            modelChanges = validRequests
-                    .flatMap(new NoModelChanges())
-                    .name("no-model-changes")
-                    .uid("no-model-changes");
+            modelChanges = null;
         }
         deadLetterSink.sinkTo(sinks.deadLetters()).name("dead-letter-sink").uid("dead-letter-sink");
 
@@ -212,22 +209,23 @@ public class ShadowJob {
             }
         }
 
-        SingleOutputStreamOperator<MetricEvent> scored = requests.connect(modelChanges.broadcast())
-                .transform(
-                        "score",
-                        TypeInformation.of(MetricEvent.class),
-                        new MicroBatchScoringOperator(
-                                        experimentId,
-                                        config.allModels(),
-                                        config.candidateSlots,
-                                        config.batchMaxSize,
-                                        config.batchMaxWait.toMillis(),
-                                        config.modelThreads,
-                                        config.scoredEventsSampleRate,
-                                        segments)
-                                .withCandidateTimeBudget(config.candidateTimeBudget)
-                                .withModelSamples(modelSamples(config), config.sampleByEntity)
-                                .withArms(layout.arms()))
+        MicroBatchScoringOperator scoring = new MicroBatchScoringOperator(
+                        experimentId,
+                        config.allModels(),
+                        config.candidateSlots,
+                        config.batchMaxSize,
+                        config.batchMaxWait.toMillis(),
+                        config.modelThreads,
+                        config.scoredEventsSampleRate,
+                        segments)
+                .withCandidateTimeBudget(config.candidateTimeBudget)
+                .withModelSamples(modelSamples(config), config.sampleByEntity)
+                .withArms(layout.arms());
+        TypeInformation<MetricEvent> metricEvents = TypeInformation.of(MetricEvent.class);
+        // Without a control topic, one input: chained to the validator, requests cross no serializer.
+        SingleOutputStreamOperator<MetricEvent> scored = (modelChanges == null
+                        ? requests.transform("score", metricEvents, scoring)
+                        : requests.connect(modelChanges.broadcast()).transform("score", metricEvents, scoring))
                 .uid("score");
         scored.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS)
                 .sinkTo(sinks.scoredEvents())
@@ -310,7 +308,14 @@ public class ShadowJob {
                 .name("count-late-events")
                 .uid("count-late-events");
         SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
-                .connect(modelChanges.keyBy(c -> experimentId))
+                // The model table's changes; without a control topic none (a stream of the partials' volume).
+                .connect((modelChanges != null
+                                ? modelChanges
+                                : partials.flatMap(new NoModelChanges<WindowPartial>())
+                                        .returns(SlotAssignment.class)
+                                        .name("no-model-changes")
+                                        .uid("no-model-changes"))
+                        .keyBy(c -> experimentId))
                 .transform(
                         "assemble-reports",
                         TypeInformation.of(ComparisonReport.class),

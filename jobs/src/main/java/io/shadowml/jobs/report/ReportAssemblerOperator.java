@@ -29,9 +29,10 @@ public class ReportAssemblerOperator
     @Override
     public void processWatermark2(Watermark mark) {}
 
+    /** Idleness, too, is the partials' alone (input index 0; the control input is 1). */
     @Override
-    protected void processWatermarkStatus(WatermarkStatus status, int inputId) {
-        if (inputId == 1) {
+    protected void processWatermarkStatus(WatermarkStatus status, int inputIndex) {
+        if (inputIndex == 0) {
             output.emitWatermarkStatus(status);
         }
     }

@@ -13,6 +13,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -52,13 +53,15 @@ import io.shadowml.models.PredictionBatch;
  * sampled fraction of requests. This class batches, flushes and runs inference; the scored event is
  * built by {@link ScoredEventBuilder} and the Flink metrics live in {@link ScoringMetrics}.
  *
- * <p>Its second input is the model table's changes ({@link SlotAssignment}, from the control topic, sent
- * to every subtask): a candidate announced into a slot is loaded here and scores the requests of its
+ * <p>With a control topic it runs with a second input, the model table's changes ({@link SlotAssignment},
+ * sent to every subtask); without one it is a one-input operator, chained to the request validator (a
+ * second input would unchain it and serialize every request between the two): a candidate announced into a slot is loaded here and scores the requests of its
  * interval of event time; outside it the slot is absent for a request. That input takes no part in event
  * time: its watermarks are ignored, so an idle control topic never holds the job back.
  */
 public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEvent>
-        implements TwoInputStreamOperator<Request, SlotAssignment, MetricEvent> {
+        implements OneInputStreamOperator<Request, MetricEvent>,
+                TwoInputStreamOperator<Request, SlotAssignment, MetricEvent> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(MicroBatchScoringOperator.class);
 
@@ -336,9 +339,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     @Override
     public void processWatermark2(Watermark mark) {}
 
+    /** Idleness, too, is the requests' alone (input index 0; the control input is 1). */
     @Override
-    protected void processWatermarkStatus(WatermarkStatus status, int inputId) {
-        if (inputId == 1) {
+    protected void processWatermarkStatus(WatermarkStatus status, int inputIndex) {
+        if (inputIndex == 0) {
             output.emitWatermarkStatus(status);
         }
     }
@@ -348,7 +352,8 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         processElement(element);
     }
 
-    void processElement(StreamRecord<Request> element) throws Exception {
+    @Override
+    public void processElement(StreamRecord<Request> element) throws Exception {
         pending[size] = element.getValue();
         pendingTimestamps[size] = element.getTimestamp();
         pendingAbsent[size] = absentModels(element.getValue());

@@ -22,6 +22,7 @@ import java.util.Map;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -208,6 +209,27 @@ class MicroBatchScoringOperatorTest {
             assertEquals(1L << 2, out.get(1).absentMask);
         } finally {
             restored.close();
+        }
+    }
+
+    /**
+     * Event time and idleness run on the requests alone: the control input, quiet for weeks, neither holds
+     * the watermark back nor marks the operator idle.
+     */
+    @Test
+    void theControlInputTakesNoPartInEventTime() throws Exception {
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h = slotHarness();
+        try {
+            h.open();
+            h.processWatermark1(new Watermark(1_000));
+            h.processWatermarkStatus2(WatermarkStatus.IDLE);
+            h.processWatermark2(new Watermark(5_000));
+            h.processWatermarkStatus1(WatermarkStatus.IDLE);
+            h.processWatermarkStatus1(WatermarkStatus.ACTIVE);
+            List<Object> emitted = new ArrayList<>(h.getOutput());
+            assertEquals(List.of(new Watermark(1_000), WatermarkStatus.IDLE, WatermarkStatus.ACTIVE), emitted);
+        } finally {
+            h.close();
         }
     }
 
