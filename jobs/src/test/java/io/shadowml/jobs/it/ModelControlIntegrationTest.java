@@ -14,10 +14,14 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -72,7 +76,8 @@ class ModelControlIntegrationTest {
     static final long HOUR = 3_600_000L;
     static final long WINDOW = HOUR / 2;
     static final long HORIZON = 2 * HOUR;
-    static final String NAME = "control";
+    /** The experiment and its topics' prefix: each test its own. */
+    private String name = "control";
 
     @TempDir
     Path tmp;
@@ -105,13 +110,7 @@ class ModelControlIntegrationTest {
                 control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-bad:2.0.0", bad, t0)));
 
         ShadowJobConfig cfg = config(live, candidateA);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setParallelism(2);
-        ShadowJob.enableCheckpointing(env, cfg);
-        new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
-                .withControlSource(KafkaIO.controlSource(cfg, false))
-                .build(env);
-        JobClient job = env.executeAsync("model-control");
+        JobClient job = start(cfg, null);
         try {
             // The bad announcement is the control topic's last record: once its dead letter is committed, the
             // checkpoint that committed it has passed the scoring operator after B's changes, so B is in
@@ -129,78 +128,9 @@ class ModelControlIntegrationTest {
             assertTrue(rejected.getReason().contains("fraud-mlp-bad:2.0.0"), rejected.getReason());
 
             produce(kafka, events);
-            Predicate<List<ComparisonReport>> pastRelease = rs -> rs.stream()
-                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
-                            && r.getWindowEnd().toEpochMilli() > releaseB + WINDOW);
-            List<ComparisonReport> cumulative = read("reports", ComparisonReport.class, pastRelease).stream()
-                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
-                    .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
-                    .toList();
-            assertTrue(pastRelease.test(cumulative), "no cumulative report after B's release");
-            List<Verdict> verdicts = read("verdicts", Verdict.class, vs -> true);
-
-            // Expected, from the models run here: decisions of live and of the candidate graph per request.
-            int n = events.size();
-            int[] liveDecision = decisions(live, events);
-            int[] candidateDecision = decisions(candidateA, events);
-
-            List<ComparisonReport> finals = cumulative.stream()
-                    .filter(r -> r.getMetrics().containsKey("candidate_final[fraud-mlp-b:2.0.0]"))
-                    .toList();
-            assertEquals(1, finals.size(), "B's final report comes once");
-            ComparisonReport last = finals.get(0);
-            assertEquals(releaseB, last.getWindowEnd().toEpochMilli());
-            assertEquals((double) addB, last.getMetrics().get("candidate_from[fraud-mlp-b:2.0.0]"));
-            assertEquals((double) retireB, last.getMetrics().get("candidate_until[fraud-mlp-b:2.0.0]"));
-
-            long bScored = 0;
-            long bFlips = 0;
-            long bLabelled = 0;
-            long aScored = 0;
-            long aFlips = 0;
-            long end = last.getWindowEnd().toEpochMilli();
-            for (int i = 0; i < n; i++) {
-                LabelledRequest e = events.get(i);
-                long t = e.request().getEventTime().toEpochMilli();
-                boolean flip = liveDecision[i] != candidateDecision[i];
-                if (t >= addB && t < retireB) {
-                    bScored++;
-                    bFlips += flip ? 1 : 0;
-                    bLabelled += e.labelled() ? 1 : 0;
-                }
-                if (t < end) {
-                    aScored++;
-                    aFlips += flip ? 1 : 0;
-                }
-            }
-            assertTrue(bScored > 500 && bFlips > 0, "B saw " + bScored + " requests, " + bFlips + " flips");
-            Disagreement b = disagreement(last, "fraud-mlp-b:2.0.0").orElseThrow();
-            assertEquals(bScored, b.getCompared());
-            assertEquals(bFlips, b.getFlips());
-            assertEquals(
-                    bLabelled, quality(last, "fraud-mlp-b:2.0.0").orElseThrow().getLabelled());
-            // The YAML candidate and the live model compare on every request, as without B.
-            Disagreement a = disagreement(last, "fraud-mlp:2.0.0").orElseThrow();
-            assertEquals(aScored, a.getCompared());
-            assertEquals(aFlips, a.getFlips());
-            assertEquals(aScored, last.getCounts().getScored());
-            assertEquals(0, quality(last, "fraud-logreg:1.0.0").orElseThrow().getErrors());
-
-            // Before its start B is in no report; after its release, in none either: its state is gone.
-            for (ComparisonReport r : cumulative) {
-                boolean has = disagreement(r, "fraud-mlp-b:2.0.0").isPresent();
-                long e = r.getWindowEnd().toEpochMilli();
-                assertEquals(e > addB && e <= releaseB, has, "B in the report ending " + r.getWindowEnd());
-            }
-            List<Verdict> ofB = verdicts.stream()
-                    .filter(v -> v.getCandidate().equals("fraud-mlp-b:2.0.0"))
-                    .toList();
-            List<Verdict> finalOfB = ofB.stream()
-                    .filter(v -> v.getReasons().stream().anyMatch(x -> x.startsWith("final")))
-                    .toList();
-            assertEquals(1, finalOfB.size(), "one final verdict: " + ofB);
-            assertEquals(releaseB, finalOfB.get(0).getDecidedAt().toEpochMilli());
-            assertTrue(ofB.stream().allMatch(v -> v.getDecidedAt().toEpochMilli() <= releaseB));
+            Outputs out = checkLifeOfB(events, live, candidateA, addB, retireB, releaseB);
+            List<ComparisonReport> cumulative = out.cumulative();
+            List<Verdict> verdicts = out.verdicts();
             // The rejected announcement: a REJECT verdict with the reason, and the job ran on.
             Verdict badVerdict = verdicts.stream()
                     .filter(v -> v.getCandidate().equals("fraud-mlp-bad:2.0.0"))
@@ -217,13 +147,198 @@ class ModelControlIntegrationTest {
         }
     }
 
+    /**
+     * A savepoint taken between B's announcement and its retirement: the restored job keeps B in its slot
+     * (the control topic is not read again), joins the labels of the requests scored before the stop, and
+     * B's life ends exactly as in one uninterrupted run.
+     */
+    @Test
+    void aSavepointKeepsTheAnnouncedModelAndThePendingLabels() throws Exception {
+        name = "control-restore";
+        EmbeddedKafka kafka = KAFKA.kafka();
+        Path repo = ScenarioData.repoRoot();
+        Path live = repo.resolve("models/shipped/fraud/live/model.json");
+        Path candidateA = repo.resolve("models/shipped/fraud/candidate/model.json");
+        Path modelB = announcedCopy(candidateA, "fraud-mlp-b", null);
+
+        List<LabelledRequest> events = withLabelsWithinTheHorizon(ScenarioData.fraud(3000));
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
+        long addB = t0 + 2 * HOUR + 123;
+        long stopAt = t0 + 4 * HOUR;
+        long retireB = t0 + 5 * HOUR + 456;
+        long releaseB = Math.floorDiv(retireB + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
+
+        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
+            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
+        }
+        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        // Each phase's control records end with a retirement of a model that never was: its dead letter,
+        // once committed, says the records before it are applied (as the wrong sha256 does above).
+        kafka.produce(List.of(
+                control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", modelB, addB),
+                control(ModelControlAction.RETIRE_CANDIDATE, "marker-a:1.0.0", null, t0)));
+        ShadowJobConfig cfg = config(live, candidateA);
+        JobClient first = start(cfg, null);
+        String savepoint;
+        try {
+            awaitDeadLetterAt(1);
+            // The first 4 hours of requests, and the labels known by then: the others wait in the join.
+            produce(kafka, events, Long.MIN_VALUE, stopAt);
+            read(
+                    "reports",
+                    ComparisonReport.class,
+                    rs -> rs.stream()
+                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                                    && r.getWindowEnd().toEpochMilli() > addB + HOUR));
+            savepoint = first.stopWithSavepoint(
+                            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            first.cancel().get();
+            throw e;
+        }
+
+        kafka.produce(List.of(
+                control(ModelControlAction.RETIRE_CANDIDATE, "fraud-mlp-b:2.0.0", null, retireB),
+                control(ModelControlAction.RETIRE_CANDIDATE, "marker-b:1.0.0", null, t0)));
+        JobClient second = start(cfg, savepoint);
+        try {
+            awaitDeadLetterAt(3);
+            produce(kafka, events, stopAt, Long.MAX_VALUE);
+            Outputs out = checkLifeOfB(events, live, candidateA, addB, retireB, releaseB);
+            // Restored, not started over: the control topic was not read again, and no window was reported twice.
+            List<DeadLetter> dead = read("dead-letters", DeadLetter.class, ds -> true);
+            assertEquals(1, dead.stream().filter(d -> d.getOffset() == 1).count(), "marker-a once: " + dead);
+            assertEquals(
+                    out.cumulative().size(),
+                    out.cumulative().stream()
+                            .map(ComparisonReport::getWindowEnd)
+                            .distinct()
+                            .count());
+        } finally {
+            second.cancel().get();
+        }
+    }
+
+    /** Waits for the control topic's record at {@code offset} to come back as a dead letter. */
+    private void awaitDeadLetterAt(long offset) {
+        List<DeadLetter> dead = read(
+                "dead-letters",
+                DeadLetter.class,
+                ds -> ds.stream()
+                        .anyMatch(d -> d.getSourceTopic().equals(topic("control")) && d.getOffset() == offset));
+        assertTrue(
+                dead.stream()
+                        .anyMatch(d -> d.getOffset() == offset && d.getReason().contains("not an active candidate")),
+                "no dead letter for the control record at offset " + offset + ": " + dead);
+    }
+
+    /** The reports and verdicts read back. */
+    private record Outputs(List<ComparisonReport> cumulative, List<Verdict> verdicts) {}
+
+    /**
+     * B's life as the committed reports and verdicts tell it, against the models run here: B counts exactly
+     * the requests of [addB, retireB), its final report and verdict come once, at its release, and it is in
+     * no report before its start or after its release; the YAML candidate compares on every request.
+     */
+    private Outputs checkLifeOfB(
+            List<LabelledRequest> events, Path live, Path candidateA, long addB, long retireB, long releaseB) {
+        Predicate<List<ComparisonReport>> pastRelease = rs -> rs.stream()
+                .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                        && r.getWindowEnd().toEpochMilli() > releaseB + WINDOW);
+        List<ComparisonReport> cumulative = read("reports", ComparisonReport.class, pastRelease).stream()
+                .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
+                .toList();
+        assertTrue(pastRelease.test(cumulative), "no cumulative report after B's release");
+        List<Verdict> verdicts = read("verdicts", Verdict.class, vs -> true);
+
+        // Expected, from the models run here: decisions of live and of the candidate graph per request.
+        int n = events.size();
+        int[] liveDecision = decisions(live, events);
+        int[] candidateDecision = decisions(candidateA, events);
+
+        List<ComparisonReport> finals = cumulative.stream()
+                .filter(r -> r.getMetrics().containsKey("candidate_final[fraud-mlp-b:2.0.0]"))
+                .toList();
+        assertEquals(1, finals.size(), "B's final report comes once");
+        ComparisonReport last = finals.get(0);
+        assertEquals(releaseB, last.getWindowEnd().toEpochMilli());
+        assertEquals((double) addB, last.getMetrics().get("candidate_from[fraud-mlp-b:2.0.0]"));
+        assertEquals((double) retireB, last.getMetrics().get("candidate_until[fraud-mlp-b:2.0.0]"));
+
+        long bScored = 0;
+        long bFlips = 0;
+        long bLabelled = 0;
+        long aScored = 0;
+        long aFlips = 0;
+        long end = last.getWindowEnd().toEpochMilli();
+        for (int i = 0; i < n; i++) {
+            LabelledRequest e = events.get(i);
+            long t = e.request().getEventTime().toEpochMilli();
+            boolean flip = liveDecision[i] != candidateDecision[i];
+            if (t >= addB && t < retireB) {
+                bScored++;
+                bFlips += flip ? 1 : 0;
+                bLabelled += e.labelled() ? 1 : 0;
+            }
+            if (t < end) {
+                aScored++;
+                aFlips += flip ? 1 : 0;
+            }
+        }
+        assertTrue(bScored > 500 && bFlips > 0, "B saw " + bScored + " requests, " + bFlips + " flips");
+        Disagreement b = disagreement(last, "fraud-mlp-b:2.0.0").orElseThrow();
+        assertEquals(bScored, b.getCompared());
+        assertEquals(bFlips, b.getFlips());
+        assertEquals(bLabelled, quality(last, "fraud-mlp-b:2.0.0").orElseThrow().getLabelled());
+        // The YAML candidate and the live model compare on every request, as without B.
+        Disagreement a = disagreement(last, "fraud-mlp:2.0.0").orElseThrow();
+        assertEquals(aScored, a.getCompared());
+        assertEquals(aFlips, a.getFlips());
+        assertEquals(aScored, last.getCounts().getScored());
+        assertEquals(0, quality(last, "fraud-logreg:1.0.0").orElseThrow().getErrors());
+
+        // Before its start B is in no report; after its release, in none either: its state is gone.
+        for (ComparisonReport r : cumulative) {
+            boolean has = disagreement(r, "fraud-mlp-b:2.0.0").isPresent();
+            long e = r.getWindowEnd().toEpochMilli();
+            assertEquals(e > addB && e <= releaseB, has, "B in the report ending " + r.getWindowEnd());
+        }
+        List<Verdict> ofB = verdicts.stream()
+                .filter(v -> v.getCandidate().equals("fraud-mlp-b:2.0.0"))
+                .toList();
+        List<Verdict> finalOfB = ofB.stream()
+                .filter(v -> v.getReasons().stream().anyMatch(x -> x.startsWith("final")))
+                .toList();
+        assertEquals(1, finalOfB.size(), "one final verdict: " + ofB);
+        assertEquals(releaseB, finalOfB.get(0).getDecidedAt().toEpochMilli());
+        assertTrue(ofB.stream().allMatch(v -> v.getDecidedAt().toEpochMilli() <= releaseB));
+        return new Outputs(cumulative, verdicts);
+    }
+
+    /** The whole job with its control topic, from {@code savepoint} if not null. */
+    private static JobClient start(ShadowJobConfig cfg, String savepoint) throws Exception {
+        Configuration conf = new Configuration();
+        if (savepoint != null) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        }
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism(2);
+        ShadowJob.enableCheckpointing(env, cfg);
+        new ShadowJob(cfg, KafkaIO.requestSource(cfg, false), KafkaIO.labelSource(cfg, false), KafkaIO.sinks(cfg))
+                .withControlSource(KafkaIO.controlSource(cfg, false))
+                .build(env);
+        return env.executeAsync("model-control");
+    }
+
     private ShadowJobConfig config(Path live, Path candidate) throws Exception {
         String yaml = String.join(
                 "\n",
-                "experiment_id: " + NAME,
+                "experiment_id: " + name,
                 "kafka:",
                 "  bootstrap_servers: " + KAFKA.kafka().bootstrapServers(),
-                "  group_id: " + NAME,
+                "  group_id: " + name,
                 "topics:",
                 "  requests: " + topic("requests"),
                 "  labels: " + topic("labels"),
@@ -240,7 +355,7 @@ class ModelControlIntegrationTest {
                 "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
                 "checkpoint_interval: 1s",
                 "");
-        Path file = tmp.resolve(NAME + ".yaml");
+        Path file = tmp.resolve(name + ".yaml");
         Files.writeString(file, yaml);
         return ShadowJobConfig.load(file);
     }
@@ -262,7 +377,7 @@ class ModelControlIntegrationTest {
     private ProducerRecord<byte[], byte[]> control(
             ModelControlAction action, String id, Path descriptor, long effective) throws Exception {
         ModelControl c = ModelControl.newBuilder()
-                .setExperimentId(NAME)
+                .setExperimentId(name)
                 .setAction(action)
                 .setModelId(id)
                 .setDescriptor(descriptor == null ? null : Files.readString(descriptor))
@@ -296,14 +411,22 @@ class ModelControlIntegrationTest {
     }
 
     private void produce(EmbeddedKafka kafka, List<LabelledRequest> events) {
+        produce(kafka, events, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
+    /** The requests with event time in [from, until) and the labels with label time in it. */
+    private void produce(EmbeddedKafka kafka, List<LabelledRequest> events, long from, long until) {
         List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
         List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
         for (LabelledRequest e : events) {
             Request r = e.request();
             byte[] key = r.getRequestId().getBytes(StandardCharsets.UTF_8);
-            requests.add(new ProducerRecord<>(
-                    topic("requests"), null, r.getEventTime().toEpochMilli(), key, AvroCodec.encode(r)));
-            if (e.labelled()) {
+            long t = r.getEventTime().toEpochMilli();
+            if (t >= from && t < until) {
+                requests.add(new ProducerRecord<>(topic("requests"), null, t, key, AvroCodec.encode(r)));
+            }
+            long labelTime = e.labelled() ? e.label().getLabelTime().toEpochMilli() : Long.MIN_VALUE;
+            if (e.labelled() && labelTime >= from && labelTime < until) {
                 labels.add(new ProducerRecord<>(
                         topic("labels"),
                         null,
@@ -354,7 +477,7 @@ class ModelControlIntegrationTest {
                         topic(kind), true, r -> AvroCodec.decode(r.value(), type), complete, Duration.ofSeconds(180));
     }
 
-    private static String topic(String kind) {
-        return NAME + "-" + kind;
+    private String topic(String kind) {
+        return name + "-" + kind;
     }
 }
