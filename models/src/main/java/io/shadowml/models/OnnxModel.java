@@ -56,15 +56,20 @@ import ai.onnxruntime.ValueInfo;
  * {@code close()}. It is not safe for concurrent use. ONNX Runtime's own threads are set by
  * {@link ModelOptions} (default 1 intra-op, 1 inter-op, no spinning).
  *
+ * <p><b>One session per process.</b> Instances of the same model bytes and thread settings share one
+ * ONNX Runtime session ({@link SharedSessions}): the subtasks of a TaskManager hold a model once. Each
+ * instance keeps its own buffers and run options, so scoring and {@link #interrupt()} stay per instance.
+ *
  * <p><b>Memory.</b> Per batch, the input tensor wraps the batch's direct buffer (no copy) and the
  * output is copied into the reused {@link PredictionBatch}; the only allocations per {@code score}
  * call are ONNX Runtime's small tensor/result wrappers and its output copy, none per row. Native
- * tensors and results are closed on every call; {@link #close()} releases the session.
+ * tensors and results are closed on every call; {@link #close()} gives up this instance's hold on the session.
  */
 public final class OnnxModel implements AutoCloseable {
     private final ModelDescriptor descriptor;
     private final ModelOptions options;
     private final OrtEnvironment env;
+    private final SharedSessions.Lease lease;
     private final OrtSession session;
     private final String inputName;
     private final Set<String> outputNames;
@@ -80,13 +85,14 @@ public final class OnnxModel implements AutoCloseable {
             ModelDescriptor descriptor,
             ModelOptions options,
             OrtEnvironment env,
-            OrtSession session,
+            SharedSessions.Lease lease,
             int outputColumns,
             int positiveColumn) {
         this.descriptor = descriptor;
         this.options = options;
         this.env = env;
-        this.session = session;
+        this.lease = lease;
+        this.session = lease.session;
         this.inputName = descriptor.inputTensor();
         this.outputNames = Set.of(descriptor.outputTensor());
         this.featureCount = descriptor.featureCount();
@@ -165,30 +171,38 @@ public final class OnnxModel implements AutoCloseable {
         }
 
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession session;
-        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
-            so.setIntraOpNumThreads(o.intraOpThreads());
-            so.setInterOpNumThreads(o.interOpThreads());
-            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            so.addConfigEntry("session.intra_op.allow_spinning", "0");
-            so.addConfigEntry("session.inter_op.allow_spinning", "0");
-            // ORT gets the very bytes that were hashed: from memory, or, with external data (which ORT
-            // resolves relative to the model file), from a private copy of the hashed bytes.
-            session = external.isEmpty()
-                    ? env.createSession(bytes, so)
-                    : createFromPrivateCopy(env, so, realModel.getFileName().toString(), bytes, externalBytes, file);
+        // The bytes are verified above on every load; the session of the same bytes is shared (SharedSessions).
+        SharedSessions.Key key =
+                new SharedSessions.Key(d.sha256(), d.externalDataSha256(), o.intraOpThreads(), o.interOpThreads());
+        SharedSessions.Lease lease;
+        try {
+            lease = SharedSessions.acquire(key, () -> {
+                try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+                    so.setIntraOpNumThreads(o.intraOpThreads());
+                    so.setInterOpNumThreads(o.interOpThreads());
+                    so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+                    so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+                    so.addConfigEntry("session.intra_op.allow_spinning", "0");
+                    so.addConfigEntry("session.inter_op.allow_spinning", "0");
+                    // ORT gets the very bytes that were hashed: from memory, or, with external data (which ORT
+                    // resolves relative to the model file), from a private copy of the hashed bytes.
+                    return external.isEmpty()
+                            ? env.createSession(bytes, so)
+                            : createFromPrivateCopy(
+                                    env, so, realModel.getFileName().toString(), bytes, externalBytes, file);
+                }
+            });
         } catch (OrtException e) {
             throw new ModelConfigException(
                     file, "path", "ONNX Runtime cannot load " + model + ": " + e.getMessage(), e);
         }
 
         try {
-            int[] out = checkGraph(d, session);
-            return new OnnxModel(d, o, env, session, out[0], out[1]);
+            int[] out = checkGraph(d, lease.session);
+            return new OnnxModel(d, o, env, lease, out[0], out[1]);
         } catch (RuntimeException | OrtException e) {
             try {
-                session.close();
+                lease.close();
             } catch (OrtException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -561,7 +575,7 @@ public final class OnnxModel implements AutoCloseable {
         closed = true;
         runOptions.close();
         try {
-            session.close();
+            lease.close();
         } catch (OrtException e) {
             throw new IllegalStateException(descriptor.id() + ": closing the ORT session failed", e);
         }

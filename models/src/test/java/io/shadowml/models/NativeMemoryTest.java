@@ -67,14 +67,9 @@ class NativeMemoryTest {
         }
         long after = rss();
 
-        // What an open session costs, to show the bound would catch a leaked one per cycle.
-        List<OnnxModel> open = new ArrayList<>();
-        long base = rss();
-        for (int i = 0; i < 20; i++) {
-            open.add(OnnxModel.load(d, o));
-        }
-        long perSession = (rss() - base) / 20;
-        open.forEach(OnnxModel::close);
+        // What an open session costs, to show the bound would catch a leaked one per cycle: 20 different
+        // models (loads of one model would share one session).
+        long perSession = perSession(bigModels(20), o);
 
         System.out.printf(
                 "NativeMemoryTest: RSS %s -> %s after %d open/score/close cycles"
@@ -86,6 +81,29 @@ class NativeMemoryTest {
         assertTrue(
                 after - before < BOUND_BYTES,
                 "RSS grew " + mb(after - before) + " over " + CYCLES + " cycles, bound " + mb(BOUND_BYTES));
+    }
+
+    /** {@code n} models of 784 x 512 float32 weights (1.6 MB), each with its own weights. */
+    private List<ModelDescriptor> bigModels(int n) throws Exception {
+        List<ModelDescriptor> models = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            TinyOnnx m = new TinyOnnx(TestModels.matrix(784, 512, 100 + i, 0.05f), new float[512]);
+            m.inputName = "pixels";
+            models.add(ModelDescriptor.load(TestModels.writeTiny(tmp.resolve("model-" + i), m, "multiclass")));
+        }
+        return models;
+    }
+
+    /** The resident memory each of {@code models} adds while all are open. */
+    private static long perSession(List<ModelDescriptor> models, ModelOptions o) throws Exception {
+        List<OnnxModel> open = new ArrayList<>();
+        long base = rss();
+        for (ModelDescriptor d : models) {
+            open.add(OnnxModel.load(d, o));
+        }
+        long each = (rss() - base) / models.size();
+        open.forEach(OnnxModel::close);
+        return each;
     }
 
     private static void cycle(ModelDescriptor d, ModelOptions o, float[][] rows) {
