@@ -45,8 +45,10 @@ import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.jobs.metrics.SegmentSpec;
 import io.shadowml.jobs.metrics.ShardPartial;
 import io.shadowml.jobs.metrics.WindowPartial;
+import io.shadowml.jobs.report.GenerationKey;
 import io.shadowml.jobs.report.ReportAssembler;
 import io.shadowml.jobs.report.ReportAssemblerOperator;
+import io.shadowml.jobs.report.ResolveLiveGeneration;
 import io.shadowml.jobs.report.VerdictPolicy;
 import io.shadowml.jobs.sampling.DeterministicSample;
 import io.shadowml.jobs.sampling.SampleLabels;
@@ -163,6 +165,7 @@ public class ShadowJob {
                 validRequests.getSideOutput(DeadLetters.TAG).union(validLabels.getSideOutput(DeadLetters.TAG));
         DataStream<DeadLetter> deadLetterSink = deadLetters;
         DataStream<SlotAssignment> modelChanges;
+        DataStream<SlotAssignment> logicalChanges = null;
         DataStream<Verdict> rejectedModels = null;
         if (controlSource != null) {
             // One subtask applies the announcements, so every consumer sees the changes in one order.
@@ -171,7 +174,11 @@ public class ShadowJob {
                     .uid("model-control-source")
                     .setParallelism(1)
                     .process(new ModelControlValidator(
-                            experimentId, layout, config.labelHorizon.toMillis(), config.reportWindow.toMillis()))
+                                    experimentId,
+                                    layout,
+                                    config.labelHorizon.toMillis(),
+                                    config.reportWindow.toMillis())
+                            .withSwitchLimits(config.noSwitchLive(), config.modelSampleRates))
                     .setParallelism(1)
                     .name("apply-model-control")
                     .uid("apply-model-control");
@@ -180,6 +187,7 @@ public class ShadowJob {
             deadLetterSink = deadLetters.union(changes.getSideOutput(DeadLetters.TAG));
             rejectedModels = changes.getSideOutput(ModelControlValidator.REJECTED);
             modelChanges = changes;
+            logicalChanges = changes.getSideOutput(ModelControlValidator.LOGICAL);
         } else {
             modelChanges = null;
         }
@@ -297,25 +305,38 @@ public class ShadowJob {
                     .uid(name));
         }
         SingleOutputStreamOperator<WindowPartial> partials = allPartials
-                .keyBy(p -> p.shard)
+                // Per shard and live generation: each generation's evidence is reported apart.
+                .keyBy(p -> ShardPartial.windowKey(p.shard, p.generation, shards))
                 .window(TumblingEventTimeWindows.of(config.reportWindow))
                 .sideOutputLateData(LATE_PARTIALS)
-                .aggregate(new MergeShardPartials(layout, segments), new AttachWindowBounds())
+                .aggregate(new MergeShardPartials(layout, segments), new AttachWindowBounds(shards))
                 .name("window-metrics")
                 .uid("window-metrics");
         partials.getSideOutput(LATE_PARTIALS)
                 .map(new CountLateEvents(experimentId))
                 .name("count-late-events")
                 .uid("count-late-events");
-        SingleOutputStreamOperator<ComparisonReport> reports = partials.keyBy(p -> experimentId)
-                // The model table's changes; without a control topic none (a stream of the partials' volume).
-                .connect((modelChanges != null
-                                ? modelChanges
+        DataStream<WindowPartial> generationPartials = partials;
+        if (logicalChanges != null) {
+            generationPartials = partials.connect(logicalChanges.broadcast())
+                    .transform(
+                            "resolve-live-generation",
+                            TypeInformation.of(WindowPartial.class),
+                            new ResolveLiveGeneration())
+                    .uid("resolve-live-generation");
+        }
+        // One key per live generation (GenerationKey): generation 0's is the experiment id.
+        SingleOutputStreamOperator<ComparisonReport> reports = generationPartials
+                .keyBy(p -> GenerationKey.of(experimentId, p.generation))
+                // The model table's changes per generation; without a control topic none (a stream of the
+                // partials' volume).
+                .connect((logicalChanges != null
+                                ? logicalChanges
                                 : partials.flatMap(new NoModelChanges<WindowPartial>())
                                         .returns(SlotAssignment.class)
                                         .name("no-model-changes")
                                         .uid("no-model-changes"))
-                        .keyBy(c -> experimentId))
+                        .keyBy(c -> GenerationKey.of(experimentId, c.generation)))
                 .transform(
                         "assemble-reports",
                         TypeInformation.of(ComparisonReport.class),

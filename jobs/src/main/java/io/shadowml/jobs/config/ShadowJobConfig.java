@@ -519,4 +519,20 @@ public final class ShadowJobConfig implements Serializable {
         }
         return new ShadowJobConfig(source, new ConfigNode(source, "", root));
     }
+
+    /**
+     * Why this config rules out SWITCH_LIVE altogether (the job dead-letters it, {@code models switch-live}
+     * refuses it), or null.
+     */
+    public String noSwitchLive() {
+        if (allModels().get(0).isLogged()) {
+            return "models.live: the live model's outputs are logged with the requests (no ONNX model to move):"
+                    + " SWITCH_LIVE needs an ONNX live model";
+        }
+        if (canary != null) {
+            return "canary: its arms name the models that serve, so SWITCH_LIVE is not applied; shift the served"
+                    + " traffic instead";
+        }
+        return null;
+    }
 }

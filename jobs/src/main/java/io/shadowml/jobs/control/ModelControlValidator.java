@@ -46,11 +46,20 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
 
     /** REJECT verdicts of announced models that cannot be compared. */
     public static final OutputTag<Verdict> REJECTED = new OutputTag<>("rejected-models") {};
+    /**
+     * The changes as each live generation's report assembler sees them ({@link ModelTable#logical}); the
+     * main output is the physical table and the switches, for the scoring operator.
+     */
+    public static final OutputTag<SlotAssignment> LOGICAL = new OutputTag<>("logical-model-changes") {};
 
     private final String experimentId;
     private final ModelLayout slots;
     private final long horizonMillis;
     private final long windowMillis;
+    /** Why this job cannot switch its live model at all (a logged live model, a canary), or null. */
+    private String noSwitch;
+    /** Per slot of the YAML's models, the share of the traffic it scores (candidate_sample_rates). */
+    private double[] sampleRates;
 
     private transient ModelTable table;
     private transient List<SlotAssignment> changes;
@@ -62,6 +71,16 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
         this.slots = slots;
         this.horizonMillis = horizonMillis;
         this.windowMillis = windowMillis;
+    }
+
+    /**
+     * SWITCH_LIVE is refused with {@code noSwitch} when not null; otherwise only to a model that scores all
+     * of the experiment's traffic ({@code sampleRates}, per YAML slot; null: all do).
+     */
+    public ModelControlValidator withSwitchLimits(String noSwitch, double[] sampleRates) {
+        this.noSwitch = noSwitch;
+        this.sampleRates = sampleRates == null ? null : sampleRates.clone();
+        return this;
     }
 
     @Override
@@ -114,9 +133,17 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
                 case RETIRE_CANDIDATE:
                     change = table.retire(id, effective);
                     break;
+                case SWITCH_LIVE:
+                    checkSwitchable(id);
+                    ModelTable.LiveSwitch s = table.switchLive(id, effective);
+                    LOG.info("{}: SWITCH_LIVE {}", experimentId, s.marker);
+                    out.collect(s.marker);
+                    for (SlotAssignment l : s.logical) {
+                        ctx.output(LOGICAL, l);
+                    }
+                    return;
                 default:
-                    throw new Unsupported(c.getAction() + " is not supported by this version of the job:"
-                            + " start a new experiment with the new live model");
+                    throw new Unsupported(c.getAction() + " is not supported by this version of the job");
             }
             if (change == null) {
                 LOG.info(
@@ -128,6 +155,7 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
             }
             LOG.info("{}: {} {}", experimentId, c.getAction(), change);
             out.collect(change);
+            ctx.output(LOGICAL, table.logical(change));
         } catch (ModelTable.Rejected | RuntimeException e) {
             String reason = c.getAction() + " " + id + " rejected: " + e.getMessage();
             deadLetter(in.reject(reason), ctx);
@@ -136,6 +164,24 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
             }
         } catch (Unsupported e) {
             deadLetter(in.reject(e.getMessage()), ctx);
+        }
+    }
+
+    /** What this job's config rules out for a new live model (the table checks the rest). */
+    private void checkSwitchable(String id) throws ModelTable.Rejected {
+        if (noSwitch != null) {
+            throw new ModelTable.Rejected(noSwitch);
+        }
+        for (SlotAssignment a : table.assignments()) {
+            if (!a.liveSwitch
+                    && a.modelId.equals(id)
+                    && !a.retired()
+                    && sampleRates != null
+                    && a.slot < sampleRates.length
+                    && sampleRates[a.slot] < sampleRates[0]) {
+                throw new ModelTable.Rejected(id + " scores only its own sample of the traffic"
+                        + " (candidate_sample_rates): the live model scores all of it");
+            }
         }
     }
 

@@ -27,6 +27,16 @@ public class SlotAssignment {
     public long until = OPEN;
     /** A window end from which none of its evidence can arrive any more; {@link #OPEN} while active. */
     public long releasedAt = OPEN;
+    /**
+     * The live generation whose view this is (for the report assembler; {@link ModelTable#logical}), or,
+     * for a {@link #liveSwitch}, the generation it starts. 0 before any SWITCH_LIVE.
+     */
+    public int generation;
+    /**
+     * Not an assignment but a SWITCH_LIVE: the model in physical {@link #slot} is live from {@link #from},
+     * starting {@link #generation}.
+     */
+    public boolean liveSwitch;
 
     public SlotAssignment() {}
 
@@ -45,13 +55,15 @@ public class SlotAssignment {
 
     /** Identifies the assignment across its changes (a retirement changes until and releasedAt only). */
     public String key() {
-        return slot + "@" + from;
+        return liveSwitch ? "live@" + generation : slot + "@" + from;
     }
 
     SlotAssignment copy() {
         SlotAssignment c = new SlotAssignment(slot, modelId, descriptorJson, descriptorFile, from);
         c.until = until;
         c.releasedAt = releasedAt;
+        c.generation = generation;
+        c.liveSwitch = liveSwitch;
         return c;
     }
 
@@ -89,6 +101,8 @@ public class SlotAssignment {
                 && from == a.from
                 && until == a.until
                 && releasedAt == a.releasedAt
+                && generation == a.generation
+                && liveSwitch == a.liveSwitch
                 && Objects.equals(modelId, a.modelId)
                 && Objects.equals(descriptorJson, a.descriptorJson)
                 && Objects.equals(descriptorFile, a.descriptorFile);
@@ -101,7 +115,11 @@ public class SlotAssignment {
 
     @Override
     public String toString() {
-        return modelId + " in slot " + slot + " [" + from + ", " + (until == OPEN ? "open" : until) + ")"
+        if (liveSwitch) {
+            return modelId + " live from " + from + " (generation " + generation + ", physical slot " + slot + ")";
+        }
+        return (generation == 0 ? "" : "generation " + generation + ": ") + modelId + " in slot " + slot + " [" + from
+                + ", " + (until == OPEN ? "open" : until) + ")"
                 + (releasedAt == OPEN ? "" : " released at " + releasedAt);
     }
 }

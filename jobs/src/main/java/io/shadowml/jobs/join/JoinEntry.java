@@ -19,7 +19,8 @@ import io.shadowml.jobs.serialization.VarInts;
  * request made the young collections copy the whole join state).
  *
  * <p>Serialized compactly ({@link #writeTo}): one byte of flags (which parts are present; the top three
- * bits were the format version 0, the lowest is now the served-by-an-arm flag 32, the top two remain the version, 0), then the present parts: event time and label time as zig-zag
+ * bits were the format version 0, the lowest is now the served-by-an-arm flag 32, the next the live-generation flag 64, the top one
+ * remains the version, 0), then the present parts: event time and label time as zig-zag
  * varints, the outputs as a varint count and 4 bytes each, the error mask as a varint, the mask of
  * models that did not score the request (only when not 0, flag 16), the segment
  * values in Flink's string format (a missing value is one byte), the label value as 8 bytes, the
@@ -38,7 +39,13 @@ public final class JoinEntry {
      */
     private static final int SERVED = 32;
 
-    private static final int VERSION_MASK = 0xC0;
+    /**
+     * Scored by a live generation after a SWITCH_LIVE: its number follows as a varint. Was the lower of
+     * the two remaining format-version bits, which no entry ever set.
+     */
+    private static final int GENERATION = 64;
+
+    private static final int VERSION_MASK = 0x80;
 
     /** The prediction, or null. */
     public PendingPrediction prediction;
@@ -58,7 +65,8 @@ public final class JoinEntry {
                 | (joinedUntil != null ? JOINED : 0)
                 | (p != null && p.segments != null ? SEGMENTS : 0)
                 | (p != null && p.absentMask != 0 ? ABSENT : 0)
-                | (p != null && p.arm >= 0 ? SERVED : 0);
+                | (p != null && p.arm >= 0 ? SERVED : 0)
+                | (p != null && p.liveGeneration > 0 ? GENERATION : 0);
         out.writeByte(flags);
         if (p != null) {
             VarInts.writeVarLong(out, zigZag(p.eventTime));
@@ -80,6 +88,9 @@ public final class JoinEntry {
             if (p.arm >= 0) {
                 out.writeByte(p.arm);
                 out.writeFloat(p.businessValue);
+            }
+            if (p.liveGeneration > 0) {
+                VarInts.writeVarLong(out, p.liveGeneration);
             }
         }
         if (label != null) {
@@ -106,7 +117,7 @@ public final class JoinEntry {
     public static JoinEntry readFrom(DataInput in) throws IOException {
         int flags = in.readUnsignedByte();
         if ((flags & VERSION_MASK) != 0) {
-            throw new IOException("join entry of an unknown format version " + ((flags & VERSION_MASK) >>> 6));
+            throw new IOException("join entry of an unknown format version " + ((flags & VERSION_MASK) >>> 7));
         }
         JoinEntry e = new JoinEntry();
         if ((flags & PREDICTION) != 0) {
@@ -129,6 +140,9 @@ public final class JoinEntry {
             if ((flags & SERVED) != 0) {
                 p.arm = in.readByte();
                 p.businessValue = in.readFloat();
+            }
+            if ((flags & GENERATION) != 0) {
+                p.liveGeneration = checkedLength(VarInts.readVarLong(in));
             }
             e.prediction = p;
         }
@@ -166,6 +180,7 @@ public final class JoinEntry {
                         : p.eventTime + Arrays.toString(p.outputs) + "/" + p.errorMask
                                 + (p.absentMask == 0 ? "" : "/absent " + p.absentMask)
                                 + (p.arm < 0 ? "" : "/arm " + p.arm + " business " + p.businessValue)
+                                + (p.liveGeneration == 0 ? "" : "/generation " + p.liveGeneration)
                                 + Arrays.toString(p.segments))
                 + ", label=" + (label == null ? "-" : label.labelTime + "=" + label.value)
                 + ", joinedUntil=" + joinedUntil + "}";

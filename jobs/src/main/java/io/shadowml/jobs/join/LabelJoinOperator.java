@@ -207,6 +207,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         PendingPrediction p =
                 new PendingPrediction(scored.eventTime, scored.outputs, scored.errorMask, scored.segments);
         p.absentMask = scored.absentMask;
+        p.liveGeneration = Math.max(0, scored.liveGeneration);
         if (scored.arm >= 0) {
             p.arm = scored.arm;
             p.businessValue = scored.businessValue;
@@ -273,7 +274,7 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
                                         MetricEvent.implicitNegative(
                                                 currentRequestId(), p.eventTime, p.outputs, p.errorMask, p.segments),
                                         p)
-                                : MetricEvent.of(MetricEvent.EXPIRED, currentRequestId()),
+                                : expired(p),
                         expiry(p));
                 e.prediction = null;
             }
@@ -439,6 +440,14 @@ public class LabelJoinOperator extends AbstractStreamOperator<MetricEvent>
         e.absentMask = p.absentMask;
         e.arm = p.arm;
         e.businessValue = p.businessValue;
+        e.liveGeneration = p.liveGeneration;
+        return e;
+    }
+
+    /** A request without a label by its horizon, counted in the live generation that scored it. */
+    private MetricEvent expired(PendingPrediction p) {
+        MetricEvent e = MetricEvent.of(MetricEvent.EXPIRED, currentRequestId());
+        e.liveGeneration = p.liveGeneration;
         return e;
     }
 

@@ -18,6 +18,8 @@ public class PendingPrediction {
     public byte arm = -1;
     /** The business metric's feature value ({@code MetricEvent.businessValue}), kept with the arm. */
     public float businessValue = Float.NaN;
+    /** The live generation that scored it ({@code MetricEvent.liveGeneration}); 0 before any switch. */
+    public int liveGeneration;
 
     public PendingPrediction() {}
 

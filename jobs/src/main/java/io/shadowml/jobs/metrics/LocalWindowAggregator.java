@@ -38,8 +38,8 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     private final int shards;
     private final long maturityMillis;
 
-    /** Open windows by start. */
-    private transient TreeMap<Long, ExperimentAccumulator> open;
+    /** Open windows by start, each per live generation ({@link MetricEvent#liveGeneration}). */
+    private transient TreeMap<Long, Map<Integer, ExperimentAccumulator>> open;
 
     private transient long watermark;
     private transient int shard;
@@ -84,11 +84,11 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
             return;
         }
         MetricEvent e = element.getValue();
-        window(start).add(e, layout);
+        window(start, e.liveGeneration).add(e, layout);
         if (matures(e)) {
             // At or after t (a label within maturity is no later than its request's maturity): never late.
             long maturesAt = Math.max(t, saturatedAdd(e.eventTime, maturityMillis));
-            window(TimeWindow.getWindowStartWithOffset(maturesAt, 0, windowMillis))
+            window(TimeWindow.getWindowStartWithOffset(maturesAt, 0, windowMillis), e.liveGeneration)
                     .addMatured(e, layout);
         }
     }
@@ -101,11 +101,13 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
                                 || e.labelTime <= saturatedAdd(e.eventTime, maturityMillis));
     }
 
-    private ExperimentAccumulator window(long start) {
-        ExperimentAccumulator acc = open.get(start);
+    private ExperimentAccumulator window(long start, int generation) {
+        // One generation per window but around a SWITCH_LIVE: a tiny map, allocated once per window.
+        Map<Integer, ExperimentAccumulator> generations = open.computeIfAbsent(start, s -> new TreeMap<>());
+        ExperimentAccumulator acc = generations.get(generation);
         if (acc == null) {
             acc = new ExperimentAccumulator(layout, segments);
-            open.put(start, acc);
+            generations.put(generation, acc);
         }
         return acc;
     }
@@ -123,9 +125,10 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         watermark = mark.getTimestamp();
-        Iterator<Map.Entry<Long, ExperimentAccumulator>> it = open.entrySet().iterator();
+        Iterator<Map.Entry<Long, Map<Integer, ExperimentAccumulator>>> it =
+                open.entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<Long, ExperimentAccumulator> w = it.next();
+            Map.Entry<Long, Map<Integer, ExperimentAccumulator>> w = it.next();
             long maxTimestamp = w.getKey() + windowMillis - 1;
             if (maxTimestamp > watermark) {
                 break; // sorted by start: the later windows are still open
@@ -149,14 +152,17 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     }
 
     private void flushAll() {
-        for (Map.Entry<Long, ExperimentAccumulator> w : open.entrySet()) {
+        for (Map.Entry<Long, Map<Integer, ExperimentAccumulator>> w : open.entrySet()) {
             emit(w.getKey(), w.getValue());
         }
         open.clear();
     }
 
     /** At the window's last millisecond, so the metric windows place it in the same window. */
-    private void emit(long start, ExperimentAccumulator acc) {
-        output.collect(new StreamRecord<>(new ShardPartial(shard, acc), start + windowMillis - 1));
+    private void emit(long start, Map<Integer, ExperimentAccumulator> generations) {
+        for (Map.Entry<Integer, ExperimentAccumulator> g : generations.entrySet()) {
+            output.collect(
+                    new StreamRecord<>(new ShardPartial(shard, g.getKey(), g.getValue()), start + windowMillis - 1));
+        }
     }
 }

@@ -87,6 +87,16 @@ public class MetricEvent {
      */
     public float businessValue = Float.NaN;
 
+    /**
+     * The live generation whose models scored the request (SCORED, LABELLED, EXPIRED): 0 until the first
+     * SWITCH_LIVE, then one more per switch (jobs/README §4). Its evidence is reported with that
+     * generation's live model. {@link #NO_GENERATION} for an event of no scored request (a dead letter, an
+     * unsampled request): it counts in the generation live in its window.
+     */
+    public int liveGeneration = NO_GENERATION;
+
+    public static final int NO_GENERATION = -1;
+
     public static final byte PARITY_NONE = 0;
     public static final byte PARITY_SAME_DECISION = 1;
     public static final byte PARITY_FLIPPED = 2;

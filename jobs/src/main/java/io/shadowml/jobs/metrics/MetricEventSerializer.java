@@ -61,6 +61,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         if (e.arm >= 0) {
             out.writeFloat(e.businessValue);
         }
+        out.writeInt(e.liveGeneration);
     }
 
     @Override
@@ -103,6 +104,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         if (e.arm >= 0) {
             e.businessValue = in.readFloat();
         }
+        e.liveGeneration = in.readInt();
         return e;
     }
 
@@ -124,6 +126,7 @@ public final class MetricEventSerializer extends CompactSerializer<MetricEvent> 
         c.parityDifference = e.parityDifference;
         c.arm = e.arm;
         c.businessValue = e.businessValue;
+        c.liveGeneration = e.liveGeneration;
         return c;
     }
 

@@ -108,6 +108,14 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
 
     @Override
     public void processElement1(WindowPartial partial, Context ctx, Collector<ComparisonReport> out) throws Exception {
+        if (released.contains(GENERATION_FINAL)) {
+            // Cannot happen (the generation was final once all its evidence was in); never reopen it.
+            LOG.warn(
+                    "{}: evidence of a final live generation, window {}, ignored",
+                    ctx.getCurrentKey(),
+                    partial.windowEnd);
+            return;
+        }
         ExperimentAccumulator acc = windows.get(partial.windowEnd);
         if (acc == null) {
             windows.put(partial.windowEnd, partial.accumulator);
@@ -123,20 +131,20 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
     @Override
     public void processElement2(SlotAssignment change, Context ctx, Collector<ComparisonReport> out) throws Exception {
         slotChanges.put(change.key(), change);
+        if (change.retired()) {
+            // Its final verdict is due at its release even if no later window of this generation comes (a live
+            // generation switched away from sees no traffic after its last labels).
+            ctx.timerService().registerEventTimeTimer(change.releasedAt - 1);
+        }
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ComparisonReport> out) throws Exception {
         long end = timestamp + 1;
         ExperimentAccumulator window = windows.get(end);
-        if (window == null) {
-            return;
-        }
-        long start = windowStarts.get(end);
-        windows.remove(end);
-        windowStarts.remove(end);
-        String experimentId = ctx.getCurrentKey();
-        List<SlotAssignment> assignments = assignments();
+        String experimentId = GenerationKey.experimentOf(ctx.getCurrentKey());
+        int generation = GenerationKey.generationOf(ctx.getCurrentKey());
+        List<SlotAssignment> assignments = assignments(generation);
 
         ExperimentAccumulator total = cumulative.value();
         Long first = firstWindowStart.value();
@@ -146,13 +154,28 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
         }
         // Retired models released before this window, where no window fired: their final verdict and report on
         // the evidence as it stands, before this window's (maybe their successor's in the same slot) joins it.
-        List<SlotAssignment> overdue = releasedBy(assignments, end - 1);
+        // At a release's own timer, without a window, the models released by its time.
+        List<SlotAssignment> overdue = releasedBy(assignments, window == null ? end : end - 1);
         if (!overdue.isEmpty() && total != null) {
             long releasedAt =
                     overdue.stream().mapToLong(a -> a.releasedAt).max().getAsLong();
-            emitCumulative(experimentId, total, first, releasedAt, memory, assignments, overdue, ctx, out);
+            emitCumulative(experimentId, generation, total, first, releasedAt, memory, assignments, overdue, ctx, out);
+        }
+        if (releasesLive(overdue)) {
+            finishGeneration(ctx.getCurrentKey());
+            return;
         }
         release(overdue, total, memory, assignments);
+        if (window == null) {
+            if (!overdue.isEmpty()) {
+                cumulative.update(total);
+                verdictMemory.update(memory);
+            }
+            return;
+        }
+        long start = windowStarts.get(end);
+        windows.remove(end);
+        windowStarts.remove(end);
 
         ModelLayout windowView = view(assignments, start, end);
         List<VerdictPolicy.Assessment> windowTests = new ArrayList<>();
@@ -173,6 +196,7 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
                         windowTests,
                         soFar(window, windowView, end)),
                 windowView);
+        markGeneration(windowReport, generation);
         if (canary != null) {
             canary(windowReport, window, null, end);
         }
@@ -188,16 +212,72 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
             firstWindowStart.update(first);
         }
         List<SlotAssignment> releasing = releasedBy(assignments, end);
+        boolean live = isLive(assignments);
         ComparisonReport cumulativeReport =
-                emitCumulative(experimentId, total, first, end, memory, assignments, releasing, ctx, out);
+                emitCumulative(experimentId, generation, total, first, end, memory, assignments, releasing, ctx, out);
+        if (releasesLive(releasing)) {
+            finishGeneration(ctx.getCurrentKey());
+            return;
+        }
         release(releasing, total, memory, assignments);
         cumulative.update(total);
         verdictMemory.update(memory);
-        publishGauges(experimentId, total, view(assignments, Long.MIN_VALUE, end));
-        if (canary != null) {
-            publishArmGauges(experimentId, total, cumulativeReport);
+        if (live) {
+            // Only the generation now live publishes gauges: an old one's would overwrite them.
+            publishGauges(experimentId, total, view(assignments, Long.MIN_VALUE, end));
+            if (canary != null) {
+                publishArmGauges(experimentId, total, cumulativeReport);
+            }
         }
     }
+
+    /** Marks a report of a live generation after a SWITCH_LIVE with its number. */
+    private static void markGeneration(ComparisonReport report, int generation) {
+        if (generation > 0) {
+            report.getMetrics().put("live_generation", (double) generation);
+        }
+    }
+
+    /** Whether this generation's live model is still live (it has not been switched away from). */
+    private static boolean isLive(List<SlotAssignment> assignments) {
+        for (SlotAssignment a : assignments) {
+            if (a.slot == 0 && a.retired()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean releasesLive(List<SlotAssignment> releasing) {
+        for (SlotAssignment a : releasing) {
+            if (a.slot == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A switched-away generation whose evidence is all in: its final report and verdicts are out, so its
+     * state goes, but for the mark that it is final.
+     */
+    private void finishGeneration(String key) throws Exception {
+        windows.clear();
+        windowStarts.clear();
+        cumulative.clear();
+        firstWindowStart.clear();
+        verdictMemory.clear();
+        slotChanges.clear();
+        released.clear();
+        released.put(GENERATION_FINAL, true);
+        LOG.info(
+                "{}: live generation {} final, its state released",
+                GenerationKey.experimentOf(key),
+                GenerationKey.generationOf(key));
+    }
+
+    /** In {@link #released}: the generation is final (all its evidence reported, its state released). */
+    static final String GENERATION_FINAL = "generation-final";
 
     /**
      * The cumulative report at {@code end} and a verdict per candidate; the verdicts of {@code finals} (retired
@@ -205,6 +285,7 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
      */
     private ComparisonReport emitCumulative(
             String experimentId,
+            int generation,
             ExperimentAccumulator total,
             long first,
             long end,
@@ -240,6 +321,7 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
                         soFar(total, view, end)),
                 view);
         markModelChanges(cumulativeReport, assignments, finals, end);
+        markGeneration(cumulativeReport, generation);
         List<CanaryPolicy.Assessment> canaryVerdicts =
                 canary == null ? List.of() : canary(cumulativeReport, total, memory, end);
         out.collect(cumulativeReport);
@@ -253,7 +335,10 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
             for (SlotAssignment f : finals) {
                 if (f.slot == c) {
                     List<String> reasons = new ArrayList<>(verdict.getReasons());
-                    reasons.add("final: retired at " + Instant.ofEpochMilli(f.until)
+                    reasons.add((releasesLive(finals)
+                                    ? "final: the live model " + view.modelId(0) + " was switched away from at "
+                                    : "final: retired at ")
+                            + Instant.ofEpochMilli(f.until)
                             + "; all its evidence is in, and its state is released");
                     verdict.setReasons(reasons);
                 }
@@ -275,6 +360,19 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
             if (a.from >= end) {
                 continue;
             }
+            if (a.slot == 0) {
+                // The live model of a generation after a switch, or one switched away from.
+                if (a.from != Long.MIN_VALUE) {
+                    report.getMetrics().put("live_from[" + a.modelId + "]", (double) a.from);
+                }
+                if (a.retired()) {
+                    report.getMetrics().put("live_until[" + a.modelId + "]", (double) a.until);
+                }
+                if (finals.contains(a)) {
+                    report.getMetrics().put("live_final[" + a.modelId + "]", 1.0);
+                }
+                continue;
+            }
             if (a.announced()) {
                 report.getMetrics().put("candidate_from[" + a.modelId + "]", (double) a.from);
             }
@@ -287,10 +385,13 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
         }
     }
 
-    /** The YAML's candidates, with the control topic's changes, without the models already released. */
-    private List<SlotAssignment> assignments() throws Exception {
+    /**
+     * The YAML's candidates (generation 0 only: a later generation's view comes whole from the control
+     * topic's changes), with the control topic's changes, without the models already released.
+     */
+    private List<SlotAssignment> assignments(int generation) throws Exception {
         Map<String, SlotAssignment> all = new LinkedHashMap<>();
-        for (int s = 1; s < layout.models(); s++) {
+        for (int s = 1; generation == 0 && s < layout.models(); s++) {
             if (layout.modelId(s) != null) {
                 SlotAssignment configured = SlotAssignment.configured(s, layout.modelId(s));
                 all.put(configured.key(), configured);
@@ -310,7 +411,8 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
         String[] ids = new String[layout.models()];
         ids[0] = layout.modelId(0);
         for (SlotAssignment a : assignments) {
-            if (a.overlaps(start, end)) {
+            // The live slot is never empty: its model is the generation's, whatever the window.
+            if (a.overlaps(start, end) || a.slot == 0) {
                 ids[a.slot] = a.modelId;
             }
         }

@@ -12,18 +12,17 @@ import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
-import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
+import io.shadowml.jobs.control.FirstInputEventTime;
 import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -59,7 +58,7 @@ import io.shadowml.models.PredictionBatch;
  * interval of event time; outside it the slot is absent for a request. That input takes no part in event
  * time: its watermarks are ignored, so an idle control topic never holds the job back.
  */
-public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEvent>
+public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         implements OneInputStreamOperator<Request, MetricEvent>,
                 TwoInputStreamOperator<Request, SlotAssignment, MetricEvent> {
     private static final long serialVersionUID = 1L;
@@ -97,6 +96,18 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     private transient String[] loadErrors;
     /** The announced assignments this subtask applied, latest per slot: restored after a restart. */
     private transient Map<Integer, SlotAssignment> announced;
+    /** The switches of the live model (SWITCH_LIVE) in order: generation g starts with the (g-1)-th. */
+    private transient List<SlotAssignment> switches;
+    /** Per generation after 0, its event-time start and its physical slot of each logical slot. */
+    private transient long[] generationStarts;
+
+    private transient int[][] physicalOf;
+    /** Per slot, whether the request validator checked its model's inputs (the YAML's models). */
+    private transient boolean[] inputsChecked;
+    /** Scratch for a row's outputs in physical slot order, before a generation's permutation. */
+    private transient float[] physicalOutputs;
+    /** Per generation, the batch's latencies, errors and models in its logical order (built once a batch). */
+    private transient Map<Integer, GenerationView> views;
 
     private transient ListState<SlotAssignment> announcedState;
 
@@ -212,19 +223,28 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 .getUnionListState(
                         new ListStateDescriptor<>("announced-models", TypeInformation.of(SlotAssignment.class)));
         announced = new java.util.TreeMap<>();
+        switches = new ArrayList<>();
         for (SlotAssignment a : announcedState.get()) {
-            announced.put(a.slot, a);
+            if (a.liveSwitch) {
+                switches.add(a);
+            } else {
+                announced.put(a.slot, a);
+            }
         }
+        switches.sort(java.util.Comparator.comparingInt(a -> a.generation));
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         // One copy is enough for the union; each subtask writing its own would multiply it by the parallelism.
-        announcedState.update(
-                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0
-                        ? new ArrayList<>(announced.values())
-                        : List.of());
+        announcedState.update(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0 ? table() : List.of());
+    }
+
+    private List<SlotAssignment> table() {
+        List<SlotAssignment> all = new ArrayList<>(announced.values());
+        all.addAll(switches);
+        return all;
     }
 
     @Override
@@ -238,12 +258,14 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         scoresFrom = new long[n];
         scoresUntil = new long[n];
         loadErrors = new String[n];
+        inputsChecked = new boolean[n];
         Arrays.fill(scoresFrom, Long.MAX_VALUE); // an empty slot scores nothing
         Arrays.fill(scoresUntil, Long.MAX_VALUE);
         slotsChange = layout.models() > descriptors.size();
         metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
         for (int m = 0; m < descriptors.size(); m++) {
             slotModels[m] = descriptors.get(m);
+            inputsChecked[m] = true;
             scoresFrom[m] = Long.MIN_VALUE;
             if (m > 0 || !liveLogged) {
                 load(m, descriptors.get(m));
@@ -252,6 +274,13 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         for (SlotAssignment a : announced.values()) {
             apply(a);
         }
+        generationStarts = new long[0];
+        physicalOf = new int[][] {identity(n)};
+        for (SlotAssignment s : switches) {
+            applySwitch(s);
+        }
+        views = new java.util.HashMap<>();
+        physicalOutputs = new float[layout.width()];
         pending = new Request[maxBatchSize];
         pendingTimestamps = new long[maxBatchSize];
         pendingAbsent = new long[maxBatchSize];
@@ -285,8 +314,53 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     public void processElement2(StreamRecord<SlotAssignment> element) throws Exception {
         flush(); // the buffered requests are scored by the table they arrived under
         SlotAssignment a = element.getValue();
+        if (a.liveSwitch) {
+            switches.add(a);
+            applySwitch(a);
+            return;
+        }
         announced.put(a.slot, a);
         apply(a);
+    }
+
+    /**
+     * A SWITCH_LIVE: from its time on, the switched-to model's outputs stand in slot 0 and the old live
+     * model's in the slot the new one had (a swap of two logical slots), in a new live generation.
+     */
+    private void applySwitch(SlotAssignment s) {
+        int g = generationStarts.length;
+        int[] previous = physicalOf[g];
+        int[] next = previous.clone();
+        int to = -1;
+        for (int l = 0; l < next.length; l++) {
+            if (next[l] == s.slot) {
+                to = l;
+            }
+        }
+        next[0] = previous[to];
+        next[to] = previous[0];
+        generationStarts = Arrays.copyOf(generationStarts, g + 1);
+        generationStarts[g] = s.from;
+        physicalOf = Arrays.copyOf(physicalOf, g + 2);
+        physicalOf[g + 1] = next;
+        LOG.info("{}: {} is live from {} (generation {})", experimentId, s.modelId, s.from, g + 1);
+    }
+
+    /** The live generation of a request at event time {@code t}: the switches at or before it. */
+    private int generationAt(long t) {
+        int g = 0;
+        while (g < generationStarts.length && generationStarts[g] <= t) {
+            g++;
+        }
+        return g;
+    }
+
+    private static int[] identity(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        return p;
     }
 
     private void apply(SlotAssignment a) {
@@ -306,6 +380,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 return;
             }
             slotModels[m] = d;
+            inputsChecked[m] = false;
             metrics.register(m, d.id());
             try {
                 load(m, d);
@@ -327,23 +402,6 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             models[m] = null;
             inputs[m] = null;
             extractors[m] = null;
-        }
-    }
-
-    /** Event time runs on the requests alone. */
-    @Override
-    public void processWatermark1(Watermark mark) throws Exception {
-        processWatermark(mark);
-    }
-
-    @Override
-    public void processWatermark2(Watermark mark) {}
-
-    /** Idleness, too, is the requests' alone (input index 0; the control input is 1). */
-    @Override
-    protected void processWatermarkStatus(WatermarkStatus status, int inputIndex) {
-        if (inputIndex == 0) {
-            output.emitWatermarkStatus(status);
         }
     }
 
@@ -375,7 +433,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
     @Override
     public void processWatermark(Watermark mark) throws Exception {
         flush();
-        for (int m = descriptors.size(); m < models.length; m++) {
+        for (int m = 0; m < models.length; m++) {
             if (models[m] != null && scoresUntil[m] <= mark.getTimestamp()) {
                 // Retired, and the requests it scored are behind the watermark: free its session. A request
                 // later still is late for the reports anyway; for it the slot is absent, not in error.
@@ -440,11 +498,10 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             }
             InputBatch batch = inputs[m].clear();
             int scoredRows = 0;
-            boolean announcedModel = m >= descriptors.size();
             for (int i = 0; i < rows; i++) {
                 if ((pendingAbsent[i] & (1L << m)) == 0) {
                     // The validator checked the inputs of the models the job started with, not an announced one's.
-                    if (announcedModel && extractors[m].problem(pending[i]) != null) {
+                    if (!inputsChecked[m] && extractors[m].problem(pending[i]) != null) {
                         pendingUnreadable[i] |= 1L << m;
                         continue;
                     }
@@ -480,6 +537,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         }
         size = 0;
         batchGeneration++;
+        views.clear();
     }
 
     private void emit(
@@ -530,13 +588,34 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 metrics.outputError(m, r != null);
             }
         }
+        int generation = generationStarts.length == 0
+                ? 0
+                : generationAt(request.getEventTime().toEpochMilli());
+        int[] physical = physicalOf[generation];
+        GenerationView view = null;
+        if (generation > 0) {
+            // From physical slots (where the models are loaded) to the generation's logical ones.
+            view = view(generation, latencyShare);
+            System.arraycopy(outputs, 0, physicalOutputs, 0, outputs.length);
+            long errors = 0;
+            long absent = 0;
+            for (int l = 0; l < physical.length; l++) {
+                int p = physical[l];
+                System.arraycopy(physicalOutputs, layout.offset(p), outputs, layout.offset(l), slots);
+                errors |= ((errorMask >>> p) & 1L) << l;
+                absent |= ((absentMask >>> p) & 1L) << l;
+            }
+            errorMask = errors;
+            absentMask = absent;
+            latencyShare = view.latency;
+        }
         // Flip and |difference| once per row, for the gauges and the scored event alike.
         boolean liveOk = (errorMask & 1L) == 0;
         for (int c = 1; c < results.length; c++) {
             if (liveOk && ((errorMask | absentMask) & (1L << c)) == 0) {
                 flipped[c] = layout.flipped(outputs, c);
                 absDifference[c] = layout.absDifference(outputs, c);
-                metrics.compared(c, flipped[c], absDifference[c]);
+                metrics.compared(physical[c], flipped[c], absDifference[c]);
             }
         }
         MetricEvent event = MetricEvent.scored(
@@ -547,6 +626,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
                 latencyShare,
                 segments.extract(request.getSegments()));
         event.absentMask = absentMask;
+        event.liveGeneration = generation;
         byte arm = arms.armOf(request.getServedBy());
         event.arm = arm;
         if (arm >= 0 && arms.businessFeature() != null) {
@@ -567,8 +647,19 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         }
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
-            ScoredEvent scored = scoredEvents.build(
-                    request, outputs, errorMask, absentMask, latencyShare, errors, flipped, absDifference);
+            ScoredEvent scored = view == null
+                    ? scoredEvents.build(
+                            request, outputs, errorMask, absentMask, latencyShare, errors, flipped, absDifference)
+                    : scoredEvents.build(
+                            request,
+                            view.models,
+                            outputs,
+                            errorMask,
+                            absentMask,
+                            latencyShare,
+                            view.errors,
+                            flipped,
+                            absDifference);
             output.collect(SCORED_EVENTS, new StreamRecord<>(scored, timestamp));
         }
     }
@@ -578,7 +669,7 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
         long mask = 0;
         if (slotsChange) {
             long t = r.getEventTime().toEpochMilli();
-            for (int m = 1; m < scoresFrom.length; m++) {
+            for (int m = 0; m < scoresFrom.length; m++) {
                 if (t < scoresFrom[m] || t >= scoresUntil[m]) {
                     mask |= 1L << m;
                 }
@@ -594,6 +685,35 @@ public class MicroBatchScoringOperator extends AbstractStreamOperator<MetricEven
             }
         }
         return mask;
+    }
+
+    /** The batch's per-model latencies, errors and models in {@code generation}'s logical order. */
+    private GenerationView view(int generation, int[] latencyShare) {
+        GenerationView v = views.get(generation);
+        if (v == null) {
+            int[] physical = physicalOf[generation];
+            v = new GenerationView(physical.length);
+            for (int l = 0; l < physical.length; l++) {
+                v.latency[l] = latencyShare[physical[l]];
+                v.errors[l] = errors[physical[l]];
+                v.models[l] = slotModels[physical[l]];
+            }
+            views.put(generation, v);
+        }
+        return v;
+    }
+
+    /** One batch's figures of the models in a live generation's logical slots. */
+    private static final class GenerationView {
+        final int[] latency;
+        final String[] errors;
+        final ModelDescriptor[] models;
+
+        GenerationView(int n) {
+            latency = new int[n];
+            errors = new String[n];
+            models = new ModelDescriptor[n];
+        }
     }
 
     private boolean sampled(String requestId) {

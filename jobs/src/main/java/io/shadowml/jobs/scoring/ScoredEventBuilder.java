@@ -53,6 +53,29 @@ final class ScoredEventBuilder {
             String[] inferenceErrors,
             boolean[] flipped,
             double[] absDifference) {
+        return build(
+                request,
+                models,
+                outputs,
+                errorMask,
+                absentMask,
+                latencyMicros,
+                inferenceErrors,
+                flipped,
+                absDifference);
+    }
+
+    /** As above, with the models in their slots named by {@code models} (a live generation's view). */
+    ScoredEvent build(
+            Request request,
+            ModelDescriptor[] models,
+            float[] outputs,
+            long errorMask,
+            long absentMask,
+            int[] latencyMicros,
+            String[] inferenceErrors,
+            boolean[] flipped,
+            double[] absDifference) {
         int n = layout.models();
         List<ModelOutput> out = new ArrayList<>(n);
         for (int m = 0; m < n; m++) {

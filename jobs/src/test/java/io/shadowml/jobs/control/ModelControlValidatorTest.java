@@ -84,7 +84,7 @@ class ModelControlValidatorTest {
             h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T, 0), T);
             h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T + HOUR, 1), T);
             h.processElement(record("other", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", b, T, 2), T);
-            h.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "fraud-mlp-b:2.0.0", null, T, 3), T);
+            h.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "nobody:1.0.0", null, T, 3), T);
             h.processElement(record("exp", ModelControlAction.RETIRE_CANDIDATE, "nobody:1.0.0", null, T, 4), T);
             h.processElement(record("exp", ModelControlAction.ADD_CANDIDATE, "fraud-mlp-c:2.0.0", b, T, 5), T);
             h.processElement(Decoded.failed("undecodable", "control", 0, 6, T, null, new byte[] {9}), T);
@@ -104,7 +104,11 @@ class ModelControlValidatorTest {
                     dead.get(0).getReason().contains("experiment 'other'"),
                     dead.get(0).getReason());
             assertTrue(
-                    dead.get(1).getReason().contains("SWITCH_LIVE"), dead.get(1).getReason());
+                    dead.get(1)
+                            .getReason()
+                            .contains(
+                                    "SWITCH_LIVE nobody:1.0.0 rejected: nobody:1.0.0 is not an active" + " candidate"),
+                    dead.get(1).getReason());
             assertTrue(
                     dead.get(2).getReason().contains("not an active candidate"),
                     dead.get(2).getReason());
@@ -141,6 +145,52 @@ class ModelControlValidatorTest {
             assertEquals(Math.floorDiv(settled, HOUR / 2) * (HOUR / 2) + HOUR, retired.releasedAt);
         } finally {
             restored.close();
+        }
+    }
+
+    /**
+     * A switch goes to the scoring operator as one marker and to the reports as each generation's view; a
+     * config that rules switches out, or a candidate with its own sample, turns it into a dead letter.
+     */
+    @Test
+    void aSwitchIsAMarkerForScoringAndAViewPerGenerationForTheReports() throws Exception {
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> h = harness();
+        try {
+            h.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "fraud-mlp:2.0.0", null, T + 1, 0), T);
+            List<SlotAssignment> out = h.extractOutputValues();
+            assertEquals(1, out.size());
+            assertTrue(out.get(0).liveSwitch);
+            assertEquals(1, out.get(0).slot);
+            assertEquals(T + HOUR / 2, out.get(0).from, "at the next window start");
+            List<String> views = h.getSideOutput(ModelControlValidator.LOGICAL).stream()
+                    .map(r -> r.getValue().generation + "/" + r.getValue().slot + " " + r.getValue().modelId)
+                    .toList();
+            assertEquals(
+                    List.of(
+                            "0/0 fraud-logreg:1.0.0",
+                            "0/1 fraud-mlp:2.0.0",
+                            "1/0 fraud-mlp:2.0.0",
+                            "1/1 fraud-logreg:1.0.0"),
+                    views);
+        } finally {
+            h.close();
+        }
+        for (ModelControlValidator ruledOut : List.of(
+                new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2)
+                        .withSwitchLimits("canary: arms name the models", null),
+                new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2)
+                        .withSwitchLimits(null, new double[] {1.0, 0.5}))) {
+            OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> r =
+                    ProcessFunctionTestHarnesses.forProcessFunction(ruledOut);
+            try {
+                r.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "fraud-mlp:2.0.0", null, T, 0), T);
+                assertEquals(List.of(), r.extractOutputValues());
+                String reason =
+                        r.getSideOutput(DeadLetters.TAG).poll().getValue().getReason();
+                assertTrue(reason.contains("canary") || reason.contains("its own sample"), reason);
+            } finally {
+                r.close();
+            }
         }
     }
 }

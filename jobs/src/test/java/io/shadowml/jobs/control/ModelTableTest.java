@@ -91,4 +91,109 @@ class ModelTableTest {
         assertEquals(
                 t.add(binary("y", 0.5), "{j}", "/f", 3 * HOUR), restored.add(binary("y", 0.5), "{j}", "/f", 3 * HOUR));
     }
+
+    /** Logical assignments by generation and slot, "model [from, until) released": what an assembler sees. */
+    private static String describe(List<SlotAssignment> logical) {
+        StringBuilder b = new StringBuilder();
+        for (SlotAssignment a : logical) {
+            b.append(a.generation)
+                    .append('/')
+                    .append(a.slot)
+                    .append(' ')
+                    .append(a.modelId)
+                    .append(" [")
+                    .append(a.from / MIN)
+                    .append(',')
+                    .append(a.until == SlotAssignment.OPEN ? "open" : Long.toString(a.until / MIN))
+                    .append(")")
+                    .append(a.releasedAt == SlotAssignment.OPEN ? "" : " released " + a.releasedAt / MIN)
+                    .append('\n');
+        }
+        return b.toString();
+    }
+
+    @Test
+    void aSwitchStartsALiveGenerationAndSwappingBackIsTheSameSwap() throws Exception {
+        ModelTable t = table();
+        assertEquals(2, t.add(binary("x", 0.5), "{json}", "/f", HOUR).slot);
+
+        // At the first window start at or after 3h05: 3h10. Released: labels by 5h10, settled by 5h20, so 5h30.
+        ModelTable.LiveSwitch s = t.switchLive("x:1.0.0", 3 * HOUR + 5 * MIN);
+        assertEquals(2, s.marker.slot);
+        assertEquals(1, s.marker.generation);
+        assertEquals(190 * MIN, s.marker.from);
+        assertTrue(s.marker.liveSwitch);
+        assertEquals(
+                "0/0 bin0:1.0.0 [-153722867280912,190) released 330\n"
+                        + "0/1 bin1:1.0.0 [-153722867280912,190) released 330\n"
+                        + "0/2 x:1.0.0 [60,190) released 330\n"
+                        // Generation 1: x live, the old live bin0 a candidate in x's slot.
+                        + "1/0 x:1.0.0 [190,open)\n"
+                        + "1/1 bin1:1.0.0 [190,open)\n"
+                        + "1/2 bin0:1.0.0 [190,open)\n",
+                describe(s.logical));
+        assertEquals(1, t.generation());
+        assertEquals("x:1.0.0", t.liveModel());
+
+        assertThrows(ModelTable.Rejected.class, () -> t.retire("x:1.0.0", 4 * HOUR));
+        SlotAssignment old = t.retire("bin0:1.0.0", 4 * HOUR);
+        assertEquals(0, old.slot); // physically where it always was
+        assertEquals("1/2 bin0:1.0.0 [190,240) released 380\n", describe(List.of(t.logical(old))));
+
+        // A slot never used is free at once; bin0's is still draining its generation-1 evidence.
+        SlotAssignment y = t.add(binary("y", 0.5), "{json}", "/f", 4 * HOUR);
+        assertEquals(3, y.slot);
+        assertEquals("1/3 y:1.0.0 [240,open)\n", describe(List.of(t.logical(y))));
+
+        // Back to a model the job started with: generation 2.
+        ModelTable.LiveSwitch back = t.switchLive("bin1:1.0.0", 5 * HOUR);
+        assertEquals(1, back.marker.slot);
+        assertEquals(
+                "1/0 x:1.0.0 [190,300) released 440\n"
+                        + "1/1 bin1:1.0.0 [190,300) released 440\n"
+                        + "1/3 y:1.0.0 [240,300) released 440\n"
+                        + "2/0 bin1:1.0.0 [300,open)\n"
+                        + "2/1 x:1.0.0 [300,open)\n"
+                        + "2/3 y:1.0.0 [300,open)\n",
+                describe(back.logical));
+
+        // bin0 stopped scoring before generation 2 began: its slot is free from the generation's start.
+        SlotAssignment z = t.add(binary("z", 0.5), "{json}", "/f", 4 * HOUR);
+        assertEquals(0, z.slot);
+        assertEquals(300 * MIN, z.from);
+        assertEquals("2/2 z:1.0.0 [300,open)\n", describe(List.of(t.logical(z))));
+
+        // The table's state brings all of it back.
+        ModelTable restored =
+                ModelTable.restored(TestLayouts.binary(0.5, 0.5).withSlots(3), HORIZON, WINDOW, t.assignments());
+        assertEquals(2, restored.generation());
+        assertEquals("bin1:1.0.0", restored.liveModel());
+        assertEquals(300 * MIN, restored.generationStart());
+        assertEquals(
+                describe(t.switchLive("y:1.0.0", 6 * HOUR).logical),
+                describe(restored.switchLive("y:1.0.0", 6 * HOUR).logical));
+    }
+
+    @Test
+    void aSwitchThatCannotBeReportedApartIsRejected() throws Exception {
+        ModelTable t = table();
+        t.add(binary("later", 0.5), "{json}", "/f", 5 * HOUR);
+        ModelTable.Rejected notYet =
+                assertThrows(ModelTable.Rejected.class, () -> t.switchLive("later:1.0.0", 4 * HOUR));
+        assertTrue(notYet.getMessage().contains("scores only from"), notYet.getMessage());
+        ModelTable.Rejected pending =
+                assertThrows(ModelTable.Rejected.class, () -> t.switchLive("bin1:1.0.0", 4 * HOUR));
+        assertTrue(pending.getMessage().contains("later:1.0.0 is announced from"), pending.getMessage());
+        t.switchLive("bin1:1.0.0", 6 * HOUR);
+        ModelTable.Rejected early =
+                assertThrows(ModelTable.Rejected.class, () -> t.switchLive("bin0:1.0.0", 6 * HOUR - MIN));
+        assertTrue(early.getMessage().contains("would not come after"), early.getMessage());
+        assertThrows(ModelTable.Rejected.class, () -> t.switchLive("bin1:1.0.0", 7 * HOUR)); // already live
+        assertThrows(ModelTable.Rejected.class, () -> t.switchLive("nobody:1.0.0", 7 * HOUR));
+        // Candidates of another threshold never take the live slot.
+        ModelTable other = ModelTable.initial(TestLayouts.binary(0.5, 0.7).withSlots(2), HORIZON, WINDOW);
+        ModelTable.Rejected threshold =
+                assertThrows(ModelTable.Rejected.class, () -> other.switchLive("bin1:1.0.0", HOUR));
+        assertTrue(threshold.getMessage().contains("threshold"), threshold.getMessage());
+    }
 }

@@ -220,6 +220,175 @@ class ModelControlIntegrationTest {
         }
     }
 
+    /**
+     * SWITCH_LIVE to the YAML candidate, and back: each live generation is reported apart, with its own live
+     * model, from the first window at or after its switch; the requests scored before a switch keep their
+     * generation, so their late labels join the models that scored them and each generation's final report
+     * (once, at its release) counts exactly its requests and their labels. Counts of no scored request (dead
+     * letters) go to the generation live in their window.
+     */
+    @Test
+    void aSwitchOfTheLiveModelAndBackReportsEachLiveGenerationApart() throws Exception {
+        name = "control-switch";
+        EmbeddedKafka kafka = KAFKA.kafka();
+        Path repo = ScenarioData.repoRoot();
+        Path live = repo.resolve("models/shipped/fraud/live/model.json");
+        Path candidateA = repo.resolve("models/shipped/fraud/candidate/model.json");
+        String liveId = "fraud-logreg:1.0.0";
+        String aId = "fraud-mlp:2.0.0";
+
+        List<LabelledRequest> events = withLabelsWithinTheHorizon(ScenarioData.fraud(3000));
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
+        // Announced mid-window: each switch takes effect at the next window start.
+        long toA = Math.floorDiv(t0 + 2 * HOUR + 123, WINDOW) * WINDOW + WINDOW;
+        long back = Math.floorDiv(t0 + 5 * HOUR + 456, WINDOW) * WINDOW + WINDOW;
+        long releaseFirst = Math.floorDiv(toA + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
+        long releaseSecond = Math.floorDiv(back + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
+        long lastEvent = events.get(events.size() - 1).request().getEventTime().toEpochMilli();
+        assertTrue(lastEvent > releaseSecond + 2 * WINDOW, "the requests run past the second release");
+
+        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
+            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
+        }
+        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        kafka.produce(List.of(
+                control(ModelControlAction.SWITCH_LIVE, aId, null, t0 + 2 * HOUR + 123),
+                control(ModelControlAction.SWITCH_LIVE, liveId, null, t0 + 5 * HOUR + 456),
+                control(ModelControlAction.RETIRE_CANDIDATE, "marker:1.0.0", null, t0)));
+        ShadowJobConfig cfg = config(live, candidateA);
+        JobClient job = start(cfg, null);
+        try {
+            awaitDeadLetterAt(2);
+            // Undecodable requests: two in the first generation's windows, three in the second's.
+            long[] junkTimes = {t0 + HOUR, t0 + HOUR + 1, toA + 10, toA + HOUR, back - 60_000};
+            produce(kafka, events, Long.MIN_VALUE, Long.MAX_VALUE, junkTimes);
+
+            Predicate<List<ComparisonReport>> pastSecondRelease = rs -> rs.stream()
+                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                            && generation(r) == 2
+                            && r.getWindowEnd().toEpochMilli() > releaseSecond + WINDOW);
+            List<ComparisonReport> reports = read("reports", ComparisonReport.class, pastSecondRelease);
+            List<ComparisonReport> cumulative = reports.stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .toList();
+            List<Verdict> verdicts = read("verdicts", Verdict.class, vs -> true);
+
+            int[] liveDecision = decisions(live, events);
+            int[] aDecision = decisions(candidateA, events);
+            long[][] expected = new long[3][5]; // per generation: requests, flips, labelled, live and A correct
+            for (int i = 0; i < events.size(); i++) {
+                long t = events.get(i).request().getEventTime().toEpochMilli();
+                int g = t < toA ? 0 : t < back ? 1 : 2;
+                if (g == 2) {
+                    continue; // generation 2 is still running: checked on its latest report below
+                }
+                expected[g][0]++;
+                expected[g][1] += liveDecision[i] != aDecision[i] ? 1 : 0;
+                if (events.get(i).labelled()) {
+                    int label = (int) events.get(i).label().getValue();
+                    expected[g][2]++;
+                    expected[g][3] += liveDecision[i] == label ? 1 : 0;
+                    expected[g][4] += aDecision[i] == label ? 1 : 0;
+                }
+            }
+
+            // Generations 0 and 1: one final report each, at the release, with all their requests and labels.
+            String[] liveOf = {liveId, aId, liveId};
+            String[] candidateOf = {aId, liveId, aId};
+            long[] releases = {releaseFirst, releaseSecond};
+            for (int g = 0; g < 2; g++) {
+                int gen = g;
+                List<ComparisonReport> finals = cumulative.stream()
+                        .filter(r ->
+                                generation(r) == gen && r.getMetrics().containsKey("live_final[" + liveOf[gen] + "]"))
+                        .toList();
+                assertEquals(1, finals.size(), "generation " + g + "'s final report comes once");
+                ComparisonReport last = finals.get(0);
+                assertEquals(releases[g], last.getWindowEnd().toEpochMilli());
+                assertEquals(liveOf[g], last.getLiveModel());
+                assertEquals((double) (g == 0 ? toA : back), last.getMetrics().get("live_until[" + liveOf[g] + "]"));
+                assertEquals(expected[g][0], last.getCounts().getScored(), "generation " + g + " scored");
+                assertEquals(expected[g][2], last.getCounts().getLabelled(), "generation " + g + " labelled");
+                Disagreement d = disagreement(last, candidateOf[g]).orElseThrow();
+                assertEquals(expected[g][0], d.getCompared(), "generation " + g + " compared");
+                assertEquals(expected[g][1], d.getFlips(), "generation " + g + " flips");
+                assertEquals(
+                        expected[g][2],
+                        quality(last, candidateOf[g]).orElseThrow().getLabelled());
+                assertEquals(
+                        expected[g][2], quality(last, liveOf[g]).orElseThrow().getLabelled());
+                // Each model's own quality, whichever slot it stands in: the outputs moved with the roles.
+                double liveAccuracy = (double) expected[g][g == 0 ? 3 : 4] / expected[g][2];
+                double candidateAccuracy = (double) expected[g][g == 0 ? 4 : 3] / expected[g][2];
+                assertTrue(liveAccuracy != candidateAccuracy, "the models differ in accuracy: " + liveAccuracy);
+                assertEquals(
+                        liveAccuracy,
+                        quality(last, liveOf[g]).orElseThrow().getMetrics().get("accuracy"),
+                        1e-12);
+                assertEquals(
+                        candidateAccuracy,
+                        quality(last, candidateOf[g]).orElseThrow().getMetrics().get("accuracy"),
+                        1e-12);
+                // Nothing of the generation after its release; its final verdict once, saying why.
+                assertTrue(cumulative.stream()
+                        .filter(r -> generation(r) == gen)
+                        .allMatch(r -> r.getWindowEnd().toEpochMilli() <= releases[gen]));
+                List<Verdict> finalVerdicts = verdicts.stream()
+                        .filter(v -> v.getCandidate().equals(candidateOf[gen])
+                                && v.getDecidedAt().toEpochMilli() == releases[gen]
+                                && v.getReasons().stream().anyMatch(x -> x.contains("was switched away from")))
+                        .toList();
+                assertEquals(1, finalVerdicts.size(), "generation " + g + ": " + verdicts);
+            }
+            // The generations after the first start at their switch and mark it.
+            ComparisonReport firstOfSecond = cumulative.stream()
+                    .filter(r -> generation(r) == 1)
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals(toA, firstOfSecond.getWindowStart().toEpochMilli());
+            assertEquals(aId, firstOfSecond.getLiveModel());
+            assertEquals((double) toA, firstOfSecond.getMetrics().get("live_from[" + aId + "]"));
+
+            // Generation 2, live again the model the job started with, counts the requests from the switch back.
+            ComparisonReport latest = cumulative.stream()
+                    .filter(r -> generation(r) == 2)
+                    .reduce((x, y) -> y)
+                    .orElseThrow();
+            assertEquals(liveId, latest.getLiveModel());
+            long end = latest.getWindowEnd().toEpochMilli();
+            long scored = 0;
+            long flips = 0;
+            for (int i = 0; i < events.size(); i++) {
+                long t = events.get(i).request().getEventTime().toEpochMilli();
+                if (t >= back && t < end) {
+                    scored++;
+                    flips += liveDecision[i] != aDecision[i] ? 1 : 0;
+                }
+            }
+            assertEquals(scored, latest.getCounts().getScored());
+            assertEquals(scored, disagreement(latest, aId).orElseThrow().getCompared());
+            assertEquals(flips, disagreement(latest, aId).orElseThrow().getFlips());
+
+            // Dead letters: in the window reports of the generation live in their window.
+            long[] deadPerGeneration = new long[3];
+            for (ComparisonReport r : reports) {
+                if (r.getWindowKind() == WindowKind.TUMBLING) {
+                    deadPerGeneration[generation(r)] += r.getCounts().getDeadLettered();
+                }
+            }
+            assertEquals(2, deadPerGeneration[0]);
+            assertEquals(3, deadPerGeneration[1]);
+            assertEquals(0, deadPerGeneration[2]);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static int generation(ComparisonReport r) {
+        return r.getMetrics().getOrDefault("live_generation", 0.0).intValue();
+    }
+
     /** Waits for the control topic's record at {@code offset} to come back as a dead letter. */
     private void awaitDeadLetterAt(long offset) {
         List<DeadLetter> dead = read(
@@ -416,7 +585,15 @@ class ModelControlIntegrationTest {
 
     /** The requests with event time in [from, until) and the labels with label time in it. */
     private void produce(EmbeddedKafka kafka, List<LabelledRequest> events, long from, long until) {
+        produce(kafka, events, from, until, new long[0]);
+    }
+
+    /** As above, with an undecodable request at each of {@code junkTimes}, in event-time order with the others. */
+    private void produce(EmbeddedKafka kafka, List<LabelledRequest> events, long from, long until, long[] junkTimes) {
         List<ProducerRecord<byte[], byte[]>> requests = new ArrayList<>();
+        for (long t : junkTimes) {
+            requests.add(new ProducerRecord<>(topic("requests"), null, t, null, new byte[] {1, 2, 3}));
+        }
         List<ProducerRecord<byte[], byte[]>> labels = new ArrayList<>();
         for (LabelledRequest e : events) {
             Request r = e.request();
@@ -436,6 +613,7 @@ class ModelControlIntegrationTest {
             }
         }
         labels.sort(Comparator.comparingLong(ProducerRecord::timestamp));
+        requests.sort(Comparator.comparingLong(ProducerRecord::timestamp));
         kafka.produce(requests);
         kafka.produce(labels);
     }

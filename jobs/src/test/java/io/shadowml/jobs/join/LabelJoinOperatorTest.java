@@ -686,6 +686,30 @@ class LabelJoinOperatorTest {
      * (4 bytes) after the segments: 17 + 5 = 22.
      */
     @Test
+    void theLiveGenerationThatScoredARequestComesWithItsLabelAndItsExpiry() throws Exception {
+        MetricEvent labelled = scored("g-labelled", 1_000, new float[] {0.25f, 0.75f}, 0L);
+        labelled.liveGeneration = 2;
+        harness.processElement1(new StreamRecord<>(labelled, 1_000));
+        MetricEvent expiring = scored("g-expiring", 1_000, new float[] {0.25f, 0.75f}, 0L);
+        expiring.liveGeneration = 1;
+        harness.processElement1(new StreamRecord<>(expiring, 1_000));
+        label(harness, "g-labelled", 2_000, 1.0);
+        watermark(harness, 1_000 + H);
+        List<StreamRecord<? extends MetricEvent>> out = drain(harness);
+        assertEquals(2, out.size(), out.toString());
+        for (StreamRecord<? extends MetricEvent> r : out) {
+            MetricEvent e = r.getValue();
+            if (e.requestId.equals("g-labelled")) {
+                assertEquals(MetricEvent.LABELLED, e.kind);
+                assertEquals(2, e.liveGeneration);
+            } else {
+                assertEquals(MetricEvent.EXPIRED, e.kind);
+                assertEquals(1, e.liveGeneration);
+            }
+        }
+    }
+
+    @Test
     void serializedSizeOfAJoinEntry() throws Exception {
         long t = 1_767_571_203_509L;
         assertEquals(17, serializedSize(prediction(t, new float[] {0.1f, 0.2f}, 0L, null)));
@@ -707,6 +731,11 @@ class LabelJoinOperatorTest {
         served.prediction.businessValue = 49.65f;
         assertEquals(22, serializedSize(served));
         assertTrue(served.toString().contains("arm 1 business 49.65"), served.toString());
+        // Scored by live generation 3 (after SWITCH_LIVEs): one varint more (flag 64); generation 0 costs nothing.
+        JoinEntry switched = prediction(t, new float[] {0.1f, 0.2f}, 0L, null);
+        switched.prediction.liveGeneration = 3;
+        assertEquals(18, serializedSize(switched));
+        assertTrue(switched.toString().contains("generation 3"), switched.toString());
         JoinEntry early = new JoinEntry();
         early.label = new EarlyLabel(t, 1.0);
         assertEquals(15, serializedSize(early));

@@ -212,6 +212,93 @@ class MicroBatchScoringOperatorTest {
         }
     }
 
+    /** A SWITCH_LIVE marker as the validator emits it: the model in physical {@code slot} live from {@code from}. */
+    private static SlotAssignment liveSwitch(int slot, String modelId, long from, int generation) {
+        SlotAssignment a = new SlotAssignment();
+        a.slot = slot;
+        a.modelId = modelId;
+        a.from = from;
+        a.generation = generation;
+        a.liveSwitch = true;
+        return a;
+    }
+
+    /**
+     * After a switch the new live model's outputs stand in slot 0 and the old live model's in the slot the
+     * new one had, each request by the generation of its event time; switching back restores the order. The
+     * scored events name the models in their new roles, and the switches survive a restore.
+     */
+    @Test
+    void aSwitchOfTheLiveModelSwapsTheSlotsFromItsEventTime() throws Exception {
+        long first = holdout.get(4).getEventTime().toEpochMilli();
+        long back = holdout.get(9).getEventTime().toEpochMilli();
+        java.util.function.Supplier<TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent>> make =
+                () -> {
+                    try {
+                        return new TwoInputStreamOperatorTestHarness<>(new MicroBatchScoringOperator(
+                                "exp-1", List.of(live, candidate), 2, 4, 10_000, 1, 1.0, SegmentSpec.NONE));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                };
+        OperatorSubtaskState saved;
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h = make.get();
+        try {
+            h.open();
+            h.processElement2(new StreamRecord<>(liveSwitch(1, candidate.id(), first, 1)));
+            h.processElement2(new StreamRecord<>(liveSwitch(0, live.id(), back, 2))); // its physical slot
+            for (int i = 0; i < 12; i++) {
+                feed(h, holdout.get(i));
+            }
+            h.processWatermark1(new Watermark(holdout.get(11).getEventTime().toEpochMilli()));
+            List<MetricEvent> out = values(h);
+            List<ScoredEvent> scored = h.getSideOutput(MicroBatchScoringOperator.SCORED_EVENTS).stream()
+                    .map(r -> r.getValue())
+                    .toList();
+            assertEquals(12, out.size());
+            int switched = 0;
+            for (int i = 0; i < 12; i++) {
+                MetricEvent e = out.get(i);
+                long t = holdout.get(i).getEventTime().toEpochMilli();
+                int generation = t < first ? 0 : t < back ? 1 : 2;
+                assertEquals(generation, e.liveGeneration, "row " + i);
+                boolean swapped = generation == 1;
+                switched += swapped ? 1 : 0;
+                float liveScore = reference(liveRef, holdout.get(i));
+                float candidateScore = reference(candidateRef, holdout.get(i));
+                assertEquals(swapped ? candidateScore : liveScore, e.outputs[0], 1e-6f, "slot 0, row " + i);
+                assertEquals(swapped ? liveScore : candidateScore, e.outputs[1], 1e-6f, "slot 1, row " + i);
+                assertEquals(1L << 2, e.absentMask, "the empty slot stays absent, row " + i);
+                ModelOutput liveOutput = scored.get(i).getOutputs().get(0);
+                assertEquals(ModelRole.LIVE, liveOutput.getRole());
+                assertEquals(swapped ? candidate.name() : live.name(), liveOutput.getModelName(), "row " + i);
+                assertEquals(
+                        swapped ? live.name() : candidate.name(),
+                        scored.get(i).getOutputs().get(1).getModelName());
+            }
+            assertTrue(switched > 0 && switched < 12, "rows on both sides of the switches: " + switched);
+            saved = h.snapshot(1, 0);
+        } finally {
+            h.close();
+        }
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> restored = make.get();
+        try {
+            restored.initializeState(saved);
+            restored.open();
+            Request during = Request.newBuilder(holdout.get(20))
+                    .setEventTime(Instant.ofEpochMilli(first))
+                    .build();
+            feed(restored, during);
+            restored.processWatermark1(new Watermark(first));
+            MetricEvent e = values(restored).get(0);
+            assertEquals(1, e.liveGeneration);
+            assertEquals(reference(candidateRef, during), e.outputs[0], 1e-6f);
+            assertEquals(reference(liveRef, during), e.outputs[1], 1e-6f);
+        } finally {
+            restored.close();
+        }
+    }
+
     /**
      * Event time and idleness run on the requests alone: the control input, quiet for weeks, neither holds
      * the watermark back nor marks the operator idle.
