@@ -320,6 +320,47 @@ class ModelsCommandTest {
     }
 
     @Test
+    void switchLiveAnnouncesTheNewLiveModelAndTheOldOneCanBeRetiredOnceSwitchedAwayFrom() throws Exception {
+        String topic = newTopic();
+        Path cfg = config("fraud-switch", topic);
+        Instant effective = Instant.parse("2026-01-05T10:00:00Z");
+        Run r = run(
+                "switch-live",
+                "--config",
+                cfg.toString(),
+                "--model",
+                "fraud-mlp:2.0.0",
+                "--effective-time",
+                effective.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertContains(r.out(), "SWITCH_LIVE fraud-mlp:2.0.0", "experiment fraud-switch", "effective " + effective);
+        // The command cannot see the switch: the YAML's live model is retired only when the caller says so.
+        assertEquals(
+                2,
+                run("retire", "--config", cfg.toString(), "--model", "fraud-logreg:1.0.0")
+                        .code());
+        Run retired = run("retire", "--config", cfg.toString(), "--model", "fraud-logreg:1.0.0", "--was-live");
+        assertEquals(0, retired.code(), retired.toString());
+
+        List<ConsumerRecord<byte[], byte[]>> written = records(topic);
+        assertEquals(2, written.size());
+        ModelControl sw = decode(written.get(0));
+        assertEquals(ModelControlAction.SWITCH_LIVE, sw.getAction());
+        assertEquals("fraud-mlp:2.0.0", sw.getModelId());
+        assertEquals("fraud-mlp:2.0.0", new String(written.get(0).key(), StandardCharsets.UTF_8));
+        assertNull(sw.getDescriptor());
+        assertNull(sw.getDescriptorFile());
+        assertEquals(effective, sw.getEffectiveTime());
+        ModelControl retire = decode(written.get(1));
+        assertEquals(ModelControlAction.RETIRE_CANDIDATE, retire.getAction());
+        assertEquals("fraud-logreg:1.0.0", retire.getModelId());
+        assertRefused(
+                run("switch-live", "--config", cfg.toString(), "--model", "no version"),
+                null,
+                "option --model must be name:version");
+    }
+
+    @Test
     void aConfigWithoutTopicsControlIsRefused() throws Exception {
         Path cfg = config("fraud-no-control", null);
         assertRefused(

@@ -64,9 +64,10 @@ import io.shadowml.tools.cli.UsageException;
         sortOptions = false,
         usageHelpAutoWidth = true,
         synopsisSubcommandLabel = "COMMAND",
-        description = "Announces a candidate model added to or retired from a running shadow job, on its control"
-                + " topic (topics.control). '<command> --help' prints a command's options.",
-        subcommands = {ModelsCommand.Add.class, ModelsCommand.Retire.class},
+        description = "Announces a candidate model added to or retired from a running shadow job, or a candidate"
+                + " made its live model, on its control topic (topics.control). '<command> --help' prints a"
+                + " command's options.",
+        subcommands = {ModelsCommand.Add.class, ModelsCommand.Retire.class, ModelsCommand.SwitchLive.class},
         footer = {
             "",
             "Exit codes: 0 announced, 1 failed while writing to Kafka, 2 usage or configuration error (also a"
@@ -262,20 +263,24 @@ public final class ModelsCommand implements Callable<Integer> {
                 description = "the candidate to retire")
         String model;
 
+        @Option(
+                names = "--was-live",
+                order = 2,
+                description = "the model is the YAML's models.live, made a candidate by a switch-live to another"
+                        + " (without this flag its id is refused: this command cannot see the switches; the job"
+                        + " refuses the model live at the time)")
+        boolean wasLive;
+
         @Override
         ModelControl.Builder announcement(ShadowJobConfig cfg) {
-            String id = model.trim();
-            if (!MODEL_ID.matcher(id).matches()) {
-                throw new ParameterException(
-                        spec.commandLine(), "option --model must be name:version, was '" + model + "'");
-            }
+            String id = modelId(spec, model);
             ModelDescriptor live = cfg.allModels().get(0);
-            if (id.equals(live.id())) {
+            if (id.equals(live.id()) && !wasLive) {
                 throw new ConfigException(
                         configFile.toString(),
                         "models.live",
-                        id + " is the job's live model, not a candidate: only candidates can be retired;"
-                                + " nothing announced");
+                        id + " is the job's live model, not a candidate: only candidates can be retired"
+                                + " (after a switch-live away from it, pass --was-live); nothing announced");
             }
             return ModelControl.newBuilder()
                     .setAction(ModelControlAction.RETIRE_CANDIDATE)
@@ -285,7 +290,62 @@ public final class ModelsCommand implements Callable<Integer> {
         }
     }
 
-    /** What {@code add} and {@code retire} share: the config, the record's common fields, the write. */
+    /** A name:version from option --model, or a usage error. */
+    static String modelId(CommandSpec spec, String model) {
+        String id = model.trim();
+        if (!Retire.MODEL_ID.matcher(id).matches()) {
+            throw new ParameterException(
+                    spec.commandLine(), "option --model must be name:version, was '" + model + "'");
+        }
+        return id;
+    }
+
+    /** {@code models switch-live}: a candidate becomes the live model from the effective time. */
+    @Command(
+            name = "switch-live",
+            sortOptions = false,
+            sortSynopsis = false,
+            usageHelpAutoWidth = true,
+            description = "Announces that a candidate becomes the live model (SWITCH_LIVE) on the job's control"
+                    + " topic: from the first report window at or after the effective time it is the model every"
+                    + " candidate is compared with, and the previous live model a candidate (\"old live\"), so"
+                    + " switching back is the same command.",
+            footer = {
+                "",
+                "Exit codes: 0 announced, 1 failed while writing to Kafka, 2 usage or configuration error (also a"
+                        + " job whose config rules the switch out: a logged live model, a canary section;"
+                        + " nothing is written)."
+            })
+    public static final class SwitchLive extends Announcement {
+        @Option(
+                names = "--model",
+                required = true,
+                order = 1,
+                paramLabel = "NAME:VERSION",
+                description = "the candidate that becomes live (a YAML candidate, an announced one, or the old live"
+                        + " model to switch back)")
+        String model;
+
+        @Override
+        ModelControl.Builder announcement(ShadowJobConfig cfg) {
+            String id = modelId(spec, model);
+            String ruledOut = cfg.noSwitchLive();
+            if (ruledOut != null) {
+                int colon = ruledOut.indexOf(": ");
+                throw new ConfigException(
+                        configFile.toString(),
+                        ruledOut.substring(0, colon),
+                        ruledOut.substring(colon + 2) + "; nothing announced");
+            }
+            return ModelControl.newBuilder()
+                    .setAction(ModelControlAction.SWITCH_LIVE)
+                    .setModelId(id)
+                    .setDescriptor(null)
+                    .setDescriptorFile(null);
+        }
+    }
+
+    /** What the commands share: the config, the record's common fields, the write. */
     abstract static class Announcement implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -356,8 +416,8 @@ public final class ModelsCommand implements Callable<Integer> {
                 throw new ConfigException(
                         configFile.toString(),
                         "topics.control",
-                        "not set: this job reads no control topic, so models cannot be added to or retired from it"
-                                + " while it runs (a new model set is a new experiment)");
+                        "not set: this job reads no control topic, so models cannot be added to, retired from or"
+                                + " switched live in it while it runs (a new model set is a new experiment)");
             }
             String by = issuedBy != null ? issuedBy.trim() : System.getProperty("user.name");
             ModelControl record = announcement(cfg)
