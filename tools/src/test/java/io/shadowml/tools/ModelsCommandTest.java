@@ -347,7 +347,8 @@ class ModelsCommandTest {
         ModelControl sw = decode(written.get(0));
         assertEquals(ModelControlAction.SWITCH_LIVE, sw.getAction());
         assertEquals("fraud-mlp:2.0.0", sw.getModelId());
-        assertEquals("fraud-mlp:2.0.0", new String(written.get(0).key(), StandardCharsets.UTF_8));
+        // Its own key: compaction keeps the switched-to model's ADD_CANDIDATE, which is keyed by its id.
+        assertEquals("SWITCH_LIVE", new String(written.get(0).key(), StandardCharsets.UTF_8));
         assertNull(sw.getDescriptor());
         assertNull(sw.getDescriptorFile());
         assertEquals(effective, sw.getEffectiveTime());

@@ -41,6 +41,12 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     /** Open windows by start, each per live generation ({@link MetricEvent#liveGeneration}). */
     private transient TreeMap<Long, Map<Integer, ExperimentAccumulator>> open;
 
+    /** The accumulator of the latest event's window and generation, and which they are. */
+    private transient ExperimentAccumulator last;
+
+    private transient long lastStart;
+    private transient int lastGeneration;
+
     private transient long watermark;
     private transient int shard;
     private transient Counter late;
@@ -102,6 +108,9 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
     }
 
     private ExperimentAccumulator window(long start, int generation) {
+        if (last != null && start == lastStart && generation == lastGeneration) {
+            return last; // most events fall in the window and generation of the one before
+        }
         // One generation per window but around a SWITCH_LIVE: a tiny map, allocated once per window.
         Map<Integer, ExperimentAccumulator> generations = open.computeIfAbsent(start, s -> new TreeMap<>());
         ExperimentAccumulator acc = generations.get(generation);
@@ -109,6 +118,9 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
             acc = new ExperimentAccumulator(layout, segments);
             generations.put(generation, acc);
         }
+        last = acc;
+        lastStart = start;
+        lastGeneration = generation;
         return acc;
     }
 
@@ -135,6 +147,7 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
             }
             emit(w.getKey(), w.getValue());
             it.remove();
+            last = null;
         }
         super.processWatermark(mark);
     }
@@ -156,6 +169,7 @@ public class LocalWindowAggregator extends AbstractStreamOperator<ShardPartial>
             emit(w.getKey(), w.getValue());
         }
         open.clear();
+        last = null;
     }
 
     /** At the window's last millisecond, so the metric windows place it in the same window. */

@@ -57,6 +57,11 @@ import io.shadowml.models.PredictionBatch;
  * second input would unchain it and serialize every request between the two): a candidate announced into a slot is loaded here and scores the requests of its
  * interval of event time; outside it the slot is absent for a request. That input takes no part in event
  * time: its watermarks are ignored, so an idle control topic never holds the job back.
+ *
+ * <p>A SWITCH_LIVE ({@link SlotAssignment#liveSwitch}) starts a live generation: for a request of event time
+ * at or after it, the new live model's outputs (and errors, absences, latencies) are put in slot 0 and the
+ * previous live model's in the slot the new one had, and the event carries the generation
+ * ({@link MetricEvent#liveGeneration}). The models stay loaded where they are: only the order changes.
  */
 public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         implements OneInputStreamOperator<Request, MetricEvent>,
@@ -647,19 +652,16 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         }
         output.collect(new StreamRecord<>(event, timestamp));
         if (sampleRate > 0 && sampled(request.getRequestId())) {
-            ScoredEvent scored = view == null
-                    ? scoredEvents.build(
-                            request, outputs, errorMask, absentMask, latencyShare, errors, flipped, absDifference)
-                    : scoredEvents.build(
-                            request,
-                            view.models,
-                            outputs,
-                            errorMask,
-                            absentMask,
-                            latencyShare,
-                            view.errors,
-                            flipped,
-                            absDifference);
+            ScoredEvent scored = scoredEvents.build(
+                    request,
+                    view == null ? slotModels : view.models,
+                    outputs,
+                    errorMask,
+                    absentMask,
+                    latencyShare,
+                    view == null ? errors : view.errors,
+                    flipped,
+                    absDifference);
             output.collect(SCORED_EVENTS, new StreamRecord<>(scored, timestamp));
         }
     }

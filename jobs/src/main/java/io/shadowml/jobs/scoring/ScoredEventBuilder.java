@@ -33,7 +33,13 @@ final class ScoredEventBuilder {
         this.layout = layout;
     }
 
+    /** The models it was made with, per slot: the scoring operator's own array, as models come and go. */
+    ModelDescriptor[] models() {
+        return models;
+    }
+
     /**
+     * @param models per slot, the model in it (for a live generation after a switch, in its order)
      * @param outputs all models' outputs in {@link ModelLayout} order
      * @param errorMask bit m set: model m has no usable output for this request
      * @param absentMask bit m set: model m did not score this request (outside its sample): left out
@@ -44,28 +50,6 @@ final class ScoredEventBuilder {
      *     model's; read only where neither model errored
      * @param absDifference per candidate, likewise: |difference| as defined by {@link ModelLayout}
      */
-    ScoredEvent build(
-            Request request,
-            float[] outputs,
-            long errorMask,
-            long absentMask,
-            int[] latencyMicros,
-            String[] inferenceErrors,
-            boolean[] flipped,
-            double[] absDifference) {
-        return build(
-                request,
-                models,
-                outputs,
-                errorMask,
-                absentMask,
-                latencyMicros,
-                inferenceErrors,
-                flipped,
-                absDifference);
-    }
-
-    /** As above, with the models in their slots named by {@code models} (a live generation's view). */
     ScoredEvent build(
             Request request,
             ModelDescriptor[] models,

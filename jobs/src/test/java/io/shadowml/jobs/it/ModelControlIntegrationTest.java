@@ -100,10 +100,7 @@ class ModelControlIntegrationTest {
         long lastEvent = events.get(events.size() - 1).request().getEventTime().toEpochMilli();
         assertTrue(lastEvent > releaseB + 2 * WINDOW, "the requests run past B's release");
 
-        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
-            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
-        }
-        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        createTopics(kafka);
         kafka.produce(List.of(
                 control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", modelB, addB),
                 control(ModelControlAction.RETIRE_CANDIDATE, "fraud-mlp-b:2.0.0", null, retireB),
@@ -168,10 +165,7 @@ class ModelControlIntegrationTest {
         long retireB = t0 + 5 * HOUR + 456;
         long releaseB = Math.floorDiv(retireB + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
 
-        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
-            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
-        }
-        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        createTopics(kafka);
         // Each phase's control records end with a retirement of a model that never was: its dead letter,
         // once committed, says the records before it are applied (as the wrong sha256 does above).
         kafka.produce(List.of(
@@ -247,10 +241,7 @@ class ModelControlIntegrationTest {
         long lastEvent = events.get(events.size() - 1).request().getEventTime().toEpochMilli();
         assertTrue(lastEvent > releaseSecond + 2 * WINDOW, "the requests run past the second release");
 
-        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
-            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
-        }
-        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
+        createTopics(kafka);
         kafka.produce(List.of(
                 control(ModelControlAction.SWITCH_LIVE, aId, null, t0 + 2 * HOUR + 123),
                 control(ModelControlAction.SWITCH_LIVE, liveId, null, t0 + 5 * HOUR + 456),
@@ -387,6 +378,14 @@ class ModelControlIntegrationTest {
 
     private static int generation(ComparisonReport r) {
         return r.getMetrics().getOrDefault("live_generation", 0.0).intValue();
+    }
+
+    /** The job's topics, the control topic compacted as a deployment creates it. */
+    private void createTopics(EmbeddedKafka kafka) {
+        for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
+            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
+        }
+        kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
     }
 
     /** Waits for the control topic's record at {@code offset} to come back as a dead letter. */

@@ -70,6 +70,7 @@ class ScoredEventBuilderTest {
         // difference are taken as given (computed once by the operator), not recomputed.
         ScoredEvent e = b.build(
                 REQUEST,
+                b.models(),
                 new float[] {0.4f, 0.35f},
                 0L,
                 0L, // no model absent
@@ -103,6 +104,7 @@ class ScoredEventBuilderTest {
         float[] outputs = {0.2f, 0.5f, 0.3f, 0.6f, 0.3f, 0.1f, 0f, 0f, 0f};
         ScoredEvent e = b.build(
                 REQUEST,
+                b.models(),
                 outputs,
                 0b100L,
                 0L, // no model absent
@@ -140,6 +142,7 @@ class ScoredEventBuilderTest {
         // The batch call of "nan" returned (no inference error) but its value for this row is NaN.
         ScoredEvent e = b.build(
                 REQUEST,
+                b.models(),
                 new float[] {2.5f, Float.NaN, 4.0f},
                 0b010L,
                 0L, // no model absent
@@ -172,6 +175,7 @@ class ScoredEventBuilderTest {
                 descriptor("cand", "binary", "{\"tensor\":\"p\"}", ",\"threshold\":0.5")));
         ScoredEvent e = b.build(
                 REQUEST,
+                b.models(),
                 new float[] {1.5f, 0.7f},
                 0b01L,
                 0L, // no model absent

@@ -481,12 +481,23 @@ public final class ModelsCommand implements Callable<Integer> {
                         topic,
                         null,
                         record.getIssuedAt().toEpochMilli(),
-                        record.getModelId().getBytes(StandardCharsets.UTF_8),
+                        key(record).getBytes(StandardCharsets.UTF_8),
                         AvroCodec.encode(record)));
                 producer.flush();
                 return sent.get(ms, TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    /** The key under which the switches share one place on the compacted topic. */
+    public static final String SWITCH_LIVE_KEY = "SWITCH_LIVE";
+
+    /**
+     * The record's key on the compacted topic: the model id, but for SWITCH_LIVE, whose own key keeps the
+     * switched-to model's ADD_CANDIDATE from being compacted away (a start without state needs it).
+     */
+    static String key(ModelControl record) {
+        return record.getAction() == ModelControlAction.SWITCH_LIVE ? SWITCH_LIVE_KEY : record.getModelId();
     }
 
     /** ISO-8601 instants, with a message that says so. */
