@@ -4,7 +4,7 @@
 #   tools/shadowml-tool.sh replay   --help   (history files -> Kafka request/label topics)
 #   tools/shadowml-tool.sh backtest --help   (the shadow job in Flink BATCH mode over history files)
 #   tools/shadowml-tool.sh verdict  --help   (the committed verdicts as an exit code: a CI/CD gate)
-#   tools/shadowml-tool.sh models   --help   (models add|retire: announce a candidate to a running job, topics.control)
+#   tools/shadowml-tool.sh models   --help   (models add|retire|switch-live: announce to a running job, topics.control)
 #   tools/shadowml-tool.sh bench    --help   (the job's end-to-end throughput; bench/README.md)
 # Builds the tools module (for bench: the bench module, which adds an in-process Kafka broker the tools
 # do not ship) and what it depends on first; set SKIP_BUILD=1 to reuse the last build.
