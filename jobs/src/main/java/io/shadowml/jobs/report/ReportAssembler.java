@@ -147,6 +147,10 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
         List<SlotAssignment> assignments = assignments(generation);
 
         ExperimentAccumulator total = cumulative.value();
+        if (window == null && total == null) {
+            // A release's timer before any evidence: nothing to finalize yet; the first window's report will.
+            return;
+        }
         Long first = firstWindowStart.value();
         VerdictMemory memory = verdictMemory.value();
         if (memory == null) {
