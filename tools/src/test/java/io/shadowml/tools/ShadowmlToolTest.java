@@ -142,7 +142,7 @@ class ShadowmlToolTest {
             if (sub.getValue().getSubcommands().isEmpty()) {
                 assertOptionsListed(sub.getValue(), help, 10, sub.getKey());
             }
-            // A command of commands (models add|retire): each of its commands lists its own options.
+            // A command of commands (models add|retire|switch-live): each of its commands lists its own options.
             for (Map.Entry<String, CommandLine> leaf :
                     sub.getValue().getSubcommands().entrySet()) {
                 assertTrue(help.err().contains(leaf.getKey()), leaf.getKey() + " in:\n" + help.err());
@@ -175,7 +175,7 @@ class ShadowmlToolTest {
     void missingOrUnknownCommandsAndOptionsAreUsageErrors() {
         assertUsageError(run(), "missing command");
         assertUsageError(run("bench"), "bench");
-        assertUsageError(run("models"), "models: missing command: one of [add, retire]");
+        assertUsageError(run("models"), "models: missing command: one of [add, retire, switch-live]");
         assertUsageError(
                 run("models", "retire", "--config", "c.yaml", "--model", "m:1", "--bogus"),
                 "models retire: unknown option --bogus");
