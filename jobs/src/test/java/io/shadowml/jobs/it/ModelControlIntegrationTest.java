@@ -429,7 +429,28 @@ class ModelControlIntegrationTest {
         List<ComparisonReport> finals = cumulative.stream()
                 .filter(r -> r.getMetrics().containsKey("candidate_final[fraud-mlp-b:2.0.0]"))
                 .toList();
-        assertEquals(1, finals.size(), "B's final report comes once");
+        assertEquals(
+                1,
+                finals.size(),
+                () -> "B's final report comes once; release " + releaseB + ", cumulative reports (end: B's keys): "
+                        + cumulative.stream()
+                                .map(r -> r.getWindowEnd().toEpochMilli() + ": "
+                                        + r.getMetrics().keySet().stream()
+                                                .filter(k -> k.contains("fraud-mlp-b"))
+                                                .toList()
+                                        + " scored " + r.getCounts().getScored() + " labelled "
+                                        + r.getCounts().getLabelled() + " unknown "
+                                        + r.getCounts().getUnknownLabels())
+                                .toList()
+                        + "; dead letters "
+                        + read("dead-letters", DeadLetter.class, ds -> true).stream()
+                                .map(d -> d.getOffset() + " " + d.getReason())
+                                .toList()
+                        + "; verdicts of B "
+                        + verdicts.stream()
+                                .filter(v -> v.getCandidate().equals("fraud-mlp-b:2.0.0"))
+                                .map(v -> v.getDecidedAt() + " " + v.getReasons())
+                                .toList());
         ComparisonReport last = finals.get(0);
         assertEquals(releaseB, last.getWindowEnd().toEpochMilli());
         assertEquals((double) addB, last.getMetrics().get("candidate_from[fraud-mlp-b:2.0.0]"));
