@@ -383,7 +383,8 @@ class ModelControlIntegrationTest {
     /** The job's topics, the control topic compacted as a deployment creates it. */
     private void createTopics(EmbeddedKafka kafka) {
         for (String t : List.of("requests", "labels", "reports", "verdicts", "dead-letters")) {
-            kafka.createTopic(topic(t), t.equals("requests") ? 2 : 1);
+            // Requests and labels in as many partitions as source subtasks: no reader waits without a split.
+            kafka.createTopic(topic(t), t.equals("requests") || t.equals("labels") ? 2 : 1);
         }
         kafka.createTopic(topic("control"), 1, Map.of("cleanup.policy", "compact"));
     }
@@ -541,7 +542,10 @@ class ModelControlIntegrationTest {
                 "  candidate_slots: 2",
                 "label_horizon: 2h",
                 "report_window: 30m",
-                "event_time: {max_out_of_orderness: 1m, idleness: 5s}",
+                // Every source subtask reads a partition that gets records while a test reads its reports, so
+                // no idleness is needed; a short one would let a label source that starts a little after the
+                // requests (a busy machine) be passed by the watermark, its labels then unknown.
+                "event_time: {max_out_of_orderness: 1m, idleness: 5m}",
                 "checkpoint_interval: 1s",
                 "");
         Path file = tmp.resolve(name + ".yaml");
