@@ -24,14 +24,14 @@ public final class ModelTable {
     /** The switches so far, in order: generation g started with the (g-1)-th. */
     private final List<SlotAssignment> switches = new ArrayList<>();
     /** The current generation's physical slot of each logical slot. */
-    private final int[] physicalOf;
+    private int[] physicalOf;
 
     private ModelTable(ModelLayout layout, long horizonMillis, long windowMillis) {
         this.layout = layout;
         this.horizonMillis = horizonMillis;
         this.windowMillis = windowMillis;
         this.latest = new SlotAssignment[layout.models()];
-        this.physicalOf = identity(layout.models());
+        this.physicalOf = LivePermutation.identity(layout.models());
     }
 
     /** The YAML's models in their slots, scoring from the start; the other slots empty. */
@@ -264,20 +264,12 @@ public final class ModelTable {
     }
 
     private void applySwitch(SlotAssignment marker) {
-        int to = logicalOf(marker.slot);
-        int live = physicalOf[0];
-        physicalOf[0] = physicalOf[to];
-        physicalOf[to] = live;
+        physicalOf = LivePermutation.afterSwitch(physicalOf, marker.slot);
         switches.add(marker);
     }
 
     private int logicalOf(int physical) {
-        for (int l = 0; l < physicalOf.length; l++) {
-            if (physicalOf[l] == physical) {
-                return l;
-            }
-        }
-        throw new IllegalStateException("physical slot " + physical + " has no logical slot");
+        return LivePermutation.logicalOf(physicalOf, physical);
     }
 
     /**
@@ -304,14 +296,6 @@ public final class ModelTable {
     long releaseTime(long until) {
         long settled = until + horizonMillis;
         return Math.floorDiv(settled, windowMillis) * windowMillis + 2 * windowMillis;
-    }
-
-    private static int[] identity(int n) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        return p;
     }
 
     /**

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.control.FirstInputEventTime;
+import io.shadowml.jobs.control.LivePermutation;
 import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -280,7 +281,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
             apply(a);
         }
         generationStarts = new long[0];
-        physicalOf = new int[][] {identity(n)};
+        physicalOf = new int[][] {LivePermutation.identity(n)};
         for (SlotAssignment s : switches) {
             applySwitch(s);
         }
@@ -334,16 +335,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
      */
     private void applySwitch(SlotAssignment s) {
         int g = generationStarts.length;
-        int[] previous = physicalOf[g];
-        int[] next = previous.clone();
-        int to = -1;
-        for (int l = 0; l < next.length; l++) {
-            if (next[l] == s.slot) {
-                to = l;
-            }
-        }
-        next[0] = previous[to];
-        next[to] = previous[0];
+        int[] next = LivePermutation.afterSwitch(physicalOf[g], s.slot);
         generationStarts = Arrays.copyOf(generationStarts, g + 1);
         generationStarts[g] = s.from;
         physicalOf = Arrays.copyOf(physicalOf, g + 2);
@@ -358,14 +350,6 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
             g++;
         }
         return g;
-    }
-
-    private static int[] identity(int n) {
-        int[] p = new int[n];
-        for (int i = 0; i < n; i++) {
-            p[i] = i;
-        }
-        return p;
     }
 
     private void apply(SlotAssignment a) {
