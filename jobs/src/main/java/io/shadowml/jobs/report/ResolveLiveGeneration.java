@@ -4,15 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import io.shadowml.jobs.control.FirstInputEventTime;
+import io.shadowml.jobs.control.ReplicatedTableState;
 import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.WindowPartial;
@@ -30,17 +28,14 @@ public class ResolveLiveGeneration extends FirstInputEventTime<WindowPartial>
     /** Start of each live generation after 0, by its start. */
     private transient TreeMap<Long, Integer> starts;
 
-    private transient ListState<SlotAssignment> state;
+    private transient ReplicatedTableState<SlotAssignment> state;
 
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        // Union: every subtask gets all starts back, whatever the new parallelism.
-        state = context.getOperatorStateStore()
-                .getUnionListState(
-                        new ListStateDescriptor<>("live-generation-starts", TypeInformation.of(SlotAssignment.class)));
+        state = ReplicatedTableState.register(context, "live-generation-starts", SlotAssignment.class, null);
         starts = new TreeMap<>();
-        for (SlotAssignment a : state.get()) {
+        for (SlotAssignment a : state.restored()) {
             record(a);
         }
     }
@@ -49,14 +44,11 @@ public class ResolveLiveGeneration extends FirstInputEventTime<WindowPartial>
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
         List<SlotAssignment> all = new ArrayList<>();
-        if (getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0) {
-            // One copy is enough for the union.
-            for (var s : starts.entrySet()) {
-                SlotAssignment a = new SlotAssignment();
-                a.generation = s.getValue();
-                a.from = s.getKey();
-                all.add(a);
-            }
+        for (var s : starts.entrySet()) {
+            SlotAssignment a = new SlotAssignment();
+            a.generation = s.getValue();
+            a.from = s.getKey();
+            all.add(a);
         }
         state.update(all);
     }

@@ -7,9 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.apache.flink.api.common.state.ListState;
-import org.apache.flink.api.common.state.ListStateDescriptor;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
@@ -24,6 +21,7 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.control.FirstInputEventTime;
 import io.shadowml.jobs.control.LivePermutation;
+import io.shadowml.jobs.control.ReplicatedTableState;
 import io.shadowml.jobs.control.SlotAssignment;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -115,7 +113,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     /** Per generation, the batch's latencies, errors and models in its logical order (built once a batch). */
     private transient Map<Integer, GenerationView> views;
 
-    private transient ListState<SlotAssignment> announcedState;
+    private transient ReplicatedTableState<SlotAssignment> announcedState;
 
     private transient OnnxModel[] models;
     /** The current request's logged output, one model's slots. */
@@ -224,13 +222,11 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        // Union: every subtask keeps the same table, and each gets it back whatever the new parallelism.
-        announcedState = context.getOperatorStateStore()
-                .getUnionListState(
-                        new ListStateDescriptor<>("announced-models", TypeInformation.of(SlotAssignment.class)));
+        announcedState =
+                ReplicatedTableState.register(context, "model-table", SlotAssignment.class, "announced-models");
         announced = new java.util.TreeMap<>();
         switches = new ArrayList<>();
-        for (SlotAssignment a : announcedState.get()) {
+        for (SlotAssignment a : announcedState.restored()) {
             if (a.liveSwitch) {
                 switches.add(a);
             } else {
@@ -243,8 +239,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        // One copy is enough for the union; each subtask writing its own would multiply it by the parallelism.
-        announcedState.update(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() == 0 ? table() : List.of());
+        announcedState.update(table());
     }
 
     private List<SlotAssignment> table() {

@@ -19,10 +19,20 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.OperatorStateHandle;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
+import org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -207,6 +217,123 @@ class MicroBatchScoringOperatorTest {
             assertEquals(0, out.get(0).absentMask);
             assertEquals(reference(candidateRef, inside), out.get(0).outputs[2], 1e-6f);
             assertEquals(1L << 2, out.get(1).absentMask);
+        } finally {
+            restored.close();
+        }
+    }
+
+    private static TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> slotHarness(
+            int parallelism, int subtask) throws Exception {
+        return new TwoInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", List.of(live, candidate), 2, 4, 10_000, 1, 0, SegmentSpec.NONE),
+                MAX_PARALLELISM,
+                parallelism,
+                subtask);
+    }
+
+    private static final int MAX_PARALLELISM = 128;
+
+    /** Whether the snapshot holds a union list state (Flink refuses checkpoints of it while part of a vertex finished). */
+    private static boolean hasUnionState(OperatorSubtaskState state) {
+        return state.getManagedOperatorState().stream()
+                .flatMap(h -> h.getStateNameToPartitionOffsets().values().stream())
+                .anyMatch(m -> m.getDistributionMode() == OperatorStateHandle.Mode.UNION);
+    }
+
+    /** Scores one request at {@code t} on a restored subtask: whether the announced slot 2 scored it, rightly. */
+    private static void assertAnnouncedScores(
+            TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h, Request template, long t)
+            throws Exception {
+        Request r = Request.newBuilder(template)
+                .setEventTime(Instant.ofEpochMilli(t))
+                .build();
+        feed(h, r);
+        h.processWatermark1(new Watermark(t));
+        MetricEvent e = values(h).get(0);
+        assertEquals(0, e.absentMask);
+        assertEquals(reference(candidateRef, r), e.outputs[2], 1e-6f);
+    }
+
+    /**
+     * The model table is operator state that every subtask writes and every subtask gets back at another
+     * parallelism (2 to 3 here), and no union list state: the scoring operator is chained to the requests'
+     * source, where a union state makes a stop-with-savepoint without drain fail whenever one source subtask
+     * ends its input before it snapshots and another after (Flink's PartialFinishingNotSupportedByStateException).
+     */
+    @Test
+    void theModelTableComesBackToEverySubtaskAtAnotherParallelismWithoutUnionState() throws Exception {
+        long from = holdout.get(3).getEventTime().toEpochMilli();
+        SlotAssignment a = announced(SHIPPED.resolve("candidate/model.json"), from, SlotAssignment.OPEN);
+        OperatorSubtaskState[] saved = new OperatorSubtaskState[2];
+        for (int subtask = 0; subtask < 2; subtask++) {
+            var h = slotHarness(2, subtask);
+            try {
+                h.open();
+                h.processElement2(new StreamRecord<>(a)); // broadcast: every subtask gets it
+                saved[subtask] = h.snapshot(1, 0);
+            } finally {
+                h.close();
+            }
+            assertFalse(hasUnionState(saved[subtask]), "subtask " + subtask + " snapshots a union list state");
+        }
+        OperatorSubtaskState both = AbstractStreamOperatorTestHarness.repackageState(saved);
+        for (int subtask = 0; subtask < 3; subtask++) {
+            var restored = slotHarness(3, subtask);
+            try {
+                restored.initializeState(AbstractStreamOperatorTestHarness.repartitionOperatorState(
+                        both, MAX_PARALLELISM, 2, 3, subtask));
+                restored.open();
+                assertAnnouncedScores(restored, holdout.get(20), from);
+            } finally {
+                restored.close();
+            }
+        }
+    }
+
+    /** What a scoring operator up to 2026-12-03 snapshot: its model table as the union list state "announced-models". */
+    private static final class LegacyModelTable extends AbstractStreamOperator<MetricEvent>
+            implements OneInputStreamOperator<Request, MetricEvent> {
+        private final SlotAssignment row;
+        private transient ListState<SlotAssignment> table;
+
+        LegacyModelTable(SlotAssignment row) {
+            this.row = row;
+        }
+
+        @Override
+        public void initializeState(StateInitializationContext context) throws Exception {
+            super.initializeState(context);
+            table = context.getOperatorStateStore()
+                    .getUnionListState(
+                            new ListStateDescriptor<>("announced-models", TypeInformation.of(SlotAssignment.class)));
+        }
+
+        @Override
+        public void snapshotState(StateSnapshotContext context) throws Exception {
+            super.snapshotState(context);
+            table.update(List.of(row));
+        }
+
+        @Override
+        public void processElement(StreamRecord<Request> element) {}
+    }
+
+    /** A savepoint of the earlier layout (a union list state) still restores the announced models. */
+    @Test
+    void aModelTableSavedAsUnionStateByAnEarlierVersionIsRestored() throws Exception {
+        long from = holdout.get(3).getEventTime().toEpochMilli();
+        OperatorSubtaskState saved;
+        try (var legacy = new OneInputStreamOperatorTestHarness<Request, MetricEvent>(
+                new LegacyModelTable(announced(SHIPPED.resolve("candidate/model.json"), from, SlotAssignment.OPEN)))) {
+            legacy.open();
+            saved = legacy.snapshot(1, 0);
+        }
+        assertTrue(hasUnionState(saved), "the legacy snapshot is what it claims");
+        var restored = slotHarness();
+        try {
+            restored.initializeState(saved);
+            restored.open();
+            assertAnnouncedScores(restored, holdout.get(20), from);
         } finally {
             restored.close();
         }
