@@ -139,6 +139,13 @@ class MicroBatchScoringOperatorTest {
         h.processElement1(new StreamRecord<>(r, r.getEventTime().toEpochMilli()));
     }
 
+    /** A hold-out row at another event time. */
+    private static Request at(Request row, long eventTime) {
+        return Request.newBuilder(row)
+                .setEventTime(Instant.ofEpochMilli(eventTime))
+                .build();
+    }
+
     private static List<MetricEvent> values(TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h) {
         return h.extractOutputValues();
     }
@@ -204,12 +211,8 @@ class MicroBatchScoringOperatorTest {
         try {
             restored.initializeState(saved);
             restored.open();
-            Request inside = Request.newBuilder(holdout.get(20))
-                    .setEventTime(Instant.ofEpochMilli(from))
-                    .build();
-            Request after = Request.newBuilder(holdout.get(21))
-                    .setEventTime(Instant.ofEpochMilli(until))
-                    .build();
+            Request inside = at(holdout.get(20), from);
+            Request after = at(holdout.get(21), until);
             feed(restored, inside);
             feed(restored, after);
             restored.processWatermark1(new Watermark(until));
@@ -244,9 +247,7 @@ class MicroBatchScoringOperatorTest {
     private static void assertAnnouncedScores(
             TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> h, Request template, long t)
             throws Exception {
-        Request r = Request.newBuilder(template)
-                .setEventTime(Instant.ofEpochMilli(t))
-                .build();
+        Request r = at(template, t);
         feed(h, r);
         h.processWatermark1(new Watermark(t));
         MetricEvent e = values(h).get(0);
@@ -412,9 +413,7 @@ class MicroBatchScoringOperatorTest {
         try {
             restored.initializeState(saved);
             restored.open();
-            Request during = Request.newBuilder(holdout.get(20))
-                    .setEventTime(Instant.ofEpochMilli(first))
-                    .build();
+            Request during = at(holdout.get(20), first);
             feed(restored, during);
             restored.processWatermark1(new Watermark(first));
             MetricEvent e = values(restored).get(0);
