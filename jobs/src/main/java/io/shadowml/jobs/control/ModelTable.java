@@ -2,7 +2,9 @@ package io.shadowml.jobs.control;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import io.shadowml.jobs.metrics.ModelLayout;
 import io.shadowml.models.ModelDescriptor;
@@ -14,6 +16,10 @@ import io.shadowml.models.ModelDescriptor.Task;
  * evidence can still arrive), so every window's evidence in a slot belongs to one model and the report
  * assembler can name it. The rules are a function of the announcements alone, so every operator that
  * replays them reaches the same table.
+ *
+ * <p>The table also remembers the YAML it was last reconciled with ({@link SlotAssignment#yamlRow}s): a
+ * job restored with another model set in its YAML applies the difference as announcements at one event
+ * time ({@link #reconcile}), and refuses what it could not count correctly ({@link IncompatibleRestore}).
  */
 public final class ModelTable {
     private final ModelLayout layout;
@@ -25,6 +31,12 @@ public final class ModelTable {
     private final List<SlotAssignment> switches = new ArrayList<>();
     /** The current generation's physical slot of each logical slot. */
     private int[] physicalOf;
+    /** Per slot, the model of the YAML the table was last reconciled with (null: none) and its threshold. */
+    private String[] yamlIds;
+
+    private double[] yamlThresholds;
+    /** Per slot, the share of the traffic its model scores (candidate_sample_rates); null: all alike. */
+    private double[] sampleRates;
 
     private ModelTable(ModelLayout layout, long horizonMillis, long windowMillis) {
         this.layout = layout;
@@ -32,6 +44,21 @@ public final class ModelTable {
         this.windowMillis = windowMillis;
         this.latest = new SlotAssignment[layout.models()];
         this.physicalOf = LivePermutation.identity(layout.models());
+        yamlIds = new String[layout.models()];
+        yamlThresholds = new double[layout.models()];
+        for (int s = 0; s < layout.models(); s++) {
+            yamlIds[s] = layout.modelId(s);
+            yamlThresholds[s] = layout.threshold(s);
+        }
+    }
+
+    /**
+     * Each slot's share of the traffic (per slot of the layout; the live model's is the experiment's): a
+     * model takes only a slot that samples as it does. Null: all slots alike.
+     */
+    public ModelTable withSampleRates(double[] rates) {
+        this.sampleRates = rates == null ? null : rates.clone();
+        return this;
     }
 
     /** The YAML's models in their slots, scoring from the start; the other slots empty. */
@@ -45,23 +72,189 @@ public final class ModelTable {
         return t;
     }
 
-    /** The initial table with {@code changes} (as {@link #assignments} lists them) applied. */
+    /**
+     * The table saved as {@link #assignments}, in this job's layout. Rows written before the table kept
+     * its YAML (no {@link SlotAssignment#yamlRow}) are taken as of this layout's YAML.
+     *
+     * @throws IncompatibleRestore when the saved table cannot be continued with this layout: another live
+     *     model or another number of slots in the YAML
+     */
     public static ModelTable restored(
             ModelLayout slots, long horizonMillis, long windowMillis, Iterable<SlotAssignment> changes) {
-        ModelTable t = initial(slots, horizonMillis, windowMillis);
+        List<SlotAssignment> yaml = new ArrayList<>();
+        List<SlotAssignment> rows = new ArrayList<>();
         List<SlotAssignment> switches = new ArrayList<>();
         for (SlotAssignment a : changes) {
-            if (a.liveSwitch) {
-                switches.add(a.copy());
-            } else {
-                t.latest[a.slot] = a.copy();
+            (a.yamlRow ? yaml : a.liveSwitch ? switches : rows).add(a.copy());
+        }
+        ModelTable t = yaml.isEmpty()
+                ? initial(slots, horizonMillis, windowMillis)
+                : new ModelTable(slots, horizonMillis, windowMillis);
+        if (!yaml.isEmpty()) {
+            t.restoreYaml(yaml);
+        }
+        for (SlotAssignment a : rows) {
+            if (a.slot >= slots.models()) {
+                throw new IncompatibleRestore(
+                        "models.candidate_slots",
+                        "the restored state has a model in slot " + a.slot
+                                + ", this config " + (slots.models() - 1)
+                                + " candidate slots; keep candidate_slots unchanged"
+                                + " across a restore");
             }
+            t.latest[a.slot] = a;
         }
         switches.sort(Comparator.comparingInt(a -> a.generation));
         for (SlotAssignment s : switches) {
             t.applySwitch(s);
         }
         return t;
+    }
+
+    private void restoreYaml(List<SlotAssignment> rows) {
+        if (rows.size() != layout.models()) {
+            throw new IncompatibleRestore(
+                    "models.candidate_slots",
+                    "the restored state has " + (rows.size() - 1)
+                            + " candidate slots, this config " + (layout.models() - 1)
+                            + ": keep candidate_slots unchanged"
+                            + " across a restore (set it explicitly: its default grows with models.candidates)");
+        }
+        for (SlotAssignment r : rows) {
+            yamlIds[r.slot] = r.modelId;
+            yamlThresholds[r.slot] = r.threshold;
+        }
+        if (!yamlIds[0].equals(layout.modelId(0))) {
+            throw new IncompatibleRestore(
+                    "models.live",
+                    "the restored state's live model is " + yamlIds[0]
+                            + ", this config's " + layout.modelId(0) + ": switch the live model with SWITCH_LIVE on the"
+                            + " control topic, or start without state");
+        }
+    }
+
+    /** Whether this layout's YAML has other candidates than the YAML the table was last reconciled with. */
+    public boolean yamlChanged() {
+        return !candidates(yamlIds).equals(candidates(layoutIds()));
+    }
+
+    private String[] layoutIds() {
+        String[] ids = new String[layout.models()];
+        for (int s = 0; s < ids.length; s++) {
+            ids[s] = layout.modelId(s);
+        }
+        return ids;
+    }
+
+    private static Set<String> candidates(String[] ids) {
+        Set<String> set = new HashSet<>();
+        for (int s = 1; s < ids.length; s++) {
+            if (ids[s] != null) {
+                set.add(ids[s]);
+            }
+        }
+        return set;
+    }
+
+    /**
+     * Brings the table to this layout's YAML, as announcements at event time {@code at}: a candidate the
+     * YAML no longer has is retired, one it newly has is added (into a slot that decides and samples as it
+     * does). A candidate in both keeps its slot, wherever it now stands in the YAML.
+     *
+     * @param yamlCandidates this layout's YAML candidates, in order
+     * @return what changed, and the candidates that could not be added, with the reason
+     * @throws IncompatibleRestore when a model whose evidence is still arriving would be counted at another
+     *     threshold than its own, or the YAML dropped the model that is live now
+     */
+    public List<Reconciled> reconcile(List<YamlModel> yamlCandidates, long at) {
+        checkThresholds(at);
+        Set<String> before = candidates(yamlIds);
+        Set<String> now = candidates(layoutIds());
+        List<Reconciled> out = new ArrayList<>();
+        for (int s = 1; s < yamlIds.length; s++) {
+            String id = yamlIds[s];
+            if (id == null || now.contains(id) || !isActive(id)) {
+                continue;
+            }
+            try {
+                SlotAssignment retired = retire(id, at);
+                out.add(new Reconciled(id, retired, logical(retired), null));
+            } catch (Rejected e) {
+                throw new IncompatibleRestore(
+                        "models.candidates",
+                        id + " is no longer in the YAML but cannot be" + " retired: " + e.getMessage());
+            }
+        }
+        for (YamlModel y : yamlCandidates) {
+            if (before.contains(y.id)) {
+                continue;
+            }
+            try {
+                SlotAssignment added = add(y.descriptor(), y.descriptorJson, y.descriptorFile, at, y.sampleRate);
+                if (added != null) {
+                    out.add(new Reconciled(y.id, added, logical(added), null));
+                }
+            } catch (Rejected | RuntimeException e) {
+                out.add(new Reconciled(y.id, null, null, "new in the YAML at a restore, rejected: " + e.getMessage()));
+            }
+        }
+        yamlIds = layoutIds();
+        for (int s = 0; s < yamlThresholds.length; s++) {
+            yamlThresholds[s] = layout.threshold(s);
+        }
+        return out;
+    }
+
+    /** A model whose evidence can still arrive at {@code at} decides at its slot's threshold in this layout too. */
+    private void checkThresholds(long at) {
+        for (SlotAssignment a : latest) {
+            double before = a == null ? Double.NaN : yamlThresholds[a.slot];
+            double now = a == null ? Double.NaN : layout.threshold(a.slot);
+            if (a == null || a.releasedAt <= at || Double.isNaN(before) || Double.compare(before, now) == 0) {
+                continue;
+            }
+            throw new IncompatibleRestore(
+                    a.slot == 0 ? "models.live" : "models.candidates",
+                    "slot " + a.slot
+                            + " decides at threshold " + now + " in this config, but " + a.modelId + ", whose evidence"
+                            + " is still arriving in it, was compared at " + before + ": keep the YAML's thresholds in"
+                            + " their places (the extra slots take the live model's) until its release at "
+                            + a.releasedAt);
+        }
+    }
+
+    private boolean isActive(String modelId) {
+        for (SlotAssignment a : latest) {
+            if (a != null && a.modelId.equals(modelId) && !a.retired()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A change the validator made, applied by a replica of the table (the scoring operator's). */
+    public void apply(SlotAssignment physical) {
+        if (physical.liveSwitch) {
+            if (physical.generation > generation()) {
+                applySwitch(physical.copy());
+            }
+        } else {
+            latest[physical.slot] = physical.copy();
+        }
+    }
+
+    /** The latest assignment of physical slot {@code s}; null if it was never used. */
+    public SlotAssignment slot(int s) {
+        return latest[s] == null ? null : latest[s].copy();
+    }
+
+    /** The SWITCH_LIVE markers so far, in order. */
+    public List<SlotAssignment> switchMarkers() {
+        List<SlotAssignment> all = new ArrayList<>();
+        for (SlotAssignment s : switches) {
+            all.add(s.copy());
+        }
+        return all;
     }
 
     /** The latest assignment of every used physical slot, then the switches in order: the table's state. */
@@ -74,6 +267,9 @@ public final class ModelTable {
         }
         for (SlotAssignment s : switches) {
             all.add(s.copy());
+        }
+        for (int s = 0; s < yamlIds.length; s++) {
+            all.add(SlotAssignment.yamlRow(s, yamlIds[s], yamlThresholds[s]));
         }
         return all;
     }
@@ -102,6 +298,12 @@ public final class ModelTable {
      * @throws Rejected with the reason when it cannot be compared in this job
      */
     public SlotAssignment add(ModelDescriptor d, String json, String file, long effective) throws Rejected {
+        return add(d, json, file, effective, sampleRates == null ? Double.NaN : sampleRates[0]);
+    }
+
+    /** {@link #add}, of a model that scores {@code sampleRate} of the traffic (NaN: as every slot does). */
+    private SlotAssignment add(ModelDescriptor d, String json, String file, long effective, double sampleRate)
+            throws Rejected {
         String id = d.id();
         if (id.equals(liveModel())) {
             throw new Rejected(id + " is the live model");
@@ -132,6 +334,14 @@ public final class ModelTable {
             if (d.task() == Task.BINARY && d.threshold() != layout.threshold(s)) {
                 thresholdProblem = id + " decides at threshold " + d.threshold() + "; a free slot decides at "
                         + layout.threshold(s) + " (the threshold of the model the job started with in it)";
+                continue;
+            }
+            if (sampleRates != null
+                    && s < sampleRates.length
+                    && !Double.isNaN(sampleRate)
+                    && sampleRates[s] != sampleRate) {
+                thresholdProblem = id + " scores " + sampleRate + " of the traffic; a free slot samples "
+                        + sampleRates[s] + " (candidate_sample_rates)";
                 continue;
             }
             if (best < 0 || free < bestFree) {
@@ -310,6 +520,39 @@ public final class ModelTable {
         LiveSwitch(SlotAssignment marker, List<SlotAssignment> logical) {
             this.marker = marker;
             this.logical = logical;
+        }
+    }
+
+    /** One model's change when the table was reconciled with a restored job's YAML. */
+    public static final class Reconciled {
+        public final String modelId;
+        /** The physical assignment as added or retired; null when the model was rejected. */
+        public final SlotAssignment physical;
+        /** The same as the current generation's report assembler sees it. */
+        public final SlotAssignment logical;
+        /** Why the model could not be added; null when it was. */
+        public final String rejection;
+
+        Reconciled(String modelId, SlotAssignment physical, SlotAssignment logical, String rejection) {
+            this.modelId = modelId;
+            this.physical = physical;
+            this.logical = logical;
+            this.rejection = rejection;
+        }
+    }
+
+    /**
+     * A restored state this job's YAML cannot continue: the job fails at start with the field to change
+     * (a data record never causes it).
+     */
+    public static final class IncompatibleRestore extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        public final String field;
+
+        public IncompatibleRestore(String field, String problem) {
+            super(field + ": " + problem);
+            this.field = field;
         }
     }
 

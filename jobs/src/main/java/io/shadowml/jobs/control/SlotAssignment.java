@@ -37,6 +37,14 @@ public class SlotAssignment {
      * starting {@link #generation}.
      */
     public boolean liveSwitch;
+    /**
+     * Not an assignment but row {@link #slot} of the YAML the table was last reconciled with: its model
+     * ({@link #modelId}; null for a slot left to announced candidates) and the slot's binary threshold
+     * ({@link #threshold}), so that a restore can tell what changed in the YAML since.
+     */
+    public boolean yamlRow;
+    /** For a {@link #yamlRow}: the slot's binary threshold (NaN for other tasks, and in rows of older states). */
+    public double threshold = Double.NaN;
 
     public SlotAssignment() {}
 
@@ -53,8 +61,19 @@ public class SlotAssignment {
         return new SlotAssignment(slot, modelId, null, null, Long.MIN_VALUE);
     }
 
+    /** Row {@code slot} of the YAML: {@code modelId} there (null: none), deciding at {@code threshold}. */
+    static SlotAssignment yamlRow(int slot, String modelId, double threshold) {
+        SlotAssignment r = new SlotAssignment(slot, modelId, null, null, Long.MIN_VALUE);
+        r.yamlRow = true;
+        r.threshold = threshold;
+        return r;
+    }
+
     /** Identifies the assignment across its changes (a retirement changes until and releasedAt only). */
     public String key() {
+        if (yamlRow) {
+            return "yaml@" + slot;
+        }
         return liveSwitch ? "live@" + generation : slot + "@" + from;
     }
 
@@ -64,6 +83,8 @@ public class SlotAssignment {
         c.releasedAt = releasedAt;
         c.generation = generation;
         c.liveSwitch = liveSwitch;
+        c.yamlRow = yamlRow;
+        c.threshold = threshold;
         return c;
     }
 
@@ -103,6 +124,8 @@ public class SlotAssignment {
                 && releasedAt == a.releasedAt
                 && generation == a.generation
                 && liveSwitch == a.liveSwitch
+                && yamlRow == a.yamlRow
+                && Double.compare(threshold, a.threshold) == 0
                 && Objects.equals(modelId, a.modelId)
                 && Objects.equals(descriptorJson, a.descriptorJson)
                 && Objects.equals(descriptorFile, a.descriptorFile);
@@ -115,6 +138,9 @@ public class SlotAssignment {
 
     @Override
     public String toString() {
+        if (yamlRow) {
+            return "YAML slot " + slot + ": " + modelId;
+        }
         if (liveSwitch) {
             return modelId + " live from " + from + " (generation " + generation + ", physical slot " + slot + ")";
         }

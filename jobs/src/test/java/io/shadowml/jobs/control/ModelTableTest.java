@@ -1,10 +1,12 @@
 package io.shadowml.jobs.control;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,137 @@ class ModelTableTest {
         // Both go on the same way.
         assertEquals(
                 t.add(binary("y", 0.5), "{j}", "/f", 3 * HOUR), restored.add(binary("y", 0.5), "{j}", "/f", 3 * HOUR));
+    }
+
+    /** A binary model "name:1.0.0" of a YAML, at {@code threshold}, scoring {@code rate} of the traffic. */
+    private static YamlModel yaml(String name, double threshold, double rate) {
+        return new YamlModel(
+                name + ":1.0.0",
+                TestLayouts.json(name, "binary", "{\"tensor\":\"p\"}", ",\"threshold\":" + threshold),
+                TestLayouts.file(name).toString(),
+                rate);
+    }
+
+    /** The layout of a YAML: the live model "live" at 0.5, then {@code candidates}, with {@code slots} slots. */
+    private static ModelLayout layoutOf(int slots, YamlModel... candidates) {
+        List<ModelDescriptor> models = new ArrayList<>();
+        models.add(binary("live", 0.5));
+        for (YamlModel c : candidates) {
+            models.add(c.descriptor());
+        }
+        return new ModelLayout(models).withSlots(slots);
+    }
+
+    @Test
+    void aRestoreWithAnotherYamlRetiresTheCandidatesItDroppedAndAddsItsNewOnesAtItsEffectiveTime() throws Exception {
+        YamlModel a = yaml("a", 0.5, 1);
+        YamlModel b = yaml("b", 0.5, 1);
+        YamlModel c = yaml("c", 0.5, 1);
+        ModelTable before = ModelTable.initial(layoutOf(4, a, b), HORIZON, WINDOW);
+        SlotAssignment x = before.add(binary("x", 0.5), "{json}", "/f", HOUR); // announced: the first free slot, 3
+
+        // Restored with the YAML [b, c]: b moved up one place, a is gone, c is new.
+        ModelTable t = ModelTable.restored(layoutOf(4, b, c), HORIZON, WINDOW, before.assignments());
+        assertTrue(t.yamlChanged());
+        List<ModelTable.Reconciled> changes = t.reconcile(List.of(b, c), 5 * HOUR);
+        assertEquals(2, changes.size(), changes.toString());
+        // a retired at 5:00 in the slot it always had: labels by 7:00, settled before 7:10, released 7:20.
+        SlotAssignment retiredA = changes.get(0).physical;
+        assertEquals("a:1.0.0", retiredA.modelId);
+        assertEquals(1, retiredA.slot);
+        assertEquals(5 * HOUR, retiredA.until);
+        assertEquals(7 * HOUR + 20 * MIN, retiredA.releasedAt);
+        // c: slot 1 drains a, 2 holds b, 3 holds x; 4 was never used.
+        SlotAssignment addedC = changes.get(1).physical;
+        assertEquals("c:1.0.0", addedC.modelId);
+        assertEquals(4, addedC.slot);
+        assertEquals(5 * HOUR, addedC.from);
+        assertEquals(
+                TestLayouts.json("c", "binary", "{\"tensor\":\"p\"}", ",\"threshold\":0.5"), addedC.descriptorJson);
+        // b and x keep their slots.
+        assertEquals("b:1.0.0", t.slot(2).modelId);
+        assertEquals(SlotAssignment.OPEN, t.slot(2).until);
+        assertEquals(x, t.slot(3));
+
+        // Restored once more with the same YAML: nothing more changes, even after c was retired on the topic.
+        t.retire("c:1.0.0", 6 * HOUR);
+        ModelTable again = ModelTable.restored(layoutOf(4, b, c), HORIZON, WINDOW, t.assignments());
+        assertFalse(again.yamlChanged());
+        assertEquals(List.of(), again.reconcile(List.of(b, c), 8 * HOUR));
+        assertEquals(t.assignments(), again.assignments());
+    }
+
+    @Test
+    void aNewCandidateOfTheYamlTakesOnlyASlotThatDecidesAndSamplesAsItDoes() throws Exception {
+        YamlModel a = yaml("a", 0.5, 1);
+        ModelTable before = ModelTable.initial(layoutOf(3, a), HORIZON, WINDOW);
+
+        // d decides at 0.7: in this YAML its place, slot 2, does; slot 3 decides at the live model's 0.5.
+        YamlModel d = yaml("d", 0.7, 1);
+        ModelTable t = ModelTable.restored(layoutOf(3, a, d), HORIZON, WINDOW, before.assignments());
+        SlotAssignment addedD = t.reconcile(List.of(a, d), 2 * HOUR).get(0).physical;
+        assertEquals(2, addedD.slot);
+
+        // e scores a sample of 0.3, first in the YAML: its place, slot 1, still holds a; 2 and 3 sample all.
+        YamlModel e = yaml("e", 0.5, 0.3);
+        ModelTable sampled = ModelTable.restored(layoutOf(3, e, a), HORIZON, WINDOW, before.assignments())
+                .withSampleRates(new double[] {1, 0.3, 1, 1});
+        List<ModelTable.Reconciled> refused = sampled.reconcile(List.of(e, a), 2 * HOUR);
+        assertEquals(1, refused.size());
+        assertEquals("e:1.0.0", refused.get(0).modelId);
+        assertNull(refused.get(0).physical);
+        assertTrue(refused.get(0).rejection.contains("candidate_sample_rates"), refused.get(0).rejection);
+        assertEquals("a:1.0.0", sampled.slot(1).modelId);
+    }
+
+    @Test
+    void aRestoreThatCouldNotCountTheSavedEvidenceCorrectlyFailsWithTheField() throws Exception {
+        YamlModel a = yaml("a", 0.5, 1);
+        List<SlotAssignment> saved =
+                ModelTable.initial(layoutOf(2, a), HORIZON, WINDOW).assignments();
+
+        ModelDescriptor otherLive = binary("other", 0.5);
+        ModelLayout newLive = new ModelLayout(List.of(otherLive, a.descriptor())).withSlots(2);
+        ModelTable.IncompatibleRestore live = assertThrows(
+                ModelTable.IncompatibleRestore.class, () -> ModelTable.restored(newLive, HORIZON, WINDOW, saved));
+        assertEquals("models.live", live.field);
+
+        ModelTable.IncompatibleRestore slots = assertThrows(
+                ModelTable.IncompatibleRestore.class,
+                () -> ModelTable.restored(layoutOf(3, a), HORIZON, WINDOW, saved));
+        assertEquals("models.candidate_slots", slots.field);
+
+        // f at 0.7 put first: slot 1, where a is still compared at 0.5, would decide at 0.7.
+        YamlModel f = yaml("f", 0.7, 1);
+        ModelTable moved = ModelTable.restored(layoutOf(2, f, a), HORIZON, WINDOW, saved);
+        ModelTable.IncompatibleRestore threshold =
+                assertThrows(ModelTable.IncompatibleRestore.class, () -> moved.reconcile(List.of(f, a), 2 * HOUR));
+        assertEquals("models.candidates", threshold.field);
+        assertTrue(threshold.getMessage().contains("a:1.0.0"), threshold.getMessage());
+
+        // Once a is released (retired at 1:00, released 3:20), the slot may decide at another threshold.
+        ModelTable retired = ModelTable.initial(layoutOf(2, a), HORIZON, WINDOW);
+        retired.retire("a:1.0.0", HOUR);
+        ModelTable later = ModelTable.restored(layoutOf(2, f), HORIZON, WINDOW, retired.assignments());
+        SlotAssignment addedF = later.reconcile(List.of(f), 3 * HOUR + 20 * MIN).get(0).physical;
+        assertEquals(1, addedF.slot);
+        assertEquals(3 * HOUR + 20 * MIN, addedF.from);
+    }
+
+    @Test
+    void aTableSavedBeforeItKeptItsYamlIsTakenAsOfTheYamlItIsRestoredWith() throws Exception {
+        YamlModel a = yaml("a", 0.5, 1);
+        YamlModel b = yaml("b", 0.5, 1);
+        List<SlotAssignment> legacy = new ArrayList<>();
+        for (SlotAssignment row :
+                ModelTable.initial(layoutOf(2, a), HORIZON, WINDOW).assignments()) {
+            if (!row.yamlRow) {
+                legacy.add(row);
+            }
+        }
+        ModelTable t = ModelTable.restored(layoutOf(2, b), HORIZON, WINDOW, legacy);
+        assertFalse(t.yamlChanged());
+        assertEquals(List.of(), t.reconcile(List.of(b), HOUR));
     }
 
     /** Logical assignments by generation and slot, "model [from, until) released": what an assembler sees. */

@@ -20,9 +20,18 @@ public final class TestLayouts {
     }
 
     public static ModelDescriptor descriptor(String name, String task, String output, String extra) {
-        String json = "{\"name\":\"" + name + "\",\"version\":\"1.0.0\",\"path\":\"model.onnx\","
+        return ModelDescriptor.fromJson(json(name, task, output, extra), file(name));
+    }
+
+    /** The descriptor JSON {@link #descriptor} parses. */
+    public static String json(String name, String task, String output, String extra) {
+        return "{\"name\":\"" + name + "\",\"version\":\"1.0.0\",\"path\":\"model.onnx\","
                 + "\"sha256\":\"" + "0".repeat(64) + "\",\"task\":\"" + task + "\","
                 + "\"input\":{\"tensor\":\"x\",\"features\":[\"a\"]},\"output\":" + output + extra + "}";
-        return ModelDescriptor.fromJson(json, Path.of("/nonexistent/" + name + "/model.json"));
+    }
+
+    /** Where {@link #descriptor} says model {@code name}'s descriptor is. */
+    public static Path file(String name) {
+        return Path.of("/nonexistent/" + name + "/model.json");
     }
 }
