@@ -1,9 +1,14 @@
 package io.shadowml.jobs;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -31,6 +36,7 @@ import io.shadowml.jobs.config.ShadowJobConfig;
 import io.shadowml.jobs.control.ModelControlValidator;
 import io.shadowml.jobs.control.NoModelChanges;
 import io.shadowml.jobs.control.SlotAssignment;
+import io.shadowml.jobs.control.YamlModel;
 import io.shadowml.jobs.io.Decoded;
 import io.shadowml.jobs.io.KafkaIO;
 import io.shadowml.jobs.join.LabelEvent;
@@ -58,6 +64,7 @@ import io.shadowml.jobs.validate.DeadLetters;
 import io.shadowml.jobs.validate.LabelValidator;
 import io.shadowml.jobs.validate.PlausibleTime;
 import io.shadowml.jobs.validate.RequestValidator;
+import io.shadowml.models.ModelDescriptor;
 
 /**
  * The shadow-comparison job. It is given its sources and sinks, so tests and backtests run the very
@@ -164,6 +171,11 @@ public class ShadowJob {
         DataStream<DeadLetter> deadLetters =
                 validRequests.getSideOutput(DeadLetters.TAG).union(validLabels.getSideOutput(DeadLetters.TAG));
         DataStream<DeadLetter> deadLetterSink = deadLetters;
+        // A restore whose YAML has other candidates applies the change from one event time, the same in every
+        // operator: fixed here, in the job graph.
+        List<YamlModel> yamlCandidates = yamlCandidates(config);
+        long yamlEffectiveTime =
+                (config.modelsEffectiveTime != null ? config.modelsEffectiveTime : Instant.now()).toEpochMilli();
         DataStream<SlotAssignment> modelChanges;
         DataStream<SlotAssignment> logicalChanges = null;
         DataStream<Verdict> rejectedModels = null;
@@ -173,12 +185,16 @@ public class ShadowJob {
                             controlSource, WatermarkStrategy.noWatermarks(), "model-control")
                     .uid("model-control-source")
                     .setParallelism(1)
-                    .process(new ModelControlValidator(
-                                    experimentId,
-                                    layout,
-                                    config.labelHorizon.toMillis(),
-                                    config.reportWindow.toMillis())
-                            .withSwitchLimits(config.noSwitchLive(), config.modelSampleRates))
+                    .transform(
+                            "apply-model-control",
+                            TypeInformation.of(SlotAssignment.class),
+                            new ModelControlValidator(
+                                            experimentId,
+                                            layout,
+                                            config.labelHorizon.toMillis(),
+                                            config.reportWindow.toMillis())
+                                    .withSwitchLimits(config.noSwitchLive(), config.modelSampleRates)
+                                    .withYaml(yamlCandidates, yamlEffectiveTime))
                     .setParallelism(1)
                     .name("apply-model-control")
                     .uid("apply-model-control");
@@ -228,7 +244,14 @@ public class ShadowJob {
                         segments)
                 .withCandidateTimeBudget(config.candidateTimeBudget)
                 .withModelSamples(modelSamples(config), config.sampleByEntity)
-                .withArms(layout.arms());
+                .withArms(layout.arms())
+                .withModelTable(
+                        config.labelHorizon.toMillis(),
+                        config.reportWindow.toMillis(),
+                        config.modelSampleRates,
+                        yamlCandidates,
+                        yamlEffectiveTime,
+                        modelChanges != null);
         TypeInformation<MetricEvent> metricEvents = TypeInformation.of(MetricEvent.class);
         // Without a control topic, one input: chained to the validator, requests cross no serializer.
         SingleOutputStreamOperator<MetricEvent> scored = (modelChanges == null
@@ -352,6 +375,22 @@ public class ShadowJob {
             verdicts = verdicts.union(rejectedModels);
         }
         verdicts.sinkTo(sinks.verdicts()).name("verdicts-sink").uid("verdicts-sink");
+    }
+
+    /** The YAML's candidates as a restore announces them, their descriptors read here (on the client). */
+    static List<YamlModel> yamlCandidates(ShadowJobConfig config) {
+        List<YamlModel> yaml = new ArrayList<>();
+        for (int i = 0; i < config.candidateModels.size(); i++) {
+            ModelDescriptor d = config.candidateModels.get(i);
+            String json;
+            try {
+                json = Files.readString(Path.of(d.descriptorFile()));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + d.descriptorFile(), e);
+            }
+            yaml.add(new YamlModel(d.id(), json, d.descriptorFile(), config.modelSampleRates[i + 1]));
+        }
+        return yaml;
     }
 
     /** Per model, its own sample where it is smaller than the experiment's (candidate_sample_rates). */

@@ -77,6 +77,12 @@ public final class ShadowJobConfig implements Serializable {
      */
     public final int candidateSlots;
 
+    /**
+     * The event time from which a restore applies a change of the YAML's candidates (models.effective_time);
+     * null: when the job is submitted.
+     */
+    public final Instant modelsEffectiveTime;
+
     public final int modelThreads;
     /** Longest a candidate's call for one batch may take (models.candidate_time_budget); null: no limit. */
     public final Duration candidateTimeBudget;
@@ -210,6 +216,7 @@ public final class ShadowJobConfig implements Serializable {
         }
         this.candidateModels = List.copyOf(candidates);
         checkVectorInputs(models, allModels());
+        this.modelsEffectiveTime = instant(models, "effective_time");
         this.modelThreads = models.positiveInt("intra_op_threads", 1);
         this.candidateTimeBudget = models.duration("candidate_time_budget", null);
         if (1 + candidates.size() > 64) {
@@ -310,6 +317,19 @@ public final class ShadowJobConfig implements Serializable {
         this.writerSchemas =
                 readWriterSchemas(root, Path.of(source).toAbsolutePath().getParent());
         root.rejectUnknownKeys();
+    }
+
+    /** An ISO-8601 instant, or null when absent. */
+    private static Instant instant(ConfigNode node, String key) {
+        String text = node.string(key, null);
+        if (text == null) {
+            return null;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw node.error(key, "must be an ISO-8601 instant such as 2026-12-03T10:00:00Z, was '" + text + "'");
+        }
     }
 
     /**

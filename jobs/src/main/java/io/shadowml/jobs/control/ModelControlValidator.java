@@ -5,16 +5,15 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.runtime.state.FunctionInitializationContext;
-import org.apache.flink.runtime.state.FunctionSnapshotContext;
-import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
-import org.apache.flink.streaming.api.functions.ProcessFunction;
-import org.apache.flink.util.Collector;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,9 +37,13 @@ import io.shadowml.models.OnnxModel;
  * whose sha256 or graph is wrong, a model that does not answer the live model's question. Anything it
  * cannot apply is a dead letter with the reason, and a rejected model also gets a REJECT verdict; the job
  * runs on.
+ *
+ * <p>Restored with another model set in the YAML, it announces the difference itself ({@link
+ * ModelTable#reconcile}), as soon as it runs: a stream operator, because no control record may come for
+ * weeks.
  */
-public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>, SlotAssignment>
-        implements CheckpointedFunction {
+public class ModelControlValidator extends AbstractStreamOperator<SlotAssignment>
+        implements OneInputStreamOperator<Decoded<ModelControl>, SlotAssignment> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ModelControlValidator.class);
 
@@ -60,8 +63,15 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
     private String noSwitch;
     /** Per slot of the YAML's models, the share of the traffic it scores (candidate_sample_rates). */
     private double[] sampleRates;
+    /** The YAML's candidates, and the event time from which a restore applies a change of them. */
+    private List<YamlModel> yamlCandidates = List.of();
+
+    private long yamlEffectiveTime;
 
     private transient ModelTable table;
+    /** What a restore found changed in the YAML, until it is sent. */
+    private transient List<ModelTable.Reconciled> reconciled;
+
     private transient List<SlotAssignment> changes;
     private transient ListState<SlotAssignment> changesState;
     private transient Counter deadLettered;
@@ -83,44 +93,80 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
         return this;
     }
 
+    /**
+     * The YAML's candidates ({@code yaml}, in order): a restore whose YAML has other candidates than the
+     * saved table's retires the ones gone and adds the new ones from event time {@code effectiveTime}.
+     */
+    public ModelControlValidator withYaml(List<YamlModel> yaml, long effectiveTime) {
+        this.yamlCandidates = List.copyOf(yaml);
+        this.yamlEffectiveTime = effectiveTime;
+        return this;
+    }
+
     @Override
-    public void initializeState(FunctionInitializationContext context) throws Exception {
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
         changesState = context.getOperatorStateStore()
                 .getListState(new ListStateDescriptor<>("model-changes", TypeInformation.of(SlotAssignment.class)));
         changes = new ArrayList<>();
         for (SlotAssignment a : changesState.get()) {
             changes.add(a);
         }
-        table = ModelTable.restored(slots, horizonMillis, windowMillis, changes);
+        table = ModelTable.restored(slots, horizonMillis, windowMillis, changes).withSampleRates(sampleRates);
+        reconciled = context.isRestored() ? table.reconcile(yamlCandidates, yamlEffectiveTime) : List.of();
     }
 
     @Override
-    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
         // The latest per slot is all the table needs: the list stays as small as the slots.
         changesState.update(table.assignments());
     }
 
     @Override
-    public void open(OpenContext openContext) {
-        deadLettered = getRuntimeContext()
-                .getMetricGroup()
-                .addGroup("experiment", experimentId)
-                .counter("control_dead_lettered");
+    public void open() throws Exception {
+        super.open();
+        deadLettered = getMetricGroup().addGroup("experiment", experimentId).counter("control_dead_lettered");
+        if (!reconciled.isEmpty()) {
+            // Sent when the task runs (or before a checkpoint's barrier, if that comes first).
+            getProcessingTimeService()
+                    .registerTimer(getProcessingTimeService().getCurrentProcessingTime(), t -> sendReconciled());
+        }
     }
 
     @Override
-    public void processElement(Decoded<ModelControl> in, Context ctx, Collector<SlotAssignment> out) {
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        sendReconciled();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    /** The changes a restore found in the YAML, for the scoring and reporting operators. */
+    private void sendReconciled() {
+        for (ModelTable.Reconciled r : reconciled) {
+            if (r.rejection != null) {
+                LOG.warn("{}: {} {}", experimentId, r.modelId, r.rejection);
+                output.collect(REJECTED, new StreamRecord<>(rejection(r.modelId, yamlEffectiveTime, r.rejection)));
+            } else {
+                LOG.info("{}: the restored job's YAML changed: {}", experimentId, r.physical);
+                output.collect(new StreamRecord<>(r.physical));
+                output.collect(LOGICAL, new StreamRecord<>(r.logical));
+            }
+        }
+        reconciled = List.of();
+    }
+
+    @Override
+    public void processElement(StreamRecord<Decoded<ModelControl>> record) {
+        Decoded<ModelControl> in = record.getValue();
         if (in.deadLetter != null) {
-            deadLetter(in.deadLetter, ctx);
+            deadLetter(in.deadLetter);
             return;
         }
         ModelControl c = in.value;
         String id = c.getModelId();
         if (!experimentId.equals(c.getExperimentId())) {
-            deadLetter(
-                    in.reject("announcement for experiment '" + c.getExperimentId() + "', this job runs '"
-                            + experimentId + "'"),
-                    ctx);
+            deadLetter(in.reject(
+                    "announcement for experiment '" + c.getExperimentId() + "', this job runs '" + experimentId + "'"));
             return;
         }
         long effective = (c.getEffectiveTime() != null ? c.getEffectiveTime() : c.getIssuedAt()).toEpochMilli();
@@ -137,9 +183,9 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
                     checkSwitchable(id);
                     ModelTable.LiveSwitch s = table.switchLive(id, effective);
                     LOG.info("{}: SWITCH_LIVE {}", experimentId, s.marker);
-                    out.collect(s.marker);
+                    output.collect(new StreamRecord<>(s.marker));
                     for (SlotAssignment l : s.logical) {
-                        ctx.output(LOGICAL, l);
+                        output.collect(LOGICAL, new StreamRecord<>(l));
                     }
                     return;
                 default:
@@ -154,16 +200,16 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
                 return;
             }
             LOG.info("{}: {} {}", experimentId, c.getAction(), change);
-            out.collect(change);
-            ctx.output(LOGICAL, table.logical(change));
+            output.collect(new StreamRecord<>(change));
+            output.collect(LOGICAL, new StreamRecord<>(table.logical(change)));
         } catch (ModelTable.Rejected | RuntimeException e) {
             String reason = c.getAction() + " " + id + " rejected: " + e.getMessage();
-            deadLetter(in.reject(reason), ctx);
+            deadLetter(in.reject(reason));
             if (c.getAction() == ModelControlAction.ADD_CANDIDATE) {
-                ctx.output(REJECTED, rejection(id, effective, reason));
+                output.collect(REJECTED, new StreamRecord<>(rejection(id, effective, reason)));
             }
         } catch (Unsupported e) {
-            deadLetter(in.reject(e.getMessage()), ctx);
+            deadLetter(in.reject(e.getMessage()));
         }
     }
 
@@ -174,6 +220,7 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
         }
         for (SlotAssignment a : table.assignments()) {
             if (!a.liveSwitch
+                    && !a.yamlRow
                     && a.modelId.equals(id)
                     && !a.retired()
                     && sampleRates != null
@@ -211,11 +258,11 @@ public class ModelControlValidator extends ProcessFunction<Decoded<ModelControl>
                 .build();
     }
 
-    private void deadLetter(DeadLetter d, Context ctx) {
+    private void deadLetter(DeadLetter d) {
         d.setExperimentId(experimentId);
         deadLettered.inc();
         LOG.warn("{}: control record dead-lettered: {}", experimentId, d.getReason());
-        ctx.output(DeadLetters.TAG, d);
+        output.collect(DeadLetters.TAG, new StreamRecord<>(d));
     }
 
     /** An action this version does not apply. */

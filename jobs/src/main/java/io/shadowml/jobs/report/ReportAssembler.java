@@ -12,6 +12,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.BasicArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.MetricGroup;
@@ -62,6 +63,11 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
     private transient ValueState<VerdictMemory> verdictMemory;
     /** The control topic's changes of the model table, by {@link SlotAssignment#key}. */
     private transient MapState<String, SlotAssignment> slotChanges;
+    /**
+     * Generation 0's models of the YAML per slot as the job started with them: a restore with another YAML
+     * announces its changes instead (ModelTable#reconcile), so the slots keep their first names.
+     */
+    private transient ValueState<String[]> startedWith;
     /** The keys of the models whose final verdict is out (YAML candidates among them, hence not a removal). */
     private transient MapState<String, Boolean> released;
     /** Latest figures for the gauges: "model/metric" -> value. */
@@ -102,12 +108,16 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
                         "slot-changes", Types.STRING, TypeInformation.of(SlotAssignment.class)));
         released = getRuntimeContext()
                 .getMapState(new MapStateDescriptor<>("released-models", Types.STRING, Types.BOOLEAN));
+        startedWith = getRuntimeContext()
+                .getState(new ValueStateDescriptor<>(
+                        "yaml-models-started-with", BasicArrayTypeInfo.STRING_ARRAY_TYPE_INFO));
         gaugeValues = new HashMap<>();
         metricGroup = getRuntimeContext().getMetricGroup();
     }
 
     @Override
     public void processElement1(WindowPartial partial, Context ctx, Collector<ComparisonReport> out) throws Exception {
+        rememberYaml(ctx.getCurrentKey());
         if (released.contains(GENERATION_FINAL)) {
             // Cannot happen (the generation was final once all its evidence was in); never reopen it.
             LOG.warn(
@@ -130,6 +140,7 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
     /** A change of the model table (a candidate announced or retired): which model each slot's evidence is. */
     @Override
     public void processElement2(SlotAssignment change, Context ctx, Collector<ComparisonReport> out) throws Exception {
+        rememberYaml(ctx.getCurrentKey());
         slotChanges.put(change.key(), change);
         if (change.retired()) {
             // Its final verdict is due at its release even if no later window of this generation comes (a live
@@ -395,9 +406,10 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
      */
     private List<SlotAssignment> assignments(int generation) throws Exception {
         Map<String, SlotAssignment> all = new LinkedHashMap<>();
-        for (int s = 1; generation == 0 && s < layout.models(); s++) {
-            if (layout.modelId(s) != null) {
-                SlotAssignment configured = SlotAssignment.configured(s, layout.modelId(s));
+        String[] yaml = generation == 0 ? startedWith() : new String[0];
+        for (int s = 1; s < yaml.length; s++) {
+            if (yaml[s] != null) {
+                SlotAssignment configured = SlotAssignment.configured(s, yaml[s]);
                 all.put(configured.key(), configured);
             }
         }
@@ -408,6 +420,26 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
             all.remove(key);
         }
         return new ArrayList<>(all.values());
+    }
+
+    /** Keeps generation 0's YAML models from its first input on, before a restore can change the YAML. */
+    private void rememberYaml(String key) throws Exception {
+        if (GenerationKey.generationOf(key) == 0) {
+            startedWith();
+        }
+    }
+
+    /** Generation 0's YAML models per slot, from the first time the generation is seen. */
+    private String[] startedWith() throws Exception {
+        String[] ids = startedWith.value();
+        if (ids == null) {
+            ids = new String[layout.models()];
+            for (int s = 0; s < ids.length; s++) {
+                ids[s] = layout.modelId(s);
+            }
+            startedWith.update(ids);
+        }
+        return ids;
     }
 
     /** The models in the slots whose evidence can fall in [start, end): a report's names for its slots. */

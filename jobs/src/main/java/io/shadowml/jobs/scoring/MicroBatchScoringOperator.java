@@ -21,8 +21,10 @@ import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.control.FirstInputEventTime;
 import io.shadowml.jobs.control.LivePermutation;
+import io.shadowml.jobs.control.ModelTable;
 import io.shadowml.jobs.control.ReplicatedTableState;
 import io.shadowml.jobs.control.SlotAssignment;
+import io.shadowml.jobs.control.YamlModel;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
 import io.shadowml.jobs.metrics.ModelLayout;
@@ -98,10 +100,19 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     private transient long[] scoresUntil;
     /** Per slot, why its announced model could not be loaded here (its requests are its errors); or null. */
     private transient String[] loadErrors;
-    /** The announced assignments this subtask applied, latest per slot: restored after a restart. */
-    private transient Map<Integer, SlotAssignment> announced;
-    /** The switches of the live model (SWITCH_LIVE) in order: generation g starts with the (g-1)-th. */
-    private transient List<SlotAssignment> switches;
+    /** The validator's model table as this subtask followed it: restored after a restart. */
+    private transient ModelTable table;
+    /** How the model table settles a restore whose YAML changed ({@link #withModelTable}). */
+    private long horizonMillis;
+
+    private long windowMillis = 1;
+    private double[] slotSampleRates;
+    /** The YAML's candidates and the event time a restore applies their changes from; null: not checked. */
+    private List<YamlModel> yamlCandidates;
+
+    private long yamlEffectiveTime;
+    /** Whether a validator announces the table's changes (topics.control); else the YAML may not change. */
+    private boolean controlled;
     /** Per generation after 0, its event-time start and its physical slot of each logical slot. */
     private transient long[] generationStarts;
 
@@ -211,6 +222,27 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     }
 
     /**
+     * The model table's settings, as the validator has them: a restore whose YAML has other candidates
+     * than the saved table applies the difference from {@code yamlEffectiveTime} (as the validator does,
+     * with the same result), or, when no validator announces changes ({@code controlled} false), fails.
+     */
+    public MicroBatchScoringOperator withModelTable(
+            long horizonMillis,
+            long windowMillis,
+            double[] slotSampleRates,
+            List<YamlModel> yamlCandidates,
+            long yamlEffectiveTime,
+            boolean controlled) {
+        this.horizonMillis = horizonMillis;
+        this.windowMillis = windowMillis;
+        this.slotSampleRates = slotSampleRates == null ? null : slotSampleRates.clone();
+        this.yamlCandidates = List.copyOf(yamlCandidates);
+        this.yamlEffectiveTime = yamlEffectiveTime;
+        this.controlled = controlled;
+        return this;
+    }
+
+    /**
      * Each request names the arm that served it ({@link MetricEvent#arm}, from served_by), and its logged
      * output is compared with that arm's model instead of the live one (parity).
      */
@@ -224,28 +256,24 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         super.initializeState(context);
         announcedState =
                 ReplicatedTableState.register(context, "model-table", SlotAssignment.class, "announced-models");
-        announced = new java.util.TreeMap<>();
-        switches = new ArrayList<>();
-        for (SlotAssignment a : announcedState.restored()) {
-            if (a.liveSwitch) {
-                switches.add(a);
-            } else {
-                announced.put(a.slot, a);
+        table = ModelTable.restored(layout, horizonMillis, windowMillis, announcedState.restored())
+                .withSampleRates(slotSampleRates);
+        if (context.isRestored() && yamlCandidates != null) {
+            if (!controlled && table.yamlChanged()) {
+                throw new ModelTable.IncompatibleRestore(
+                        "models.candidates",
+                        "the restored job had other candidates: set topics.control to change them across a"
+                                + " restore, or start without state");
             }
+            // The validator reaches the same changes from the same table; they apply from here on.
+            table.reconcile(yamlCandidates, yamlEffectiveTime);
         }
-        switches.sort(java.util.Comparator.comparingInt(a -> a.generation));
     }
 
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        announcedState.update(table());
-    }
-
-    private List<SlotAssignment> table() {
-        List<SlotAssignment> all = new ArrayList<>(announced.values());
-        all.addAll(switches);
-        return all;
+        announcedState.update(table.assignments());
     }
 
     @Override
@@ -262,22 +290,22 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         inputsChecked = new boolean[n];
         Arrays.fill(scoresFrom, Long.MAX_VALUE); // an empty slot scores nothing
         Arrays.fill(scoresUntil, Long.MAX_VALUE);
-        slotsChange = layout.models() > descriptors.size();
         metrics = new ScoringMetrics(getMetricGroup().addGroup("experiment", experimentId), layout);
-        for (int m = 0; m < descriptors.size(); m++) {
-            slotModels[m] = descriptors.get(m);
-            inputsChecked[m] = true;
-            scoresFrom[m] = Long.MIN_VALUE;
-            if (m > 0 || !liveLogged) {
-                load(m, descriptors.get(m));
+        for (int m = 0; m < n; m++) {
+            SlotAssignment a = table.slot(m);
+            if (a != null && a.announced()) {
+                apply(a);
+            } else if (a != null) {
+                loadFromYaml(a);
             }
         }
-        for (SlotAssignment a : announced.values()) {
-            apply(a);
+        slotsChange = false;
+        for (int m = 0; m < n; m++) {
+            slotsChange |= scoresFrom[m] != Long.MIN_VALUE || scoresUntil[m] != SlotAssignment.OPEN;
         }
         generationStarts = new long[0];
         physicalOf = new int[][] {LivePermutation.identity(n)};
-        for (SlotAssignment s : switches) {
+        for (SlotAssignment s : table.switchMarkers()) {
             applySwitch(s);
         }
         views = new java.util.HashMap<>();
@@ -310,17 +338,46 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
         models[m].score(inputs[m].clear().endRow());
     }
 
+    /**
+     * A model of the YAML in the slot the table has it in (where the job started with it, which need not be
+     * its place in today's YAML). One the YAML no longer has scores nothing here: the restore retired it.
+     */
+    private void loadFromYaml(SlotAssignment a) {
+        int m = a.slot;
+        ModelDescriptor d = null;
+        for (ModelDescriptor y : descriptors) {
+            if (y.id().equals(a.modelId)) {
+                d = y;
+            }
+        }
+        if (d == null) {
+            return;
+        }
+        slotModels[m] = d;
+        inputsChecked[m] = true; // the request validator checks every model of the YAML
+        if (!d.id().equals(layout.modelId(m))) {
+            metrics.register(m, d.id());
+        }
+        scoresFrom[m] = a.from;
+        scoresUntil[m] = a.until;
+        if (m > 0 || !liveLogged) {
+            load(m, d);
+        }
+    }
+
     /** The model table changed: a candidate announced into a slot, or retired from one. */
     @Override
     public void processElement2(StreamRecord<SlotAssignment> element) throws Exception {
         flush(); // the buffered requests are scored by the table they arrived under
         SlotAssignment a = element.getValue();
+        int generation = table.generation();
+        table.apply(a);
         if (a.liveSwitch) {
-            switches.add(a);
-            applySwitch(a);
+            if (table.generation() > generation) {
+                applySwitch(a);
+            }
             return;
         }
-        announced.put(a.slot, a);
         apply(a);
     }
 
@@ -349,6 +406,15 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
 
     private void apply(SlotAssignment a) {
         int m = a.slot;
+        if (!a.announced()) {
+            // A model of the YAML retired: loaded since the start unless the YAML no longer has it.
+            if (slotModels[m] != null && slotModels[m].id().equals(a.modelId)) {
+                scoresFrom[m] = a.from;
+                scoresUntil[m] = a.until;
+            }
+            slotsChange = true;
+            return;
+        }
         boolean newModel = slotModels[m] == null || !slotModels[m].id().equals(a.modelId);
         if (newModel) {
             closeModel(m);

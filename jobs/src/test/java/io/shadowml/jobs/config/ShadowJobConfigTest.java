@@ -322,6 +322,19 @@ class ShadowJobConfigTest {
     }
 
     @Test
+    void modelsEffectiveTimeIsAnInstantAndUnsetByDefault() throws IOException {
+        assertNull(ShadowJobConfig.load(write(complete())).modelsEffectiveTime);
+        String set = replaceLine(
+                complete(), "  intra_op_threads: 2", "  intra_op_threads: 2\n  effective_time: 2026-12-03T10:15:00Z");
+        assertEquals(Instant.ofEpochSecond(1_796_292_900L), ShadowJobConfig.load(write(set)).modelsEffectiveTime);
+        assertFails(
+                replaceLine(complete(), "  intra_op_threads: 2", "  intra_op_threads: 2\n  effective_time: tomorrow"),
+                "models.effective_time",
+                "ISO-8601",
+                "tomorrow");
+    }
+
+    @Test
     void zeroBatchSize() throws IOException {
         assertFails(replaceLine(complete(), "  max_size: 32", "  max_size: 0"), "batching.max_size", "positive");
     }

@@ -9,9 +9,7 @@ import java.time.Instant;
 import java.util.List;
 
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,9 +41,16 @@ class ModelControlValidatorTest {
                 .withSlots(2);
     }
 
+    private static OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> harness(
+            ModelControlValidator validator) throws Exception {
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> h =
+                new OneInputStreamOperatorTestHarness<>(validator);
+        h.open();
+        return h;
+    }
+
     private static OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> harness() throws Exception {
-        return ProcessFunctionTestHarnesses.forProcessFunction(
-                new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2));
+        return harness(new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2));
     }
 
     /** The shipped candidate renamed, beside a copy of its model. */
@@ -129,8 +134,7 @@ class ModelControlValidatorTest {
         }
         // Restored, the table still holds B: it can be retired, and its release follows the horizon.
         OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> restored =
-                new OneInputStreamOperatorTestHarness<>(
-                        new ProcessOperator<>(new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2)));
+                new OneInputStreamOperatorTestHarness<>(new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2));
         try {
             restored.initializeState(saved);
             restored.open();
@@ -180,8 +184,7 @@ class ModelControlValidatorTest {
                         .withSwitchLimits("canary: arms name the models", null),
                 new ModelControlValidator("exp", layout(), 2 * HOUR, HOUR / 2)
                         .withSwitchLimits(null, new double[] {1.0, 0.5}))) {
-            OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> r =
-                    ProcessFunctionTestHarnesses.forProcessFunction(ruledOut);
+            OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> r = harness(ruledOut);
             try {
                 r.processElement(record("exp", ModelControlAction.SWITCH_LIVE, "fraud-mlp:2.0.0", null, T, 0), T);
                 assertEquals(List.of(), r.extractOutputValues());
@@ -191,6 +194,62 @@ class ModelControlValidatorTest {
             } finally {
                 r.close();
             }
+        }
+    }
+
+    /**
+     * Restored with b in the YAML in place of the shipped candidate: as soon as it runs, with no control
+     * record, the validator retires the candidate and adds b at the effective time, for scoring (physical
+     * slots) and for the reports (the generation's view).
+     */
+    @Test
+    void aRestoreWithAnotherCandidateInTheYamlAnnouncesTheChangeWithoutAControlRecord() throws Exception {
+        OperatorSubtaskState saved;
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> h = harness();
+        try {
+            saved = h.snapshot(1, T);
+        } finally {
+            h.close();
+        }
+        Path b = renamed("fraud-mlp-b");
+        ModelDescriptor bDescriptor = ModelDescriptor.load(b);
+        ModelLayout withB = new ModelLayout(
+                        List.of(ModelDescriptor.load(SHIPPED.resolve("live/model.json")), bDescriptor))
+                .withSlots(2);
+        long effective = T + 3 * HOUR;
+        OneInputStreamOperatorTestHarness<Decoded<ModelControl>, SlotAssignment> restored =
+                new OneInputStreamOperatorTestHarness<>(new ModelControlValidator("exp", withB, 2 * HOUR, HOUR / 2)
+                        .withYaml(
+                                List.of(new YamlModel(bDescriptor.id(), Files.readString(b), b.toString(), 1.0)),
+                                effective));
+        try {
+            restored.setProcessingTime(0);
+            restored.initializeState(saved);
+            restored.open();
+            assertEquals(List.of(), restored.extractOutputValues(), "sent when the task runs, not before");
+            restored.setProcessingTime(1);
+            List<String> physical = restored.extractOutputValues().stream()
+                    .map(a -> a.slot + " " + a.modelId + " [" + (a.from == Long.MIN_VALUE ? "start" : a.from - T) + ", "
+                            + (a.until == SlotAssignment.OPEN ? "open" : a.until - T) + ")")
+                    .toList();
+            // Retired at +3 h: its labels by +5 h, settled a 30 min window later, released at +6 h.
+            assertEquals(
+                    List.of(
+                            "1 fraud-mlp:2.0.0 [start, " + 3 * HOUR + ")",
+                            "2 fraud-mlp-b:2.0.0 [" + 3 * HOUR + ", open)"),
+                    physical);
+            assertEquals(T + 6 * HOUR, restored.extractOutputValues().get(0).releasedAt);
+            List<String> views = restored.getSideOutput(ModelControlValidator.LOGICAL).stream()
+                    .map(r -> r.getValue().generation + "/" + r.getValue().slot + " " + r.getValue().modelId)
+                    .toList();
+            assertEquals(List.of("0/1 fraud-mlp:2.0.0", "0/2 fraud-mlp-b:2.0.0"), views);
+            assertTrue(restored.getSideOutput(ModelControlValidator.REJECTED) == null
+                    || restored.getSideOutput(ModelControlValidator.REJECTED).isEmpty());
+            // Sent once: a checkpoint after it sends nothing again.
+            restored.prepareSnapshotPreBarrier(2);
+            assertEquals(2, restored.extractOutputValues().size());
+        } finally {
+            restored.close();
         }
     }
 }

@@ -215,6 +215,122 @@ class ModelControlIntegrationTest {
     }
 
     /**
+     * A savepoint restored with another candidate in the YAML: B (the candidate's graph under another name)
+     * in place of A, effective at the stop (models.effective_time). A is retired there: its final report
+     * and verdict come once, at its release, and count exactly the requests before the stop and all their
+     * labels (those still pending at the stop included). B counts exactly the requests from the stop on; the
+     * live model, every request.
+     */
+    @Test
+    void aSavepointRestoredWithAnotherCandidateInTheYamlRetiresTheOldOneAndAddsTheNewOne() throws Exception {
+        name = "control-yaml";
+        EmbeddedKafka kafka = KAFKA.kafka();
+        Path repo = ScenarioData.repoRoot();
+        Path live = repo.resolve("models/shipped/fraud/live/model.json");
+        Path candidateA = repo.resolve("models/shipped/fraud/candidate/model.json");
+        Path modelB = announcedCopy(candidateA, "fraud-mlp-b", null);
+
+        List<LabelledRequest> events = withLabelsWithinTheHorizon(ScenarioData.fraud(3000));
+        long t0 = events.get(0).request().getEventTime().toEpochMilli();
+        long stopAt = t0 + 3 * HOUR + 789;
+        long releaseA = Math.floorDiv(stopAt + HORIZON, WINDOW) * WINDOW + 2 * WINDOW;
+
+        createTopics(kafka);
+        kafka.produce(List.of(control(ModelControlAction.RETIRE_CANDIDATE, "marker-a:1.0.0", null, t0)));
+        JobClient first = start(config(live, candidateA), null);
+        String savepoint;
+        try {
+            awaitDeadLetterAt(0);
+            produce(kafka, events, Long.MIN_VALUE, stopAt);
+            read(
+                    "reports",
+                    ComparisonReport.class,
+                    rs -> rs.stream()
+                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                                    && r.getWindowEnd().toEpochMilli() > t0 + 2 * HOUR));
+            savepoint = first.stopWithSavepoint(
+                            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            first.cancel().get();
+            throw e;
+        }
+
+        JobClient second = start(config(live, modelB, "  effective_time: " + Instant.ofEpochMilli(stopAt)), savepoint);
+        try {
+            // The restored scoring operator settles the change itself, before it reads a request.
+            produce(kafka, events, stopAt, Long.MAX_VALUE);
+            Predicate<List<ComparisonReport>> pastRelease = rs -> rs.stream()
+                    .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                            && r.getWindowEnd().toEpochMilli() > releaseA + WINDOW);
+            List<ComparisonReport> cumulative = read("reports", ComparisonReport.class, pastRelease).stream()
+                    .filter(r -> r.getWindowKind() == WindowKind.CUMULATIVE)
+                    .sorted(Comparator.comparing(ComparisonReport::getWindowEnd))
+                    .toList();
+            List<Verdict> verdicts = read("verdicts", Verdict.class, vs -> true);
+            int[] liveDecision = decisions(live, events);
+            int[] candidateDecision = decisions(candidateA, events);
+
+            List<ComparisonReport> finalsOfA = cumulative.stream()
+                    .filter(r -> r.getMetrics().containsKey("candidate_final[fraud-mlp:2.0.0]"))
+                    .toList();
+            assertEquals(1, finalsOfA.size(), "A's final report comes once");
+            ComparisonReport finalOfA = finalsOfA.get(0);
+            assertEquals(releaseA, finalOfA.getWindowEnd().toEpochMilli());
+            assertEquals((double) stopAt, finalOfA.getMetrics().get("candidate_until[fraud-mlp:2.0.0]"));
+            ComparisonReport last = cumulative.get(cumulative.size() - 1);
+            long end = last.getWindowEnd().toEpochMilli();
+            assertEquals((double) stopAt, last.getMetrics().get("candidate_from[fraud-mlp-b:2.0.0]"));
+
+            long aScored = 0;
+            long aFlips = 0;
+            long aLabelled = 0;
+            long bScored = 0;
+            long bFlips = 0;
+            long scored = 0;
+            for (int i = 0; i < events.size(); i++) {
+                LabelledRequest e = events.get(i);
+                long t = e.request().getEventTime().toEpochMilli();
+                boolean flip = liveDecision[i] != candidateDecision[i];
+                if (t < stopAt) {
+                    aScored++;
+                    aFlips += flip ? 1 : 0;
+                    aLabelled += e.labelled() ? 1 : 0;
+                } else if (t < end) {
+                    bScored++;
+                    bFlips += flip ? 1 : 0;
+                }
+                scored += t < end ? 1 : 0;
+            }
+            assertTrue(aScored > 300 && bScored > 300 && aFlips > 0 && bFlips > 0, aScored + " / " + bScored);
+            Disagreement a = disagreement(finalOfA, "fraud-mlp:2.0.0").orElseThrow();
+            assertEquals(aScored, a.getCompared());
+            assertEquals(aFlips, a.getFlips());
+            assertEquals(
+                    aLabelled,
+                    quality(finalOfA, "fraud-mlp:2.0.0").orElseThrow().getLabelled());
+            Disagreement b = disagreement(last, "fraud-mlp-b:2.0.0").orElseThrow();
+            assertEquals(bScored, b.getCompared());
+            assertEquals(bFlips, b.getFlips());
+            assertEquals(scored, last.getCounts().getScored());
+            // After its release A is in no report, and its final verdict came once, at the release.
+            for (ComparisonReport r : cumulative) {
+                long e = r.getWindowEnd().toEpochMilli();
+                assertEquals(e <= releaseA, disagreement(r, "fraud-mlp:2.0.0").isPresent(), "A at " + e);
+                assertEquals(e > stopAt, disagreement(r, "fraud-mlp-b:2.0.0").isPresent(), "B at " + e);
+            }
+            List<Verdict> finalVerdictsOfA = verdicts.stream()
+                    .filter(v -> v.getCandidate().equals("fraud-mlp:2.0.0"))
+                    .filter(v -> v.getReasons().stream().anyMatch(x -> x.startsWith("final")))
+                    .toList();
+            assertEquals(1, finalVerdictsOfA.size(), finalVerdictsOfA.toString());
+            assertEquals(releaseA, finalVerdictsOfA.get(0).getDecidedAt().toEpochMilli());
+        } finally {
+            second.cancel().get();
+        }
+    }
+
+    /**
      * SWITCH_LIVE to the YAML candidate, and back: each live generation is reported apart, with its own live
      * model, from the first window at or after its switch; the requests scored before a switch keep their
      * generation, so their late labels join the models that scored them and each generation's final report
@@ -523,6 +639,11 @@ class ModelControlIntegrationTest {
     }
 
     private ShadowJobConfig config(Path live, Path candidate) throws Exception {
+        return config(live, candidate, null);
+    }
+
+    /** The job's config; {@code modelsLine}, if not null, one more line of its models section. */
+    private ShadowJobConfig config(Path live, Path candidate, String modelsLine) throws Exception {
         String yaml = String.join(
                 "\n",
                 "experiment_id: " + name,
@@ -540,6 +661,7 @@ class ModelControlIntegrationTest {
                 "  live: " + live,
                 "  candidates: [" + candidate + "]",
                 "  candidate_slots: 2",
+                modelsLine == null ? "" : modelsLine,
                 "label_horizon: 2h",
                 "report_window: 30m",
                 // Every source subtask reads a partition that gets records while a test reads its reports, so

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -44,7 +45,9 @@ import io.shadowml.avro.ModelRole;
 import io.shadowml.avro.Request;
 import io.shadowml.avro.ScoredEvent;
 import io.shadowml.jobs.config.CanaryConfig;
+import io.shadowml.jobs.control.ModelTable;
 import io.shadowml.jobs.control.SlotAssignment;
+import io.shadowml.jobs.control.YamlModel;
 import io.shadowml.jobs.metrics.ArmFixtures;
 import io.shadowml.jobs.metrics.ArmLayout;
 import io.shadowml.jobs.metrics.MetricEvent;
@@ -444,6 +447,100 @@ class MicroBatchScoringOperatorTest {
         } finally {
             h.close();
         }
+    }
+
+    /** A scoring operator of a job whose YAML has {@code candidates}: one more slot, and a control topic. */
+    private static TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> yamlHarness(
+            List<ModelDescriptor> candidates, long effectiveTime, boolean controlled) throws Exception {
+        List<ModelDescriptor> models = new ArrayList<>();
+        models.add(live);
+        models.addAll(candidates);
+        List<YamlModel> yaml = new ArrayList<>();
+        for (ModelDescriptor c : candidates) {
+            yaml.add(new YamlModel(c.id(), Files.readString(Path.of(c.descriptorFile())), c.descriptorFile(), 1.0));
+        }
+        return new TwoInputStreamOperatorTestHarness<>(
+                new MicroBatchScoringOperator("exp-1", models, 2, 4, 10_000, 1, 0, SegmentSpec.NONE)
+                        .withModelTable(2 * 3_600_000L, 1_800_000L, null, yaml, effectiveTime, controlled));
+    }
+
+    /**
+     * Restored with another candidate in the YAML (b, the shipped candidate's graph under another name, in
+     * place of the shipped candidate a): a scores nothing after the restore, b scores exactly the requests
+     * from the effective time on, in the first free slot (2), with its model's outputs.
+     */
+    @Test
+    void aRestoreWithAnotherCandidateInTheYamlScoresTheNewOneFromTheEffectiveTimeAndNeverTheDroppedOne(
+            @TempDir Path tmp) throws Exception {
+        Path folder = Files.createDirectories(tmp.resolve("b"));
+        Files.copy(SHIPPED.resolve("candidate/model.onnx"), folder.resolve("model.onnx"));
+        Files.writeString(
+                folder.resolve("model.json"),
+                Files.readString(SHIPPED.resolve("candidate/model.json"))
+                        .replace("\"" + candidate.name() + "\"", "\"fraud-mlp-b\""));
+        ModelDescriptor b = ModelDescriptor.load(folder.resolve("model.json"));
+        assertEquals("fraud-mlp-b", b.name());
+        long effective = holdout.get(25).getEventTime().toEpochMilli();
+
+        OperatorSubtaskState saved;
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> before =
+                yamlHarness(List.of(candidate), Long.MIN_VALUE, true);
+        try {
+            before.open();
+            feed(before, holdout.get(0));
+            before.processWatermark1(new Watermark(holdout.get(0).getEventTime().toEpochMilli()));
+            assertEquals(reference(candidateRef, holdout.get(0)), values(before).get(0).outputs[1], 1e-6f);
+            saved = before.snapshot(1, 0);
+        } finally {
+            before.close();
+        }
+
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> after =
+                yamlHarness(List.of(b), effective, true);
+        try {
+            after.initializeState(saved);
+            after.open();
+            for (int i = 20; i < 32; i++) {
+                feed(after, holdout.get(i));
+            }
+            after.processWatermark1(new Watermark(holdout.get(31).getEventTime().toEpochMilli()));
+            List<MetricEvent> out = values(after);
+            assertEquals(12, out.size());
+            for (int i = 0; i < 12; i++) {
+                Request r = holdout.get(20 + i);
+                MetricEvent e = out.get(i);
+                boolean scoredByB = r.getEventTime().toEpochMilli() >= effective;
+                assertEquals(scoredByB ? 1L << 1 : (1L << 1) | (1L << 2), e.absentMask, "row " + i);
+                assertEquals(0, e.errorMask, "row " + i);
+                assertEquals(reference(liveRef, r), e.outputs[0], 1e-6f, "live, row " + i);
+                if (scoredByB) {
+                    assertEquals(reference(candidateRef, r), e.outputs[2], 1e-6f, "b, row " + i);
+                }
+            }
+            assertTrue(out.stream().anyMatch(e -> e.absentMask == 1L << 1), "b scored some rows");
+        } finally {
+            after.close();
+        }
+
+        // Without a control topic nothing would announce the change to the reports: the restore fails.
+        TwoInputStreamOperatorTestHarness<Request, SlotAssignment, MetricEvent> uncontrolled =
+                yamlHarness(List.of(b), effective, false);
+        try {
+            Exception e = assertThrows(Exception.class, () -> uncontrolled.initializeState(saved));
+            ModelTable.IncompatibleRestore cause = findCause(e, ModelTable.IncompatibleRestore.class);
+            assertEquals("models.candidates", cause.field);
+        } finally {
+            uncontrolled.close();
+        }
+    }
+
+    private static <T extends Throwable> T findCause(Throwable t, Class<T> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " in " + t, t);
     }
 
     /** An announced model this TaskManager cannot load errs on the requests of its interval; the job runs on. */
