@@ -54,6 +54,9 @@ public final class CreateTopics implements Callable<Integer> {
         if (cfg.scoredEventsTopic != null) {
             t.put(cfg.scoredEventsTopic, 1);
         }
+        if (cfg.controlTopic != null) {
+            t.put(cfg.controlTopic, 1);
+        }
         return t;
     }
 
@@ -71,7 +74,12 @@ public final class CreateTopics implements Callable<Integer> {
             List<NewTopic> create = new ArrayList<>();
             topics(cfg, inputPartitions).forEach((name, partitions) -> {
                 if (!existing.contains(name)) {
-                    create.add(new NewTopic(name, partitions, (short) 1));
+                    NewTopic topic = new NewTopic(name, partitions, (short) 1);
+                    if (name.equals(cfg.controlTopic)) {
+                        // The model table: the latest announcement per model id is all a start without state reads.
+                        topic.configs(Map.of("cleanup.policy", "compact"));
+                    }
+                    create.add(topic);
                 }
             });
             if (!create.isEmpty()) {

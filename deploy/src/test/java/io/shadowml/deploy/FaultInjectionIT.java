@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -28,12 +27,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
@@ -137,7 +133,7 @@ class FaultInjectionIT extends LocalClusterSupport {
             assertTrue(!writer.isAlive(), "the writer finished");
             step("input written");
             String group = ShadowJobConfig.load(clusterConfig()).groupId;
-            awaitEverythingRead(group);
+            awaitEverythingRead(BOOTSTRAP, group, List.of(PREFIX + "requests", PREFIX + "labels"));
             step("the job has read and checkpointed all input");
             stopWithSavepoint(job, true);
             step("drained");
@@ -232,18 +228,6 @@ class FaultInjectionIT extends LocalClusterSupport {
         return work.resolve("shadow-job.yaml"); // what submit.sh wrote from the template
     }
 
-    private String submit(Path template, String savepoint) throws Exception {
-        Map<String, String> env = new LinkedHashMap<>();
-        env.put("CONFIG", template.toString());
-        if (savepoint != null) {
-            env.put("SAVEPOINT", savepoint);
-        }
-        List<String> out = script(Duration.ofMinutes(3), env, "submit.sh");
-        String job = out.get(out.size() - 1).trim();
-        assertTrue(job.matches("[0-9a-f]{32}"), "job id: " + job);
-        return job;
-    }
-
     private long pidOf(String process) throws Exception {
         return Long.parseLong(
                 Files.readString(work.resolve("pids/" + process + ".pid")).trim());
@@ -275,36 +259,6 @@ class FaultInjectionIT extends LocalClusterSupport {
             return running && lastCheckpoint(job) > checkpoint;
         });
         step("job " + job + " recovered, checkpoint " + lastCheckpoint(job));
-    }
-
-    /** The job's committed offsets have reached the end of both input topics. */
-    private void awaitEverythingRead(String group) throws Exception {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, BOOTSTRAP);
-        try (Admin admin = Admin.create(p)) {
-            await(Duration.ofMinutes(5), "the job to read everything", () -> {
-                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
-                        .partitionsToOffsetAndMetadata()
-                        .get();
-                Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
-                for (String topic : List.of(PREFIX + "requests", PREFIX + "labels")) {
-                    admin.describeTopics(List.of(topic))
-                            .allTopicNames()
-                            .get()
-                            .get(topic)
-                            .partitions()
-                            .forEach(i -> latest.put(new TopicPartition(topic, i.partition()), OffsetSpec.latest()));
-                }
-                var ends = admin.listOffsets(latest).all().get();
-                for (var e : ends.entrySet()) {
-                    OffsetAndMetadata c = committed.get(e.getKey());
-                    if (c == null || c.offset() < e.getValue().offset()) {
-                        return false;
-                    }
-                }
-                return true;
-            });
-        }
     }
 
     private static void createTopics(ShadowJobConfig cfg) throws Exception {

@@ -20,8 +20,15 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -147,6 +154,48 @@ abstract class LocalClusterSupport {
         // IPv6 as four little-endian 32-bit words: ::1, or ::ffff:127.x.x.x
         return ip.equals("00000000000000000000000001000000")
                 || (ip.startsWith("0000000000000000FFFF0000") && ip.endsWith("7F"));
+    }
+
+    /** Submits the job with submit.sh from {@code template} (a config with its placeholders), from {@code savepoint} if not null. */
+    String submit(Path template, String savepoint) throws Exception {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("CONFIG", template.toString());
+        if (savepoint != null) {
+            env.put("SAVEPOINT", savepoint);
+        }
+        List<String> out = script(Duration.ofMinutes(3), env, "submit.sh");
+        String job = out.get(out.size() - 1).trim();
+        assertTrue(job.matches("[0-9a-f]{32}"), "job id: " + job);
+        return job;
+    }
+
+    /** The consumer group's committed offsets have reached the end of {@code topics}. */
+    static void awaitEverythingRead(String bootstrap, String group, List<String> topics) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(p)) {
+            await(Duration.ofMinutes(5), "the job to read everything", () -> {
+                Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+                        .partitionsToOffsetAndMetadata()
+                        .get();
+                Map<TopicPartition, OffsetSpec> latest = new LinkedHashMap<>();
+                for (String topic : topics) {
+                    admin.describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get()
+                            .get(topic)
+                            .partitions()
+                            .forEach(i -> latest.put(new TopicPartition(topic, i.partition()), OffsetSpec.latest()));
+                }
+                for (var e : admin.listOffsets(latest).all().get().entrySet()) {
+                    OffsetAndMetadata c = committed.get(e.getKey());
+                    if (c == null || c.offset() < e.getValue().offset()) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        }
     }
 
     // ------------------------------------------------------------------------------- helpers
