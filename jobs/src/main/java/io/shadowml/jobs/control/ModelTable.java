@@ -181,8 +181,7 @@ public final class ModelTable {
                 out.add(new Reconciled(id, retired, logical(retired), null));
             } catch (Rejected e) {
                 throw new IncompatibleRestore(
-                        "models.candidates",
-                        id + " is no longer in the YAML but cannot be" + " retired: " + e.getMessage());
+                        "models.candidates", id + " is no longer in the YAML but cannot be retired: " + e.getMessage());
             }
         }
         for (YamlModel y : yamlCandidates) {
@@ -325,14 +324,14 @@ public final class ModelTable {
         long generationStart = generationStart();
         int best = -1;
         long bestFree = SlotAssignment.OPEN;
-        String thresholdProblem = null;
+        String slotProblem = null;
         for (int s = 0; s < latest.length; s++) {
             long free = freeFrom(s, generationStart);
             if (free == SlotAssignment.OPEN) {
                 continue;
             }
             if (d.task() == Task.BINARY && d.threshold() != layout.threshold(s)) {
-                thresholdProblem = id + " decides at threshold " + d.threshold() + "; a free slot decides at "
+                slotProblem = id + " decides at threshold " + d.threshold() + "; a free slot decides at "
                         + layout.threshold(s) + " (the threshold of the model the job started with in it)";
                 continue;
             }
@@ -340,8 +339,8 @@ public final class ModelTable {
                     && s < sampleRates.length
                     && !Double.isNaN(sampleRate)
                     && sampleRates[s] != sampleRate) {
-                thresholdProblem = id + " scores " + sampleRate + " of the traffic; a free slot samples "
-                        + sampleRates[s] + " (candidate_sample_rates)";
+                slotProblem = id + " scores " + sampleRate + " of the traffic; a free slot samples " + sampleRates[s]
+                        + " (candidate_sample_rates)";
                 continue;
             }
             if (best < 0 || free < bestFree) {
@@ -351,8 +350,8 @@ public final class ModelTable {
         }
         if (best < 0) {
             throw new Rejected(
-                    thresholdProblem != null
-                            ? thresholdProblem
+                    slotProblem != null
+                            ? slotProblem
                             : "no free candidate slot: all " + (latest.length - 1)
                                     + " hold candidates that are active or whose evidence is still arriving"
                                     + " (models.candidate_slots)");
