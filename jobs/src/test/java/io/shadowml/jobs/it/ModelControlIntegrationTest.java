@@ -172,25 +172,8 @@ class ModelControlIntegrationTest {
                 control(ModelControlAction.ADD_CANDIDATE, "fraud-mlp-b:2.0.0", modelB, addB),
                 control(ModelControlAction.RETIRE_CANDIDATE, "marker-a:1.0.0", null, t0)));
         ShadowJobConfig cfg = config(live, candidateA);
-        JobClient first = start(cfg, null);
-        String savepoint;
-        try {
-            awaitDeadLetterAt(1);
-            // The first 4 hours of requests, and the labels known by then: the others wait in the join.
-            produce(kafka, events, Long.MIN_VALUE, stopAt);
-            read(
-                    "reports",
-                    ComparisonReport.class,
-                    rs -> rs.stream()
-                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
-                                    && r.getWindowEnd().toEpochMilli() > addB + HOUR));
-            savepoint = first.stopWithSavepoint(
-                            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-                    .get(2, TimeUnit.MINUTES);
-        } catch (Exception e) {
-            first.cancel().get();
-            throw e;
-        }
+        // The first 4 hours of requests, and the labels known by then: the others wait in the join.
+        String savepoint = runUntilSavepoint(cfg, 1, events, stopAt, addB + HOUR);
 
         kafka.produce(List.of(
                 control(ModelControlAction.RETIRE_CANDIDATE, "fraud-mlp-b:2.0.0", null, retireB),
@@ -237,24 +220,7 @@ class ModelControlIntegrationTest {
 
         createTopics(kafka);
         kafka.produce(List.of(control(ModelControlAction.RETIRE_CANDIDATE, "marker-a:1.0.0", null, t0)));
-        JobClient first = start(config(live, candidateA), null);
-        String savepoint;
-        try {
-            awaitDeadLetterAt(0);
-            produce(kafka, events, Long.MIN_VALUE, stopAt);
-            read(
-                    "reports",
-                    ComparisonReport.class,
-                    rs -> rs.stream()
-                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
-                                    && r.getWindowEnd().toEpochMilli() > t0 + 2 * HOUR));
-            savepoint = first.stopWithSavepoint(
-                            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
-                    .get(2, TimeUnit.MINUTES);
-        } catch (Exception e) {
-            first.cancel().get();
-            throw e;
-        }
+        String savepoint = runUntilSavepoint(config(live, candidateA), 0, events, stopAt, t0 + 2 * HOUR);
 
         JobClient second = start(config(live, modelB, "  effective_time: " + Instant.ofEpochMilli(stopAt)), savepoint);
         try {
@@ -621,6 +587,33 @@ class ModelControlIntegrationTest {
         assertEquals(releaseB, finalOfB.get(0).getDecidedAt().toEpochMilli());
         assertTrue(ofB.stream().allMatch(v -> v.getDecidedAt().toEpochMilli() <= releaseB));
         return new Outputs(cumulative, verdicts);
+    }
+
+    /**
+     * Runs the job without state until its control record at {@code markerOffset} is dead-lettered (the
+     * records before it applied), sends the requests and labels before {@code stopAt}, waits for a
+     * cumulative report past {@code reportedPast} and stops the job with a savepoint, which it returns.
+     */
+    private String runUntilSavepoint(
+            ShadowJobConfig cfg, long markerOffset, List<LabelledRequest> events, long stopAt, long reportedPast)
+            throws Exception {
+        JobClient job = start(cfg, null);
+        try {
+            awaitDeadLetterAt(markerOffset);
+            produce(KAFKA.kafka(), events, Long.MIN_VALUE, stopAt);
+            read(
+                    "reports",
+                    ComparisonReport.class,
+                    rs -> rs.stream()
+                            .anyMatch(r -> r.getWindowKind() == WindowKind.CUMULATIVE
+                                    && r.getWindowEnd().toEpochMilli() > reportedPast));
+            return job.stopWithSavepoint(
+                            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(2, TimeUnit.MINUTES);
+        } catch (Exception e) {
+            job.cancel().get();
+            throw e;
+        }
     }
 
     /** The whole job with its control topic, from {@code savepoint} if not null. */
