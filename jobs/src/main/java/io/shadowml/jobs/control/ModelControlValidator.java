@@ -84,8 +84,9 @@ public class ModelControlValidator extends AbstractStreamOperator<SlotAssignment
     }
 
     /**
-     * SWITCH_LIVE is refused with {@code noSwitch} when not null; otherwise only to a model that scores all
-     * of the experiment's traffic ({@code sampleRates}, per YAML slot; null: all do).
+     * SWITCH_LIVE is refused with {@code noSwitch} when not null. {@code sampleRates} (per slot; null: all
+     * alike) is each slot's share of the traffic: a model goes only into a slot that samples as it does,
+     * and only one that scores all of the experiment's traffic can become the live model.
      */
     public ModelControlValidator withSwitchLimits(String noSwitch, double[] sampleRates) {
         this.noSwitch = noSwitch;
@@ -180,7 +181,7 @@ public class ModelControlValidator extends AbstractStreamOperator<SlotAssignment
                     change = table.retire(id, effective);
                     break;
                 case SWITCH_LIVE:
-                    checkSwitchable(id);
+                    checkSwitchable();
                     ModelTable.LiveSwitch s = table.switchLive(id, effective);
                     LOG.info("{}: SWITCH_LIVE {}", experimentId, s.marker);
                     output.collect(new StreamRecord<>(s.marker));
@@ -214,21 +215,9 @@ public class ModelControlValidator extends AbstractStreamOperator<SlotAssignment
     }
 
     /** What this job's config rules out for a new live model (the table checks the rest). */
-    private void checkSwitchable(String id) throws ModelTable.Rejected {
+    private void checkSwitchable() throws ModelTable.Rejected {
         if (noSwitch != null) {
             throw new ModelTable.Rejected(noSwitch);
-        }
-        for (SlotAssignment a : table.assignments()) {
-            if (!a.liveSwitch
-                    && !a.yamlRow
-                    && a.modelId.equals(id)
-                    && !a.retired()
-                    && sampleRates != null
-                    && a.slot < sampleRates.length
-                    && sampleRates[a.slot] < sampleRates[0]) {
-                throw new ModelTable.Rejected(id + " scores only its own sample of the traffic"
-                        + " (candidate_sample_rates): the live model scores all of it");
-            }
         }
     }
 

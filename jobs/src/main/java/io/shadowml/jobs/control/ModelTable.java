@@ -406,8 +406,8 @@ public final class ModelTable {
      * Makes the active candidate {@code modelId} the live model from the first window start at or after
      * {@code effective}, so that no window holds two live models: a new live generation.
      *
-     * @throws Rejected when it is no active candidate, does not score yet at that time, or the switch would
-     *     not come after the current generation's start
+     * @throws Rejected when it is no active candidate, scores only its own sample, does not score yet at
+     *     that time, or the switch would not come after the current generation's start
      */
     public LiveSwitch switchLive(String modelId, long effective) throws Rejected {
         if (modelId.equals(liveModel())) {
@@ -432,6 +432,10 @@ public final class ModelTable {
         if (physical < 0) {
             throw new Rejected(modelId + " is not an active candidate of this job: only a candidate being"
                     + " compared can become the live model");
+        }
+        if (sampleRates != null && physical < sampleRates.length && sampleRates[physical] < sampleRates[0]) {
+            throw new Rejected(modelId + " scores only its own sample of the traffic (candidate_sample_rates): the"
+                    + " live model scores all of it");
         }
         if (latest[physical].from > at) {
             throw new Rejected(modelId + " scores only from " + latest[physical].from + ", after the switch at " + at);
