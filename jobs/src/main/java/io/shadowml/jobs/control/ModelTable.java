@@ -44,12 +44,8 @@ public final class ModelTable {
         this.windowMillis = windowMillis;
         this.latest = new SlotAssignment[layout.models()];
         this.physicalOf = LivePermutation.identity(layout.models());
-        yamlIds = new String[layout.models()];
-        yamlThresholds = new double[layout.models()];
-        for (int s = 0; s < layout.models(); s++) {
-            yamlIds[s] = layout.modelId(s);
-            yamlThresholds[s] = layout.threshold(s);
-        }
+        this.yamlIds = layout.modelIds();
+        this.yamlThresholds = layout.thresholds();
     }
 
     /**
@@ -135,15 +131,7 @@ public final class ModelTable {
 
     /** Whether this layout's YAML has other candidates than the YAML the table was last reconciled with. */
     public boolean yamlChanged() {
-        return !candidates(yamlIds).equals(candidates(layoutIds()));
-    }
-
-    private String[] layoutIds() {
-        String[] ids = new String[layout.models()];
-        for (int s = 0; s < ids.length; s++) {
-            ids[s] = layout.modelId(s);
-        }
-        return ids;
+        return !candidates(yamlIds).equals(candidates(layout.modelIds()));
     }
 
     private static Set<String> candidates(String[] ids) {
@@ -169,7 +157,7 @@ public final class ModelTable {
     public List<Reconciled> reconcile(List<YamlModel> yamlCandidates, long at) {
         checkThresholds(at);
         Set<String> before = candidates(yamlIds);
-        Set<String> now = candidates(layoutIds());
+        Set<String> now = candidates(layout.modelIds());
         List<Reconciled> out = new ArrayList<>();
         for (int s = 1; s < yamlIds.length; s++) {
             String id = yamlIds[s];
@@ -197,10 +185,8 @@ public final class ModelTable {
                 out.add(new Reconciled(y.id, null, null, "new in the YAML at a restore, rejected: " + e.getMessage()));
             }
         }
-        yamlIds = layoutIds();
-        for (int s = 0; s < yamlThresholds.length; s++) {
-            yamlThresholds[s] = layout.threshold(s);
-        }
+        yamlIds = layout.modelIds();
+        yamlThresholds = layout.thresholds();
         return out;
     }
 

@@ -112,6 +112,16 @@ public final class ModelLayout implements Serializable {
         return ids.length - 1;
     }
 
+    /** {@link #modelId} of every slot, in slot order (a copy). */
+    public String[] modelIds() {
+        return ids.clone();
+    }
+
+    /** {@link #threshold} of every slot, in slot order (a copy). */
+    public double[] thresholds() {
+        return thresholds.clone();
+    }
+
     /** The model the job was started with in this position; null for a slot left for announced candidates. */
     public String modelId(int model) {
         return ids[model];

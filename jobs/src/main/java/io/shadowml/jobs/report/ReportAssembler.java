@@ -433,10 +433,7 @@ public class ReportAssembler extends KeyedCoProcessFunction<String, WindowPartia
     private String[] startedWith() throws Exception {
         String[] ids = startedWith.value();
         if (ids == null) {
-            ids = new String[layout.models()];
-            for (int s = 0; s < ids.length; s++) {
-                ids[s] = layout.modelId(s);
-            }
+            ids = layout.modelIds();
             startedWith.update(ids);
         }
         return ids;

@@ -124,7 +124,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     /** Per generation, the batch's latencies, errors and models in its logical order (built once a batch). */
     private transient Map<Integer, GenerationView> views;
 
-    private transient ReplicatedTableState<SlotAssignment> announcedState;
+    private transient ReplicatedTableState<SlotAssignment> tableState;
 
     private transient OnnxModel[] models;
     /** The current request's logged output, one model's slots. */
@@ -254,9 +254,8 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     @Override
     public void initializeState(StateInitializationContext context) throws Exception {
         super.initializeState(context);
-        announcedState =
-                ReplicatedTableState.register(context, "model-table", SlotAssignment.class, "announced-models");
-        table = ModelTable.restored(layout, horizonMillis, windowMillis, announcedState.restored())
+        tableState = ReplicatedTableState.register(context, "model-table", SlotAssignment.class, "announced-models");
+        table = ModelTable.restored(layout, horizonMillis, windowMillis, tableState.restored())
                 .withSampleRates(slotSampleRates);
         if (context.isRestored() && yamlCandidates != null) {
             if (!controlled && table.yamlChanged()) {
@@ -273,7 +272,7 @@ public class MicroBatchScoringOperator extends FirstInputEventTime<MetricEvent>
     @Override
     public void snapshotState(StateSnapshotContext context) throws Exception {
         super.snapshotState(context);
-        announcedState.update(table.assignments());
+        tableState.update(table.assignments());
     }
 
     @Override
